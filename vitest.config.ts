@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+// Tests import workspace packages from source, so `vitest` works without a build.
+// Child processes (sandbox host, agents, CLIs) run the built `dist/` files instead:
+// `npm test` builds first.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@stavily\/sdk$/, replacement: src('./sdk/src/index.ts') },
+      { find: /^@stavily\/sdk\/testing$/, replacement: src('./sdk/src/testing/index.ts') },
+      { find: /^@stavily\/sdk\/manifest$/, replacement: src('./sdk/src/manifest/index.ts') },
+      { find: /^@stavily\/registry$/, replacement: src('./registry/src/index.ts') },
+      { find: /^@stavily\/agent$/, replacement: src('./agent-runtime/src/index.ts') },
+      { find: /^@stavily\/core$/, replacement: src('./core/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['{sdk,registry,agent-runtime,core,templates}/{src,test}/**/*.test.ts', 'plugins/*/{src,test}/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // isolated-vm needs this on Node 20+ in any process that loads it.
+    execArgv: ['--no-node-snapshot'],
+  },
+})
