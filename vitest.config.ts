@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@stavily\/sdk\/testing$/, replacement: src('./sdk/src/testing/index.ts') },
       { find: /^@stavily\/sdk\/manifest$/, replacement: src('./sdk/src/manifest/index.ts') },
       { find: /^@stavily\/registry$/, replacement: src('./registry/src/index.ts') },
+      { find: /^@stavily\/registry\/client$/, replacement: src('./registry/src/client/index.ts') },
       { find: /^@stavily\/agent$/, replacement: src('./agent-runtime/src/index.ts') },
       { find: /^@stavily\/core$/, replacement: src('./core/src/index.ts') },
     ],
