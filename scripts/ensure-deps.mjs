@@ -1,11 +1,20 @@
-// Installs the workspace from the lockfile when it has not been installed yet, so that
-// `npm test` and `npm run dev` work as the first commands after cloning.
+// Runs before `npm test` and `npm run dev`: refuses an unsupported Node.js, and installs
+// the workspace from the lockfile when it has not been installed yet, so that both work
+// as the first commands after cloning.
 import { execSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
+
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 20 || (major === 20 && minor < 18) || major % 2 === 1) {
+  console.error(
+    `stavily: Node.js ${process.versions.node} is not supported. Use Node.js 20 (20.18 or newer), 22 or 24 — most users run 22 or 24.`,
+  )
+  process.exit(1)
+}
 
 const marker = 'node_modules/.package-lock.json'
 const stale = !existsSync(marker) || statSync('package-lock.json').mtimeMs > statSync(marker).mtimeMs + 1000
 if (stale) {
-  console.log('stavily: installing dependencies (npm ci); the sandbox compiles isolated-vm, which takes a minute or two…')
+  console.log('stavily: installing dependencies (npm ci); on Node 20 the sandbox compiles isolated-vm, which takes a minute or two…')
   execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' })
 }
