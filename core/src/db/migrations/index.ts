@@ -1,0 +1,6 @@
+import initial from './0001-initial.ts'
+
+/** Numbered migrations, applied in order, each once (see ../migrate.ts). Never edit a shipped one: add the next number. */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  { version: 1, name: 'initial', sql: initial },
+]

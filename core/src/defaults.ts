@@ -1,0 +1,71 @@
+// Every limit, interval and default of the orchestrator, each with the reason for its value.
+// Configuration may override most of them; nothing else in core hard-codes a number.
+
+export const DEFAULTS = {
+  /** Agents hold a poll this long before it is answered empty: long enough to be cheap, short enough for proxies that cut idle connections at 60 s. */
+  pollWaitMs: 40_000,
+  /** ± jitter on the held time so a fleet that started together does not re-poll together. */
+  pollJitterMs: 10_000,
+  /** Upper bound an agent may ask for (`?waitMs=`): stays under common 60 s idle timeouts. */
+  pollWaitMaxMs: 50_000,
+  /** Heartbeat period the server tells agents to use. */
+  heartbeatMs: 15_000,
+  /** Missing this many heartbeats marks an agent lost: tolerates one dropped beat and a slow network. */
+  lostAfterMs: 45_000,
+  /** After a restart, no agent is marked lost for this long: they need time to reconnect to a fresh instance. */
+  restartGraceMs: 60_000,
+  /** How often the sweeper looks for expired presence and expired leases. */
+  sweepIntervalMs: 1_000,
+  /** Lease an agent gets on pickup; renewed by `accept`. Short so a dead agent's work moves on quickly. */
+  leaseTtlMs: 30_000,
+  /** pg-boss's own expiry per attempt: the hard ceiling behind the renewable lease (see docs/orchestrator.md). */
+  jobHardExpirySeconds: 3_600,
+  /** Retries after the first attempt before an instruction is dead-lettered. */
+  retryLimit: 3,
+  /** First retry delay; pg-boss doubles it (with jitter) on each further retry. */
+  retryDelaySeconds: 1,
+  /** Agents reconnect with exponential backoff between these bounds (told to them at register). */
+  agentBackoffInitialMs: 500,
+  agentBackoffMaxMs: 30_000,
+  /** How often parked polls re-read PostgreSQL when Redis wake-ups work: catches delayed retries. */
+  recheckMs: 2_000,
+  /** How often parked polls re-read PostgreSQL when Redis is down: the polling fallback. */
+  recheckDegradedMs: 500,
+  /** Most instructions one poll may take at once. */
+  pollMaxBatch: 10,
+  /** Request bodies above this are refused (413): results carry outputs and logs, not files. */
+  bodyLimitBytes: 1_048_576,
+  /** Enrollment tokens expire after a day unless the operator says otherwise. */
+  enrollmentTtlSeconds: 86_400,
+  /** The longest an enrollment token may live: a leaked one must not stay useful for long. */
+  enrollmentTtlMaxSeconds: 30 * 86_400,
+  /** Uses per enrollment token unless the operator says otherwise. */
+  enrollmentUses: 1,
+  /** Rate limit per agent credential: a busy agent polls and reports a few times per instruction. */
+  rateLimitPerCredential: 1_200,
+  /** Rate limit per client IP (all credentials behind one NAT share it). */
+  rateLimitPerIp: 6_000,
+  /** The window both rate limits count in. */
+  rateLimitWindowMs: 60_000,
+  /** Registration attempts per IP per window: enrollment tokens must not be guessable by brute force. */
+  registerLimitPerIp: 30,
+  /** Events per request: sensors batch, but one request must stay small. */
+  eventsMaxBatch: 500,
+  /** Graceful shutdown waits this long for in-flight requests before closing anyway. */
+  shutdownTimeoutMs: 10_000,
+  /** Redis commands fail fast when Redis is unreachable, so a request never waits on it. */
+  redisCommandTimeoutMs: 500,
+  /** PostgreSQL connections per instance: dispatch is short transactions, not long queries. */
+  pgPoolSize: 20,
+  /** Key prefix for everything Stavily writes to Redis. */
+  redisPrefix: 'stavily:',
+  /** PostgreSQL schema for Stavily's tables (pg-boss uses `<schema>_boss`). */
+  schema: 'stavily',
+  /** Data folder of the embedded default (PGlite). */
+  dataDir: '.stavily',
+  /** Default listening address: loopback until the operator decides to expose it. */
+  host: '127.0.0.1',
+  port: 8080,
+} as const
+
+export type Defaults = typeof DEFAULTS

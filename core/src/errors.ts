@@ -1,0 +1,57 @@
+// The orchestrator's one list of errors: a stable code, an HTTP status where it crosses HTTP.
+// The HTTP error handler (http/error-handler.ts) maps these codes to statuses; anything not
+// listed here is an internal error (500, no stack in the answer).
+
+export const ERRORS = {
+  STAVILY_ERR_CONFIG: 500,
+  STAVILY_ERR_INVALID_ARGUMENT: 400,
+  STAVILY_ERR_VALIDATION: 400,
+  STAVILY_ERR_MALFORMED_BODY: 400,
+  STAVILY_ERR_BODY_TOO_LARGE: 413,
+  STAVILY_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  STAVILY_ERR_UNAUTHENTICATED: 401,
+  STAVILY_ERR_FORBIDDEN: 403,
+  STAVILY_ERR_NOT_FOUND: 404,
+  STAVILY_ERR_ROUTE_NOT_FOUND: 404,
+  STAVILY_ERR_ENROLLMENT_INVALID: 401,
+  STAVILY_ERR_AGENT_REVOKED: 401,
+  STAVILY_ERR_WRONG_AGENT_KIND: 403,
+  STAVILY_ERR_INSTRUCTION_NOT_HELD: 409,
+  STAVILY_ERR_RESULT_CONFLICT: 409,
+  STAVILY_ERR_RATE_LIMITED: 429,
+  STAVILY_ERR_SHUTTING_DOWN: 503,
+  STAVILY_ERR_MIGRATION: 500,
+  STAVILY_ERR_DATABASE: 500,
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class StavilyError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly data: Record<string, unknown> | undefined
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; data?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'StavilyError'
+    this.code = code
+    this.statusCode = ERRORS[code]
+    this.data = options?.data
+  }
+}
+
+export function isStavilyError(err: unknown): err is StavilyError {
+  return err instanceof StavilyError
+}
+
+/** Argument and input problems: the message names the field and what was expected. */
+export function invalid(field: string, expected: string, got?: unknown): StavilyError {
+  const shown = got === undefined ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`
+  return new StavilyError('STAVILY_ERR_INVALID_ARGUMENT', `${field}: ${expected}${shown}`, {
+    data: { field },
+  })
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto'
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { openPostgres } from '../../src/db/pg-client.ts'
+import { openPglite } from '../../src/db/pglite-client.ts'
+import type { Database } from '../../src/db/sql-client.ts'
+
+// Every storage suite runs on PGlite always and on PostgreSQL when DATABASE_URL is set.
+// Each test gets its own schema (pg-boss: `<schema>_boss`), dropped afterwards; one PGlite
+// instance is shared per test file because starting one costs seconds and hundreds of MB.
+
+export interface Backend {
+  name: 'pglite' | 'postgres'
+  /** A fresh database in a schema of its own. */
+  open(): Promise<Database>
+  url?: string
+  /** Drops every schema this backend created. */
+  cleanup(): Promise<void>
+}
+
+export function uniqueSchema(prefix = 't'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`
+}
+
+export function backends(): Backend[] {
+  const list: Backend[] = []
+  let shared: PGlite | undefined
+  list.push({
+    name: 'pglite',
+    async open() {
+      shared ??= await PGlite.create()
+      return openPglite({ dataDir: undefined, schema: uniqueSchema(), shared })
+    },
+    async cleanup() {
+      await shared?.close()
+      shared = undefined
+    },
+  })
+  const url = process.env.DATABASE_URL
+  if (url) {
+    const schemas: string[] = []
+    list.push({
+      name: 'postgres',
+      url,
+      async open() {
+        const schema = uniqueSchema()
+        schemas.push(schema)
+        return openPostgres({ connectionString: url, schema, poolSize: 5 })
+      },
+      async cleanup() {
+        if (schemas.length === 0) return
+        const c = new pg.Client({ connectionString: url })
+        await c.connect()
+        for (const s of schemas.splice(0)) await c.query(`DROP SCHEMA IF EXISTS ${s}, ${s}_boss CASCADE`)
+        await c.end()
+      },
+    })
+  }
+  return list
+}
