@@ -14,6 +14,8 @@ export interface BossOptions {
   supervise: boolean
   schedule: boolean
   maintenanceIntervalSeconds?: number
+  /** How often cron schedules are checked (pg-boss default: 30 s). */
+  cronMonitorIntervalSeconds?: number
 }
 
 export function bossSchema(db: Database): string {
@@ -27,8 +29,9 @@ export async function startBoss(db: Database, opts: BossOptions): Promise<PgBoss
     schedule: opts.schedule,
     migrate: true,
     maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 30,
-    // Stavily reads queue depth itself for /metrics; pg-boss's own monitor would only add load.
-    monitorStateIntervalSeconds: undefined,
+    ...(opts.cronMonitorIntervalSeconds
+      ? { cronMonitorIntervalSeconds: opts.cronMonitorIntervalSeconds, cronWorkerIntervalSeconds: opts.cronMonitorIntervalSeconds }
+      : {}),
   }
   let boss: PgBoss
   if (db.backend === 'postgres') {
