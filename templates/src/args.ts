@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util'
+import { CreateError } from './errors.js'
+import { PLUGIN_KINDS, type PluginKind, parsePluginKind } from './plugin-kind.js'
+
+export interface CliArgs {
+  name?: string
+  kind?: PluginKind
+  description?: string
+  yes: boolean
+  help: boolean
+}
+
+export const USAGE = `Usage: npm create stavily-plugin@latest <name> [-- options]
+       create-stavily-plugin <name> [options]
+
+Scaffolds a Stavily plugin project in ./<name> (for @scope/name: ./name).
+
+Options:
+  -k, --kind <kind>          ${PLUGIN_KINDS.join(' | ')}
+  -d, --description <text>   one line for package.json and the README
+  -y, --yes                  do not ask; use defaults for what is not given (kind: action)
+  -h, --help                 show this help
+
+Examples:
+  npm create stavily-plugin@latest my-plugin
+  npm create stavily-plugin@latest my-plugin -- --kind sensor --description "Checks a URL" --yes
+`
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse(argv)
+  } catch (error) {
+    // parseArgs' own messages name the option ("Unknown option '--knd'"); keep them.
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new CreateError('STAVILY_ERR_CREATE_USAGE', `${reason}. Run with --help to see the options.`, {
+      cause: error,
+    })
+  }
+  const { values, positionals } = parsed
+  if (positionals.length > 1) {
+    throw new CreateError(
+      'STAVILY_ERR_CREATE_USAGE',
+      `expected one project name, got ${positionals.length}: ${positionals.join(' ')}. Quote a description that has spaces: --description "Checks a URL"`,
+    )
+  }
+  return {
+    name: positionals[0],
+    kind: values.kind === undefined ? undefined : parsePluginKind(values.kind, '--kind'),
+    description: values.description,
+    yes: values.yes ?? false,
+    help: values.help ?? false,
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      kind: { type: 'string', short: 'k' },
+      description: { type: 'string', short: 'd' },
+      yes: { type: 'boolean', short: 'y' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
