@@ -53,7 +53,7 @@ for (const backend of backends()) {
       const db = await backend.open()
       const boss = await bossFor(db)
       await boss.createQueue('dead')
-      await boss.createQueue('flaky', { retryLimit: 1, retryDelay: 1, retryBackoff: true, deadLetter: 'dead' })
+      await boss.createQueue('flaky', { name: 'flaky', retryLimit: 1, retryDelay: 1, retryBackoff: true, deadLetter: 'dead' })
       const id = (await boss.send('flaky', { n: 1 }))!
       const [first] = await boss.fetch('flaky', { includeMetadata: true })
       expect(first?.id).toBe(id)
@@ -77,7 +77,7 @@ for (const backend of backends()) {
     it('expires an active job that outlives its expiry and makes it available again', async () => {
       const db = await backend.open()
       const boss = await bossFor(db)
-      await boss.createQueue('slow', { retryLimit: 2, expireInSeconds: 1 })
+      await boss.createQueue('slow', { name: 'slow', retryLimit: 2, expireInSeconds: 1 })
       const id = (await boss.send('slow', {}))!
       expect((await boss.fetch('slow'))[0]?.id).toBe(id)
       await sleep(1_300)
