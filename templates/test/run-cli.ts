@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+export const TEMPLATES_ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const CLI_SOURCE = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+/** tsx resolved from here, so the CLI can run from source with any cwd (a temp folder has no node_modules). */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * The environment a user's shell would give the CLI: the test runner's and npm's own
+ * variables removed (they would leak `npm_config_*` settings and vitest's markers into
+ * child npm and vitest processes), colour left to the CLI's own terminal detection.
+ */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(npm_|VITEST|NODE_OPTIONS$|NODE_ENV$|TEST$|FORCE_COLOR$|NO_COLOR$)/i.test(key)) continue
+    env[key] = value
+  }
+  return { ...env, ...extra }
+}
+
+/**
+ * Runs a command as a separate process with stdin as a pipe (so never a terminal) and
+ * kills it after `timeoutMs`: a CLI that waits for input it will never get must fail
+ * the test, not hang it.
+ */
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | null; timeoutMs?: number },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? cleanEnv() })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(
+        new Error(
+          `${command} ${args.join(' ')} did not finish in ${options.timeoutMs ?? 20_000} ms\n${stdout}\n${stderr}`,
+        ),
+      )
+    }, options.timeoutMs ?? 20_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+    // `input: null` leaves stdin open, as a CI job's or a pipe's can stay: the CLI must not wait on it.
+    if (options.input === null) child.stdin.on('error', () => {})
+    else child.stdin.end(options.input ?? '')
+    child.on('exit', () => child.stdin.destroy())
+  })
+}
+
+/** The scaffolder from source, as `npm create stavily-plugin` would run it. */
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | null },
+) {
+  return run(process.execPath, ['--import', TSX_LOADER, CLI_SOURCE, ...args], options)
+}
