@@ -19,7 +19,7 @@ async function askUntilValid<T>(
   warn: (message: string) => void,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const answer = (await prompter.ask(`${question} (${fallback}) `)).trim()
+    const answer = (await prompter.ask(`${question} (${fallback}): `)).trim()
     try {
       return parse(answer === '' ? fallback : answer)
     } catch (error) {
@@ -30,7 +30,7 @@ async function askUntilValid<T>(
 }
 
 export function askName(prompter: Prompter, warn: (message: string) => void): Promise<PluginName> {
-  return askUntilValid(prompter, 'Plugin name:', 'stavily-plugin', validatePluginName, warn)
+  return askUntilValid(prompter, 'Plugin name', 'stavily-plugin', validatePluginName, warn)
 }
 
 export function askKind(prompter: Prompter, warn: (message: string) => void): Promise<PluginKind> {
@@ -39,7 +39,7 @@ export function askKind(prompter: Prompter, warn: (message: string) => void): Pr
   )
   return askUntilValid(
     prompter,
-    `Kind of plugin:\n${menu}\nKind (name or number):`,
+    `Kind of plugin:\n${menu}\nKind (name or number)`,
     'action',
     // A number picks from the menu; anything else must be a kind's name.
     (answer) => parsePluginKind(PLUGIN_KINDS[Number(answer) - 1] ?? answer, 'kind'),
@@ -54,7 +54,7 @@ export function askDescription(
 ): Promise<string> {
   return askUntilValid(
     prompter,
-    'Description:',
+    'Description',
     fallback,
     (answer) => normalizeDescription(answer, 'description'),
     warn,

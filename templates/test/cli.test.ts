@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SDK_API_RANGE, SDK_PACKAGE_RANGE } from '../src/sdk-version.js'
-import { runCli } from './run-cli.js'
+import { cleanEnv, runCli, runCliOnTerminal } from './run-cli.js'
 
 // Each run spawns node with tsx; on a busy 2-core machine that takes a few seconds.
 const CLI_TIMEOUT = 60_000
@@ -24,7 +24,7 @@ async function readJson(path: string) {
 describe('create-stavily-plugin (as a separate process, stdin not a terminal)', () => {
   for (const kind of ['action', 'sensor', 'output'] as const) {
     it(
-      `scaffolds a ${kind} plugin from flags alone`,
+      `scaffolds the ${kind} template from flags alone`,
       async () => {
         const name = `my-${kind}-plugin`
         const result = await runCli([name, '--kind', kind, '--description', `Does ${kind} things`, '--yes'], {
@@ -219,11 +219,63 @@ describe('create-stavily-plugin (as a separate process, stdin not a terminal)', 
     'uses the package manager that ran it in the next steps',
     async () => {
       const env = { npm_config_user_agent: 'pnpm/9.12.0 npm/? node/v20.20.0 linux x64' }
-      const { cleanEnv } = await import('./run-cli.js')
       const result = await runCli(['pm', '--kind', 'action', '--yes'], { cwd, env: cleanEnv(env) })
       expect(result.code).toBe(0)
       expect(result.stdout).toContain('pnpm install')
       expect(result.stdout).toContain('pnpm build')
+    },
+    CLI_TIMEOUT,
+  )
+})
+
+describe('create-stavily-plugin on a terminal', () => {
+  it(
+    'asks for the name, the kind and the description, in colour',
+    async () => {
+      const result = await runCliOnTerminal([], { cwd, answers: ['tty-plugin', '3', 'Sends things'] })
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain('Plugin name (stavily-plugin):')
+      expect(result.stdout).toContain('3. output  delivers a workflow result somewhere')
+      expect(result.stdout).toContain('Description (A Stavily output plugin):')
+      expect(result.stdout).toContain(ANSI_ESCAPE)
+      const pkg = await readJson(join(cwd, 'tty-plugin', 'package.json'))
+      expect(pkg).toMatchObject({
+        name: 'tty-plugin',
+        description: 'Sends things',
+        stavily: { kind: 'output' },
+      })
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
+    'asks only what the flags left open, explains a wrong answer, and has no colour under NO_COLOR',
+    async () => {
+      const result = await runCliOnTerminal(['asked', '--description', 'Watches things'], {
+        cwd,
+        answers: ['trigger', 'sensor'],
+        env: cleanEnv({ NO_COLOR: '1' }),
+      })
+      expect(result.code).toBe(0)
+      expect(result.stdout).not.toContain('Plugin name')
+      expect(result.stdout).not.toContain('Description (')
+      expect(result.stdout).toContain('"trigger" is not a plugin kind')
+      expect(result.stdout).not.toContain(ANSI_ESCAPE)
+      const pkg = await readJson(join(cwd, 'asked', 'package.json'))
+      expect(pkg).toMatchObject({ description: 'Watches things', stavily: { kind: 'sensor' } })
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
+    'checks the folder before asking anything',
+    async () => {
+      await mkdir(join(cwd, 'busy'))
+      await writeFile(join(cwd, 'busy', 'x'), '')
+      const result = await runCliOnTerminal(['busy'], { cwd, answers: [] })
+      expect(result.code).not.toBe(0)
+      expect(result.stdout).toContain('busy is not empty')
+      expect(result.stdout).not.toContain('Kind of plugin')
     },
     CLI_TIMEOUT,
   )

@@ -74,3 +74,45 @@ export function runCli(
 ) {
   return run(process.execPath, ['--import', TSX_LOADER, CLI_SOURCE, ...args], options)
 }
+
+/** Quotes one argument for `sh -c`. */
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`
+}
+
+/**
+ * The scaffolder on a real terminal: util-linux `script` gives it a pseudo-terminal, so
+ * stdin.isTTY is true and it prompts. The answers are typed ahead; stdin stays open until
+ * the CLI exits, because `script` would hang up the terminal on end of input.
+ */
+export function runCliOnTerminal(
+  args: string[],
+  options: { cwd: string; answers: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliResult> {
+  const command = [process.execPath, '--import', TSX_LOADER, CLI_SOURCE, ...args].map(shellQuote).join(' ')
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: options.cwd,
+      env: options.env ?? cleanEnv(),
+    })
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    child.stderr.resume()
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(
+        new Error(`the CLI on a terminal did not finish in ${options.timeoutMs ?? 20_000} ms:\n${stdout}`),
+      )
+    }, options.timeoutMs ?? 20_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      // A terminal ends lines with CRLF; tests compare plain lines.
+      resolve({ code, stdout: stdout.replaceAll('\r', ''), stderr: '' })
+    })
+    child.stdin.on('error', () => {})
+    child.stdin.write(options.answers.map((answer) => `${answer}\n`).join(''))
+  })
+}
