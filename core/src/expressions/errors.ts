@@ -1,0 +1,50 @@
+// The expression language's own errors. Codes follow the orchestrator's list (core/src/errors.ts);
+// the lead merges this list there. Every message names the expression and the column.
+
+export const EXPRESSION_ERRORS = {
+  /** The text is not a valid expression or template (bad token, unbalanced brackets, unknown function). */
+  STAVILY_ERR_EXPRESSION_SYNTAX: 400,
+  /** A path names a key, index or step that is not there. */
+  STAVILY_ERR_EXPRESSION_UNKNOWN_PATH: 400,
+  /** An operator or function got a value of the wrong type. */
+  STAVILY_ERR_EXPRESSION_TYPE: 400,
+  /** The expression or its result is larger or deeper than the limits allow. */
+  STAVILY_ERR_EXPRESSION_LIMIT: 400,
+  /** A reference that static validation refuses (secrets, a later step, an unknown root). */
+  STAVILY_ERR_EXPRESSION_REFERENCE: 400,
+} as const
+
+export type ExpressionErrorCode = keyof typeof EXPRESSION_ERRORS
+
+export class ExpressionError extends Error {
+  readonly code: ExpressionErrorCode
+  readonly statusCode: number
+  /** The expression source (without `${{ }}`). */
+  readonly expression: string
+  /** 1-based column in the expression where the problem is. */
+  readonly column: number
+  /** The problem alone, without the expression and column (for callers that add their own context). */
+  readonly detail: string
+  readonly data: Record<string, unknown> | undefined
+
+  constructor(
+    code: ExpressionErrorCode,
+    expression: string,
+    column: number,
+    detail: string,
+    data?: Record<string, unknown>,
+  ) {
+    super(`${detail} (in expression "${clip(expression)}" at column ${column})`)
+    this.name = 'ExpressionError'
+    this.code = code
+    this.statusCode = EXPRESSION_ERRORS[code]
+    this.expression = expression
+    this.column = column
+    this.detail = detail
+    this.data = data
+  }
+}
+
+function clip(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text
+}
