@@ -1,50 +1,68 @@
 // Builds dist/plugin.js the way the Stavily registry builds a published version: the
-// manifest's entry bundled with the SDK's own esbuild options into ONE script that, run in
-// an empty JavaScript global, defines `globalThis.__stavilyPlugin`. Then it runs that
-// script in such an empty global (no Node, no browser APIs, as in the agent's sandbox), so
-// a plugin that would fail to load there fails here first.
-import { mkdir, readFile } from 'node:fs/promises'
+// manifest's entry, bundled with the SDK's own esbuild options, into ONE script that,
+// run in an empty JavaScript global, defines `globalThis.__stavilyPlugin`. It checks the
+// manifest first and, after bundling, runs the script in such an empty global (no Node,
+// no browser APIs, as in the agent's sandbox), so a plugin that the registry would reject
+// or the sandbox could not load fails here first.
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
-import { PLUGIN_BUNDLE_OPTIONS } from '@stavily/sdk/manifest'
+import { SDK_API_VERSION } from '@stavily/sdk'
+import {
+  isSdkCompatible,
+  nodeBuiltinsGuard,
+  PLUGIN_BUNDLE_GLOBAL,
+  PLUGIN_BUNDLE_OPTIONS,
+  validateManifest,
+} from '@stavily/sdk/manifest'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 const outfile = 'dist/plugin.js'
 
-function fail(message) {
-  console.error(`build failed: ${message}`)
+function fail(lines) {
+  console.error(['build failed:', ...[lines].flat().map((line) => `  ${line}`)].join('\n'))
   process.exit(1)
 }
 
 const pkg = JSON.parse(await readFile(new URL('package.json', import.meta.url), 'utf8'))
-const manifest = pkg.stavily
-if (!manifest?.entry || !manifest?.kind) fail('package.json needs a "stavily" field with "kind" and "entry"')
-
-await mkdir(new URL('dist/', import.meta.url), { recursive: true })
-try {
-  await build({ ...PLUGIN_BUNDLE_OPTIONS, absWorkingDir: root, entryPoints: [manifest.entry], outfile })
-} catch {
-  // esbuild has already printed each error with its file and line.
-  fail(
-    `could not bundle ${manifest.entry}; a plugin may import only @stavily/sdk and plain JavaScript packages`,
-  )
+const checked = validateManifest(pkg)
+if (!checked.ok) fail(checked.problems.map((problem) => `package.json ${problem.path}: ${problem.message}`))
+const { kind, entry, sdk } = checked.manifest
+if (!isSdkCompatible(sdk)) {
+  fail(`package.json stavily.sdk: "${sdk}" does not include the installed SDK's API ${SDK_API_VERSION}`)
 }
 
-const code = await readFile(new URL(outfile, import.meta.url), 'utf8')
+let code
+try {
+  const result = await build({
+    ...PLUGIN_BUNDLE_OPTIONS,
+    absWorkingDir: root,
+    entryPoints: [entry],
+    plugins: [nodeBuiltinsGuard()],
+  })
+  code = result.outputFiles[0].text
+} catch (error) {
+  // The SDK's options keep esbuild silent; its errors carry the file and line.
+  const where = (location) => (location ? `${location.file}:${location.line}:${location.column}: ` : '')
+  fail(error.errors?.map((e) => `${where(e.location)}${e.text}`) ?? String(error))
+}
+await mkdir(new URL('dist/', import.meta.url), { recursive: true })
+await writeFile(new URL(outfile, import.meta.url), code)
+
 const sandbox = {}
 try {
   runInNewContext(code, sandbox, { filename: outfile, timeout: 5000 })
 } catch (error) {
   fail(`${outfile} throws when loaded in an empty JavaScript global: ${error?.message ?? error}`)
 }
-const definition = sandbox.__stavilyPlugin?.default
-if (definition?.kind !== manifest.kind) {
+const definition = sandbox[PLUGIN_BUNDLE_GLOBAL]?.default
+if (definition?.kind !== kind) {
+  const found = definition?.kind ? `kind "${definition.kind}"` : 'no plugin definition'
   fail(
-    `${outfile} must export default a define${manifest.kind[0].toUpperCase()}${manifest.kind.slice(1)}(...) ` +
-      `result (package.json says kind "${manifest.kind}"), got ${definition?.kind ? `kind "${definition.kind}"` : 'no plugin'}`,
+    `${entry} must export default the result of define${kind[0].toUpperCase()}${kind.slice(1)}(...); found ${found}`,
   )
 }
 console.log(
-  `built ${outfile}: ${manifest.kind} plugin ${pkg.name}@${pkg.version}, ${(code.length / 1024).toFixed(1)} kB`,
+  `built ${outfile}: ${kind} plugin ${pkg.name}@${pkg.version}, ${(code.length / 1024).toFixed(1)} kB`,
 )
