@@ -1,0 +1,50 @@
+// @stavily/sdk: the plugin contract. This entry is bundled INTO every plugin and runs inside
+// the sandbox, so it imports only `typebox` and uses nothing beyond ECMAScript: no Node
+// built-ins, no `process`, no timers (sdk/test/sandbox-safety.test.ts proves it).
+export { type Static, type TSchema, Type } from 'typebox'
+export type {
+  ActionContext,
+  Context,
+  EmittedEvent,
+  ExecOptions,
+  ExecResult,
+  Fetch,
+  FetchInit,
+  FetchResponse,
+  Fs,
+  Logger,
+  OutputContext,
+  ReadonlyFs,
+  Secrets,
+  SensorContext,
+  StateStore,
+} from './context.ts'
+export { defineAction } from './define-action.ts'
+export { defineOutput } from './define-output.ts'
+export { defineSensor } from './define-sensor.ts'
+export type {
+  ActionDefinition,
+  ActionSpec,
+  ConfigOf,
+  MaybePromise,
+  OutputDefinition,
+  OutputResult,
+  OutputSpec,
+  PluginDefinition,
+  PluginKind,
+  SensorDefinition,
+  SensorSpec,
+} from './definition.ts'
+export {
+  deserializeError,
+  type ErrorCode,
+  ErrorCodes,
+  isPluginError,
+  PluginError,
+  type PluginErrorOptions,
+  type SerializedError,
+  serializeError,
+  toPlainJson,
+} from './errors.ts'
+export type { JsonValue } from './json.ts'
+export { SDK_API_VERSION } from './version.ts'

@@ -1,0 +1,25 @@
+// @stavily/sdk/manifest: the host side of the plugin contract (registry, agent,
+// orchestrator, test harness). Runs in Node; may import typebox and semver.
+export { SDK_API_VERSION } from '../version.ts'
+export { type BuiltinImport, builtinsMessage, isNodeBuiltin, nodeBuiltinsGuard } from './builtins-guard.ts'
+export { PLUGIN_BUNDLE_GLOBAL, PLUGIN_BUNDLE_OPTIONS } from './bundle-options.ts'
+export { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
+export {
+  type HostPattern,
+  matchHostPattern,
+  type ParsedHostPattern,
+  parseHostPattern,
+} from './host-pattern.ts'
+export { ManifestError } from './manifest-error.ts'
+export {
+  createPermissionGuard,
+  type NetTarget,
+  type PermissionDeniedData,
+  type PermissionGuard,
+  type PermissionName,
+} from './permission-guard.ts'
+export { PERMISSION_NAMES, SECRET_NAME } from './permission-rules.ts'
+export { assertValid, assertValidEvent, schemaProblems, type ValueRole } from './schema-check.ts'
+export { assertSdkCompatible, isSdkCompatible } from './sdk-compat.ts'
+export type { Grants, ManifestProblem, Permissions, PluginKind, PluginManifest } from './types.ts'
+export { type ManifestValidation, parseManifest, validateManifest } from './validate-manifest.ts'

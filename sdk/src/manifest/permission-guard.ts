@@ -1,0 +1,233 @@
+// The ONE place permission checks live. The sandbox host and the test harness both call it,
+// so a plugin is allowed and denied exactly the same in its unit tests and on an agent.
+import { ErrorCodes, PluginError } from '../errors.ts'
+import { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
+import { canonicalHost, type HostPattern, matchHostPattern, parseHostPattern } from './host-pattern.ts'
+import { ManifestError } from './manifest-error.ts'
+import { validatePermissions } from './permission-rules.ts'
+import type { Grants, ManifestProblem, Permissions } from './types.ts'
+
+/**
+ * The capability a permission check was about, as in `data.permission` of a denial.
+ *
+ * @example
+ * ```ts
+ * const which: PermissionName = 'fs.read'
+ * ```
+ */
+export type PermissionName = 'net' | 'exec' | 'secrets' | 'fs.read' | 'fs.write'
+
+/**
+ * `data` of a `STAVILY_ERR_PERMISSION_DENIED` error: which capability, the value asked for
+ * (normalised), and whether the manifest did not declare it or the operator did not grant it.
+ *
+ * @example
+ * ```ts
+ * const data: PermissionDeniedData = { permission: 'net', value: 'evil.com:443', reason: 'undeclared' }
+ * ```
+ */
+export interface PermissionDeniedData {
+  permission: PermissionName
+  value: string
+  reason: 'undeclared' | 'ungranted'
+}
+
+/**
+ * What {@link PermissionGuard.net} allows: the parsed URL and its canonical host and
+ * effective port (443/80 when the URL names none).
+ *
+ * @example
+ * ```ts
+ * const target: NetTarget = guard.net('https://api.example.com/v1')
+ * target.port // 443
+ * ```
+ */
+export interface NetTarget {
+  url: URL
+  host: string
+  port: number
+}
+
+/**
+ * Checks one capability use against declared ∩ granted permissions. Each method returns
+ * the normalised value to use (so the caller acts on exactly what was checked) or throws
+ * `PluginError` `STAVILY_ERR_PERMISSION_DENIED` with {@link PermissionDeniedData}, or
+ * `STAVILY_ERR_INVALID_ARGUMENT` for a malformed argument.
+ *
+ * @example
+ * ```ts
+ * const { url } = guard.net(requestedUrl)
+ * const path = guard.fsRead(requestedPath) // normalised, e.g. '/var/log/app.log'
+ * ```
+ */
+export interface PermissionGuard {
+  readonly declared: Permissions
+  readonly granted: Grants
+  net(url: string): NetTarget
+  exec(command: string): string
+  secret(name: string): string
+  fsRead(path: string): string
+  fsWrite(path: string): string
+}
+
+/**
+ * Builds the permission guard for one plugin from what its manifest declares and what the
+ * operator granted (both validated; a bad pattern throws `ManifestError`). The sandbox adds
+ * DNS and redirect checks on top of `net`, and symlink checks on top of the fs methods.
+ *
+ * @example
+ * ```ts
+ * import { createPermissionGuard } from '@stavily/sdk/manifest'
+ * const guard = createPermissionGuard(manifest.permissions, grantsFromOperator)
+ * guard.net('https://api.example.com/v1/items') // ok
+ * guard.net('https://evil.com/') // throws STAVILY_ERR_PERMISSION_DENIED, reason 'undeclared'
+ * ```
+ */
+export function createPermissionGuard(declared: Permissions, granted: Grants): PermissionGuard {
+  const declaredProblems: ManifestProblem[] = []
+  const declaredClean = validatePermissions(declared, 'permissions', declaredProblems)
+  if (declaredProblems.length > 0) throw new ManifestError(declaredProblems, 'declared permissions')
+  const grantedProblems: ManifestProblem[] = []
+  const grantedClean = validatePermissions(granted, 'grants', grantedProblems)
+  if (grantedProblems.length > 0) throw new ManifestError(grantedProblems, 'grants')
+
+  const declaredHosts = declaredClean.net.map(toPattern)
+  const grantedHosts = grantedClean.net.map(toPattern)
+
+  function decide(permission: PermissionName, value: string, isDeclared: boolean, isGranted: boolean): void {
+    if (!isDeclared) throw denied(permission, value, 'undeclared')
+    if (!isGranted) throw denied(permission, value, 'ungranted')
+  }
+
+  return Object.freeze({
+    declared: declaredClean,
+    granted: grantedClean,
+    net(input: string): NetTarget {
+      const url = parseUrl(input)
+      const host = canonicalHost(url.hostname)!
+      const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port)
+      const value = `${host}:${port}`
+      const matches = (patterns: HostPattern[]) =>
+        patterns.some((pattern) => matchHostPattern(pattern, host, port))
+      decide('net', value, matches(declaredHosts), matches(grantedHosts))
+      return { url, host, port }
+    },
+    exec(command: string): string {
+      if (typeof command !== 'string' || command === '') throw invalidArgument('exec', 'command', command)
+      decide('exec', command, declaredClean.exec.includes(command), grantedClean.exec.includes(command))
+      return command
+    },
+    secret(name: string): string {
+      if (typeof name !== 'string' || name === '') throw invalidArgument('secrets.get', 'name', name)
+      decide('secrets', name, declaredClean.secrets.includes(name), grantedClean.secrets.includes(name))
+      return name
+    },
+    fsRead(path: string): string {
+      const normalized = checkPath('fs.read', path)
+      const under = (prefixes: string[]) => prefixes.some((prefix) => isPathUnder(prefix, normalized))
+      decide('fs.read', normalized, under(declaredClean.fs.read), under(grantedClean.fs.read))
+      return normalized
+    },
+    fsWrite(path: string): string {
+      const normalized = checkPath('fs.write', path)
+      const under = (prefixes: string[]) => prefixes.some((prefix) => isPathUnder(prefix, normalized))
+      decide('fs.write', normalized, under(declaredClean.fs.write), under(grantedClean.fs.write))
+      return normalized
+    },
+  })
+}
+
+function toPattern(text: string): HostPattern {
+  const parsed = parseHostPattern(text)
+  // validatePermissions already rejected every invalid pattern.
+  if (!parsed.ok) throw new ManifestError([{ path: 'permissions.net', message: parsed.message }])
+  return parsed.pattern
+}
+
+function parseUrl(input: string): URL {
+  if (typeof input !== 'string') throw invalidArgument('fetch', 'url', input)
+  let url: URL
+  try {
+    url = new URL(input)
+  } catch {
+    throw new PluginError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `fetch: ${JSON.stringify(input)} is not an absolute URL; expected a URL such as "https://api.example.com/path"`,
+      { data: { argument: 'url' } },
+    )
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new PluginError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `fetch: only http and https URLs are allowed, got ${JSON.stringify(url.protocol)}`,
+      { data: { argument: 'url' } },
+    )
+  }
+  if (url.username !== '' || url.password !== '') {
+    // Credentials in URLs end up in logs; headers do not.
+    throw new PluginError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'fetch: URLs with credentials ("user:pass@") are not allowed; send them in an authorization header',
+      { data: { argument: 'url' } },
+    )
+  }
+  return url
+}
+
+function checkPath(permission: 'fs.read' | 'fs.write', path: string): string {
+  const operation = permission === 'fs.read' ? 'fs.readText/fs.list' : 'fs.writeText'
+  if (typeof path !== 'string') throw invalidArgument(operation, 'path', path)
+  const normalized = normalizeAbsolutePath(path)
+  if (normalized === undefined) {
+    throw new PluginError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `${operation}: ${JSON.stringify(path)} is not an absolute path; expected a path such as "/var/log/app.log"`,
+      { data: { argument: 'path' } },
+    )
+  }
+  return normalized
+}
+
+const SECTION: Record<PermissionName, string> = {
+  net: 'permissions.net',
+  exec: 'permissions.exec',
+  secrets: 'permissions.secrets',
+  'fs.read': 'permissions.fs.read',
+  'fs.write': 'permissions.fs.write',
+}
+
+function subject(permission: PermissionName, value: string): string {
+  const shown = JSON.stringify(value)
+  switch (permission) {
+    case 'net':
+      return `net host ${shown}`
+    case 'exec':
+      return `command ${shown}`
+    case 'secrets':
+      return `secret ${shown}`
+    case 'fs.read':
+      return `reading ${shown}`
+    case 'fs.write':
+      return `writing ${shown}`
+  }
+}
+
+function denied(permission: PermissionName, value: string, reason: 'undeclared' | 'ungranted'): PluginError {
+  const section = SECTION[permission]
+  const what = subject(permission, value)
+  const message =
+    reason === 'undeclared'
+      ? `permission denied: ${what} is not declared in ${section} of the manifest; add it to stavily.${section} in package.json`
+      : `permission denied: ${what} is declared in ${section} but not granted by the operator; ask the operator to grant it to this plugin`
+  const data: PermissionDeniedData = { permission, value, reason }
+  return new PluginError(ErrorCodes.PERMISSION_DENIED, message, { data: { ...data } })
+}
+
+function invalidArgument(operation: string, argument: string, value: unknown): PluginError {
+  const got = value === '' ? 'an empty string' : value === null ? 'null' : typeof value
+  return new PluginError(
+    ErrorCodes.INVALID_ARGUMENT,
+    `${operation}: ${argument} must be a non-empty string, got ${got}`,
+    { data: { argument } },
+  )
+}

@@ -1,0 +1,184 @@
+// Validation of a permissions object, shared by the manifest validator (declared
+// permissions) and the permission guard (the operator's grants): one grammar for both.
+import type { PluginKind } from '../definition.ts'
+import { normalizeAbsolutePath } from './fs-path.ts'
+import { parseHostPattern } from './host-pattern.ts'
+import type { ManifestProblem, Permissions } from './types.ts'
+
+/** The permission names a manifest may declare; anything else is rejected, never ignored. */
+export const PERMISSION_NAMES = ['net', 'exec', 'secrets', 'fs'] as const
+const FS_NAMES = ['read', 'write'] as const
+
+/** Secret names: environment-variable style, so they read the same in every store. */
+export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,127}$/
+const COMMAND_NAME = /^[A-Za-z0-9_+@][A-Za-z0-9._+@-]*$/
+const SHELL_CHARACTERS = /[;&|<>`$(){}[\]*?!~'"\\#=%^,]/
+
+/**
+ * Validates a permissions object at `path` (e.g. `stavily.permissions`), appending every
+ * problem to `problems`; returns the normalised permissions (missing lists empty).
+ */
+export function validatePermissions(
+  value: unknown,
+  path: string,
+  problems: ManifestProblem[],
+  kind?: PluginKind,
+): Permissions {
+  const out: Permissions = { net: [], exec: [], secrets: [], fs: { read: [], write: [] } }
+  if (value === undefined) return out
+  if (!isRecord(value)) {
+    problems.push({
+      path,
+      message: `expected an object { ${PERMISSION_NAMES.join(', ')} }, got ${describe(value)}`,
+    })
+    return out
+  }
+  for (const key of Object.keys(value)) {
+    if (!(PERMISSION_NAMES as readonly string[]).includes(key)) {
+      problems.push({
+        path: `${path}.${key}`,
+        message: `unknown permission "${key}"; expected one of ${PERMISSION_NAMES.join(', ')}`,
+      })
+    }
+  }
+  out.net = list(value.net, `${path}.net`, problems, netEntry)
+  out.exec = list(value.exec, `${path}.exec`, problems, execEntry)
+  out.secrets = list(value.secrets, `${path}.secrets`, problems, secretEntry)
+  const fs = value.fs
+  if (fs !== undefined) {
+    if (!isRecord(fs)) {
+      problems.push({
+        path: `${path}.fs`,
+        message: `expected an object { read, write }, got ${describe(fs)}`,
+      })
+    } else {
+      for (const key of Object.keys(fs)) {
+        if (!(FS_NAMES as readonly string[]).includes(key)) {
+          problems.push({
+            path: `${path}.fs.${key}`,
+            message: `unknown fs permission "${key}"; expected read or write`,
+          })
+        }
+      }
+      out.fs.read = list(fs.read, `${path}.fs.read`, problems, fsEntry)
+      out.fs.write = list(fs.write, `${path}.fs.write`, problems, fsEntry)
+    }
+  }
+  if (kind === 'sensor' && out.exec.length > 0) {
+    problems.push({
+      path: `${path}.exec`,
+      message: 'a sensor cannot run commands (sensors only observe); only actions may declare exec',
+    })
+  }
+  if (kind === 'output' && out.exec.length > 0) {
+    problems.push({
+      path: `${path}.exec`,
+      message: 'an output cannot run commands; only actions may declare exec',
+    })
+  }
+  if (kind === 'sensor' && out.fs.write.length > 0) {
+    problems.push({
+      path: `${path}.fs.write`,
+      message: 'a sensor cannot write files (sensors only observe); declare fs.read instead',
+    })
+  }
+  return out
+}
+
+type EntryCheck = (value: unknown) => { ok: true; value: string } | { ok: false; message: string }
+
+function list(value: unknown, path: string, problems: ManifestProblem[], check: EntryCheck): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) {
+    problems.push({ path, message: `expected an array of strings, got ${describe(value)}` })
+    return []
+  }
+  const out: string[] = []
+  const seen = new Map<string, number>()
+  value.forEach((item, index) => {
+    const result = check(item)
+    if (!result.ok) {
+      problems.push({ path: `${path}[${index}]`, message: result.message })
+      return
+    }
+    const first = seen.get(result.value)
+    if (first !== undefined) {
+      problems.push({
+        path: `${path}[${index}]`,
+        message: `duplicate of ${path}[${first}] (${JSON.stringify(result.value)})`,
+      })
+      return
+    }
+    seen.set(result.value, index)
+    out.push(result.value)
+  })
+  return out
+}
+
+const netEntry: EntryCheck = (value) => {
+  const parsed = parseHostPattern(value)
+  return parsed.ok ? { ok: true, value: parsed.normalized } : parsed
+}
+
+const execEntry: EntryCheck = (value) => {
+  const hint = 'expected a command name such as "systemctl" or an absolute path such as "/usr/bin/systemctl"'
+  if (typeof value !== 'string') return { ok: false, message: `${hint}, got ${describe(value)}` }
+  const shown = JSON.stringify(value)
+  if (value === '') return { ok: false, message: `must not be empty; ${hint}` }
+  if (/\s/.test(value)) {
+    return { ok: false, message: `${shown} contains whitespace; ${hint} (arguments are passed at call time)` }
+  }
+  const shell = SHELL_CHARACTERS.exec(value)
+  if (shell) {
+    return {
+      ok: false,
+      message: `${shown} contains the shell character "${shell[0]}"; commands run without a shell, ${hint}`,
+    }
+  }
+  if (value.startsWith('/')) {
+    const normalized = normalizeAbsolutePath(value)
+    if (normalized !== value || value.endsWith('/')) {
+      return { ok: false, message: `${shown} is not a normalised absolute path; ${hint}` }
+    }
+    return { ok: true, value }
+  }
+  if (value.includes('/')) return { ok: false, message: `${shown} is a relative path; ${hint}` }
+  if (!COMMAND_NAME.test(value))
+    return { ok: false, message: `${shown} is not a valid command name; ${hint}` }
+  return { ok: true, value }
+}
+
+const secretEntry: EntryCheck = (value) => {
+  const hint = 'expected an upper-case name such as "SLACK_TOKEN" (A-Z, 0-9, _; starting with a letter)'
+  if (typeof value !== 'string') return { ok: false, message: `${hint}, got ${describe(value)}` }
+  if (!SECRET_NAME.test(value))
+    return { ok: false, message: `${JSON.stringify(value)} is not a valid secret name; ${hint}` }
+  return { ok: true, value }
+}
+
+const fsEntry: EntryCheck = (value) => {
+  const hint = 'expected an absolute path prefix such as "/var/log/app"'
+  if (typeof value !== 'string') return { ok: false, message: `${hint}, got ${describe(value)}` }
+  const shown = JSON.stringify(value)
+  if (!value.startsWith('/')) return { ok: false, message: `${shown} is not absolute; ${hint}` }
+  if (value.includes('\0')) return { ok: false, message: `${shown} contains a NUL character; ${hint}` }
+  if (value.split('/').some((segment) => segment === '..' || segment === '.')) {
+    return {
+      ok: false,
+      message: `${shown} contains "." or ".." segments; write the normalised path, ${hint}`,
+    }
+  }
+  return { ok: true, value: normalizeAbsolutePath(value)! }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`
+  return typeof value
+}
