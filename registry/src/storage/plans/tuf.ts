@@ -35,3 +35,9 @@ export const pruneMetadata = (s: string, role: string, keepFrom: number): Statem
   text: `DELETE FROM ${s}.tuf_metadata WHERE role = $1 AND version < $2`,
   values: [role, keepFrom],
 })
+
+/** Each role's newest expiry, without the bodies: the cheap check before serving timestamp. */
+export const latestExpiries = (s: string): Statement => ({
+  text: `SELECT DISTINCT ON (role) role, expires FROM ${s}.tuf_metadata ORDER BY role, version DESC`,
+  values: [],
+})
