@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The sandbox host child is its own entry: the supervisor forks dist/sandbox-host.js.
+  entry: { index: 'src/index.ts', 'sandbox-host': 'src/sandbox/host-main.ts' },
   format: ['esm'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   clean: true,
   sourcemap: true,
   target: 'node20',

@@ -1,0 +1,106 @@
+// Limits and defaults of the sandbox, each with the reason for its value. Operators
+// override the per-plugin limits at load (`limits`); the rest through createSandbox options.
+
+/** Per-plugin limits; every one of them can be overridden by the operator at load. */
+export interface PluginLimits {
+  /** V8 heap of the plugin's isolate, MB. */
+  memoryMb: number
+  /** CPU time one call may use inside the isolate, ms (all of its slices together). */
+  cpuMs: number
+  /** Wall time of one call, ms, including time spent waiting for fetch/exec/state. */
+  wallMs: number
+  /** JSON size of one call's input and config together, bytes. */
+  inputBytes: number
+  /** JSON size of one call's output, bytes. */
+  outputBytes: number
+  /** Log lines one call may write. */
+  logLines: number
+  /** Total size of one call's log messages and fields, bytes. */
+  logBytes: number
+  /** Events one sensor call may emit. */
+  events: number
+  /** JSON size of one event, bytes. */
+  eventBytes: number
+  /** Calls of one plugin in flight at once. */
+  concurrency: number
+  /** Body size of one fetch response, bytes. */
+  fetchResponseBytes: number
+  /** Wall time of one fetch (all redirects), ms. */
+  fetchTimeoutMs: number
+  /** Redirects one fetch follows. */
+  fetchRedirects: number
+  /** Wall time of one exec before the child is killed, ms. */
+  execTimeoutMs: number
+  /** stdout and stderr each kept from one exec, bytes. */
+  execOutputBytes: number
+  /** Size of one fs.readText, bytes. */
+  fsReadBytes: number
+  /** JSON size of one state value, bytes. */
+  stateValueBytes: number
+  /** JSON size of all of a plugin's state, bytes. */
+  stateTotalBytes: number
+}
+
+export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
+  // 64 MB holds a parsed multi-MB API response with room; V8's own floor is 8.
+  memoryMb: 64,
+  // A second of pure CPU is far beyond what glue code needs; a loop is stopped in 1 s.
+  cpuMs: 1_000,
+  // 30 s covers slow HTTP APIs and short commands; the orchestrator's lease is longer.
+  wallMs: 30_000,
+  // 1 MiB of JSON per call: instructions carry parameters, not payloads.
+  inputBytes: 1024 * 1024,
+  outputBytes: 1024 * 1024,
+  // Enough to debug a call; a flood beyond this is a bug and fails the call.
+  logLines: 1_000,
+  logBytes: 256 * 1024,
+  // One check producing more than 1000 events is a runaway sensor.
+  events: 1_000,
+  eventBytes: 256 * 1024,
+  // Keeps one busy plugin from monopolising the sandbox host.
+  concurrency: 16,
+  // Responses are parsed inside a 64 MB heap; 8 MiB leaves room to parse them.
+  fetchResponseBytes: 8 * 1024 * 1024,
+  fetchTimeoutMs: 15_000,
+  // Browsers allow 20; APIs rarely need more than a couple.
+  fetchRedirects: 5,
+  execTimeoutMs: 20_000,
+  execOutputBytes: 1024 * 1024,
+  fsReadBytes: 4 * 1024 * 1024,
+  // State is small bookkeeping (cursors, last-seen ids), not storage.
+  stateValueBytes: 64 * 1024,
+  stateTotalBytes: 1024 * 1024,
+})
+
+/** Lower bounds an operator override may not go below. */
+export const MIN_LIMITS: Readonly<Partial<PluginLimits>> = Object.freeze({
+  // isolated-vm refuses heaps under 8 MB.
+  memoryMb: 8,
+  cpuMs: 1,
+  wallMs: 1,
+  concurrency: 1,
+})
+
+export const SUPERVISOR_DEFAULTS = Object.freeze({
+  // A ping a second finds a dead or stuck host quickly without measurable cost.
+  heartbeatIntervalMs: 1_000,
+  // A plugin slice may block the host for up to its CPU limit; a hang is declared well after.
+  hangTimeoutMs: 10_000,
+  // First restart is quick (a one-off crash), then backs off to spare a crash-looping host.
+  restartBackoffMinMs: 100,
+  restartBackoffMaxMs: 10_000,
+  // A host that stayed up this long is healthy again: the backoff starts over.
+  restartBackoffResetMs: 30_000,
+  // Time given to the host to exit on close before it is killed.
+  closeGraceMs: 2_000,
+})
+
+export const EXEC_DEFAULTS = Object.freeze({
+  // A fixed PATH: the agent's own environment never leaks into a plugin's commands.
+  path: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  // Time between SIGTERM and SIGKILL for a command past its timeout.
+  killGraceMs: 2_000,
+})
+
+/** Range of SDK API versions (`sdkApiVersion` in a definition) this runtime runs. */
+export const SUPPORTED_SDK_API = '^1.0.0'

@@ -1,0 +1,43 @@
+// @stavily/agent: the plugin sandbox (and, later, the agent process built on it).
+export {
+  DEFAULT_LIMITS,
+  EXEC_DEFAULTS,
+  MIN_LIMITS,
+  type PluginLimits,
+  SUPERVISOR_DEFAULTS,
+  SUPPORTED_SDK_API,
+} from './defaults.ts'
+export {
+  fromSerialized,
+  SandboxError,
+  type SandboxErrorCode,
+  SandboxErrorCodes,
+  type SerializedError,
+} from './errors.ts'
+export { ISOLATED_VM_CANDIDATES, loadIsolatedVm } from './isolated-vm.ts'
+export { classifyAddress } from './sandbox/capabilities/address-policy.ts'
+export type { PluginSpec } from './sandbox/load-spec.ts'
+export type {
+  CallStats,
+  InvokeResult,
+  LogEntry,
+  Operation,
+  PluginEvent,
+  PluginKind,
+} from './sandbox/protocol.ts'
+export {
+  createSandbox,
+  type InvokeOptions,
+  type LoadedPlugin,
+  type PluginStats,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxStats,
+  type SwapResult,
+} from './sandbox/sandbox.ts'
+export {
+  createFileStateStore,
+  createMemoryStateStore,
+  type StateStore,
+  type StateValue,
+} from './sandbox/state-store.ts'

@@ -1,0 +1,41 @@
+// What the sandbox host keeps about one call while it runs.
+import type { SerializedError } from '../errors.ts'
+import type { InvokeRequest, LogEntry, PluginEvent } from './protocol.ts'
+
+export interface CallState {
+  readonly req: InvokeRequest
+  /** performance.now() at start. */
+  readonly startedAt: number
+  /** CPU time used inside the isolate so far, ms. */
+  cpuUsedMs: number
+  logs: LogEntry[]
+  logBytes: number
+  events: PluginEvent[]
+  /** A limit the host saw exceeded; it wins over whatever the plugin threw after it. */
+  limitHit: SerializedError | undefined
+  done: boolean
+  /** Aborts the call's host work (fetch, exec, sleep) when it ends early. */
+  readonly abort: AbortController
+  wallTimer: NodeJS.Timeout | undefined
+  /** Set by stop() (watch): ctx.isStopping() turns true. */
+  stopping: boolean
+  /** Sleeping ctx.sleep() calls, woken early by stop(). */
+  readonly wakers: Set<() => void>
+}
+
+export function newCallState(req: InvokeRequest): CallState {
+  return {
+    req,
+    startedAt: performance.now(),
+    cpuUsedMs: 0,
+    logs: [],
+    logBytes: 0,
+    events: [],
+    limitHit: undefined,
+    done: false,
+    abort: new AbortController(),
+    wallTimer: undefined,
+    stopping: false,
+    wakers: new Set(),
+  }
+}

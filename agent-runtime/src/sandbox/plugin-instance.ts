@@ -1,0 +1,390 @@
+// One loaded plugin version inside the sandbox host: its isolate, its context and the calls
+// running in it. All plugin code runs in "slices" the host starts synchronously (the start
+// of a call, and each settle of a capability it awaited), each with a timeout equal to the
+// call's remaining CPU budget; there are no timers inside the isolate, so no other code of
+// the plugin ever runs. Between calls the plugin's module state persists, like a
+// long-lived process; each call gets a fresh, frozen ctx.
+import { SandboxErrorCodes, type SerializedError, sandboxError, toSerialized } from '../errors.ts'
+import type { IsolatedVm, Ivm } from '../isolated-vm.ts'
+import {
+  BOOTSTRAP_SOURCE,
+  DoneStatus,
+  HOST_CALL_GLOBAL,
+  HOST_DONE_GLOBAL,
+  RUNTIME_GLOBAL,
+} from './bootstrap.ts'
+import { type CallState, newCallState } from './call-state.ts'
+import { classifyReportedError } from './classify-error.ts'
+import { checkPluginInfo } from './plugin-info.ts'
+import type { InvokeRequest, InvokeResult, LoadRequest, PluginInfo } from './protocol.ts'
+import { validateAgainst } from './validate.ts'
+
+/** What runs the capabilities on the host side (capabilities/dispatch.ts). */
+export interface CapabilityHost {
+  /** A value now, or a promise the instance settles into the isolate later. Throws to fail. */
+  handle(plugin: PluginInstance, call: CallState, cap: string, args: unknown[]): unknown
+}
+
+export type CallOutcome =
+  | { ok: true; result: InvokeResult }
+  | { ok: false; error: SerializedError; logs: InvokeResult['logs']; stats: InvokeResult['stats'] }
+
+const TIMED_OUT = /Script execution timed out/
+const DISPOSED = /disposed/i
+
+interface Runtime {
+  isolate: IsolatedVm.Isolate
+  context: IsolatedVm.Context
+  start: IsolatedVm.Reference
+  settle: IsolatedVm.Reference
+}
+
+// Compiled once per host: the bootstrap is the same for every plugin.
+const cachedBootstrap = new WeakMap<object, IsolatedVm.ExternalCopy<ArrayBuffer>>()
+
+export class PluginInstance {
+  info!: PluginInfo
+  private rt: Runtime | undefined
+  private readonly calls = new Map<number, CallState>()
+  private readonly finished: { call: CallState; status: number; json: string }[] = []
+  private nextOpId = 1
+  private bundleCache: IsolatedVm.ExternalCopy<ArrayBuffer> | undefined
+  readonly counters = { calls: 0, failures: 0, isolateRestarts: 0, cpuMs: 0 }
+
+  constructor(
+    readonly spec: LoadRequest,
+    private readonly ivm: Ivm,
+    private readonly caps: CapabilityHost,
+    private readonly report: (call: CallState, outcome: CallOutcome) => void,
+  ) {}
+
+  get inFlight(): number {
+    return this.calls.size
+  }
+
+  /** Creates the isolate, evaluates the bundle and reads the definition. Throws LOAD_FAILED. */
+  load(): PluginInfo {
+    this.rt = this.createRuntime(true)
+    return this.info
+  }
+
+  private createRuntime(first: boolean): Runtime {
+    const { ivm, spec } = this
+    const isolate = new ivm.Isolate({
+      memoryLimit: spec.limits.memoryMb,
+      // V8 lost control of this isolate; the process cannot be trusted any more. The
+      // supervisor restarts the host and fails the calls in flight as retryable.
+      onCatastrophicError: () => process.abort(),
+    })
+    try {
+      const context = isolate.createContextSync()
+      const global = context.global
+      global.setSync(
+        HOST_CALL_GLOBAL,
+        new ivm.Callback((callId: number, cap: string, args: string) => this.onHostCall(callId, cap, args)),
+      )
+      global.setSync(
+        HOST_DONE_GLOBAL,
+        new ivm.Callback((callId: number, status: number, json: string) => this.onDone(callId, status, json)),
+      )
+      const cachedBoot = cachedBootstrap.get(ivm)
+      const bootstrap = isolate.compileScriptSync(BOOTSTRAP_SOURCE, {
+        filename: 'stavily:bootstrap',
+        ...(cachedBoot ? { cachedData: cachedBoot } : { produceCachedData: true }),
+      }) as IsolatedVm.Script & { cachedData?: IsolatedVm.ExternalCopy<ArrayBuffer> }
+      if (!cachedBoot && bootstrap.cachedData) cachedBootstrap.set(ivm, bootstrap.cachedData)
+      bootstrap.runSync(context, { timeout: spec.limits.cpuMs, release: true })
+      const runtime = global.getSync(RUNTIME_GLOBAL, { reference: true }) as IsolatedVm.Reference
+      global.deleteSync(RUNTIME_GLOBAL)
+      const capture = runtime.getSync('capture', { reference: true }) as IsolatedVm.Reference
+      const start = runtime.getSync('start', { reference: true }) as IsolatedVm.Reference
+      const settle = runtime.getSync('settle', { reference: true }) as IsolatedVm.Reference
+      runtime.release()
+      // The bundle is the plugin's own code: it runs under the CPU limit like any call.
+      const script = isolate.compileScriptSync(spec.bundle, {
+        filename: `stavily-plugin:${spec.name}@${spec.version}`,
+        ...(this.bundleCache ? { cachedData: this.bundleCache } : { produceCachedData: true }),
+      }) as IsolatedVm.Script & { cachedData?: IsolatedVm.ExternalCopy<ArrayBuffer> }
+      if (!this.bundleCache && script.cachedData) this.bundleCache = script.cachedData
+      script.runSync(context, { timeout: spec.limits.cpuMs, release: true })
+      const described = capture.applySync(undefined, [spec.limits.outputBytes], {
+        timeout: spec.limits.cpuMs,
+      }) as string
+      capture.release()
+      if (first) this.info = checkPluginInfo(described, spec)
+      return { isolate, context, start, settle }
+    } catch (err) {
+      if (!isolate.isDisposed) isolate.dispose()
+      if (err && typeof err === 'object' && 'code' in err) throw err
+      const message = err instanceof Error ? err.message : String(err)
+      const code = DISPOSED.test(message)
+        ? SandboxErrorCodes.MEMORY_LIMIT
+        : TIMED_OUT.test(message)
+          ? SandboxErrorCodes.CPU_LIMIT
+          : SandboxErrorCodes.LOAD_FAILED
+      throw sandboxError(code, `plugin ${spec.name}@${spec.version} failed to load: ${message}`, {
+        cause: err,
+      })
+    }
+  }
+
+  /** Starts a call; its outcome is reported through `report`. */
+  invoke(req: InvokeRequest): void {
+    const call = newCallState(req)
+    this.counters.calls++
+    if (!this.info.operations.includes(req.operation)) {
+      this.complete(call, {
+        code: SandboxErrorCodes.UNKNOWN_OPERATION,
+        message: `${this.spec.name} is a ${this.info.kind} plugin without a "${req.operation}" handler; it has: ${this.info.operations.join(', ') || 'none'}`,
+        retryable: false,
+      })
+      return
+    }
+    let payload: string
+    try {
+      const { schemas } = this.info
+      validateAgainst('config', schemas.config, req.config)
+      if (req.operation === 'run' || req.operation === 'send') {
+        validateAgainst('input', schemas.input, req.input)
+      }
+      payload = JSON.stringify({
+        input: req.input,
+        config: req.config,
+        invocationId: req.invocationId,
+        idempotencyKey: req.idempotencyKey,
+        deadline: req.deadline,
+      })
+      if (Buffer.byteLength(payload) > this.spec.limits.inputBytes) {
+        throw sandboxError(
+          SandboxErrorCodes.INPUT_TOO_LARGE,
+          `input and config of ${this.spec.name} take ${Buffer.byteLength(payload)} bytes as JSON; the limit is ${this.spec.limits.inputBytes}`,
+        )
+      }
+    } catch (err) {
+      this.complete(call, toSerialized(err))
+      return
+    }
+    this.calls.set(req.id, call)
+    const wallMs = Math.min(this.spec.limits.wallMs, Math.max(0, req.deadline - Date.now()))
+    call.wallTimer = setTimeout(() => {
+      this.complete(call, {
+        code: SandboxErrorCodes.TIMEOUT,
+        message: `${this.spec.name} did not finish within ${wallMs} ms (wall-time limit ${this.spec.limits.wallMs} ms or the call's deadline)`,
+        retryable: true,
+      })
+    }, wallMs)
+    let rt: Runtime
+    try {
+      rt = this.runtime()
+    } catch (err) {
+      this.complete(call, toSerialized(err))
+      return
+    }
+    this.slice(call, rt, (timeout) => {
+      rt.start.applySync(undefined, [req.id, req.operation, payload], { timeout })
+    })
+  }
+
+  /** ctx.isStopping() turns true for this call (watch). */
+  stop(id: number): void {
+    const call = this.calls.get(id)
+    if (!call) return
+    call.stopping = true
+    for (const wake of call.wakers) wake()
+  }
+
+  private runtime(): Runtime {
+    if (this.rt && !this.rt.isolate.isDisposed) return this.rt
+    // The previous isolate died (memory limit): the next call gets a fresh one.
+    this.counters.isolateRestarts++
+    this.rt = this.createRuntime(false)
+    return this.rt
+  }
+
+  /** Runs plugin code synchronously under the call's remaining CPU budget. */
+  private slice(call: CallState, rt: Runtime, run: (timeoutMs: number) => void): void {
+    const remaining = this.spec.limits.cpuMs - call.cpuUsedMs
+    const before = rt.isolate.cpuTime
+    try {
+      run(Math.max(1, Math.ceil(remaining)))
+    } catch (err) {
+      this.onSliceError(call, rt, err)
+    } finally {
+      if (!rt.isolate.isDisposed) {
+        const used = Number(rt.isolate.cpuTime - before) / 1e6
+        call.cpuUsedMs += used
+        this.counters.cpuMs += used
+      }
+    }
+    this.drainFinished()
+  }
+
+  private onSliceError(call: CallState, rt: Runtime, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err)
+    if (rt.isolate.isDisposed || DISPOSED.test(message)) {
+      // The memory limit disposes the whole isolate: this call hit it, the others lost
+      // their isolate with it and may be retried.
+      this.complete(call, {
+        code: SandboxErrorCodes.MEMORY_LIMIT,
+        message: `${this.spec.name} exceeded its memory limit of ${this.spec.limits.memoryMb} MB`,
+        retryable: false,
+      })
+      for (const other of [...this.calls.values()]) {
+        this.complete(other, {
+          code: SandboxErrorCodes.CRASHED,
+          message: `${this.spec.name}'s isolate was disposed because another call exceeded the memory limit`,
+          retryable: true,
+        })
+      }
+      if (!rt.isolate.isDisposed) rt.isolate.dispose()
+      return
+    }
+    if (TIMED_OUT.test(message)) {
+      this.complete(call, {
+        code: SandboxErrorCodes.CPU_LIMIT,
+        message: `${this.spec.name} used more than its CPU limit of ${this.spec.limits.cpuMs} ms in one call`,
+        retryable: false,
+      })
+      return
+    }
+    this.complete(call, {
+      code: SandboxErrorCodes.PLUGIN_FAILED,
+      message: `${this.spec.name} failed: ${message}`,
+      retryable: false,
+    })
+  }
+
+  // Called from inside the isolate (during a slice): only records; the outcome is
+  // handled after the slice returns, so its CPU time is counted first.
+  private onDone(callId: unknown, status: unknown, json: unknown): void {
+    const call = typeof callId === 'number' ? this.calls.get(callId) : undefined
+    if (!call || call.done || typeof status !== 'number' || typeof json !== 'string') return
+    this.finished.push({ call, status, json })
+  }
+
+  private drainFinished(): void {
+    while (this.finished.length > 0) {
+      const { call, status, json } = this.finished.shift()!
+      if (call.done) continue
+      if (status === DoneStatus.OK) this.succeed(call, json)
+      else if (status === DoneStatus.TOO_LARGE) {
+        this.complete(call, this.outputTooLarge(Number(json)))
+      } else this.complete(call, call.limitHit ?? classifyReportedError(json))
+    }
+  }
+
+  private outputTooLarge(size: number): SerializedError {
+    return {
+      code: SandboxErrorCodes.OUTPUT_TOO_LARGE,
+      message: `${this.spec.name} returned ${size} bytes of JSON; the output limit is ${this.spec.limits.outputBytes}`,
+      retryable: false,
+    }
+  }
+
+  private succeed(call: CallState, json: string): void {
+    if (call.limitHit) {
+      this.complete(call, call.limitHit)
+      return
+    }
+    const size = Buffer.byteLength(json)
+    if (size > this.spec.limits.outputBytes) {
+      this.complete(call, this.outputTooLarge(size))
+      return
+    }
+    let output: unknown
+    try {
+      output = json === '' ? undefined : JSON.parse(json)
+      const op = call.req.operation
+      if (op === 'run' || (op === 'send' && output !== undefined)) {
+        validateAgainst('output', this.info.schemas.output, output)
+      }
+    } catch (err) {
+      this.complete(call, toSerialized(err))
+      return
+    }
+    this.finish(call, {
+      ok: true,
+      result: { output, logs: call.logs, events: call.events, stats: this.statsOf(call) },
+    })
+  }
+
+  /** Fails (or ends) a call; later host results and isolate reports for it are ignored. */
+  complete(call: CallState, error: SerializedError): void {
+    this.finish(call, { ok: false, error, logs: call.logs, stats: this.statsOf(call) })
+  }
+
+  /** Records a limit the call exceeded on the host; the call fails with it. */
+  hitLimit(call: CallState, error: SerializedError): void {
+    call.limitHit ??= error
+  }
+
+  private finish(call: CallState, outcome: CallOutcome): void {
+    if (call.done) return
+    call.done = true
+    if (call.wallTimer) clearTimeout(call.wallTimer)
+    this.calls.delete(call.req.id)
+    if (!outcome.ok) this.counters.failures++
+    if (call.abort.signal.aborted === false) call.abort.abort()
+    this.report(call, outcome)
+  }
+
+  private statsOf(call: CallState): InvokeResult['stats'] {
+    return { cpuUs: Math.round(call.cpuUsedMs * 1000), wallMs: performance.now() - call.startedAt }
+  }
+
+  private onHostCall(callId: unknown, cap: unknown, argsJson: unknown): string {
+    const call = typeof callId === 'number' ? this.calls.get(callId) : undefined
+    if (!call || call.done) {
+      return JSON.stringify({
+        e: {
+          code: SandboxErrorCodes.CAPABILITY_FAILED,
+          message: 'this call has already finished; its ctx can no longer be used',
+          retryable: false,
+        },
+      })
+    }
+    try {
+      if (typeof cap !== 'string' || typeof argsJson !== 'string') throw new TypeError('malformed host call')
+      const args = JSON.parse(argsJson) as unknown
+      if (!Array.isArray(args)) throw new TypeError('malformed host call arguments')
+      const value = this.caps.handle(this, call, cap, args)
+      if (value instanceof Promise) {
+        const opId = this.nextOpId++
+        value.then(
+          (v: unknown) => this.settle(call, opId, true, v === undefined ? '' : JSON.stringify(v)),
+          (err: unknown) => this.settle(call, opId, false, JSON.stringify(toSerialized(err))),
+        )
+        return JSON.stringify({ p: opId })
+      }
+      return value === undefined ? '{}' : JSON.stringify({ v: value })
+    } catch (err) {
+      const error = toSerialized(err)
+      return JSON.stringify({ e: error })
+    }
+  }
+
+  private settle(call: CallState, opId: number, ok: boolean, json: string): void {
+    if (call.done) return
+    const rt = this.rt
+    if (!rt || rt.isolate.isDisposed) return
+    this.slice(call, rt, (timeout) => {
+      rt.settle.applySync(undefined, [opId, ok, json], { timeout })
+    })
+  }
+
+  heap(): { used: number; limit: number; external: number } {
+    const rt = this.rt
+    if (!rt || rt.isolate.isDisposed)
+      return { used: 0, limit: this.spec.limits.memoryMb * 1024 * 1024, external: 0 }
+    const h = rt.isolate.getHeapStatisticsSync()
+    return { used: h.used_heap_size, limit: h.heap_size_limit, external: h.externally_allocated_size }
+  }
+
+  /** Fails the calls in flight and frees the isolate. */
+  dispose(reason: SerializedError): void {
+    for (const call of [...this.calls.values()]) this.complete(call, reason)
+    const rt = this.rt
+    this.rt = undefined
+    if (rt && !rt.isolate.isDisposed) rt.isolate.dispose()
+  }
+}
