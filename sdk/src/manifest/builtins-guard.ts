@@ -1,4 +1,5 @@
 import { builtinModules } from 'node:module'
+import { isAbsolute, relative, sep } from 'node:path'
 
 // Names Node resolves as built-ins, with and without the `node:` prefix (some, like
 // `node:test`, exist only prefixed).
@@ -37,12 +38,13 @@ interface ResolveArgs {
   importer: string
 }
 interface BuildLike {
+  initialOptions: { absWorkingDir?: string }
   onStart(callback: () => void): void
   onResolve(
     options: { filter: RegExp },
     callback: (args: ResolveArgs) => { path: string; external: boolean } | undefined,
   ): void
-  onEnd(callback: (result: { errors: { text: string }[] }) => void): void
+  onEnd(callback: () => { errors: { text: string }[] } | undefined): void
 }
 
 /**
@@ -68,16 +70,15 @@ export function nodeBuiltinsGuard(): { name: string; setup(build: BuildLike): vo
       build.onStart(() => {
         found = []
       })
+      const root = build.initialOptions.absWorkingDir ?? process.cwd()
       build.onResolve({ filter: /.*/ }, (args) => {
         if (!isNodeBuiltin(args.path)) return undefined
-        found.push({ specifier: args.path, importer: args.importer })
+        found.push({ specifier: args.path, importer: relativeTo(root, args.importer) })
         // Keep going (as an external) so the one error lists every offending import.
         return { path: args.path, external: true }
       })
-      build.onEnd((result) => {
-        if (found.length === 0) return
-        result.errors.push({ text: builtinsMessage(found) })
-      })
+      // Returned (not pushed onto result.errors) so that esbuild fails the build with it.
+      build.onEnd(() => (found.length === 0 ? undefined : { errors: [{ text: builtinsMessage(found) }] }))
     },
   }
 }
@@ -98,4 +99,9 @@ export function builtinsMessage(found: readonly BuiltinImport[]): string {
     'Use the capabilities on ctx instead (ctx.fetch, ctx.fs, ctx.exec, ctx.secrets, ctx.state), ' +
     'and dependencies that do not need Node.'
   )
+}
+
+function relativeTo(root: string, file: string): string {
+  if (!isAbsolute(file)) return file
+  return relative(root, file).split(sep).join('/')
 }

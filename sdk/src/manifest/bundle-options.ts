@@ -1,6 +1,7 @@
 // How every plugin is bundled: the registry's publish and a scaffolded plugin's
 // `npm run build` pass these to esbuild (with `entryPoints` and `absWorkingDir` added), so
 // the same commit always gives the same bytes, loadable in an empty ECMAScript global.
+import { TEXT_ENCODER_SHIM } from './text-encoder-shim.ts'
 
 /**
  * The global a plugin bundle assigns: evaluating the bundle defines
@@ -54,5 +55,7 @@ export const PLUGIN_BUNDLE_OPTIONS = Object.freeze({
   write: false,
   // Libraries that branch on NODE_ENV get one fixed answer instead of a missing `process`.
   define: { 'process.env.NODE_ENV': '"production"' },
+  // TypeBox needs a TextEncoder at load; an empty ECMAScript global has none.
+  banner: { js: TEXT_ENCODER_SHIM },
   logLevel: 'silent',
 } as const)
