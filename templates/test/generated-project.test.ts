@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createContext, runInContext } from 'node:vm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PLUGIN_KINDS } from '../src/plugin-kind.js'
+import { runCli } from './run-cli.js'
+import { mustRun, packSdk } from './sdk-tarball.js'
+
+// A real `npm install` (typescript, vitest, esbuild from the registry or npm's cache), then
+// the project's own tests, type check and build: minutes on a shared 2-core machine.
+const PROJECT_TIMEOUT = 5 * 60_000
+const HANDLERS = { action: 'run', sensor: 'check', output: 'send' } as const
+
+let workDir: string
+let sdkTarball: string
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'create-stavily-plugin-e2e-'))
+  sdkTarball = await packSdk(workDir)
+}, PROJECT_TIMEOUT)
+
+afterAll(async () => {
+  if (workDir) await rm(workDir, { recursive: true, force: true })
+})
+
+describe('a generated project, installed against this repository’s SDK', () => {
+  for (const kind of PLUGIN_KINDS) {
+    it(
+      `${kind}: npm install, npm test, npm run typecheck and npm run build pass, and the bundle loads in an empty global`,
+      async () => {
+        const name = `e2e-${kind}`
+        const created = await runCli([name, '--kind', kind, '--yes'], { cwd: workDir })
+        expect(created.code, created.stderr).toBe(0)
+        const dir = join(workDir, name)
+
+        // The template asks the registry for a published range; point it at this build instead.
+        const pkgPath = join(dir, 'package.json')
+        const pkg = JSON.parse(await readFile(pkgPath, 'utf8'))
+        pkg.dependencies['@stavily/sdk'] = `file:${sdkTarball}`
+        await writeFile(pkgPath, JSON.stringify(pkg, null, 2))
+
+        const step = { cwd: dir, timeoutMs: PROJECT_TIMEOUT }
+        await mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], step)
+        const tested = await mustRun('npm', ['test'], step)
+        expect(tested.stdout).toMatch(/Tests\s+\d+ passed/)
+        await mustRun('npm', ['run', 'typecheck'], step)
+        const built = await mustRun('npm', ['run', 'build'], step)
+        expect(built.stdout).toContain(`built dist/plugin.js: ${kind} plugin ${name}@0.1.0`)
+
+        // The sandbox's view: an empty ECMAScript global, no Node (process, require, timers).
+        const bundle = await readFile(join(dir, 'dist', 'plugin.js'), 'utf8')
+        const context = createContext({})
+        runInContext(bundle, context, { timeout: 5000 })
+        expect(runInContext('typeof process + typeof require + typeof setTimeout', context)).toBe(
+          'undefinedundefinedundefined',
+        )
+        const definition = runInContext('globalThis.__stavilyPlugin.default', context)
+        expect(definition.kind).toBe(kind)
+        expect(definition.sdkApiVersion).toMatch(/^1\./)
+        expect(typeof definition[HANDLERS[kind]]).toBe('function')
+      },
+      PROJECT_TIMEOUT,
+    )
+  }
+})
