@@ -1,0 +1,25 @@
+// The workflow module's errors. Codes follow the orchestrator's list (core/src/errors.ts);
+// the lead merges this list there.
+
+export const WORKFLOW_ERRORS = {
+  /** The document does not parse or does not validate; `data.issues` lists every problem. */
+  STAVILY_ERR_WORKFLOW_INVALID: 400,
+  /** A run or step was asked to move to a status its current status does not allow. */
+  STAVILY_ERR_ILLEGAL_TRANSITION: 409,
+} as const
+
+export type WorkflowErrorCode = keyof typeof WORKFLOW_ERRORS
+
+export class WorkflowError extends Error {
+  readonly code: WorkflowErrorCode
+  readonly statusCode: number
+  readonly data: Record<string, unknown> | undefined
+
+  constructor(code: WorkflowErrorCode, message: string, data?: Record<string, unknown>) {
+    super(message)
+    this.name = 'WorkflowError'
+    this.code = code
+    this.statusCode = WORKFLOW_ERRORS[code]
+    this.data = data
+  }
+}
