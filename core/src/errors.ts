@@ -22,6 +22,7 @@ export const ERRORS = {
   STAVILY_ERR_SHUTTING_DOWN: 503,
   STAVILY_ERR_MIGRATION: 500,
   STAVILY_ERR_DATABASE: 500,
+  STAVILY_ERR_INTERNAL: 500,
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

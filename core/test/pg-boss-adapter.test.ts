@@ -53,7 +53,13 @@ for (const backend of backends()) {
       const db = await backend.open()
       const boss = await bossFor(db)
       await boss.createQueue('dead')
-      await boss.createQueue('flaky', { name: 'flaky', retryLimit: 1, retryDelay: 1, retryBackoff: true, deadLetter: 'dead' })
+      await boss.createQueue('flaky', {
+        name: 'flaky',
+        retryLimit: 1,
+        retryDelay: 1,
+        retryBackoff: true,
+        deadLetter: 'dead',
+      })
       const id = (await boss.send('flaky', { n: 1 }))!
       const [first] = await boss.fetch('flaky', { includeMetadata: true })
       expect(first?.id).toBe(id)
@@ -63,7 +69,10 @@ for (const backend of backends()) {
       // Backoff: not fetchable at once, only after its start_after.
       expect((retried!.startAfter as Date).getTime()).toBeGreaterThan(Date.now())
       expect(await boss.fetch('flaky')).toEqual([])
-      const second = await until(async () => (await boss.fetch('flaky', { includeMetadata: true }))[0], 10_000)
+      const second = await until(
+        async () => (await boss.fetch('flaky', { includeMetadata: true }))[0],
+        10_000,
+      )
       expect(second.id).toBe(id)
       expect(second.retryCount).toBe(1)
       await boss.fail('flaky', id, { message: 'second' })

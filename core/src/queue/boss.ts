@@ -30,7 +30,10 @@ export async function startBoss(db: Database, opts: BossOptions): Promise<PgBoss
     migrate: true,
     maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 30,
     ...(opts.cronMonitorIntervalSeconds
-      ? { cronMonitorIntervalSeconds: opts.cronMonitorIntervalSeconds, cronWorkerIntervalSeconds: opts.cronMonitorIntervalSeconds }
+      ? {
+          cronMonitorIntervalSeconds: opts.cronMonitorIntervalSeconds,
+          cronWorkerIntervalSeconds: opts.cronMonitorIntervalSeconds,
+        }
       : {}),
   }
   let boss: PgBoss

@@ -81,7 +81,7 @@ CREATE TABLE results (
   instruction_id uuid NOT NULL REFERENCES instructions (id) ON DELETE CASCADE,
   attempt integer NOT NULL,
   agent_id uuid NOT NULL,
-  status text NOT NULL CHECK (status IN ('succeeded', 'failed')),
+  status text NOT NULL CHECK (status IN ('succeeded', 'failed', 'cancelled')),
   output jsonb,
   error jsonb,
   logs jsonb NOT NULL DEFAULT '[]',

@@ -1,0 +1,170 @@
+import type { PGlite } from '@electric-sql/pglite'
+import { checkSchemaName } from './db/identifiers.ts'
+import { DEFAULTS } from './defaults.ts'
+import { invalid } from './errors.ts'
+
+type Widen<T> = {
+  -readonly [K in keyof T]: T[K] extends number ? number : T[K] extends string ? string : T[K]
+}
+
+/** Every interval and limit; each defaults to DEFAULTS (see defaults.ts for the reasons). */
+export type Tuning = Widen<typeof DEFAULTS>
+
+export interface ListenAddress {
+  host: string
+  /** 0 picks a free port (tests). */
+  port: number
+}
+
+export interface OrchestratorConfig {
+  database?: {
+    /** PostgreSQL URL; without one the embedded PGlite in `dataDir` is used. */
+    url?: string
+    /** PGlite data folder; `null` keeps it in memory. */
+    dataDir?: string | null
+    schema?: string
+    /** An open PGlite to share (tests: one per file, one schema per orchestrator). */
+    pglite?: PGlite
+  }
+  /** Redis URL; without one fleet state is in-process (one instance only). */
+  redis?: { url?: string; prefix?: string }
+  /** The agent API's address; the operator API shares it unless `operatorListen` is set. */
+  listen?: Partial<ListenAddress>
+  operatorListen?: Partial<ListenAddress>
+  /** An admin token to accept on first start instead of printing a generated one. */
+  bootstrapToken?: string
+  /** Run pg-boss maintenance and cron in this instance (default true). */
+  supervise?: boolean
+  /** Fastify's request log (default false). */
+  logger?: boolean
+  /** Take the client IP from X-Forwarded-For (behind a load balancer). */
+  trustProxy?: boolean
+  tuning?: Partial<Tuning>
+}
+
+export interface ResolvedConfig {
+  database:
+    | { backend: 'postgres'; url: string; schema: string }
+    | { backend: 'pglite'; dataDir: string | undefined; schema: string; shared: PGlite | undefined }
+  redis: { url: string; prefix: string } | undefined
+  listen: ListenAddress
+  operatorListen: ListenAddress | undefined
+  bootstrapToken: string | undefined
+  supervise: boolean
+  logger: boolean
+  trustProxy: boolean
+  tuning: Tuning
+}
+
+function checkPort(field: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65_535)
+    throw invalid(field, 'an integer port 0-65535', v)
+  return v as number
+}
+
+function address(field: string, a: Partial<ListenAddress> | undefined): ListenAddress {
+  const host = a?.host ?? DEFAULTS.host
+  if (typeof host !== 'string' || host.length === 0)
+    throw invalid(`${field}.host`, 'a host name or IP address', host)
+  return { host, port: checkPort(`${field}.port`, a?.port ?? DEFAULTS.port) }
+}
+
+/** Checks a programmatic configuration and fills in the defaults. */
+export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
+  const tuning: Tuning = { ...DEFAULTS }
+  for (const [key, value] of Object.entries(c.tuning ?? {})) {
+    if (!(key in DEFAULTS)) throw invalid(`tuning.${key}`, `one of ${Object.keys(DEFAULTS).join(', ')}`)
+    const expected = typeof DEFAULTS[key as keyof Tuning]
+    if (
+      typeof value !== expected ||
+      (expected === 'number' && !(Number.isFinite(value) && (value as number) >= 0))
+    ) {
+      throw invalid(`tuning.${key}`, expected === 'number' ? 'a finite number ≥ 0' : `a ${expected}`, value)
+    }
+    ;(tuning as Record<string, unknown>)[key] = value
+  }
+  if (tuning.pollWaitMs > tuning.pollWaitMaxMs)
+    throw invalid(
+      'tuning.pollWaitMs',
+      `at most tuning.pollWaitMaxMs (${tuning.pollWaitMaxMs})`,
+      tuning.pollWaitMs,
+    )
+  const schema = checkSchemaName('database.schema', c.database?.schema ?? DEFAULTS.schema)
+  const url = c.database?.url
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url))
+    throw invalid('database.url', 'a postgres:// URL', url)
+  const database: ResolvedConfig['database'] = url
+    ? { backend: 'postgres', url, schema }
+    : {
+        backend: 'pglite',
+        dataDir:
+          c.database?.dataDir === null || c.database?.pglite
+            ? undefined
+            : (c.database?.dataDir ?? DEFAULTS.dataDir),
+        schema,
+        shared: c.database?.pglite,
+      }
+  const redisUrl = c.redis?.url
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+    throw invalid('redis.url', 'a redis:// or rediss:// URL', redisUrl)
+  if (c.bootstrapToken !== undefined && !/^stv_admin_[A-Za-z0-9_-]{43}$/.test(c.bootstrapToken)) {
+    throw invalid(
+      'bootstrapToken',
+      'a token of the form stv_admin_<43 base64url characters> (`stavily token generate` makes one)',
+    )
+  }
+  return {
+    database,
+    redis: redisUrl ? { url: redisUrl, prefix: c.redis?.prefix ?? DEFAULTS.redisPrefix } : undefined,
+    listen: address('listen', c.listen),
+    operatorListen: c.operatorListen ? address('operatorListen', c.operatorListen) : undefined,
+    bootstrapToken: c.bootstrapToken,
+    supervise: c.supervise ?? true,
+    logger: c.logger ?? false,
+    trustProxy: c.trustProxy ?? false,
+    tuning,
+  }
+}
+
+/** Configuration from the environment (the `stavily` process and the test child process). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OrchestratorConfig {
+  const num = (name: string): number | undefined => {
+    const v = env[name]
+    if (v === undefined || v === '') return undefined
+    const n = Number(v)
+    if (!Number.isFinite(n)) throw invalid(name, 'a number', v)
+    return n
+  }
+  const tuning: Partial<Tuning> = {}
+  for (const key of Object.keys(DEFAULTS) as (keyof Tuning)[]) {
+    const envName = `STAVILY_${key.replace(/[A-Z]/g, (m) => `_${m}`).toUpperCase()}`
+    if (typeof DEFAULTS[key] === 'number') {
+      const n = num(envName)
+      if (n !== undefined) (tuning as Record<string, unknown>)[key] = n
+    }
+  }
+  const operatorPort = num('STAVILY_OPERATOR_PORT')
+  return {
+    database: {
+      ...(env.DATABASE_URL ? { url: env.DATABASE_URL } : {}),
+      ...(env.STAVILY_DATA_DIR ? { dataDir: env.STAVILY_DATA_DIR } : {}),
+      ...(env.STAVILY_SCHEMA ? { schema: env.STAVILY_SCHEMA } : {}),
+    },
+    ...(env.REDIS_URL
+      ? {
+          redis: {
+            url: env.REDIS_URL,
+            ...(env.STAVILY_REDIS_PREFIX ? { prefix: env.STAVILY_REDIS_PREFIX } : {}),
+          },
+        }
+      : {}),
+    listen: { host: env.STAVILY_HOST ?? DEFAULTS.host, port: num('STAVILY_PORT') ?? DEFAULTS.port },
+    ...(operatorPort !== undefined
+      ? { operatorListen: { host: env.STAVILY_OPERATOR_HOST ?? DEFAULTS.host, port: operatorPort } }
+      : {}),
+    ...(env.STAVILY_BOOTSTRAP_TOKEN ? { bootstrapToken: env.STAVILY_BOOTSTRAP_TOKEN } : {}),
+    logger: env.STAVILY_LOG === '1',
+    trustProxy: env.STAVILY_TRUST_PROXY === '1',
+    tuning,
+  }
+}

@@ -1,0 +1,86 @@
+import type { Statement } from '../sql-client.ts'
+
+export const AGENT_COLUMNS = `id, org_id AS "orgId", name, kind, pool, labels, version, status, drain,
+  last_seen_at AS "lastSeenAt", created_at AS "createdAt"`
+
+export const insertAgent = (a: {
+  id: string
+  orgId: string
+  name: string
+  kind: string
+  pool: string
+  labels: Record<string, string>
+  version: string | null
+  hash: Buffer
+  enrolledWith: string
+}): Statement => ({
+  text: `INSERT INTO agents (id, org_id, name, kind, pool, labels, version, credential_hash, enrolled_with)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) RETURNING ${AGENT_COLUMNS}`,
+  values: [
+    a.id,
+    a.orgId,
+    a.name,
+    a.kind,
+    a.pool,
+    JSON.stringify(a.labels),
+    a.version,
+    a.hash,
+    a.enrolledWith,
+  ],
+})
+
+export const agentByCredential = (hash: Buffer): Statement => ({
+  text: `SELECT ${AGENT_COLUMNS} FROM agents WHERE credential_hash = $1`,
+  values: [hash],
+})
+
+/** A heartbeat: seen now, back online if it was marked lost (never if revoked). */
+export const touchAgent = (id: string, version: string | null): Statement => ({
+  text: `UPDATE agents SET last_seen_at = now(), status = 'online', version = COALESCE($2, version)
+    WHERE id = $1 AND status <> 'revoked' RETURNING drain`,
+  values: [id, version],
+})
+
+export const rotateCredential = (id: string, hash: Buffer): Statement => ({
+  text: `UPDATE agents SET credential_hash = $2 WHERE id = $1 AND status <> 'revoked' RETURNING id`,
+  values: [id, hash],
+})
+
+export const revokeAgent = (orgId: string, id: string): Statement => ({
+  text: `UPDATE agents SET status = 'revoked', revoked_at = now() WHERE org_id = $1 AND id = $2 RETURNING ${AGENT_COLUMNS}`,
+  values: [orgId, id],
+})
+
+export const setDrain = (orgId: string, id: string, drain: boolean): Statement => ({
+  text: `UPDATE agents SET drain = $3 WHERE org_id = $1 AND id = $2 RETURNING ${AGENT_COLUMNS}`,
+  values: [orgId, id, drain],
+})
+
+export const listAgents = (orgId: string): Statement => ({
+  text: `SELECT ${AGENT_COLUMNS} FROM agents WHERE org_id = $1 ORDER BY created_at`,
+  values: [orgId],
+})
+
+/**
+ * Marks online agents lost whose last heartbeat is older than `lostAfterMs`; limited to
+ * `ids` when the presence sweeper names them, else a full scan (the fallback when Redis
+ * lost its presence set).
+ */
+export const markLost = (lostAfterMs: number, ids: string[] | null): Statement => ({
+  text: `UPDATE agents SET status = 'lost'
+    WHERE status = 'online' AND last_seen_at < now() - $1::int * interval '1 millisecond'
+      AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
+    RETURNING id, org_id AS "orgId"`,
+  values: [lostAfterMs, ids],
+})
+
+export const countAgentsByStatus = (): Statement => ({
+  text: `SELECT status, count(*)::int AS "count" FROM agents GROUP BY status`,
+  values: [],
+})
+
+export const desiredPlugins = (orgId: string, pool: string): Statement => ({
+  text: `SELECT name, version, digest, signature, permissions FROM desired_plugins
+    WHERE org_id = $1 AND pool = $2 ORDER BY name`,
+  values: [orgId, pool],
+})

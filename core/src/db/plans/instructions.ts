@@ -1,0 +1,156 @@
+import type { Statement } from '../sql-client.ts'
+
+export const INSTRUCTION_COLUMNS = `id, org_id AS "orgId", kind, pool, queue, plugin, operation, input, config,
+  timeout_ms AS "timeoutMs", status, attempt, max_attempts AS "maxAttempts", agent_id AS "agentId",
+  lease_until AS "leaseUntil", cancel_requested AS "cancelRequested", error, output,
+  created_at AS "createdAt", picked_at AS "pickedAt", finished_at AS "finishedAt"`
+
+export const insertInstruction = (i: {
+  id: string
+  orgId: string
+  kind: string
+  pool: string
+  queue: string
+  plugin: string
+  operation: string
+  input: unknown
+  config: unknown
+  timeoutMs: number
+  maxAttempts: number
+}): Statement => ({
+  text: `INSERT INTO instructions (id, org_id, kind, pool, queue, plugin, operation, input, config, timeout_ms, max_attempts)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11) RETURNING ${INSTRUCTION_COLUMNS}`,
+  values: [
+    i.id,
+    i.orgId,
+    i.kind,
+    i.pool,
+    i.queue,
+    i.plugin,
+    i.operation,
+    JSON.stringify(i.input),
+    JSON.stringify(i.config),
+    i.timeoutMs,
+    i.maxAttempts,
+  ],
+})
+
+/**
+ * Records pickups. The pg-boss fetch that preceded it (same transaction) is the exclusive
+ * claim, so an instruction still marked as held by an earlier attempt is taken over: that
+ * attempt's lease was given up by pg-boss's own expiry.
+ */
+export const leaseInstructions = (
+  picks: { id: string; agentId: string; attempt: number }[],
+  leaseMs: number,
+): Statement => ({
+  text: `UPDATE instructions i SET status = 'leased', agent_id = p.agent_id, attempt = p.attempt,
+      lease_until = now() + $4::int * interval '1 millisecond', picked_at = now()
+    FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS p(id, agent_id, attempt)
+    WHERE i.id = p.id AND i.status IN ('queued', 'leased', 'running')
+    RETURNING ${INSTRUCTION_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1i.$2')}, extract(epoch FROM (now() - i.created_at))::float8 AS "waitedSeconds"`,
+  values: [picks.map((p) => p.id), picks.map((p) => p.agentId), picks.map((p) => p.attempt), leaseMs],
+})
+
+export const renewLease = (id: string, agentId: string, attempt: number, leaseMs: number): Statement => ({
+  text: `UPDATE instructions SET status = 'running', lease_until = now() + $4::int * interval '1 millisecond'
+    WHERE id = $1 AND agent_id = $2 AND attempt = $3 AND status IN ('leased', 'running')
+    RETURNING lease_until AS "leaseUntil", cancel_requested AS "cancelRequested"`,
+  values: [id, agentId, attempt, leaseMs],
+})
+
+export const instructionForUpdate = (orgId: string, id: string): Statement => ({
+  text: `SELECT ${INSTRUCTION_COLUMNS} FROM instructions WHERE org_id = $1 AND id = $2 FOR UPDATE`,
+  values: [orgId, id],
+})
+
+export const instructionById = (orgId: string, id: string): Statement => ({
+  text: `SELECT ${INSTRUCTION_COLUMNS} FROM instructions WHERE org_id = $1 AND id = $2`,
+  values: [orgId, id],
+})
+
+export const finishInstruction = (
+  id: string,
+  status: string,
+  output: unknown,
+  error: unknown,
+): Statement => ({
+  text: `UPDATE instructions SET status = $2, output = $3::jsonb, error = $4::jsonb, finished_at = now(), lease_until = NULL
+    WHERE id = $1`,
+  values: [
+    id,
+    status,
+    output === undefined ? null : JSON.stringify(output),
+    error == null ? null : JSON.stringify(error),
+  ],
+})
+
+export const requeueInstruction = (id: string, error: unknown): Statement => ({
+  text: `UPDATE instructions SET status = 'queued', agent_id = NULL, lease_until = NULL, error = $2::jsonb WHERE id = $1`,
+  values: [id, error == null ? null : JSON.stringify(error)],
+})
+
+/** Leases past their deadline, locked so concurrent sweepers on other instances skip them. */
+export const expiredLeases = (limit: number): Statement => ({
+  text: `SELECT id, org_id AS "orgId", queue, agent_id AS "agentId", attempt FROM instructions
+    WHERE status IN ('leased', 'running') AND lease_until < now()
+    ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED`,
+  values: [limit],
+})
+
+/** Releases the leases of an agent that is gone (lost or revoked) so its work moves on now. */
+export const expireAgentLeases = (agentIds: string[]): Statement => ({
+  text: `UPDATE instructions SET lease_until = now() - interval '1 millisecond'
+    WHERE agent_id = ANY($1::uuid[]) AND status IN ('leased', 'running')`,
+  values: [agentIds],
+})
+
+export const requestCancel = (orgId: string, id: string): Statement => ({
+  text: `UPDATE instructions SET cancel_requested = true,
+      status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+      finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
+    WHERE org_id = $1 AND id = $2 RETURNING ${INSTRUCTION_COLUMNS}`,
+  values: [orgId, id],
+})
+
+export const cancelsForAgent = (agentId: string): Statement => ({
+  text: `SELECT id, attempt FROM instructions
+    WHERE agent_id = $1 AND status IN ('leased', 'running') AND cancel_requested`,
+  values: [agentId],
+})
+
+export const queueDepths = (): Statement => ({
+  text: `SELECT org_id AS "orgId", kind, pool, count(*)::int AS "count" FROM instructions
+    WHERE status = 'queued' GROUP BY org_id, kind, pool`,
+  values: [],
+})
+
+export const resultFor = (id: string, attempt: number): Statement => ({
+  text: `SELECT agent_id AS "agentId", status, answer FROM results WHERE instruction_id = $1 AND attempt = $2`,
+  values: [id, attempt],
+})
+
+export const insertResult = (r: {
+  instructionId: string
+  attempt: number
+  agentId: string
+  status: string
+  output: unknown
+  error: unknown
+  logs: unknown
+  answer: unknown
+}): Statement => ({
+  text: `INSERT INTO results (instruction_id, attempt, agent_id, status, output, error, logs, answer)
+    VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb)
+    ON CONFLICT (instruction_id, attempt) DO NOTHING RETURNING instruction_id`,
+  values: [
+    r.instructionId,
+    r.attempt,
+    r.agentId,
+    r.status,
+    r.output === undefined ? null : JSON.stringify(r.output),
+    r.error == null ? null : JSON.stringify(r.error),
+    JSON.stringify(r.logs ?? []),
+    JSON.stringify(r.answer),
+  ],
+})

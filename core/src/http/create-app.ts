@@ -1,0 +1,52 @@
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Services } from '../services/context.ts'
+import { installErrorHandler } from './error-handler.ts'
+import { agentApi } from './routes/agent-api.ts'
+import { healthRoutes } from './routes/health.ts'
+import { operatorApi } from './routes/operator-api.ts'
+import { validatorCompiler } from './validation.ts'
+
+// Builds the Fastify apps: one serving both APIs (the default), or two, so that only the
+// agent API faces the networks agents live in. Each serves its OpenAPI at /openapi.json.
+
+export type AppRole = 'agent' | 'operator' | 'both'
+
+export async function createApp(services: Services, role: AppRole): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: services.config.logger,
+    bodyLimit: services.tuning.bodyLimitBytes,
+    trustProxy: services.config.trustProxy,
+    // Long-polls are held up to pollWaitMaxMs; the server must not cut them first.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: services.tuning.pollWaitMaxMs + 10_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Agents' requests are identified by their credential; Fastify's request ids are enough for logs.
+    disableRequestLogging: true,
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  installErrorHandler(app)
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title:
+          role === 'agent'
+            ? 'Stavily agent API'
+            : role === 'operator'
+              ? 'Stavily operator API'
+              : 'Stavily orchestrator',
+        version: '1.0.0',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  })
+  await app.register(healthRoutes(services, { metrics: role !== 'agent' }))
+  if (role !== 'operator') await app.register(agentApi(services), { prefix: '/agents/v1' })
+  if (role !== 'agent') await app.register(operatorApi(services), { prefix: '/api/v1' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  await app.ready()
+  return app
+}

@@ -1,0 +1,72 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { isStavilyError } from '../errors.ts'
+
+// The one place errors become HTTP answers: { error: { code, message, field? } }.
+// Stavily errors carry their status; Fastify's own request errors (bad JSON, too large,
+// wrong content type) are mapped to Stavily codes; anything else is a 500 without details.
+
+const FASTIFY_CODES: Record<string, { code: string; status: number; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'STAVILY_ERR_BODY_TOO_LARGE',
+    status: 413,
+    message: 'body: larger than the limit',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'STAVILY_ERR_UNSUPPORTED_MEDIA_TYPE',
+    status: 415,
+    message: 'content-type: expected application/json',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'STAVILY_ERR_MALFORMED_BODY',
+    status: 400,
+    message: 'body: empty, expected a JSON object',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'STAVILY_ERR_MALFORMED_BODY', status: 400 },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'STAVILY_ERR_MALFORMED_BODY',
+    status: 400,
+    message: 'content-length: does not match the body',
+  },
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isStavilyError(err)) {
+      const field = err.data?.field
+      if (err.code === 'STAVILY_ERR_RATE_LIMITED' && typeof err.data?.retryAfterSeconds === 'number') {
+        void reply.header('retry-after', String(err.data.retryAfterSeconds))
+      }
+      return reply
+        .code(err.statusCode)
+        .send({ error: { code: err.code, message: err.message, ...(field ? { field } : {}) } })
+    }
+    const mapped = err.code ? FASTIFY_CODES[err.code] : undefined
+    if (mapped) {
+      return reply.code(mapped.status).send({
+        error: {
+          code: mapped.code,
+          message: mapped.message ?? `body: not valid JSON (${err.message})`,
+          field: 'body',
+        },
+      })
+    }
+    // A JSON syntax error from the body parser arrives as a SyntaxError with a 400 status.
+    if (err instanceof SyntaxError || (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)) {
+      return reply.code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({
+        error: { code: 'STAVILY_ERR_MALFORMED_BODY', message: `body: ${err.message}`, field: 'body' },
+      })
+    }
+    req.log.error({ err }, 'internal error')
+    return reply.code(500).send({ error: { code: 'STAVILY_ERR_INTERNAL', message: 'internal error' } })
+  })
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({
+        error: {
+          code: 'STAVILY_ERR_ROUTE_NOT_FOUND',
+          message: `${req.method} ${req.url.split('?')[0]}: no such route`,
+        },
+      }),
+  )
+}

@@ -1,0 +1,208 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { StavilyError } from '../../errors.ts'
+import { instructionQueue } from '../../queue/queue-names.ts'
+import type { Services } from '../../services/context.ts'
+import type { Agent, Instruction } from '../../types.ts'
+import { agentAuth } from '../auth.ts'
+import { rateLimit } from '../rate-limit.ts'
+import * as S from '../schemas/agent-api.ts'
+import { errorResponses, IdParams } from '../schemas/common.ts'
+
+// The agent API, /agents/v1. Agents see only their own organization's and pool's work, of
+// their own kind: the queue they poll is derived from their credential, never from input.
+
+export function agentApi(services: Services) {
+  return async (root: FastifyInstance): Promise<void> => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>()
+    const { tuning } = services
+    const auth = agentAuth(services)
+    const limit = rateLimit(services.fleet, tuning)
+    const secured = { onRequest: limit, preHandler: auth }
+    const intervals = () => ({
+      pollWaitMs: tuning.pollWaitMs,
+      heartbeatMs: tuning.heartbeatMs,
+      leaseTtlMs: tuning.leaseTtlMs,
+      backoffInitialMs: tuning.agentBackoffInitialMs,
+      backoffMaxMs: tuning.agentBackoffMaxMs,
+    })
+    const me = (req: { agent?: Agent }) => req.agent!
+
+    app.post(
+      '/register',
+      {
+        onRequest: rateLimit(services.fleet, tuning, { register: true }),
+        schema: {
+          summary: 'Exchange an enrollment token for an agent credential',
+          body: S.RegisterBody,
+          response: { 201: S.RegisterReply, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const { agent, credential } = await services.agents.register(req.body)
+        return reply.code(201).send({
+          agentId: agent.id,
+          orgId: agent.orgId,
+          kind: agent.kind,
+          pool: agent.pool,
+          labels: agent.labels,
+          credential,
+          intervals: intervals(),
+        })
+      },
+    )
+
+    app.post(
+      '/heartbeat',
+      {
+        ...secured,
+        schema: {
+          summary: 'Report liveness; learn about drain and cancellations',
+          body: S.HeartbeatBody,
+          response: { 200: S.HeartbeatReply, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const agent = me(req)
+        const { drain } = await services.agents.heartbeat(agent, req.body.version)
+        return { drain, cancel: await services.dispatcher.cancelsFor(agent.id), intervals: intervals() }
+      },
+    )
+
+    app.get(
+      '/instructions',
+      {
+        ...secured,
+        schema: {
+          summary: 'Long-poll for instructions',
+          querystring: S.PollQuery,
+          response: { 200: S.PollReply, ...errorResponses },
+        },
+      },
+      async (req) => {
+        if (services.lifecycle.closing) {
+          throw new StavilyError(
+            'STAVILY_ERR_SHUTTING_DOWN',
+            'this instance is shutting down; poll again (another instance will answer)',
+          )
+        }
+        const agent = me(req)
+        await services.fleet.touch(agent.id, tuning.lostAfterMs)
+        // A draining agent gets no new work; it finishes what it holds.
+        const cancel = await services.dispatcher.cancelsFor(agent.id)
+        if (agent.drain) return { instructions: [], drain: true, cancel }
+        const max = Math.min(req.query.max ?? 1, tuning.pollMaxBatch)
+        const jitter = Math.round((Math.random() * 2 - 1) * tuning.pollJitterMs)
+        const wait = Math.max(
+          0,
+          Math.min(req.query.waitMs ?? tuning.pollWaitMs + jitter, tuning.pollWaitMaxMs),
+        )
+        const abort = new AbortController()
+        req.raw.on('close', () => abort.abort())
+        const got = await services.polls.poll(
+          instructionQueue(agent.orgId, agent.kind, agent.pool),
+          agent,
+          max,
+          wait,
+          abort.signal,
+        )
+        return { instructions: got.map(wire), drain: false, cancel }
+      },
+    )
+
+    app.post(
+      '/instructions/:id/accept',
+      {
+        ...secured,
+        schema: {
+          summary: 'Accept an instruction / renew its lease',
+          params: IdParams,
+          body: S.AcceptBody,
+          response: { 200: S.AcceptReply, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { leaseUntil, cancel } = await services.dispatcher.renew(
+          me(req),
+          req.params.id,
+          req.body.attempt,
+        )
+        return { leaseUntil: leaseUntil.toISOString(), cancel }
+      },
+    )
+
+    app.post(
+      '/instructions/:id/result',
+      {
+        ...secured,
+        schema: {
+          summary: 'Report the result of an attempt (idempotent)',
+          params: IdParams,
+          body: S.ResultBody,
+          response: { 200: S.ResultReply, ...errorResponses },
+        },
+      },
+      async (req) => services.dispatcher.report(me(req), req.params.id, req.body),
+    )
+
+    app.post(
+      '/events',
+      {
+        ...secured,
+        schema: {
+          summary: 'Report events (sensor agents)',
+          body: S.EventsBody,
+          response: { 202: S.EventsReply, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const agent = me(req)
+        if (agent.kind !== 'sensor') {
+          throw new StavilyError('STAVILY_ERR_WRONG_AGENT_KIND', 'events: only sensor agents report events')
+        }
+        return reply.code(202).send(await services.events.store(agent, req.body.events))
+      },
+    )
+
+    app.get(
+      '/plugins',
+      {
+        ...secured,
+        schema: {
+          summary: "The desired plugin set of the agent's pool",
+          response: { 200: S.PluginsReply, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const agent = me(req)
+        return { pool: agent.pool, plugins: await services.agents.desiredPlugins(agent) }
+      },
+    )
+
+    app.post(
+      '/credential/rotate',
+      {
+        ...secured,
+        schema: {
+          summary: 'Replace this credential; the old one stops working',
+          response: { 200: S.RotateReply, ...errorResponses },
+        },
+      },
+      async (req) => ({ credential: await services.agents.rotate(me(req)) }),
+    )
+  }
+}
+
+function wire(i: Instruction) {
+  return {
+    id: i.id,
+    attempt: i.attempt,
+    maxAttempts: i.maxAttempts,
+    plugin: i.plugin,
+    operation: i.operation,
+    input: i.input,
+    config: i.config,
+    timeoutMs: i.timeoutMs,
+    leaseUntil: new Date(i.leaseUntil!).toISOString(),
+  }
+}

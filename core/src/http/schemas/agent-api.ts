@@ -1,0 +1,137 @@
+import { Type } from 'typebox'
+import { Json, Kind, Labels, Pool, Uuid } from './common.ts'
+
+// Wire schemas of the agent API, /agents/v1. A breaking change here is /agents/v2.
+
+export const Intervals = Type.Object({
+  pollWaitMs: Type.Integer(),
+  heartbeatMs: Type.Integer(),
+  leaseTtlMs: Type.Integer(),
+  backoffInitialMs: Type.Integer(),
+  backoffMaxMs: Type.Integer(),
+})
+
+export const RegisterBody = Type.Object(
+  {
+    enrollmentToken: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    labels: Type.Optional(Labels),
+    version: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+)
+
+export const RegisterReply = Type.Object({
+  agentId: Uuid,
+  orgId: Uuid,
+  kind: Kind,
+  pool: Pool,
+  labels: Labels,
+  credential: Type.String({ description: 'shown once; send as `Authorization: Bearer <credential>`' }),
+  intervals: Intervals,
+})
+
+export const CancelList = Type.Array(Type.Object({ id: Uuid, attempt: Type.Integer() }))
+
+export const HeartbeatBody = Type.Object(
+  { version: Type.Optional(Type.String({ maxLength: 100 })) },
+  { additionalProperties: false },
+)
+
+export const HeartbeatReply = Type.Object({ drain: Type.Boolean(), cancel: CancelList, intervals: Intervals })
+
+export const PollQuery = Type.Object(
+  {
+    max: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+  },
+  { additionalProperties: false },
+)
+
+export const WireInstruction = Type.Object({
+  id: Uuid,
+  attempt: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  plugin: Type.String(),
+  operation: Type.String(),
+  input: Json,
+  config: Json,
+  timeoutMs: Type.Integer(),
+  leaseUntil: Type.String({ description: 'ISO time; renew with accept before it passes' }),
+})
+
+export const PollReply = Type.Object({
+  instructions: Type.Array(WireInstruction),
+  drain: Type.Boolean(),
+  cancel: CancelList,
+})
+
+export const AcceptBody = Type.Object(
+  { attempt: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+)
+export const AcceptReply = Type.Object({ leaseUntil: Type.String(), cancel: Type.Boolean() })
+
+export const ResultBody = Type.Object(
+  {
+    attempt: Type.Integer({ minimum: 1 }),
+    status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
+    output: Type.Optional(Json),
+    error: Type.Optional(
+      Type.Object(
+        {
+          code: Type.String({ maxLength: 200 }),
+          message: Type.String({ maxLength: 10_000 }),
+          retryable: Type.Optional(Type.Boolean()),
+          data: Type.Optional(Json),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    logs: Type.Optional(Type.Array(Json, { maxItems: 10_000 })),
+  },
+  { additionalProperties: false },
+)
+
+export const ResultReply = Type.Object({
+  instructionId: Uuid,
+  attempt: Type.Integer(),
+  instructionStatus: Type.String(),
+  willRetry: Type.Boolean(),
+})
+
+export const EventsBody = Type.Object(
+  {
+    events: Type.Array(
+      Type.Object(
+        {
+          source: Type.String({ minLength: 1, maxLength: 200 }),
+          type: Type.String({ minLength: 1, maxLength: 200 }),
+          data: Type.Optional(Json),
+          dedupeKey: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 500 },
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const EventsReply = Type.Object({ ids: Type.Array(Uuid), duplicates: Type.Integer() })
+
+export const PluginsReply = Type.Object({
+  pool: Pool,
+  plugins: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      version: Type.String(),
+      digest: Type.String(),
+      signature: Type.String(),
+      permissions: Json,
+    }),
+  ),
+})
+
+export const RotateReply = Type.Object({ credential: Type.String() })

@@ -1,0 +1,34 @@
+import { Type } from 'typebox'
+import { LABEL_KEY_PATTERN, POOL_PATTERN } from '../../checks.ts'
+
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+
+export const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'a UUID' })
+export const Pool = Type.String({ pattern: POOL_PATTERN, description: 'pool name: a-z, 0-9, -' })
+export const Kind = Type.Union([Type.Literal('sensor'), Type.Literal('action')])
+export const Labels = Type.Record(
+  Type.String({ pattern: LABEL_KEY_PATTERN }),
+  Type.String({ maxLength: 256 }),
+  {
+    maxProperties: 64,
+  },
+)
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
+})
+
+/** Free-form JSON (plugin input, output, event data): any JSON value. */
+export const Json = Type.Unknown()
+
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
+}

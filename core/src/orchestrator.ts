@@ -1,0 +1,144 @@
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { type OrchestratorConfig, type ResolvedConfig, resolveConfig } from './config.ts'
+import { migrate } from './db/migrate.ts'
+import { openPostgres } from './db/pg-client.ts'
+import { openPglite } from './db/pglite-client.ts'
+import type { Database } from './db/sql-client.ts'
+import type { FleetState } from './fleet/fleet-state.ts'
+import { MemoryFleet } from './fleet/memory-fleet.ts'
+import { RedisFleet } from './fleet/redis-fleet.ts'
+import { createApp } from './http/create-app.ts'
+import { Metrics } from './metrics.ts'
+import { startBoss } from './queue/boss.ts'
+import { Dispatcher } from './queue/dispatcher.ts'
+import { PollHub } from './queue/poll-hub.ts'
+import { Agents } from './services/agents.ts'
+import type { Services } from './services/context.ts'
+import { Events } from './services/events.ts'
+import { Tenancy } from './services/tenancy.ts'
+
+// The composition root: opens the database, migrates, starts pg-boss and fleet state,
+// wires the services and builds the HTTP apps. Part 2 adds its modules here.
+
+export interface Orchestrator {
+  services: Services
+  /** The app serving the agent API (and the operator API when they share a listener). */
+  agentApp: FastifyInstance
+  /** The app serving the operator API; the same object as agentApp by default. */
+  operatorApp: FastifyInstance
+  /** Set on the first start of an empty database without a configured bootstrap token: print it once. */
+  bootstrapToken: string | undefined
+  /** Starts listening; resolves to the base URLs. */
+  listen(): Promise<{ agentUrl: string; operatorUrl: string }>
+  /** Graceful shutdown: see docs/orchestrator.md. */
+  close(): Promise<void>
+}
+
+async function openDb(config: ResolvedConfig): Promise<Database> {
+  const d = config.database
+  if (d.backend === 'postgres')
+    return openPostgres({ connectionString: d.url, schema: d.schema, poolSize: config.tuning.pgPoolSize })
+  return openPglite({ dataDir: d.dataDir, schema: d.schema, ...(d.shared ? { shared: d.shared } : {}) })
+}
+
+export async function createOrchestrator(input: OrchestratorConfig = {}): Promise<Orchestrator> {
+  const config = resolveConfig(input)
+  const tuning = config.tuning
+  const db = await openDb(config)
+  const cleanup: (() => Promise<unknown>)[] = [() => db.close()]
+  try {
+    await migrate(db)
+    const boss = await startBoss(db, {
+      ...(config.database.backend === 'postgres' ? { url: config.database.url } : {}),
+      supervise: config.supervise,
+      schedule: config.supervise,
+    })
+    cleanup.unshift(() => boss.stop({ graceful: false, wait: true }))
+    const fleet: FleetState = config.redis
+      ? await RedisFleet.connect({ url: config.redis.url, prefix: config.redis.prefix })
+      : new MemoryFleet()
+    cleanup.unshift(() => fleet.close())
+    const metrics = new Metrics()
+    const dispatcher = new Dispatcher(db, boss, fleet, tuning, metrics)
+    await dispatcher.start()
+    const polls = new PollHub(dispatcher, fleet, tuning)
+    const tenancy = new Tenancy(db, tuning)
+    const boot = await tenancy.bootstrap(config.bootstrapToken)
+    const services: Services = {
+      config,
+      tuning,
+      db,
+      boss,
+      fleet,
+      metrics,
+      tenancy,
+      agents: new Agents(db, fleet, tuning),
+      dispatcher,
+      polls,
+      events: new Events(db),
+      lifecycle: { closing: false, lastSweepError: undefined },
+    }
+    const sweeper = startSweeper(services)
+    const shared = !config.operatorListen
+    const agentApp = await createApp(services, shared ? 'both' : 'agent')
+    const operatorApp = shared ? agentApp : await createApp(services, 'operator')
+
+    const url = (app: FastifyInstance) => {
+      const a = app.server.address() as AddressInfo
+      return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
+    }
+    let closed: Promise<void> | undefined
+    return {
+      services,
+      agentApp,
+      operatorApp,
+      bootstrapToken: boot && !config.bootstrapToken ? boot.adminToken : undefined,
+      async listen() {
+        await agentApp.listen(config.listen)
+        if (!shared) await operatorApp.listen(config.operatorListen!)
+        return { agentUrl: url(agentApp), operatorUrl: url(operatorApp) }
+      },
+      close() {
+        closed ??= (async () => {
+          // Order matters: refuse new polls, answer parked ones, let in-flight requests
+          // (accepts, results) finish while the database is still open, then stop the rest.
+          services.lifecycle.closing = true
+          clearInterval(sweeper)
+          await polls.close()
+          await Promise.all([agentApp.close(), shared ? undefined : operatorApp.close()])
+          for (const c of cleanup) await c().catch(() => {})
+        })()
+        return closed
+      },
+    }
+  } catch (err) {
+    for (const c of cleanup) await c().catch(() => {})
+    throw err
+  }
+}
+
+// One timer per instance: expired leases, then lost agents (whose leases end at once so
+// their work moves on). Instances sweep concurrently; SKIP LOCKED and the fleet's atomic
+// presence claim keep them from doing the same work twice.
+function startSweeper(s: Services): NodeJS.Timeout {
+  let running = false
+  let round = 0
+  const timer = setInterval(async () => {
+    if (running || s.lifecycle.closing) return
+    running = true
+    try {
+      // A full scan of last-seen times now and then covers presence lost with Redis.
+      const lost = await s.agents.sweepLost(round++ % 30 === 0)
+      await s.dispatcher.releaseAgents(lost)
+      while ((await s.dispatcher.sweepLeases()) === 100) {}
+      s.lifecycle.lastSweepError = undefined
+    } catch (err) {
+      s.lifecycle.lastSweepError = err as Error
+    } finally {
+      running = false
+    }
+  }, s.tuning.sweepIntervalMs)
+  timer.unref()
+  return timer
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto'
+import { hashSecret, newSecret, secretKind } from '../auth/secrets.ts'
+import { checkInt, checkKind, checkLabels, checkName, checkPool, checkRole } from '../checks.ts'
+import type { Tuning } from '../config.ts'
+import * as plans from '../db/plans/tenancy.ts'
+import { type Database, run } from '../db/sql-client.ts'
+import { StavilyError } from '../errors.ts'
+import type { AgentKind, ApiPrincipal, Role } from '../types.ts'
+
+// Organizations, operator API tokens and enrollment tokens. Secrets are returned once, at
+// creation; only their hashes are stored.
+
+export type Organization = {
+  id: string
+  name: string
+  createdAt: Date
+}
+
+export class Tenancy {
+  readonly #db: Database
+  readonly #tuning: Tuning
+
+  constructor(db: Database, tuning: Tuning) {
+    this.#db = db
+    this.#tuning = tuning
+  }
+
+  /** Creates an organization and its first admin token (shown once). */
+  async createOrganization(
+    name: string,
+    adminToken?: string,
+  ): Promise<{ organization: Organization; adminToken: string }> {
+    checkName('name', name, 100)
+    const token = adminToken ?? newSecret('admin')
+    return this.#db.sql.transaction(async (tx) => {
+      const { rows } = await run<Organization>(tx, plans.insertOrganization(randomUUID(), name))
+      if (!rows[0])
+        throw new StavilyError(
+          'STAVILY_ERR_INVALID_ARGUMENT',
+          `name: an organization named "${name}" exists`,
+          { data: { field: 'name' } },
+        )
+      await run(
+        tx,
+        plans.insertApiToken({
+          id: randomUUID(),
+          orgId: rows[0].id,
+          name: 'bootstrap admin',
+          role: 'admin',
+          hash: hashSecret(token),
+        }),
+      )
+      return { organization: rows[0], adminToken: token }
+    })
+  }
+
+  async organizationByName(name: string): Promise<Organization | undefined> {
+    return (await run<Organization>(this.#db.sql, plans.organizationByName(name))).rows[0]
+  }
+
+  /**
+   * First start of an empty database: creates the `default` organization with an admin
+   * token (the configured one, else a generated one that the caller prints once).
+   */
+  async bootstrap(
+    configured?: string,
+  ): Promise<{ organization: Organization; adminToken: string } | undefined> {
+    const { rows } = await run<{ count: number }>(this.#db.sql, plans.countOrganizations())
+    if (rows[0]!.count > 0) return undefined
+    try {
+      return await this.createOrganization('default', configured)
+    } catch (err) {
+      // Another instance bootstrapped at the same moment.
+      if (err instanceof StavilyError && err.code === 'STAVILY_ERR_INVALID_ARGUMENT') return undefined
+      throw err
+    }
+  }
+
+  async createApiToken(orgId: string, input: { name: string; role: Role }) {
+    const name = checkName('name', input.name, 100)
+    const role = checkRole('role', input.role)
+    const token = newSecret('api')
+    const { rows } = await run<{ id: string; name: string; role: Role; createdAt: Date }>(
+      this.#db.sql,
+      plans.insertApiToken({ id: randomUUID(), orgId, name, role, hash: hashSecret(token) }),
+    )
+    return { ...rows[0]!, token }
+  }
+
+  async authenticateApiToken(token: string): Promise<ApiPrincipal | undefined> {
+    const kind = secretKind(token)
+    if (kind !== 'api' && kind !== 'admin') return undefined
+    const { rows } = await run<{ id: string; orgId: string; role: Role }>(
+      this.#db.sql,
+      plans.apiTokenByHash(hashSecret(token)),
+    )
+    const r = rows[0]
+    return r ? { tokenId: r.id, orgId: r.orgId, role: r.role } : undefined
+  }
+
+  async createEnrollmentToken(
+    orgId: string,
+    input: {
+      kind: AgentKind
+      pool: string
+      labels?: Record<string, string>
+      ttlSeconds?: number
+      uses?: number
+    },
+  ) {
+    const kind = checkKind('kind', input.kind)
+    const pool = checkPool('pool', input.pool)
+    const labels = checkLabels('labels', input.labels)
+    const ttlSeconds = checkInt(
+      'ttlSeconds',
+      input.ttlSeconds ?? this.#tuning.enrollmentTtlSeconds,
+      60,
+      this.#tuning.enrollmentTtlMaxSeconds,
+    )
+    const uses = checkInt('uses', input.uses ?? this.#tuning.enrollmentUses, 1, 10_000)
+    const token = newSecret('enroll')
+    const { rows } = await run<{
+      id: string
+      kind: AgentKind
+      pool: string
+      labels: Record<string, string>
+      expiresAt: Date
+      usesLeft: number
+    }>(
+      this.#db.sql,
+      plans.insertEnrollmentToken({
+        id: randomUUID(),
+        orgId,
+        hash: hashSecret(token),
+        kind,
+        pool,
+        labels,
+        ttlSeconds,
+        uses,
+      }),
+    )
+    return { ...rows[0]!, token }
+  }
+}

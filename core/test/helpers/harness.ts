@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto'
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import type { OrchestratorConfig } from '../../src/config.ts'
+import { createOrchestrator, type Orchestrator } from '../../src/orchestrator.ts'
+import { uniqueSchema } from './backends.ts'
+
+// Orchestrators for tests: on PGlite + in-process fleet always, and on PostgreSQL + Redis
+// when DATABASE_URL / REDIS_URL are set. Each `start()` gets its own schema and Redis key
+// prefix; `twin()` starts another instance on the same schema and prefix.
+
+export interface Setup {
+  name: string
+  start(extra?: Partial<OrchestratorConfig>): Promise<Running>
+  cleanup(): Promise<void>
+}
+
+export interface Running {
+  o: Orchestrator
+  url: string
+  operatorUrl: string
+  admin: string
+  config: OrchestratorConfig
+  twin(extra?: Partial<OrchestratorConfig>): Promise<Running>
+  close(): Promise<void>
+}
+
+export const FAST = {
+  pollWaitMs: 5_000,
+  pollJitterMs: 0,
+  sweepIntervalMs: 200,
+  restartGraceMs: 0,
+  recheckMs: 500,
+  recheckDegradedMs: 200,
+  retryDelaySeconds: 1,
+}
+
+async function boot(config: OrchestratorConfig, admin: string): Promise<Running> {
+  const o = await createOrchestrator(config)
+  const { agentUrl, operatorUrl } = await o.listen()
+  const r: Running = {
+    o,
+    url: agentUrl,
+    operatorUrl,
+    admin,
+    config,
+    twin: (extra = {}) => boot({ ...config, ...extra, tuning: { ...config.tuning, ...extra.tuning } }, admin),
+    close: () => o.close(),
+  }
+  return r
+}
+
+function adminToken(): string {
+  return `stv_admin_${randomBytes(32).toString('base64url')}`
+}
+
+export function setups(opts: { pglite?: boolean; postgres?: boolean } = {}): Setup[] {
+  const list: Setup[] = []
+  if (opts.pglite !== false) {
+    let shared: PGlite | undefined
+    const running: Running[] = []
+    list.push({
+      name: 'pglite+memory',
+      async start(extra = {}) {
+        shared ??= await PGlite.create()
+        const admin = adminToken()
+        const r = await boot(
+          {
+            database: { pglite: shared, schema: uniqueSchema() },
+            listen: { host: '127.0.0.1', port: 0 },
+            bootstrapToken: admin,
+            ...extra,
+            tuning: { ...FAST, ...extra.tuning },
+          },
+          admin,
+        )
+        running.push(r)
+        return r
+      },
+      async cleanup() {
+        for (const r of running.splice(0)) await r.close()
+        await shared?.close()
+        shared = undefined
+      },
+    })
+  }
+  const url = process.env.DATABASE_URL
+  if (url && opts.postgres !== false) {
+    const schemas: string[] = []
+    const running: Running[] = []
+    list.push({
+      name: process.env.REDIS_URL ? 'postgres+redis' : 'postgres+memory',
+      async start(extra = {}) {
+        const schema = uniqueSchema()
+        schemas.push(schema)
+        const admin = adminToken()
+        const r = await boot(
+          {
+            database: { url, schema },
+            ...(process.env.REDIS_URL
+              ? { redis: { url: process.env.REDIS_URL, prefix: `test:${schema}:` } }
+              : {}),
+            listen: { host: '127.0.0.1', port: 0 },
+            bootstrapToken: admin,
+            ...extra,
+            tuning: { ...FAST, ...extra.tuning },
+          },
+          admin,
+        )
+        running.push(r)
+        const twin = r.twin
+        r.twin = async (e) => {
+          const t = await twin(e)
+          running.push(t)
+          return t
+        }
+        return r
+      },
+      async cleanup() {
+        for (const r of running.splice(0)) await r.close()
+        const c = new pg.Client({ connectionString: url })
+        await c.connect()
+        for (const s of schemas.splice(0)) await c.query(`DROP SCHEMA IF EXISTS ${s}, ${s}_boss CASCADE`)
+        await c.end()
+      },
+    })
+  }
+  return list
+}
+
+/** A small JSON client for the two APIs. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  opts: {
+    token?: string
+    body?: unknown
+    raw?: string
+    headers?: Record<string, string>
+    signal?: AbortSignal
+  } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...opts.headers }
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`
+  let body: string | undefined
+  if (opts.raw !== undefined) body = opts.raw
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body)
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json'
+  const res = await fetch(`${base}${path}`, { method, headers, body, signal: opts.signal })
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = text ? JSON.parse(text) : undefined
+  } catch {}
+  return { status: res.status, body: parsed, headers: res.headers }
+}
+
+/** Mints an enrollment token and registers an agent with it. */
+export async function enroll(
+  r: Running,
+  kind: 'sensor' | 'action',
+  pool: string,
+  opts: { token?: string; name?: string } = {},
+): Promise<{ id: string; credential: string; orgId: string }> {
+  const et = await call(r.operatorUrl, 'POST', '/api/v1/enrollment-tokens', {
+    token: opts.token ?? r.admin,
+    body: { kind, pool },
+  })
+  if (et.status !== 201) throw new Error(`enrollment token: ${et.status} ${JSON.stringify(et.body)}`)
+  const reg = await call(r.url, 'POST', '/agents/v1/register', {
+    body: { enrollmentToken: et.body.token, name: opts.name ?? `${kind}-${pool}` },
+  })
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`)
+  return { id: reg.body.agentId, credential: reg.body.credential, orgId: reg.body.orgId }
+}
+
+export async function enqueue(r: Running, body: Record<string, unknown>, token = r.admin) {
+  const res = await call(r.operatorUrl, 'POST', '/api/v1/instructions', {
+    token,
+    body: { kind: 'action', operation: 'run', plugin: '@acme/restart', ...body },
+  })
+  if (res.status !== 201) throw new Error(`enqueue: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body as { id: string; status: string }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export async function until<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > end) throw new Error(`${what}: not met within ${timeoutMs} ms`)
+    await sleep(100)
+  }
+}
