@@ -64,9 +64,9 @@ export class Metrics {
       '# HELP stavily_pickup_latency_seconds Time from enqueue to an agent holding the instruction.',
       '# TYPE stavily_pickup_latency_seconds histogram',
     )
-    PICKUP_BUCKETS.forEach((b, i) =>
-      out.push(`stavily_pickup_latency_seconds_bucket{le="${b}"} ${this.pickupBuckets[i]}`),
-    )
+    for (const [i, b] of PICKUP_BUCKETS.entries()) {
+      out.push(`stavily_pickup_latency_seconds_bucket{le="${b}"} ${this.pickupBuckets[i]}`)
+    }
     out.push(`stavily_pickup_latency_seconds_bucket{le="+Inf"} ${this.pickupCount}`)
     out.push(`stavily_pickup_latency_seconds_sum ${this.pickupSum}`)
     out.push(`stavily_pickup_latency_seconds_count ${this.pickupCount}`)

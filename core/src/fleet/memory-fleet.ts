@@ -50,8 +50,8 @@ export class MemoryFleet implements FleetState {
   }
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
-    let set = this.#channels.get(channel)
-    if (!set) this.#channels.set(channel, (set = new Set()))
+    const set = this.#channels.get(channel) ?? new Set()
+    this.#channels.set(channel, set)
     set.add(handler)
     return async () => {
       set.delete(handler)
@@ -67,7 +67,10 @@ export class MemoryFleet implements FleetState {
     const now = Date.now()
     this.#prune(now)
     let c = this.#counters.get(key)
-    if (!c || c.resetAt <= now) this.#counters.set(key, (c = { count: 0, resetAt: now + windowMs }))
+    if (!c || c.resetAt <= now) {
+      c = { count: 0, resetAt: now + windowMs }
+      this.#counters.set(key, c)
+    }
     c.count++
     return { count: c.count, resetMs: c.resetAt - now }
   }

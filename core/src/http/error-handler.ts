@@ -60,13 +60,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.code(500).send({ error: { code: 'STAVILY_ERR_INTERNAL', message: 'internal error' } })
   })
   app.setNotFoundHandler((req, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: {
-          code: 'STAVILY_ERR_ROUTE_NOT_FOUND',
-          message: `${req.method} ${req.url.split('?')[0]}: no such route`,
-        },
-      }),
+    reply.code(404).send({
+      error: {
+        code: 'STAVILY_ERR_ROUTE_NOT_FOUND',
+        message: `${req.method} ${req.url.split('?')[0]}: no such route`,
+      },
+    }),
   )
 }

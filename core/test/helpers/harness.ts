@@ -140,6 +140,7 @@ export async function call(
     headers?: Record<string, string>
     signal?: AbortSignal
   } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { ...opts.headers }
   if (opts.token) headers.authorization = `Bearer ${opts.token}`

@@ -35,17 +35,15 @@ export function healthRoutes(services: Services, opts: { metrics: boolean }) {
         services.agents.countByStatus(),
         services.fleet.countPresent(),
       ])
-      return reply
-        .type('text/plain; version=0.0.4')
-        .send(
-          services.metrics.render({
-            queueDepth,
-            agents,
-            agentsPresent,
-            parkedPolls: services.polls.parked,
-            fleetHealthy: services.fleet.healthy(),
-          }),
-        )
+      return reply.type('text/plain; version=0.0.4').send(
+        services.metrics.render({
+          queueDepth,
+          agents,
+          agentsPresent,
+          parkedPolls: services.polls.parked,
+          fleetHealthy: services.fleet.healthy(),
+        }),
+      )
     })
   }
 }
