@@ -14,8 +14,6 @@ export const REGISTRY_ERRORS = {
   STAVILY_ERR_REGISTRY_ARTIFACT_NOT_FOUND: 404,
   /** The same version was published before with another bundle: versions are immutable. */
   STAVILY_ERR_REGISTRY_VERSION_EXISTS: 409,
-  /** The plugin name is already published from another repository. */
-  STAVILY_ERR_REGISTRY_NAME_TAKEN: 409,
   STAVILY_ERR_REGISTRY_REPO_NOT_FOUND: 422,
   STAVILY_ERR_REGISTRY_REF_NOT_FOUND: 422,
   STAVILY_ERR_REGISTRY_GIT_FAILED: 422,
