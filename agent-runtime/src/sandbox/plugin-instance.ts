@@ -247,9 +247,14 @@ export class PluginInstance {
       })
       return
     }
+    // Anything else is a promise rejection nobody handled: isolated-vm raises it from the
+    // slice that ran the microtasks. If the call already returned, it is the plugin's
+    // leftover (Node would only warn); otherwise the call fails with it.
+    this.drainFinished()
+    if (call.done) return
     this.complete(call, {
       code: SandboxErrorCodes.PLUGIN_FAILED,
-      message: `${this.spec.name} failed: ${message}`,
+      message: `${this.spec.name} failed with an unhandled promise rejection: ${message}`,
       retryable: false,
     })
   }
@@ -269,8 +274,28 @@ export class PluginInstance {
       if (status === DoneStatus.OK) this.succeed(call, json)
       else if (status === DoneStatus.TOO_LARGE) {
         this.complete(call, this.outputTooLarge(Number(json)))
-      } else this.complete(call, call.limitHit ?? classifyReportedError(json))
+      } else {
+        const error = call.limitHit ?? classifyReportedError(json)
+        this.complete(call, error)
+        // The ArrayBuffer allocator failing leaves the isolate alive but full of what the
+        // plugin holds on to; start the next call from a fresh one, as after a heap overflow.
+        if (error.code === SandboxErrorCodes.MEMORY_LIMIT) this.recycle()
+      }
     }
+  }
+
+  /** Disposes the isolate (its other calls fail as retryable); the next call gets a new one. */
+  private recycle(): void {
+    const rt = this.rt
+    if (!rt || rt.isolate.isDisposed) return
+    for (const other of [...this.calls.values()]) {
+      this.complete(other, {
+        code: SandboxErrorCodes.CRASHED,
+        message: `${this.spec.name}'s isolate was recycled because another call exceeded the memory limit`,
+        retryable: true,
+      })
+    }
+    rt.isolate.dispose()
   }
 
   private outputTooLarge(size: number): SerializedError {
