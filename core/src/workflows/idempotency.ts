@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 
 const VERSION = 'stavily-step-v1'
 
-/** A stable key for a step of a run: 43 URL-safe characters (`stv1_` + base64url of a SHA-256). */
+/** A stable key for a step of a run: 48 URL-safe characters (`stv1_` + base64url of a SHA-256). */
 export function stepIdempotencyKey(runId: string, stepId: string): string {
   // Length-prefixed parts: ("ab", "c") and ("a", "bc") must not collide.
   const material = [VERSION, runId, stepId].map((p) => `${Buffer.byteLength(p)}:${p}`).join('|')

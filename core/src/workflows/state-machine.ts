@@ -38,7 +38,8 @@ function edges(machine: Machine): Record<string, readonly string[]> {
 }
 
 export function isTerminal(machine: Machine, status: string): boolean {
-  return (edges(machine)[status]?.length ?? -1) === 0
+  const e = edges(machine)
+  return Object.hasOwn(e, status) && e[status]!.length === 0
 }
 
 export function canTransition(machine: Machine, from: string, to: string): boolean {
