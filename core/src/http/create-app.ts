@@ -27,6 +27,8 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
     disableRequestLogging: true,
   })
   app.setValidatorCompiler(validatorCompiler)
+  // Both APIs speak JSON only; a text body is refused (415) rather than validated as a string.
+  app.removeContentTypeParser('text/plain')
   installErrorHandler(app)
   await app.register(swagger, {
     openapi: {
