@@ -52,6 +52,8 @@ export const SandboxErrorCodes = {
   STATE_TOO_LARGE: 'STAVILY_ERR_SANDBOX_STATE_TOO_LARGE',
   /** The caller did not supply a secret the plugin asked for (it is declared and granted). */
   SECRET_MISSING: 'STAVILY_ERR_SANDBOX_SECRET_MISSING',
+  /** A fetch did not complete within its time limit. */
+  FETCH_TIMEOUT: 'STAVILY_ERR_SANDBOX_FETCH_TIMEOUT',
   /** A fetch response was larger than the response limit. */
   FETCH_TOO_LARGE: 'STAVILY_ERR_SANDBOX_FETCH_TOO_LARGE',
   /** No isolated-vm build could be loaded on this Node.js. */
@@ -68,6 +70,7 @@ const RETRYABLE: ReadonlySet<string> = new Set([
   SandboxErrorCodes.TIMEOUT,
   SandboxErrorCodes.TOO_MANY_CALLS,
   SandboxErrorCodes.CLOSED,
+  SandboxErrorCodes.FETCH_TIMEOUT,
 ])
 
 /** Plain-data form of an error, as it crosses IPC and isolate boundaries. */

@@ -186,7 +186,7 @@ function request(
 }
 
 function timeoutError(url: URL): Error {
-  return sandboxError(SandboxErrorCodes.TIMEOUT, `fetch ${url.href}: timed out`, { retryable: true })
+  return sandboxError(SandboxErrorCodes.FETCH_TIMEOUT, `fetch ${url.href}: timed out`, { retryable: true })
 }
 
 function wrap(url: URL, err: Error): Error {
