@@ -316,5 +316,40 @@ for (const setup of setups()) {
         ],
       })
     })
+
+    it('retries elsewhere, before its lease ends, the work of an agent marked lost', async () => {
+      const a = await setup.start({ tuning: { lostAfterMs: 600, leaseTtlMs: 60_000 } })
+      const b = a
+      const dead = await enroll(a, 'action', 'lost')
+      const alive = await enroll(b, 'action', 'lost')
+      const inst = await enqueue(a, { pool: 'lost' })
+      const got = await call(a.url, 'GET', '/agents/v1/instructions?waitMs=5000', { token: dead.credential })
+      expect(got.body.instructions[0].id).toBe(inst.id)
+      // `dead` never heartbeats again; `alive` does, and polls B.
+      const beat = setInterval(
+        () => void call(b.url, 'POST', '/agents/v1/heartbeat', { token: alive.credential, body: {} }),
+        150,
+      )
+      try {
+        const retried = await until(
+          async () => {
+            const g = await call(b.url, 'GET', '/agents/v1/instructions?waitMs=2000', {
+              token: alive.credential,
+            })
+            return g.body.instructions[0]
+          },
+          20_000,
+          'retry on the live agent',
+        )
+        expect(retried).toMatchObject({ id: inst.id, attempt: 2 })
+      } finally {
+        clearInterval(beat)
+      }
+      const agents = await call(a.operatorUrl, 'GET', '/api/v1/agents', { token: a.admin })
+      const byId = Object.fromEntries(
+        agents.body.agents.map((x: { id: string; status: string }) => [x.id, x.status]),
+      )
+      expect(byId[dead.id]).toBe('lost')
+    })
   })
 }
