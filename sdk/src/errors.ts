@@ -37,6 +37,11 @@ export const ErrorCodes = {
   MANIFEST_INVALID: 'STAVILY_ERR_MANIFEST_INVALID',
   /** The plugin's SDK range does not include the host's SDK API version. Host side. */
   SDK_INCOMPATIBLE: 'STAVILY_ERR_SDK_INCOMPATIBLE',
+  /**
+   * The host operation behind a capability failed (a missing file, an unreachable host).
+   * Raised by the agent's sandbox; its value keeps the sandbox's prefix.
+   */
+  CAPABILITY_FAILED: 'STAVILY_ERR_SANDBOX_CAPABILITY_FAILED',
   /** The test harness has no fake for a call the plugin made (fetch, exec, file). */
   TEST_FAKE_MISSING: 'STAVILY_ERR_TEST_FAKE_MISSING',
 } as const

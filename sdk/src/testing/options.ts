@@ -1,0 +1,149 @@
+import type { JsonValue } from '../json.ts'
+import type { Grants, Permissions } from '../manifest/types.ts'
+
+/**
+ * A fake HTTP response. `body` may be a string, or a JSON value that the harness serialises
+ * (and labels `content-type: application/json` unless you set it).
+ *
+ * @example
+ * ```ts
+ * const ok: FakeResponse = { status: 200, body: { healthy: true } }
+ * ```
+ */
+export interface FakeResponse {
+  /** Default 200. */
+  status?: number
+  headers?: Record<string, string>
+  body?: string | JsonValue
+  /** The final URL to report (after a redirect); default the requested URL. */
+  url?: string
+}
+
+/**
+ * A request as the plugin made it, given to fake handlers and recorded in `calls.fetch`.
+ *
+ * @example
+ * ```ts
+ * const handler = (req: FetchCall): FakeResponse => ({ status: req.method === 'POST' ? 201 : 200 })
+ * ```
+ */
+export interface FetchCall {
+  url: string
+  /** Host as matched against permissions (lower case), and the effective port. */
+  host: string
+  port: number
+  method: string
+  headers: Record<string, string>
+  body: string | undefined
+  timeoutMs: number | undefined
+}
+
+/**
+ * How a fake answers one host: a fixed response, or a function of the request.
+ *
+ * @example
+ * ```ts
+ * const fake: FakeFetch = (req) => ({ status: 200, body: { path: new URL(req.url).pathname } })
+ * ```
+ */
+export type FakeFetch = FakeResponse | ((request: FetchCall) => FakeResponse | Promise<FakeResponse>)
+
+/**
+ * A fake command result; missing fields default to a clean exit (`code: 0`, empty output).
+ *
+ * @example
+ * ```ts
+ * const failed: FakeExecResult = { code: 1, stderr: 'unit nginx.service not found' }
+ * ```
+ */
+export interface FakeExecResult {
+  code?: number | null
+  signal?: string | null
+  stdout?: string
+  stderr?: string
+  timedOut?: boolean
+}
+
+/**
+ * A command run as the plugin asked for it, given to fake handlers and recorded in `calls.exec`.
+ *
+ * @example
+ * ```ts
+ * const handler = (call: ExecCall): FakeExecResult => ({ stdout: call.args.join(' ') })
+ * ```
+ */
+export interface ExecCall {
+  command: string
+  args: string[]
+  options: { timeoutMs?: number; cwd?: string; stdin?: string; env?: Record<string, string> }
+}
+
+/**
+ * How a fake answers one command: a fixed result, or a function of the call.
+ *
+ * @example
+ * ```ts
+ * const fake: FakeExec = (call) => ({ code: call.args[0] === 'restart' ? 0 : 3 })
+ * ```
+ */
+export type FakeExec = FakeExecResult | ((call: ExecCall) => FakeExecResult | Promise<FakeExecResult>)
+
+/**
+ * Everything the harness can be given. Permissions come from `manifest` (a package.json
+ * object with a `stavily` field, or a parsed manifest) or `permissions`; without either the
+ * plugin is declared nothing and every capability is denied, as it would be on an agent.
+ * `grants` defaults to everything declared.
+ *
+ * @example
+ * ```ts
+ * const options: HarnessOptions = {
+ *   manifest: packageJson,
+ *   secrets: { API_TOKEN: 'test-token' },
+ *   fetch: { 'api.example.com': { status: 200, body: { items: [] } } },
+ *   exec: { systemctl: { code: 0 } },
+ *   state: { cursor: 10 },
+ *   files: { '/var/log/app/current.log': 'line 1\n' },
+ * }
+ * ```
+ */
+export interface HarnessOptions {
+  /** The plugin's package.json (with `stavily`), or a parsed `PluginManifest`. */
+  manifest?: unknown
+  /** Declared permissions, when you do not pass a manifest. Missing lists are empty. */
+  permissions?: PartialPermissions
+  /** What the operator granted; default: everything declared. */
+  grants?: PartialPermissions
+  /** Fake responses by host (`"api.example.com"` or `"api.example.com:8443"`), or one handler for all. */
+  fetch?: Record<string, FakeFetch> | ((request: FetchCall) => FakeResponse | Promise<FakeResponse>)
+  /** Fake results by command (as the plugin names it). */
+  exec?: Record<string, FakeExec>
+  /** Secret values by name. */
+  secrets?: Record<string, string>
+  /** Initial plugin state. */
+  state?: Record<string, JsonValue>
+  /** Files by absolute path; a key ending in "/" is an (empty) directory. */
+  files?: Record<string, string>
+  invocationId?: string
+  idempotencyKey?: string
+  /** Epoch ms; default one minute from now. */
+  deadline?: number
+  /** Also print the plugin's log lines to the console. Default false. */
+  printLogs?: boolean
+}
+
+/**
+ * Permissions with every part optional, as accepted by the harness.
+ *
+ * @example
+ * ```ts
+ * const permissions: PartialPermissions = { net: ['api.example.com'] }
+ * ```
+ */
+export interface PartialPermissions {
+  net?: string[]
+  exec?: string[]
+  secrets?: string[]
+  fs?: { read?: string[]; write?: string[] }
+}
+
+export type { Grants, Permissions }
