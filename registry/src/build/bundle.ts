@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto'
+import { realpath } from 'node:fs/promises'
+import { PLUGIN_BUNDLE_OPTIONS } from '@stavily/sdk/manifest'
+import { build, type Message } from 'esbuild'
+import { DEFAULTS, HOST_ONLY_PACKAGES } from '../defaults.ts'
+import { RegistryError } from '../errors.ts'
+import { canonicalizeOutsidePaths, importsOutsideCheckout } from './bundle-inputs.ts'
+import { type ForbiddenImport, forbiddenImportsMessage, importGuard } from './import-guard.ts'
+
+// Builds a plugin's entry into the one sandbox script with the SDK's bundle options. The
+// working directory is the checkout root, so path comments read `src/index.ts` (or
+// `plugins/a/src/index.ts`) whatever folder the checkout was made in: same commit, same bytes.
+
+export interface BundleOptions {
+  /** Bare specifiers resolved to files of the registry host instead of the plugin's node_modules. */
+  provided?: Readonly<Record<string, string>>
+  maxBundleBytes?: number
+  hostOnlyPackages?: readonly string[]
+}
+
+export interface Bundle {
+  bytes: Uint8Array
+  /** Hex sha256 of `bytes`. */
+  sha256: string
+}
+
+export async function bundlePlugin(checkoutRoot: string, entry: string, opts: BundleOptions = {}): Promise<Bundle> {
+  const root = await realpath(checkoutRoot)
+  const found: ForbiddenImport[] = []
+  let output: Uint8Array
+  try {
+    const result = await build({
+      ...PLUGIN_BUNDLE_OPTIONS,
+      define: { ...PLUGIN_BUNDLE_OPTIONS.define },
+      mainFields: [...PLUGIN_BUNDLE_OPTIONS.mainFields],
+      conditions: [...PLUGIN_BUNDLE_OPTIONS.conditions],
+      resolveExtensions: [...PLUGIN_BUNDLE_OPTIONS.resolveExtensions],
+      absWorkingDir: root,
+      entryPoints: [entry],
+      metafile: true,
+      plugins: [
+        importGuard({
+          root,
+          provided: opts.provided ?? {},
+          hostOnly: opts.hostOnlyPackages ?? HOST_ONLY_PACKAGES,
+          found,
+        }),
+      ],
+    })
+    const providedFiles = new Set(Object.values(opts.provided ?? {}))
+    found.push(...importsOutsideCheckout(result.metafile, root, providedFiles))
+    if (found.length > 0) throw forbidden(found)
+    const text = result.outputFiles?.[0]?.text ?? ''
+    output = new TextEncoder().encode(canonicalizeOutsidePaths(text, result.metafile, root))
+  } catch (err) {
+    if (err instanceof RegistryError) throw err
+    // Forbidden imports first: they are often why the rest failed.
+    if (found.length > 0) throw forbidden(found)
+    const errors = (err as { errors?: Message[] }).errors ?? []
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_BUILD_FAILED',
+      `the plugin did not build:\n${errors.length > 0 ? formatMessages(errors) : (err as Error).message}`,
+      { cause: err, data: { errors: errors.slice(0, DEFAULTS.maxBuildErrorsShown).map(formatMessage) } },
+    )
+  }
+  const max = opts.maxBundleBytes ?? DEFAULTS.maxBundleBytes
+  if (output.byteLength > max)
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_BUNDLE_TOO_LARGE',
+      `the plugin bundle is ${output.byteLength} bytes, more than the limit of ${max}; ` +
+        'drop large dependencies or import only the parts you use',
+      { data: { size: output.byteLength, limit: max } },
+    )
+  return { bytes: output, sha256: createHash('sha256').update(output).digest('hex') }
+}
+
+function forbidden(found: ForbiddenImport[]): RegistryError {
+  return new RegistryError('STAVILY_ERR_REGISTRY_FORBIDDEN_IMPORT', forbiddenImportsMessage(found), {
+    data: { imports: found },
+  })
+}
+
+function formatMessage(m: Message): string {
+  const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : ''
+  return `${at}${m.text}`
+}
+
+function formatMessages(errors: Message[]): string {
+  const shown = errors.slice(0, DEFAULTS.maxBuildErrorsShown).map((m) => `  ${formatMessage(m)}`)
+  const more = errors.length - shown.length
+  return shown.join('\n') + (more > 0 ? `\n  … and ${more} more` : '')
+}
