@@ -66,13 +66,15 @@ export function advanceHead(org: string, seq: number, hash: Buffer): Statement {
   return { text: 'UPDATE audit_heads SET seq = $2, hash = $3 WHERE org_id = $1', values: [org, seq, hash] }
 }
 
+// seq is read as text (bigint exceeds what pg parses to a number), so ORDER BY names the
+// table column explicitly: the output alias would sort "10" before "2".
 const COLUMNS = `org_id::text AS org, seq::text AS seq, at, actor_type AS "actorType", actor_id AS "actorId", action,
   target_type AS "targetType", target_id AS "targetId", data, ip, prev_hash AS "prevHash", hash`
 
 /** One page of an organization's chain in order, after `afterSeq` (keyset pagination). */
 export function pageAfter(org: string, afterSeq: number, limit: number): Statement {
   return {
-    text: `SELECT ${COLUMNS} FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    text: `SELECT ${COLUMNS} FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY audit_log.seq LIMIT $3`,
     values: [org, afterSeq, limit],
   }
 }
@@ -99,7 +101,7 @@ export function listEntries(org: string, filter: ListFilter, limit: number): Sta
   if (filter.beforeSeq !== undefined) add('seq', filter.beforeSeq, '<')
   values.push(limit)
   return {
-    text: `SELECT ${COLUMNS} FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${values.length}`,
+    text: `SELECT ${COLUMNS} FROM audit_log WHERE ${where.join(' AND ')} ORDER BY audit_log.seq DESC LIMIT $${values.length}`,
     values,
   }
 }
