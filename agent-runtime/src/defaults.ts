@@ -81,7 +81,17 @@ export const MIN_LIMITS: Readonly<Partial<PluginLimits>> = Object.freeze({
   concurrency: 1,
 })
 
-export const SUPERVISOR_DEFAULTS = Object.freeze({
+/** How the sandbox host process is watched and restarted. */
+export interface SupervisorSettings {
+  heartbeatIntervalMs: number
+  hangTimeoutMs: number
+  restartBackoffMinMs: number
+  restartBackoffMaxMs: number
+  restartBackoffResetMs: number
+  closeGraceMs: number
+}
+
+export const SUPERVISOR_DEFAULTS: Readonly<SupervisorSettings> = Object.freeze({
   // A ping a second finds a dead or stuck host quickly without measurable cost.
   heartbeatIntervalMs: 1_000,
   // A plugin slice may block the host for up to its CPU limit; a hang is declared well after.

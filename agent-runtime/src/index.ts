@@ -6,6 +6,7 @@ export {
   type PluginLimits,
   SUPERVISOR_DEFAULTS,
   SUPPORTED_SDK_API,
+  type SupervisorSettings,
 } from './defaults.ts'
 export {
   fromSerialized,

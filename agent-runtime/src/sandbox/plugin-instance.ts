@@ -30,6 +30,8 @@ export type CallOutcome =
   | { ok: false; error: SerializedError; logs: InvokeResult['logs']; stats: InvokeResult['stats'] }
 
 const TIMED_OUT = /Script execution timed out/
+// setTimeout's ceiling (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1
 const DISPOSED = /disposed/i
 
 interface Runtime {
@@ -165,7 +167,12 @@ export class PluginInstance {
       return
     }
     this.calls.set(req.id, call)
-    const wallMs = Math.min(this.spec.limits.wallMs, Math.max(0, req.deadline - Date.now()))
+    // A watch runs until stopped: only the caller's deadline bounds it, not the per-call wall limit.
+    const untilDeadline = Math.max(0, req.deadline - Date.now())
+    const wallMs =
+      req.operation === 'watch'
+        ? Math.min(untilDeadline, MAX_TIMER_MS)
+        : Math.min(this.spec.limits.wallMs, untilDeadline)
     call.wallTimer = setTimeout(() => {
       this.complete(call, {
         code: SandboxErrorCodes.TIMEOUT,
@@ -203,7 +210,9 @@ export class PluginInstance {
 
   /** Runs plugin code synchronously under the call's remaining CPU budget. */
   private slice(call: CallState, rt: Runtime, run: (timeoutMs: number) => void): void {
-    const remaining = this.spec.limits.cpuMs - call.cpuUsedMs
+    // A watch loops for hours: its CPU limit applies to each slice, not to the sum.
+    const remaining =
+      call.req.operation === 'watch' ? this.spec.limits.cpuMs : this.spec.limits.cpuMs - call.cpuUsedMs
     const before = rt.isolate.cpuTime
     try {
       run(Math.max(1, Math.ceil(remaining)))

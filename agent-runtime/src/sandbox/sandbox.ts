@@ -1,6 +1,11 @@
 // The sandbox as the agent uses it: load, invoke, swap, unload, stats, close. Runs in the
 // agent process; the plugins run in the supervised sandbox host child.
-import { DEFAULT_LIMITS, type PluginLimits, SUPERVISOR_DEFAULTS } from '../defaults.ts'
+import {
+  DEFAULT_LIMITS,
+  type PluginLimits,
+  SUPERVISOR_DEFAULTS,
+  type SupervisorSettings,
+} from '../defaults.ts'
 import { fromSerialized, SandboxErrorCodes, sandboxError, toSerialized } from '../errors.ts'
 import { type CheckedSpec, checkLimits, checkSpec, type PluginSpec } from './load-spec.ts'
 import type {
@@ -25,7 +30,7 @@ export interface SandboxOptions {
   /** Where ctx.state lives; in memory by default. */
   stateStore?: StateStore
   /** Heartbeat and restart policy of the sandbox host process. */
-  supervisor?: Partial<typeof SUPERVISOR_DEFAULTS>
+  supervisor?: Partial<SupervisorSettings>
   /** Diagnostics of the sandbox host (its stderr, restarts). */
   onDiagnostic?(text: string): void
 }
@@ -373,7 +378,10 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
           secrets,
           invocationId: o.invocationId,
           idempotencyKey: o.idempotencyKey,
-          deadline: o.deadline ?? Date.now() + route.spec.limits.wallMs,
+          // A watch without a deadline runs until its signal aborts it.
+          deadline:
+            o.deadline ??
+            (operation === 'watch' ? Number.MAX_SAFE_INTEGER : Date.now() + route.spec.limits.wallMs),
           streamEvents: typeof o.onEvent === 'function',
         }
         route.inFlight++

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url'
 import { SDK_API_VERSION } from '@stavily/sdk'
 import { PLUGIN_BUNDLE_OPTIONS } from '@stavily/sdk/manifest'
-import { build } from 'esbuild'
+import { type BuildOptions, build } from 'esbuild'
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url))
 const sdkSource = fileURLToPath(new URL('../../../sdk/src/index.ts', import.meta.url))
@@ -12,12 +12,15 @@ const cache = new Map<string, Promise<string>>()
 export function buildFixture(name: string): Promise<string> {
   let bundle = cache.get(name)
   if (!bundle) {
+    // The SDK's options are deeply readonly (`as const`); esbuild's type wants mutable arrays.
+    const options = { ...PLUGIN_BUNDLE_OPTIONS } as unknown as BuildOptions
     bundle = build({
-      ...PLUGIN_BUNDLE_OPTIONS,
+      ...options,
+      write: false,
       entryPoints: [`${fixtures}${name}.ts`],
       absWorkingDir: fixtures,
       alias: { '@stavily/sdk': sdkSource },
-    }).then((r) => r.outputFiles[0]!.text)
+    }).then((r) => r.outputFiles![0]!.text)
     cache.set(name, bundle)
   }
   return bundle

@@ -1,0 +1,85 @@
+// The sandbox host process dies or hangs: the calls in flight fail as retryable
+// STAVILY_ERR_SANDBOX_CRASHED, the supervisor restarts the host, reloads the plugins, and
+// the next call works.
+import { afterEach, describe, expect, it } from 'vitest'
+import { SandboxErrorCodes as C, createSandbox, type Sandbox } from '../src/index.ts'
+import { buildFixture, ids, manifest } from './helpers/build-fixture.ts'
+
+let sandbox: Sandbox | undefined
+
+afterEach(async () => {
+  await sandbox?.close()
+  sandbox = undefined
+})
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe('supervisor', () => {
+  it('restarts a killed host, fails the call in flight as retryable, reloads plugins', async () => {
+    const diagnostics: string[] = []
+    sandbox = await createSandbox({ onDiagnostic: (t) => diagnostics.push(t) })
+    await sandbox.load({
+      manifest: manifest('hostile'),
+      bundle: await buildFixture('hostile'),
+      limits: { wallMs: 20_000 },
+    })
+    await sandbox.load({ manifest: manifest('echo'), bundle: await buildFixture('echo') })
+    const first = sandbox.hostPid!
+    const inFlight = sandbox.invoke('hostile', { ...ids(), input: { mode: 'pending' } })
+    // Let the call reach the host before killing it.
+    await new Promise((r) => setTimeout(r, 200))
+    process.kill(first, 'SIGKILL')
+    await expect(inFlight).rejects.toMatchObject({ code: C.CRASHED, retryable: true })
+    // Calls made while it restarts wait for it, then run on the reloaded plugins.
+    const r = await sandbox.invoke('echo', { ...ids(), input: { text: 'after' } })
+    expect(r.output).toMatchObject({ text: 'after' })
+    expect(sandbox.hostPid).not.toBe(first)
+    const stats = await sandbox.stats()
+    expect(stats.hostRestarts).toBe(1)
+    expect(diagnostics.join('')).toContain('SIGKILL')
+  })
+
+  it('kills and restarts a host that stops answering its heartbeat', async () => {
+    sandbox = await createSandbox({ supervisor: { heartbeatIntervalMs: 100, hangTimeoutMs: 1500 } })
+    // The operator gave this plugin a CPU limit far beyond the hang timeout: its loop
+    // blocks the host, and only the heartbeat notices.
+    await sandbox.load({
+      manifest: manifest('hostile'),
+      bundle: await buildFixture('hostile'),
+      limits: { cpuMs: 600_000, wallMs: 600_000 },
+    })
+    const first = sandbox.hostPid
+    await expect(sandbox.invoke('hostile', { ...ids(), input: { mode: 'loop' } })).rejects.toMatchObject({
+      code: C.CRASHED,
+      retryable: true,
+    })
+    const r = await sandbox.invoke('hostile', { ...ids(), input: { mode: 'ok' } })
+    expect(r.output).toEqual({ ok: true })
+    expect(sandbox.hostPid).not.toBe(first)
+  })
+
+  it('fails calls with CLOSED after close, and close is idempotent', async () => {
+    sandbox = await createSandbox()
+    await sandbox.load({ manifest: manifest('echo'), bundle: await buildFixture('echo') })
+    const pid = sandbox.hostPid!
+    await sandbox.close()
+    await sandbox.close()
+    await expect(sandbox.invoke('echo', { ...ids(), input: { text: 'x' } })).rejects.toMatchObject({
+      code: C.CLOSED,
+    })
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0)
+        return false
+      } catch {
+        return true
+      }
+    })
+  })
+})
