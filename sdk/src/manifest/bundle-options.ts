@@ -16,6 +16,36 @@ import { TEXT_ENCODER_SHIM } from './text-encoder-shim.ts'
 export const PLUGIN_BUNDLE_GLOBAL = '__stavilyPlugin' as const
 
 /**
+ * The type of {@link PLUGIN_BUNDLE_OPTIONS}: literal where esbuild's result type depends on
+ * it (`write: false` gives `outputFiles`), mutable arrays so it spreads into esbuild's
+ * `BuildOptions`.
+ *
+ * @example
+ * ```ts
+ * const options: PluginBundleOptions = { ...PLUGIN_BUNDLE_OPTIONS, minify: false }
+ * ```
+ */
+export interface PluginBundleOptions {
+  bundle: true
+  format: 'iife'
+  globalName: typeof PLUGIN_BUNDLE_GLOBAL
+  platform: 'neutral'
+  target: string
+  mainFields: string[]
+  conditions: string[]
+  resolveExtensions: string[]
+  sourcemap: false
+  minify: false
+  legalComments: 'none'
+  charset: 'utf8'
+  treeShaking: true
+  write: false
+  define: Record<string, string>
+  banner: { js: string }
+  logLevel: 'silent'
+}
+
+/**
  * esbuild build options for a plugin bundle (a plain object: this package does not import
  * esbuild). Add `entryPoints: [manifest.entry]` and `absWorkingDir: <plugin root>`; the
  * working directory matters for determinism, because the bundle's path comments are relative
@@ -34,7 +64,7 @@ export const PLUGIN_BUNDLE_GLOBAL = '__stavilyPlugin' as const
  * const bundle = result.outputFiles[0].text
  * ```
  */
-export const PLUGIN_BUNDLE_OPTIONS = Object.freeze({
+export const PLUGIN_BUNDLE_OPTIONS: Readonly<PluginBundleOptions> = Object.freeze({
   bundle: true,
   // One script, no module loader: the sandbox evaluates it as a classic script.
   format: 'iife',
@@ -58,4 +88,4 @@ export const PLUGIN_BUNDLE_OPTIONS = Object.freeze({
   // TypeBox needs a TextEncoder at load; an empty ECMAScript global has none.
   banner: { js: TEXT_ENCODER_SHIM },
   logLevel: 'silent',
-} as const)
+})

@@ -2,7 +2,7 @@
 // orchestrator, test harness). Runs in Node; may import typebox and semver.
 export { SDK_API_VERSION } from '../version.ts'
 export { type BuiltinImport, builtinsMessage, isNodeBuiltin, nodeBuiltinsGuard } from './builtins-guard.ts'
-export { PLUGIN_BUNDLE_GLOBAL, PLUGIN_BUNDLE_OPTIONS } from './bundle-options.ts'
+export { PLUGIN_BUNDLE_GLOBAL, PLUGIN_BUNDLE_OPTIONS, type PluginBundleOptions } from './bundle-options.ts'
 export { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
 export {
   type HostPattern,
