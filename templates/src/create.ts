@@ -56,7 +56,7 @@ export async function createProject(args: CliArgs, io: CreateIo): Promise<Create
   if (args.name === '.') {
     // Scaffold into the current folder; its name becomes the package name.
     targetDir = io.cwd
-    name = { ...validatePluginName(basename(io.cwd)), folderName: '.' }
+    name = { ...currentFolderName(io.cwd), folderName: '.' }
   } else if (args.name !== undefined) {
     name = validatePluginName(args.name)
     targetDir = resolve(io.cwd, name.folderName)
@@ -104,6 +104,19 @@ export async function createProject(args: CliArgs, io: CreateIo): Promise<Create
     }),
   )
   return { targetDir, packageName: name.packageName, kind, description, files }
+}
+
+/** With ".", the folder's own name becomes the package name; say so when it is not a valid one. */
+function currentFolderName(cwd: string): PluginName {
+  try {
+    return validatePluginName(basename(cwd))
+  } catch (error) {
+    if (!(error instanceof CreateError)) throw error
+    throw new CreateError(
+      error.code,
+      `the current folder's name is used as the package name with ".", but ${error.message} Rename the folder, or pass a name instead of ".".`,
+    )
+  }
 }
 
 async function targetExists(path: string): Promise<boolean> {

@@ -115,6 +115,20 @@ describe('create-stavily-plugin (as a separate process, stdin not a terminal)', 
   )
 
   it(
+    'explains that "." takes the folder name when that name is not a valid package name',
+    async () => {
+      const here = join(cwd, 'My Plugins')
+      await mkdir(here)
+      const result = await runCli(['.', '--kind', 'action', '--yes'], { cwd: here })
+      expect(result.code).not.toBe(0)
+      expect(result.stderr).toContain(`the current folder's name is used as the package name`)
+      expect(result.stderr).toContain('"My Plugins" is not a valid npm package name')
+      expect(await readdir(here)).toEqual([])
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
     'rejects an invalid name with the reasons and an example, and writes nothing',
     async () => {
       const result = await runCli(['My Plugin!', '--kind', 'action', '--yes'], { cwd })
