@@ -43,6 +43,7 @@ export function schemaProblems(schema: TSchema | object, value: unknown, root: s
   const problems: ManifestProblem[] = []
   const seen = new Set<string>()
   const constants = new Map<string, unknown[]>()
+  const anyOf = new Map<string, string>()
   const add = (path: string, message: string) => {
     const key = `${path}\u0000${message}`
     if (seen.has(key)) return
@@ -72,8 +73,14 @@ export function schemaProblems(schema: TSchema | object, value: unknown, root: s
       constants.set(path, list)
       continue
     }
+    if (error.keyword === 'anyOf') {
+      anyOf.set(path, `${error.message}, got ${describeValue(valueAt(value, segments))}`)
+      continue
+    }
     add(path, `${error.message}, got ${describeValue(valueAt(value, segments))}`)
   }
+  // A union of literals reads better as "must be one of ..." than as "must match anyOf".
+  for (const [path, message] of anyOf) if (!constants.has(path)) add(path, message)
   for (const [path, allowed] of constants) {
     const shown = allowed.map((item) => JSON.stringify(item)).join(', ')
     add(path, `must be ${allowed.length === 1 ? shown : `one of ${shown}`}`)
