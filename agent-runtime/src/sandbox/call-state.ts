@@ -14,8 +14,8 @@ export interface CallState {
   /** A limit the host saw exceeded; it wins over whatever the plugin threw after it. */
   limitHit: SerializedError | undefined
   done: boolean
-  /** Aborts the call's host work (fetch, exec, sleep) when it ends early. */
-  readonly abort: AbortController
+  /** Aborts the call's host work (fetch, exec, sleep) when it ends; made on first use (callSignal). */
+  abort: AbortController | undefined
   wallTimer: NodeJS.Timeout | undefined
   /** Set by stop() (watch): ctx.isStopping() turns true. */
   stopping: boolean
@@ -33,9 +33,18 @@ export function newCallState(req: InvokeRequest): CallState {
     events: [],
     limitHit: undefined,
     done: false,
-    abort: new AbortController(),
+    abort: undefined,
     wallTimer: undefined,
     stopping: false,
     wakers: new Set(),
   }
+}
+
+/** The signal that aborts the call's host work when the call ends. */
+export function callSignal(call: CallState): AbortSignal {
+  // Created only for calls that use a capability: an AbortController per trivial call is
+  // a measurable share of the invoke cost.
+  call.abort ??= new AbortController()
+  if (call.done) call.abort.abort()
+  return call.abort.signal
 }

@@ -4,6 +4,7 @@ import type { Ivm } from '../isolated-vm.ts'
 import { createDispatch } from './capabilities/dispatch.ts'
 import { PluginInstance } from './plugin-instance.ts'
 import type { FromHost, PluginStatsEntry, StateOp, ToHost } from './protocol.ts'
+import { SparePool } from './runtime.ts'
 
 export class SandboxHost {
   private readonly plugins = new Map<string, PluginInstance>()
@@ -15,10 +16,14 @@ export class SandboxHost {
   private flushScheduled = false
   private readonly dispatch
 
+  private readonly pool: SparePool
+
   constructor(
-    private readonly ivm: Ivm,
+    ivm: Ivm,
     private readonly send: (batch: FromHost[]) => void,
+    options: { spareIsolates?: boolean } = {},
   ) {
+    this.pool = new SparePool(ivm, options.spareIsolates ?? true)
     this.dispatch = createDispatch({
       state: (plugin, op, key, value) => this.stateCall(plugin, op, key, value),
       event: (id, event) => this.post({ t: 'event', id, event }),
@@ -83,7 +88,7 @@ export class SandboxHost {
         if (this.plugins.has(m.req.key)) {
           throw sandboxError(SandboxErrorCodes.ALREADY_LOADED, `${m.req.key} is already loaded`)
         }
-        const plugin = new PluginInstance(m.req, this.ivm, this.dispatch, (call, outcome) => {
+        const plugin = new PluginInstance(m.req, this.pool, this.dispatch, (call, outcome) => {
           this.callPlugin.delete(call.req.id)
           if (outcome.ok) this.post({ t: 'result', id: call.req.id, ok: true, result: outcome.result })
           else
@@ -105,6 +110,7 @@ export class SandboxHost {
         const plugin = this.plugins.get(m.key)
         this.plugins.delete(m.key)
         plugin?.dispose(sandboxError(SandboxErrorCodes.NOT_LOADED, `${m.key} was unloaded`).toJSON())
+        this.pool.retain(new Set([...this.plugins.values()].map((p) => p.spec.limits.memoryMb)))
         this.post({ t: 'reply', rid: m.rid, ok: true })
         return
       }

@@ -4,19 +4,15 @@
 // call's remaining CPU budget; there are no timers inside the isolate, so no other code of
 // the plugin ever runs. Between calls the plugin's module state persists, like a
 // long-lived process; each call gets a fresh, frozen ctx.
+import { createHash } from 'node:crypto'
 import { SandboxErrorCodes, type SerializedError, sandboxError, toSerialized } from '../errors.ts'
-import type { IsolatedVm, Ivm } from '../isolated-vm.ts'
-import {
-  BOOTSTRAP_SOURCE,
-  DoneStatus,
-  HOST_CALL_GLOBAL,
-  HOST_DONE_GLOBAL,
-  RUNTIME_GLOBAL,
-} from './bootstrap.ts'
+import type { IsolatedVm } from '../isolated-vm.ts'
+import { DoneStatus } from './bootstrap.ts'
 import { type CallState, newCallState } from './call-state.ts'
 import { classifyReportedError } from './classify-error.ts'
 import { checkPluginInfo } from './plugin-info.ts'
 import type { InvokeRequest, InvokeResult, LoadRequest, PluginInfo } from './protocol.ts'
+import type { Runtime, RuntimeHandler, SparePool } from './runtime.ts'
 import { validateAgainst } from './validate.ts'
 
 /** What runs the capabilities on the host side (capabilities/dispatch.ts). */
@@ -34,28 +30,32 @@ const TIMED_OUT = /Script execution timed out/
 const MAX_TIMER_MS = 2 ** 31 - 1
 const DISPOSED = /disposed/i
 
-interface Runtime {
-  isolate: IsolatedVm.Isolate
-  context: IsolatedVm.Context
-  start: IsolatedVm.Reference
-  settle: IsolatedVm.Reference
+// V8 code cache by bundle digest, shared by all plugins in this host; bounded so a host that
+// sees many versions does not grow without end (Map keeps insertion order: oldest first).
+const CODE_CACHE_ENTRIES = 64
+const codeCache = new Map<string, IsolatedVm.ExternalCopy<ArrayBuffer>>()
+function rememberCode(digest: string, data: IsolatedVm.ExternalCopy<ArrayBuffer>): void {
+  codeCache.set(digest, data)
+  if (codeCache.size > CODE_CACHE_ENTRIES) {
+    const oldest = codeCache.keys().next().value
+    if (oldest !== undefined) {
+      codeCache.get(oldest)?.release()
+      codeCache.delete(oldest)
+    }
+  }
 }
 
-// Compiled once per host: the bootstrap is the same for every plugin.
-const cachedBootstrap = new WeakMap<object, IsolatedVm.ExternalCopy<ArrayBuffer>>()
-
-export class PluginInstance {
+export class PluginInstance implements RuntimeHandler {
   info!: PluginInfo
   private rt: Runtime | undefined
   private readonly calls = new Map<number, CallState>()
   private readonly finished: { call: CallState; status: number; json: string }[] = []
   private nextOpId = 1
-  private bundleCache: IsolatedVm.ExternalCopy<ArrayBuffer> | undefined
   readonly counters = { calls: 0, failures: 0, isolateRestarts: 0, cpuMs: 0 }
 
   constructor(
     readonly spec: LoadRequest,
-    private readonly ivm: Ivm,
+    private readonly pool: SparePool,
     private readonly caps: CapabilityHost,
     private readonly report: (call: CallState, outcome: CallOutcome) => void,
   ) {}
@@ -71,52 +71,28 @@ export class PluginInstance {
   }
 
   private createRuntime(first: boolean): Runtime {
-    const { ivm, spec } = this
-    const isolate = new ivm.Isolate({
-      memoryLimit: spec.limits.memoryMb,
-      // V8 lost control of this isolate; the process cannot be trusted any more. The
-      // supervisor restarts the host and fails the calls in flight as retryable.
-      onCatastrophicError: () => process.abort(),
-    })
+    const { spec } = this
+    let rt: Runtime | undefined
     try {
-      const context = isolate.createContextSync()
-      const global = context.global
-      global.setSync(
-        HOST_CALL_GLOBAL,
-        new ivm.Callback((callId: number, cap: string, args: string) => this.onHostCall(callId, cap, args)),
-      )
-      global.setSync(
-        HOST_DONE_GLOBAL,
-        new ivm.Callback((callId: number, status: number, json: string) => this.onDone(callId, status, json)),
-      )
-      const cachedBoot = cachedBootstrap.get(ivm)
-      const bootstrap = isolate.compileScriptSync(BOOTSTRAP_SOURCE, {
-        filename: 'stavily:bootstrap',
-        ...(cachedBoot ? { cachedData: cachedBoot } : { produceCachedData: true }),
-      }) as IsolatedVm.Script & { cachedData?: IsolatedVm.ExternalCopy<ArrayBuffer> }
-      if (!cachedBoot && bootstrap.cachedData) cachedBootstrap.set(ivm, bootstrap.cachedData)
-      bootstrap.runSync(context, { timeout: spec.limits.cpuMs, release: true })
-      const runtime = global.getSync(RUNTIME_GLOBAL, { reference: true }) as IsolatedVm.Reference
-      global.deleteSync(RUNTIME_GLOBAL)
-      const capture = runtime.getSync('capture', { reference: true }) as IsolatedVm.Reference
-      const start = runtime.getSync('start', { reference: true }) as IsolatedVm.Reference
-      const settle = runtime.getSync('settle', { reference: true }) as IsolatedVm.Reference
-      runtime.release()
+      rt = this.pool.take(spec.limits.memoryMb)
+      rt.bind(this)
       // The bundle is the plugin's own code: it runs under the CPU limit like any call.
-      const script = isolate.compileScriptSync(spec.bundle, {
+      // Compiled code is cached by bundle digest: reloads, restarts and swaps back skip parsing.
+      const digest = createHash('sha256').update(spec.bundle).digest('base64')
+      const cached = codeCache.get(digest)
+      const script = rt.isolate.compileScriptSync(spec.bundle, {
         filename: `stavily-plugin:${spec.name}@${spec.version}`,
-        ...(this.bundleCache ? { cachedData: this.bundleCache } : { produceCachedData: true }),
+        ...(cached ? { cachedData: cached } : { produceCachedData: true }),
       }) as IsolatedVm.Script & { cachedData?: IsolatedVm.ExternalCopy<ArrayBuffer> }
-      if (!this.bundleCache && script.cachedData) this.bundleCache = script.cachedData
-      script.runSync(context, { timeout: spec.limits.cpuMs, release: true })
-      const described = capture.applySync(undefined, [spec.limits.outputBytes], {
+      if (!cached && script.cachedData) rememberCode(digest, script.cachedData)
+      script.runSync(rt.context, { timeout: spec.limits.cpuMs, release: true })
+      const described = rt.capture.applySync(undefined, [spec.limits.outputBytes], {
         timeout: spec.limits.cpuMs,
       }) as string
-      capture.release()
       if (first) this.info = checkPluginInfo(described, spec)
-      return { isolate, context, start, settle }
+      return rt
     } catch (err) {
-      if (!isolate.isDisposed) isolate.dispose()
+      if (rt && !rt.isolate.isDisposed) rt.isolate.dispose()
       if (err && typeof err === 'object' && 'code' in err) throw err
       const message = err instanceof Error ? err.message : String(err)
       const code = DISPOSED.test(message)
@@ -270,7 +246,7 @@ export class PluginInstance {
 
   // Called from inside the isolate (during a slice): only records; the outcome is
   // handled after the slice returns, so its CPU time is counted first.
-  private onDone(callId: unknown, status: unknown, json: unknown): void {
+  onDone(callId: unknown, status: unknown, json: unknown): void {
     const call = typeof callId === 'number' ? this.calls.get(callId) : undefined
     if (!call || call.done || typeof status !== 'number' || typeof json !== 'string') return
     this.finished.push({ call, status, json })
@@ -358,7 +334,7 @@ export class PluginInstance {
     if (call.wallTimer) clearTimeout(call.wallTimer)
     this.calls.delete(call.req.id)
     if (!outcome.ok) this.counters.failures++
-    if (call.abort.signal.aborted === false) call.abort.abort()
+    if (call.abort && !call.abort.signal.aborted) call.abort.abort()
     this.report(call, outcome)
   }
 
@@ -366,7 +342,7 @@ export class PluginInstance {
     return { cpuUs: Math.round(call.cpuUsedMs * 1000), wallMs: performance.now() - call.startedAt }
   }
 
-  private onHostCall(callId: unknown, cap: unknown, argsJson: unknown): string {
+  onHostCall(callId: unknown, cap: unknown, argsJson: unknown): string {
     const call = typeof callId === 'number' ? this.calls.get(callId) : undefined
     if (!call || call.done) {
       return JSON.stringify({

@@ -2,7 +2,7 @@
 // plugin's kind may use it. Returns a value (answered at once) or a promise (settled later).
 import { createPermissionGuard, type PermissionGuard } from '@stavily/sdk/manifest'
 import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
-import type { CallState } from '../call-state.ts'
+import { type CallState, callSignal } from '../call-state.ts'
 import type { CapabilityHost, PluginInstance } from '../plugin-instance.ts'
 import type { PluginEvent, StateOp } from '../protocol.ts'
 import { str } from './args.ts'
@@ -42,7 +42,6 @@ export function createDispatch(deps: DispatchDeps): CapabilityHost {
     handle(plugin: PluginInstance, call: CallState, cap: string, args: unknown[]): unknown {
       const guard = guardOf(plugin)
       const { limits } = plugin.spec
-      const signal = call.abort.signal
       const deadline = Math.min(call.req.deadline, Date.now() + limits.wallMs)
       const fsOptions = { guard, limits }
       switch (cap) {
@@ -84,14 +83,14 @@ export function createDispatch(deps: DispatchDeps): CapabilityHost {
             limits,
             allowPrivateNetwork: plugin.spec.allowPrivateNetwork,
             deadline,
-            signal,
+            signal: callSignal(call),
           })
         case 'exec':
           onlyFor(plugin, 'exec', ['action'])
           return hostExec(args[0], args[1], args[2], {
             guard,
             limits,
-            signal,
+            signal: callSignal(call),
             deadline,
             checkCwd: (path) => checkCwd(path, fsOptions),
           })
@@ -114,6 +113,7 @@ export function createDispatch(deps: DispatchDeps): CapabilityHost {
               `sleep ms: expected a number from 0 to ${MAX_SLEEP_MS}`,
             )
           }
+          const signal = callSignal(call)
           return new Promise<void>((resolve) => {
             const done = () => {
               clearTimeout(timer)
