@@ -33,7 +33,7 @@ export function keyId(key: Buffer): string {
 export function decodeKey(field: string, text: string): Buffer {
   const trimmed = text.trim()
   const key = BASE64.test(trimmed) ? Buffer.from(trimmed, 'base64') : undefined
-  if (!key || key.length !== 32) {
+  if (key?.length !== 32) {
     const got = key ? `${key.length} bytes` : 'text that is not base64'
     throw new SecretError(
       'STAVILY_ERR_CONFIG',

@@ -5,7 +5,13 @@ export interface Statement {
   values: unknown[]
 }
 
-export function upsertSecret(org: string, name: string, keyId: string, nonce: Buffer, ciphertext: Buffer): Statement {
+export function upsertSecret(
+  org: string,
+  name: string,
+  keyId: string,
+  nonce: Buffer,
+  ciphertext: Buffer,
+): Statement {
   return {
     text: `INSERT INTO secrets (org_id, name, key_id, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (org_id, name) DO UPDATE
@@ -45,7 +51,13 @@ export function selectStale(currentKeyId: string, limit: number): Statement {
 }
 
 /** Re-encryption keeps updated_at: the value did not change. */
-export function reseal(org: string, name: string, keyId: string, nonce: Buffer, ciphertext: Buffer): Statement {
+export function reseal(
+  org: string,
+  name: string,
+  keyId: string,
+  nonce: Buffer,
+  ciphertext: Buffer,
+): Statement {
   return {
     text: 'UPDATE secrets SET key_id = $3, nonce = $4, ciphertext = $5 WHERE org_id = $1 AND name = $2',
     values: [org, name, keyId, nonce, ciphertext],

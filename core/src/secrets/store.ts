@@ -2,7 +2,15 @@ import type { SqlClient } from '../db/sql-client.ts'
 import { open, seal } from './cipher.ts'
 import { invalidSecret, SecretError } from './errors.ts'
 import type { Keyring } from './keyring.ts'
-import { deleteSecret, listSecretNames, reseal, selectSealed, selectStale, type Statement, upsertSecret } from './plans.ts'
+import {
+  deleteSecret,
+  listSecretNames,
+  reseal,
+  type Statement,
+  selectSealed,
+  selectStale,
+  upsertSecret,
+} from './plans.ts'
 import { SECRET_NAME, SECRET_POLICY } from './policy.ts'
 import { SecretValue } from './secret-value.ts'
 
@@ -32,13 +40,18 @@ export interface SecretStore {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function checkOrg(org: unknown): string {
-  if (typeof org !== 'string' || !UUID.test(org)) throw invalidSecret('org', 'an organization id (a UUID)', org)
+  if (typeof org !== 'string' || !UUID.test(org))
+    throw invalidSecret('org', 'an organization id (a UUID)', org)
   return org.toLowerCase()
 }
 
 function checkName(field: string, name: unknown): string {
   if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
-    throw invalidSecret(field, 'a secret name of letters, digits and "_" that does not start with a digit (at most 128 characters)', name)
+    throw invalidSecret(
+      field,
+      'a secret name of letters, digits and "_" that does not start with a digit (at most 128 characters)',
+      name,
+    )
   }
   return name
 }
@@ -74,7 +87,10 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
         throw invalidSecret('value', `1 to ${SECRET_POLICY.maxValueBytes} bytes`, `${bytes} bytes`)
       }
       const s = seal(keyring, o, n, value)
-      const { rows } = await exec<{ created: boolean }>(sql, upsertSecret(o, n, s.keyId, s.nonce, s.ciphertext))
+      const { rows } = await exec<{ created: boolean }>(
+        sql,
+        upsertSecret(o, n, s.keyId, s.nonce, s.ciphertext),
+      )
       return { created: rows[0]!.created }
     },
 
@@ -105,7 +121,8 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
       const out = new Map<string, SecretValue>()
       if (wanted.length === 0) return out
       const { rows } = await exec<SealedRow>(sql, selectSealed(o, wanted))
-      const missing = wanted.filter((n) => !rows.some((r) => r.name === n))
+      const byName = new Map(rows.map((r) => [r.name, r]))
+      const missing = wanted.filter((n) => !byName.has(n))
       if (missing.length > 0) {
         throw new SecretError(
           'STAVILY_ERR_SECRET_NOT_FOUND',
@@ -113,7 +130,8 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
           { data: { missing } },
         )
       }
-      for (const r of rows) out.set(r.name, new SecretValue(r.name, unseal(keyring, o, r)))
+      // In the order asked for, so callers and logs see a stable order.
+      for (const n of wanted) out.set(n, new SecretValue(n, unseal(keyring, o, byName.get(n)!)))
       return out
     },
 
@@ -121,7 +139,10 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
       let reencrypted = 0
       for (;;) {
         const n = await sql.transaction(async (tx) => {
-          const { rows } = await exec<SealedRow & { org: string }>(tx, selectStale(keyring.currentId, SECRET_POLICY.rotateBatch))
+          const { rows } = await exec<SealedRow & { org: string }>(
+            tx,
+            selectStale(keyring.currentId, SECRET_POLICY.rotateBatch),
+          )
           for (const r of rows) {
             const s = seal(keyring, r.org, r.name, unseal(keyring, r.org, r))
             await exec(tx, reseal(r.org, r.name, s.keyId, s.nonce, s.ciphertext))

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the workflow template syntax, not a JS template literal
 import { type Static, Type } from 'typebox'
+import { SECRET_NAME } from '../secrets/policy.ts'
 import { DURATION_PATTERN } from './duration.ts'
 import { WORKFLOW_POLICY } from './policy.ts'
 
@@ -7,10 +8,6 @@ import { WORKFLOW_POLICY } from './policy.ts'
 // `expected` text: validation messages say it verbatim, so they read as a sentence and not
 // as JSON Schema jargon. Cross-field rules (one trigger kind, unique ids, references,
 // ranges, cron) are in semantic-checks.ts.
-
-// The secret name rule is the secrets store's (secrets/names.ts), repeated as a pattern here
-// so the schema stays plain JSON Schema for OpenAPI.
-const SECRET_NAME = '^[A-Za-z_][A-Za-z0-9_]{0,127}$'
 
 const Name = Type.String({
   pattern: '^[a-z0-9][a-z0-9._-]{0,99}$',
@@ -123,7 +120,7 @@ export const SensorTriggerSchema = Type.Object(
 export const WebhookTriggerSchema = Type.Object(
   {
     secret: Type.String({
-      pattern: SECRET_NAME,
+      pattern: SECRET_NAME.source,
       expected:
         'the name of the secret that signs requests (letters, digits and "_", at most 128 characters)',
     }),
