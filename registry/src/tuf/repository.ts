@@ -356,7 +356,11 @@ export class TufRepository {
         throw new RegistryError('STAVILY_ERR_REGISTRY_STORAGE', `TUF ${role} metadata is missing; was the registry initialised?`)
       return row
     }
-    const [root, targets, snapshot, timestamp] = await Promise.all(ROLES.map(latest))
+    // One at a time: a transaction's connection runs one statement at once (pg deprecates overlap).
+    const root = await latest('root')
+    const targets = await latest('targets')
+    const snapshot = await latest('snapshot')
+    const timestamp = await latest('timestamp')
     return {
       root: parseRoot(root!.body),
       rootVersion: root!.version,
