@@ -140,3 +140,22 @@ describe('evaluate', () => {
     expect(failure('contains(trigger.count, 1)').message).toMatch(/contains\(\) expects a string or an array/)
   })
 })
+
+describe('values nested deeper than the stack', () => {
+  let deep: unknown = 1
+  let twin: unknown = 1
+  for (let i = 0; i < 200_000; i++) {
+    deep = [deep]
+    twin = [twin]
+  }
+
+  it('compares them without overflowing', () => {
+    expect(run('x == y', { x: deep, y: twin })).toBe(true)
+    expect(run('x != y', { x: deep, y: [twin] })).toBe(true)
+    expect(run('contains(x, y)', { x: [deep], y: twin })).toBe(true)
+  })
+
+  it('refuses to print them with a limit error, not a crash', () => {
+    expect(failure('toJSON(x)', { x: deep }).code).toBe('STAVILY_ERR_EXPRESSION_LIMIT')
+  })
+})

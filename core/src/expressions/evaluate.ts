@@ -2,7 +2,7 @@ import type { Expression, Node } from './ast.ts'
 import { ExpressionError, type ExpressionErrorCode } from './errors.ts'
 import { FunctionArgumentError, getFunction } from './functions.ts'
 import { FORBIDDEN_KEYS } from './parser.ts'
-import { deepEqual, describe, isPlainObject, truthy } from './values.ts'
+import { deepEqual, describe, isPlainObject, truthy, UnprintableValueError } from './values.ts'
 
 // Evaluates a parsed expression against a context of named roots (`trigger`, `steps`, ...).
 // It is an interpreter over the AST: no eval, no Function, no property lookup that could
@@ -206,6 +206,8 @@ class Evaluator {
       return fn!.call(args)
     } catch (err) {
       if (err instanceof FunctionArgumentError) this.fail('STAVILY_ERR_EXPRESSION_TYPE', node, err.message)
+      if (err instanceof UnprintableValueError)
+        this.fail('STAVILY_ERR_EXPRESSION_LIMIT', node, `${node.callee}(): ${err.message}`)
       throw err
     }
   }

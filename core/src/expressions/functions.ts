@@ -1,5 +1,5 @@
 import { EXPRESSION_POLICY } from './policy.ts'
-import { deepEqual, describe, isPlainObject, toText } from './values.ts'
+import { deepEqual, describe, isPlainObject, jsonText, toText } from './values.ts'
 
 // The built-in functions: pure, total over JSON values, and bounded in what they produce.
 // `default` is not here: it must see an unknown path as "missing", so the evaluator handles it.
@@ -50,7 +50,7 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
     min: 1,
     max: 1,
     call: ([v]) => {
-      const text = JSON.stringify(v) ?? 'null'
+      const text = jsonText(v)
       if (text.length > EXPRESSION_POLICY.maxRenderedLength)
         throw new FunctionArgumentError(
           `toJSON() result is ${text.length} characters, more than the ${EXPRESSION_POLICY.maxRenderedLength} allowed`,

@@ -114,3 +114,13 @@ describe('templates', () => {
     ])
   })
 })
+
+describe('templates over values nested deeper than the stack', () => {
+  it('fail with a limit error when interpolated', () => {
+    let deep: unknown = 1
+    for (let i = 0; i < 200_000; i++) deep = [deep]
+    const e = failure(() => renderTemplate('v=${{ x }}', { x: deep }))
+    expect(e.code).toBe('STAVILY_ERR_EXPRESSION_LIMIT')
+    expect(e.column).toBe(7)
+  })
+})

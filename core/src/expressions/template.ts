@@ -4,7 +4,7 @@ import { ExpressionError } from './errors.ts'
 import { type ExpressionContext, evaluate } from './evaluate.ts'
 import { parseExpression } from './parser.ts'
 import { EXPRESSION_POLICY } from './policy.ts'
-import { isPlainObject, toText, truthy } from './values.ts'
+import { isPlainObject, toText, truthy, UnprintableValueError } from './values.ts'
 
 // Templates are strings with `${{ expression }}` parts. A string that is exactly one
 // `${{ }}` keeps the value's type (a number stays a number, an object an object); mixed
@@ -88,7 +88,7 @@ export function renderTemplate(template: Template | string, context: ExpressionC
     return evaluate(only.expression, context)
   let out = ''
   for (const part of t.parts) {
-    out += typeof part === 'string' ? part : toText(evaluate(part.expression, context))
+    out += typeof part === 'string' ? part : textOf(t.source, part, evaluate(part.expression, context))
     if (out.length > EXPRESSION_POLICY.maxRenderedLength) {
       const at = typeof part === 'string' ? 1 : part.offset + 1
       throw new ExpressionError(
@@ -100,6 +100,15 @@ export function renderTemplate(template: Template | string, context: ExpressionC
     }
   }
   return out
+}
+
+function textOf(source: string, part: TemplatePart, value: unknown): string {
+  try {
+    return toText(value)
+  } catch (err) {
+    if (!(err instanceof UnprintableValueError)) throw err
+    throw new ExpressionError('STAVILY_ERR_EXPRESSION_LIMIT', source, part.offset + 1, err.message)
+  }
 }
 
 /**

@@ -36,18 +36,42 @@ export function truthy(v: unknown): boolean {
   return true
 }
 
-/** Structural equality over JSON values (`==`): no coercion, `1 == '1'` is false. */
+/**
+ * Structural equality over JSON values (`==`): no coercion, `1 == '1'` is false. Iterative,
+ * because event data can be nested deeper than the call stack allows.
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
+  const pending: [unknown, unknown][] = [[a, b]]
+  while (pending.length > 0) {
+    const [x, y] = pending.pop()!
+    if (x === y) continue
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false
+      for (let i = 0; i < x.length; i++) pending.push([x[i], y[i]])
+    } else if (isPlainObject(x) && isPlainObject(y)) {
+      const keys = Object.keys(x)
+      if (keys.length !== Object.keys(y).length) return false
+      for (const k of keys) {
+        if (!Object.hasOwn(y, k)) return false
+        pending.push([x[k], y[k]])
+      }
+    } else {
+      return false
+    }
   }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a)
-    if (ka.length !== Object.keys(b).length) return false
-    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]))
+  return true
+}
+
+/** Thrown when a value cannot be written as JSON text (nested too deep for the stack, or cyclic). */
+export class UnprintableValueError extends Error {}
+
+/** JSON text of a value, or UnprintableValueError. */
+export function jsonText(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? 'null'
+  } catch (err) {
+    throw new UnprintableValueError(`value cannot be written as JSON: ${(err as Error).message}`)
   }
-  return false
 }
 
 /** How a value reads inside text (`Hello ${{ x }}`): strings as they are, null as '', the rest as JSON. */
@@ -55,5 +79,5 @@ export function toText(v: unknown): string {
   if (v === null || v === undefined) return ''
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-  return JSON.stringify(v)
+  return jsonText(v)
 }
