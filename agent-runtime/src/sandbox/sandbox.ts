@@ -53,6 +53,8 @@ export interface InvokeOptions {
 }
 
 export interface LoadedPlugin {
+  /** Time the sandbox host spent creating the isolate and evaluating the bundle, ms. */
+  loadMs: number
   name: string
   version: string
   kind: PluginKind
@@ -105,6 +107,8 @@ interface Route {
   info: PluginInfo
   inFlight: number
   draining: boolean
+  /** Time the host took to create the isolate and evaluate the bundle, ms. */
+  loadMs: number
   drained?: () => void
   counters: { calls: number; failures: number; cpuUs: number }
 }
@@ -277,13 +281,19 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 
   async function loadVersion(spec: CheckedSpec): Promise<Route> {
     const key = `${spec.manifest.name}@${spec.manifest.version}#${nextKey++}`
-    const info = (await sup.request({ t: 'load', req: loadRequest(key, spec) })) as PluginInfo
+    const { loadMs, ...info } = (await sup.request({
+      t: 'load',
+      req: loadRequest(key, spec),
+    })) as PluginInfo & {
+      loadMs: number
+    }
     const route: Route = {
       key,
       spec,
       info,
       inFlight: 0,
       draining: false,
+      loadMs,
       counters: { calls: 0, failures: 0, cpuUs: 0 },
     }
     loaded.set(key, route)
@@ -297,6 +307,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       kind: route.info.kind,
       operations: route.info.operations,
       sdkApiVersion: route.info.sdkApiVersion,
+      loadMs: route.loadMs,
     }
   }
 
