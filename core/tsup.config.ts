@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // main.ts is the process entry (`node dist/main.js`), configured from the environment.
+  entry: ['src/index.ts', 'src/main.ts'],
   format: ['esm'],
   dts: true,
   clean: true,

@@ -15,6 +15,8 @@ export type Agent = {
   drain: boolean
   lastSeenAt: Date
   createdAt: Date
+  /** Set by authentication: the agent holds work an operator asked to cancel. */
+  hasCancels?: boolean
 }
 
 export type ApiPrincipal = {

@@ -26,7 +26,7 @@ export class Dispatcher {
   readonly #fleet: FleetState
   readonly #tuning: Tuning
   readonly #metrics: Metrics
-  readonly #knownQueues = new Set<string>()
+  readonly #queues = new Map<string, Promise<void>>()
 
   constructor(db: Database, boss: PgBoss, fleet: FleetState, tuning: Tuning, metrics: Metrics) {
     this.#db = db
@@ -40,17 +40,39 @@ export class Dispatcher {
     await this.#boss.createQueue(DEAD_LETTER_QUEUE, { name: DEAD_LETTER_QUEUE })
   }
 
-  async ensureQueue(name: string): Promise<void> {
-    if (this.#knownQueues.has(name)) return
-    await this.#boss.createQueue(name, {
-      name,
-      retryLimit: this.#tuning.retryLimit,
-      retryDelay: this.#tuning.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: this.#tuning.jobHardExpirySeconds,
-      deadLetter: DEAD_LETTER_QUEUE,
-    })
-    this.#knownQueues.add(name)
+  /** Creates the pg-boss queue of a pool on first use; concurrent callers share one creation. */
+  ensureQueue(name: string): Promise<void> {
+    let p = this.#queues.get(name)
+    if (!p) {
+      p = this.#createQueue(name).catch((err) => {
+        this.#queues.delete(name)
+        throw err
+      })
+      this.#queues.set(name, p)
+    }
+    return p
+  }
+
+  async #createQueue(name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#boss.createQueue(name, {
+          name,
+          retryLimit: this.#tuning.retryLimit,
+          retryDelay: this.#tuning.retryDelaySeconds,
+          retryBackoff: true,
+          expireInSeconds: this.#tuning.jobHardExpirySeconds,
+          deadLetter: DEAD_LETTER_QUEUE,
+        })
+        return
+      } catch (err) {
+        // Two instances creating the same queue's partition at once can deadlock or collide
+        // in PostgreSQL; the loser tries again and then finds the queue there.
+        const code = (err as { code?: string }).code
+        if (attempt >= 5 || (code !== '40P01' && code !== '23505' && code !== '42P07')) throw err
+        await new Promise((r) => setTimeout(r, 20 * attempt))
+      }
+    }
   }
 
   /** Stores an instruction and its job in one transaction, then wakes the pool's parked polls. */
@@ -99,6 +121,10 @@ export class Dispatcher {
     const total = picks.reduce((n, p) => n + p.max, 0)
     if (total === 0) return out
     const leased = await this.#db.sql.transaction(async (tx) => {
+      // A pickup need not survive a crash: lost, the job is simply claimable again, and the
+      // agent's report for the forgotten attempt is refused. So this commit does not wait
+      // for the WAL flush; everything that acknowledges work to anyone does.
+      await tx.query('SET LOCAL synchronous_commit = off')
       const jobs = await this.#boss.fetch(queue, {
         batchSize: total,
         includeMetadata: true,
@@ -154,46 +180,42 @@ export class Dispatcher {
     let wakeQueue: string | undefined
     const answer = await this.#db.sql.transaction(async (tx) => {
       // Lock the instruction first: a concurrent repeat of this report waits here, then
-      // finds the stored answer below.
-      const inst = (await run<Instruction>(tx, plans.instructionForUpdate(agent.orgId, id))).rows[0]
-      if (!inst) throw notHeld(id, report.attempt)
-      const prior = (
-        await run<{ agentId: string; answer: ResultAnswer }>(tx, plans.resultFor(id, report.attempt))
+      // finds the stored answer.
+      const row = (
+        await run<Instruction & { priorAgentId: string | null; priorAnswer: ResultAnswer | null }>(
+          tx,
+          plans.instructionForResult(agent.orgId, id, report.attempt),
+        )
       ).rows[0]
-      if (prior) {
-        if (prior.agentId !== agent.id) throw notHeld(id, report.attempt)
-        return prior.answer
+      if (!row) throw notHeld(id, report.attempt)
+      if (row.priorAnswer) {
+        if (row.priorAgentId !== agent.id) throw notHeld(id, report.attempt)
+        return row.priorAnswer
       }
       if (
-        inst.agentId !== agent.id ||
-        inst.attempt !== report.attempt ||
-        !['leased', 'running'].includes(inst.status)
+        row.agentId !== agent.id ||
+        row.attempt !== report.attempt ||
+        !['leased', 'running'].includes(row.status)
       ) {
         throw notHeld(id, report.attempt)
       }
       const db = txBossDb(tx)
       let status: Instruction['status']
+      let error: unknown = report.error ?? null
       if (report.status === 'succeeded') {
-        await this.#boss.complete(inst.queue, id, {}, { db })
+        await this.#boss.complete(row.queue, id, {}, { db })
         status = 'succeeded'
-        await run(tx, plans.finishInstruction(id, status, report.output ?? null, null))
-      } else if (report.status === 'cancelled' || inst.cancelRequested) {
-        await this.#boss.cancel(inst.queue, id, { db })
+      } else if (report.status === 'cancelled' || row.cancelRequested) {
+        await this.#boss.cancel(row.queue, id, { db })
         status = report.status === 'failed' ? 'failed' : 'cancelled'
-        await run(tx, plans.finishInstruction(id, status, report.output ?? null, report.error ?? null))
       } else if (report.error?.retryable === false) {
         // The plugin said retrying cannot help: fail now, without using up retries.
-        await this.#boss.cancel(inst.queue, id, { db })
+        await this.#boss.cancel(row.queue, id, { db })
         status = 'failed'
-        await run(tx, plans.finishInstruction(id, status, null, report.error))
       } else {
-        status = await this.#failAttempt(
-          tx,
-          inst.queue,
-          id,
-          report.error ?? { code: 'STAVILY_ERR_FAILED', message: 'failed' },
-        )
-        if (status === 'queued') wakeQueue = inst.queue
+        error = report.error ?? { code: 'STAVILY_ERR_FAILED', message: 'the attempt failed' }
+        status = await this.#failJob(tx, row.queue, id, error)
+        if (status === 'queued') wakeQueue = row.queue
       }
       const answer: ResultAnswer = {
         instructionId: id,
@@ -203,43 +225,48 @@ export class Dispatcher {
       }
       await run(
         tx,
-        plans.insertResult({
-          instructionId: id,
+        plans.recordOutcome({
+          id,
+          status,
+          output: status === 'queued' ? null : (report.output ?? null),
+          error,
           attempt: report.attempt,
           agentId: agent.id,
-          status: report.status,
-          output: report.output,
-          error: report.error,
+          reported: report.status,
           logs: report.logs,
           answer,
         }),
       )
       return answer
     })
-    if (answer.instructionStatus !== 'queued') this.#metrics.countResult(report.status)
-    else this.#metrics.countResult('retried')
+    this.#metrics.countResult(answer.instructionStatus === 'queued' ? 'retried' : report.status)
     if (wakeQueue) await this.wake(wakeQueue)
     return answer
   }
 
   // Fails the current attempt through pg-boss, which retries with backoff or, past the
-  // limit, dead-letters the job; the instruction follows what pg-boss decided.
+  // limit, dead-letters the job. Returns what pg-boss decided: 'queued' or 'failed'.
+  async #failJob(tx: SqlClient, queue: string, id: string, error: unknown): Promise<'queued' | 'failed'> {
+    const db = txBossDb(tx)
+    await this.#boss.fail(queue, id, error as object, { db })
+    const job = await this.#boss.getJobById(queue, id, { db, includeArchive: false })
+    if (job?.state === 'failed') {
+      this.#metrics.deadLettered++
+      return 'failed'
+    }
+    return 'queued'
+  }
+
   async #failAttempt(
     tx: SqlClient,
     queue: string,
     id: string,
     error: unknown,
   ): Promise<Instruction['status']> {
-    const db = txBossDb(tx)
-    await this.#boss.fail(queue, id, error as object, { db })
-    const job = await this.#boss.getJobById(queue, id, { db, includeArchive: false })
-    if (job?.state === 'failed') {
-      this.#metrics.deadLettered++
-      await run(tx, plans.finishInstruction(id, 'failed', null, error))
-      return 'failed'
-    }
-    await run(tx, plans.requeueInstruction(id, error))
-    return 'queued'
+    const status = await this.#failJob(tx, queue, id, error)
+    if (status === 'failed') await run(tx, plans.finishInstruction(id, 'failed', null, error))
+    else await run(tx, plans.requeueInstruction(id, error))
+    return status
   }
 
   /** Gives up leases past their deadline: each is retried elsewhere or dead-lettered. */

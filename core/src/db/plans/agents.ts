@@ -29,8 +29,13 @@ export const insertAgent = (a: {
   ],
 })
 
+/** The agent of a credential, and whether it holds work marked for cancellation (saves a query per poll). */
 export const agentByCredential = (hash: Buffer): Statement => ({
-  text: `SELECT ${AGENT_COLUMNS} FROM agents WHERE credential_hash = $1`,
+  text: `SELECT ${AGENT_COLUMNS}, EXISTS (
+      SELECT 1 FROM instructions i
+      WHERE i.agent_id = agents.id AND i.status IN ('leased', 'running') AND i.cancel_requested
+    ) AS "hasCancels"
+    FROM agents WHERE credential_hash = $1`,
   values: [hash],
 })
 

@@ -5,6 +5,9 @@ export const INSTRUCTION_COLUMNS = `id, org_id AS "orgId", kind, pool, queue, pl
   lease_until AS "leaseUntil", cancel_requested AS "cancelRequested", error, output,
   created_at AS "createdAt", picked_at AS "pickedAt", finished_at AS "finishedAt"`
 
+/** The same columns qualified with the alias `i`, for joins and UPDATE … FROM. */
+const QUALIFIED = INSTRUCTION_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1i.$2')
+
 export const insertInstruction = (i: {
   id: string
   orgId: string
@@ -48,7 +51,7 @@ export const leaseInstructions = (
       lease_until = now() + $4::int * interval '1 millisecond', picked_at = now()
     FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS p(id, agent_id, attempt)
     WHERE i.id = p.id AND i.status IN ('queued', 'leased', 'running')
-    RETURNING ${INSTRUCTION_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1i.$2')}, extract(epoch FROM (now() - i.created_at))::float8 AS "waitedSeconds"`,
+    RETURNING ${QUALIFIED}, extract(epoch FROM (now() - i.created_at))::float8 AS "waitedSeconds"`,
   values: [picks.map((p) => p.id), picks.map((p) => p.agentId), picks.map((p) => p.attempt), leaseMs],
 })
 
@@ -62,6 +65,54 @@ export const renewLease = (id: string, agentId: string, attempt: number, leaseMs
 export const instructionForUpdate = (orgId: string, id: string): Statement => ({
   text: `SELECT ${INSTRUCTION_COLUMNS} FROM instructions WHERE org_id = $1 AND id = $2 FOR UPDATE`,
   values: [orgId, id],
+})
+
+/**
+ * Locks an instruction for a result report and reads, in the same round trip, the result
+ * already stored for that attempt (a repeated report).
+ */
+export const instructionForResult = (orgId: string, id: string, attempt: number): Statement => ({
+  text: `SELECT ${QUALIFIED}, r.agent_id AS "priorAgentId", r.answer AS "priorAnswer"
+    FROM instructions i LEFT JOIN results r ON r.instruction_id = i.id AND r.attempt = $3
+    WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE OF i`,
+  values: [orgId, id, attempt],
+})
+
+/**
+ * Records an attempt's outcome: the instruction's new state and the result row (with the
+ * answer a repeat will get) in one statement.
+ */
+export const recordOutcome = (o: {
+  id: string
+  status: string
+  output: unknown
+  error: unknown
+  attempt: number
+  agentId: string
+  reported: string
+  logs: unknown
+  answer: unknown
+}): Statement => ({
+  text: `WITH changed AS (
+      UPDATE instructions SET status = $2, output = $3::jsonb, error = $4::jsonb, lease_until = NULL,
+        finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+        agent_id = CASE WHEN $2 = 'queued' THEN NULL ELSE agent_id END
+      WHERE id = $1 RETURNING id
+    )
+    INSERT INTO results (instruction_id, attempt, agent_id, status, output, error, logs, answer)
+    SELECT id, $5, $6, $7, $3::jsonb, $4::jsonb, $8::jsonb, $9::jsonb FROM changed
+    ON CONFLICT (instruction_id, attempt) DO NOTHING`,
+  values: [
+    o.id,
+    o.status,
+    o.output === undefined ? null : JSON.stringify(o.output),
+    o.error == null ? null : JSON.stringify(o.error),
+    o.attempt,
+    o.agentId,
+    o.reported,
+    JSON.stringify(o.logs ?? []),
+    JSON.stringify(o.answer),
+  ],
 })
 
 export const instructionById = (orgId: string, id: string): Statement => ({

@@ -89,7 +89,7 @@ export function agentApi(services: Services) {
         const agent = me(req)
         await services.fleet.touch(agent.id, tuning.lostAfterMs)
         // A draining agent gets no new work; it finishes what it holds.
-        const cancel = await services.dispatcher.cancelsFor(agent.id)
+        const cancel = agent.hasCancels ? await services.dispatcher.cancelsFor(agent.id) : []
         if (agent.drain) return { instructions: [], drain: true, cancel }
         const max = Math.min(req.query.max ?? 1, tuning.pollMaxBatch)
         const jitter = Math.round((Math.random() * 2 - 1) * tuning.pollJitterMs)

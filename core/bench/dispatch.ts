@@ -1,0 +1,328 @@
+// Dispatch benchmark: simulated agents over real HTTP on loopback, against PostgreSQL and
+// Redis when DATABASE_URL / REDIS_URL are set (else PGlite + in-process fleet).
+//   pickup latency (enqueue → agent holds it) vs pg-boss's plain polling (same run),
+//   dispatched+completed per second with 50 agents, idle long-polls held by one instance,
+//   and the embedded default's start time and memory.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
+import { createOrchestrator, type Orchestrator } from '../src/orchestrator.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+const SRC_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
+
+interface Reply {
+  status: number
+  body: any
+}
+
+function request(base: string, method: string, path: string, token?: string, body?: unknown): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const req = http.request(
+      `${base}${path}`,
+      {
+        method,
+        agent: keepAlive,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(payload
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString()
+          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined })
+        })
+      },
+    )
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++
+        out[i] = await fn(items[i]!)
+      }
+    }),
+  )
+  return out
+}
+
+const UNLIMITED = { rateLimitPerCredential: 1e9, rateLimitPerIp: 1e9, registerLimitPerIp: 1e9 }
+
+async function register(base: string, admin: string, pool: string, n: number): Promise<string[]> {
+  const et = await request(base, 'POST', '/api/v1/enrollment-tokens', admin, {
+    kind: 'action',
+    pool,
+    uses: Math.max(1, n),
+  })
+  return mapLimit(
+    Array.from({ length: n }, (_, i) => i),
+    32,
+    async (i) => {
+      const r = await request(base, 'POST', '/agents/v1/register', undefined, {
+        enrollmentToken: et.body.token,
+        name: `bench-${i}`,
+      })
+      if (r.status !== 201) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`)
+      return r.body.credential as string
+    },
+  )
+}
+
+function rssOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN)
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 }
+}
+
+function spawnOrchestrator(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; ms: number }> {
+  const args = existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]
+  const t0 = nowMs()
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let err = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const line = out.split('\n').find((l) => l.startsWith('{'))
+      if (line) resolve({ child, url: JSON.parse(line).agentUrl, ms: nowMs() - t0 })
+    })
+    child.on('exit', (code) => reject(new Error(`orchestrator exited (${code}): ${err}`)))
+  })
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    child.on('exit', () => {
+      clearTimeout(t)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+export default async function dispatch(ctx: BenchContext): Promise<BenchReport> {
+  const dbUrl = process.env.DATABASE_URL
+  const redisUrl = process.env.REDIS_URL
+  const schema = `bench_${randomBytes(4).toString('hex')}`
+  const admin = `stv_admin_${randomBytes(32).toString('base64url')}`
+  const backend = `${dbUrl ? 'postgres' : 'pglite'}+${redisUrl ? 'redis' : 'memory'}`
+  const schemas: string[] = [schema]
+  const info: Record<string, string | number | boolean> = { backend }
+  const metrics: BenchReport['metrics'] = {}
+
+  let o: Orchestrator | undefined
+  try {
+    // ---- pickup latency and its pg-boss polling baseline, in-process orchestrator
+    o = await createOrchestrator({
+      database: dbUrl ? { url: dbUrl, schema } : { dataDir: null, schema },
+      ...(redisUrl ? { redis: { url: redisUrl, prefix: `bench:${schema}:` } } : {}),
+      listen: { host: '127.0.0.1', port: 0 },
+      bootstrapToken: admin,
+      tuning: { ...UNLIMITED, pollJitterMs: 0 },
+    })
+    const { agentUrl: base } = await o.listen()
+    const [cred] = await register(base, admin, 'pickup', 1)
+    const orgId = (await o.services.tenancy.authenticateApiToken(admin))!.orgId
+    const spec = { kind: 'action' as const, pool: 'pickup', plugin: 'bench', operation: 'run' }
+    const n = ctx.quick ? 60 : 400
+    ctx.progress(`pickup: ${n} samples`)
+    const pickups: number[] = []
+    for (let i = 0; i < n + 20; i++) {
+      const poll = request(base, 'GET', '/agents/v1/instructions?waitMs=30000', cred)
+      while (o.services.polls.parked < 1) await new Promise((r) => setImmediate(r))
+      const t0 = nowMs()
+      await o.services.dispatcher.enqueue(orgId, spec)
+      const got = await poll
+      const t1 = nowMs()
+      if (i >= 20) pickups.push(t1 - t0)
+      const inst = got.body.instructions[0]
+      await request(base, 'POST', `/agents/v1/instructions/${inst.id}/result`, cred, {
+        attempt: inst.attempt,
+        status: 'succeeded',
+      })
+    }
+    metrics.pickup_ms_p50 = {
+      value: round(percentile(pickups, 50)),
+      unit: 'ms',
+      target: 5,
+      better: 'lower',
+    }
+    metrics.pickup_ms_p99 = { value: round(percentile(pickups, 99)), unit: 'ms', target: 25, better: 'lower' }
+
+    const boss = o.services.boss
+    await boss.createQueue('bench.baseline', { name: 'bench.baseline' })
+    let notify: (() => void) | undefined
+    await boss.work('bench.baseline', { pollingIntervalSeconds: 0.5, batchSize: 1 }, async () => notify?.())
+    const bn = ctx.quick ? 15 : 60
+    ctx.progress(`polling baseline: ${bn} samples (pg-boss work(), 500 ms polling, its minimum)`)
+    const baseline: number[] = []
+    for (let i = 0; i < bn; i++) {
+      await sleep(Math.random() * 500)
+      const done = new Promise<void>((r) => {
+        notify = r
+      })
+      const t0 = nowMs()
+      await boss.send('bench.baseline', {})
+      await done
+      baseline.push(nowMs() - t0)
+    }
+    await boss.offWork('bench.baseline')
+    const baseP50 = percentile(baseline, 50)
+    metrics.pickup_ms_p50.baseline = 'pg-boss work() polling, p50'
+    metrics.pickup_ms_p50.baseline_value = round(baseP50)
+    metrics.pickup_polling_baseline_ms_p50 = { value: round(baseP50), unit: 'ms', better: 'lower' }
+    info.pickup_speedup_vs_polling = round(baseP50 / percentile(pickups, 50), 1)
+
+    // ---- throughput: 50 agents, work queued ahead
+    const agents = 50
+    const total = ctx.quick ? 1_000 : 6_000
+    ctx.progress(`throughput: enqueue ${total}, then ${agents} agents`)
+    const creds = await register(base, admin, 'tput', agents)
+    const tspec = { ...spec, pool: 'tput' }
+    await mapLimit(
+      Array.from({ length: total }, (_, i) => i),
+      16,
+      () => o!.services.dispatcher.enqueue(orgId, tspec),
+    )
+    let completed = 0
+    const t0 = nowMs()
+    await Promise.all(
+      creds.map(async (c) => {
+        while (completed < total) {
+          const got = await request(base, 'GET', '/agents/v1/instructions?waitMs=1000&max=1', c)
+          for (const inst of got.body.instructions ?? []) {
+            const r = await request(base, 'POST', `/agents/v1/instructions/${inst.id}/result`, c, {
+              attempt: inst.attempt,
+              status: 'succeeded',
+            })
+            if (r.status === 200) completed++
+          }
+        }
+      }),
+    )
+    const elapsed = (nowMs() - t0) / 1000
+    metrics.dispatch_per_s = { value: round(total / elapsed, 1), unit: '/s', target: 2_000, better: 'higher' }
+    info.dispatch_agents = agents
+    info.dispatch_instructions = total
+    await o.close()
+    o = undefined
+
+    // ---- idle long-polls held by one orchestrator process
+    const idle = ctx.quick ? 1_000 : 10_000
+    ctx.progress(`idle: ${idle} long-polls on one orchestrator process`)
+    const idleSchema = `${schema}_idle`
+    schemas.push(idleSchema)
+    const dataDir = mkdtempSync(join(tmpdir(), 'stavily-bench-'))
+    const env = {
+      ...(dbUrl
+        ? { DATABASE_URL: dbUrl, STAVILY_SCHEMA: idleSchema }
+        : { DATABASE_URL: '', STAVILY_DATA_DIR: dataDir }),
+      ...(redisUrl
+        ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${idleSchema}:` }
+        : { REDIS_URL: '' }),
+      STAVILY_PORT: '0',
+      STAVILY_BOOTSTRAP_TOKEN: admin,
+      STAVILY_POLL_WAIT_MS: '50000',
+      STAVILY_POLL_JITTER_MS: '0',
+      STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
+      STAVILY_RATE_LIMIT_PER_IP: '1000000000',
+      STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
+    }
+    const idleProc = await spawnOrchestrator(env)
+    try {
+      const idleCreds = await register(idleProc.url, admin, 'idle', idle)
+      const sockets: http.ClientRequest[] = []
+      const idleAgent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY })
+      for (const c of idleCreds) {
+        const req = http.request(`${idleProc.url}/agents/v1/instructions?waitMs=50000`, {
+          agent: idleAgent,
+          headers: { authorization: `Bearer ${c}` },
+        })
+        req.on('error', () => {})
+        req.end()
+        sockets.push(req)
+      }
+      let parked = 0
+      const deadline = Date.now() + 120_000
+      while (Date.now() < deadline) {
+        parked = (await request(idleProc.url, 'GET', '/readyz')).body.parkedPolls
+        if (parked >= idle) break
+        await sleep(500)
+      }
+      const mem = rssOf(idleProc.child.pid!)
+      metrics.idle_agents = { value: parked, unit: 'polls', target: 10_000, better: 'higher' }
+      metrics.idle_agents_rss_mb = { value: round(mem.rss, 1), unit: 'MiB', target: 1_000, better: 'lower' }
+      info.idle_agents_peak_rss_mb = round(mem.hwm, 1)
+      for (const s of sockets) s.destroy()
+      idleAgent.destroy()
+    } finally {
+      await stopChild(idleProc.child)
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+
+    // ---- the embedded default: PGlite in a fresh data folder, in-process fleet
+    ctx.progress('embedded: first start on a fresh data folder, then a restart')
+    const embDir = join(mkdtempSync(join(tmpdir(), 'stavily-embedded-')), 'data')
+    const embEnv = { DATABASE_URL: '', REDIS_URL: '', STAVILY_DATA_DIR: embDir, STAVILY_PORT: '0' }
+    try {
+      const first = await spawnOrchestrator(embEnv)
+      const firstMem = rssOf(first.child.pid!)
+      await stopChild(first.child)
+      const again = await spawnOrchestrator(embEnv)
+      const againMem = rssOf(again.child.pid!)
+      await stopChild(again.child)
+      metrics.embedded_start_ms = { value: round(first.ms, 0), unit: 'ms', better: 'lower' }
+      metrics.embedded_rss_mb = { value: round(firstMem.rss, 1), unit: 'MiB', better: 'lower' }
+      info.embedded_peak_rss_mb = round(firstMem.hwm, 1)
+      info.embedded_restart_ms = round(again.ms, 0)
+      info.embedded_restart_rss_mb = round(againMem.rss, 1)
+      info.entry = existsSync(DIST_MAIN) ? 'core/dist/main.js' : 'core/src/main.ts via tsx'
+    } finally {
+      rmSync(join(embDir, '..'), { recursive: true, force: true })
+    }
+  } finally {
+    await o?.close()
+    keepAlive.destroy()
+    if (dbUrl) {
+      const c = new pg.Client({ connectionString: dbUrl })
+      await c.connect()
+      for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s}, ${s}_boss CASCADE`)
+      await c.end()
+    }
+  }
+  return { metrics, info }
+}
