@@ -279,7 +279,16 @@ function typeName(value: unknown): string {
 /**
  * A plain-JSON copy of `value`: cycles become `"[Circular]"`, too-deep values `"[Truncated]"`,
  * non-finite numbers `null`, bigints strings, dates ISO strings; functions, symbols,
- * `undefined` and properties whose getter throws are dropped. Never throws.
+ * `undefined` and properties whose getter throws are dropped. Never throws. `serializeError`
+ * uses it for error data.
+ *
+ * @example
+ * ```ts
+ * import { toPlainJson } from '@stavily/sdk'
+ * const node: Record<string, unknown> = { id: 1n, at: new Date(0) }
+ * node.self = node
+ * toPlainJson(node) // { id: '1', at: '1970-01-01T00:00:00.000Z', self: '[Circular]' }
+ * ```
  */
 export function toPlainJson(value: unknown): JsonValue | undefined {
   const budget = { entries: POLICY.maxErrorDataEntries }

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest'
 import { sdkRoot } from './bundle.ts'
 
 const doc = readFileSync(join(sdkRoot, '..', 'docs/plugin-authors.md'), 'utf8')
-const blocks = [...doc.matchAll(/```(\w+) file=(\S+)\n([\s\S]*?)```/g)].map((m) => ({ file: m[2]!, code: m[3]! }))
+const blocks = [...doc.matchAll(/```(\w+) file=(\S+)\n([\s\S]*?)```/g)].map((m) => ({
+  file: m[2]!,
+  code: m[3]!,
+}))
 
 describe('docs/plugin-authors.md examples', () => {
   it('are all kept in sdk/test/docs-examples', () => {
@@ -24,7 +27,10 @@ describe('docs/plugin-authors.md examples', () => {
   for (const block of blocks) {
     it(`${block.file} in the page is the checked copy`, () => {
       const copy = readFileSync(join(sdkRoot, 'test/docs-examples', block.file), 'utf8')
-      expect(block.code, `update docs/plugin-authors.md and sdk/test/docs-examples/${block.file} together`).toBe(copy)
+      expect(
+        block.code,
+        `update docs/plugin-authors.md and sdk/test/docs-examples/${block.file} together`,
+      ).toBe(copy)
     })
   }
 })

@@ -1,5 +1,7 @@
 // @stavily/sdk/manifest: the host side of the plugin contract (registry, agent,
 // orchestrator, test harness). Runs in Node; may import typebox and semver.
+
+export type { PluginKind } from '../definition.ts'
 export { SDK_API_VERSION } from '../version.ts'
 export { type BuiltinImport, builtinsMessage, isNodeBuiltin, nodeBuiltinsGuard } from './builtins-guard.ts'
 export { PLUGIN_BUNDLE_GLOBAL, PLUGIN_BUNDLE_OPTIONS, type PluginBundleOptions } from './bundle-options.ts'
@@ -22,5 +24,5 @@ export { PERMISSION_NAMES, SECRET_NAME } from './permission-rules.ts'
 export { assertValid, assertValidEvent, schemaProblems, type ValueRole } from './schema-check.ts'
 export { assertSdkCompatible, isSdkCompatible } from './sdk-compat.ts'
 export { TEXT_ENCODER_SHIM } from './text-encoder-shim.ts'
-export type { Grants, ManifestProblem, Permissions, PluginKind, PluginManifest } from './types.ts'
+export type { Grants, ManifestProblem, Permissions, PluginManifest } from './types.ts'
 export { type ManifestValidation, parseManifest, validateManifest } from './validate-manifest.ts'

@@ -5,11 +5,29 @@ import { normalizeAbsolutePath } from './fs-path.ts'
 import { parseHostPattern } from './host-pattern.ts'
 import type { ManifestProblem, Permissions } from './types.ts'
 
-/** The permission names a manifest may declare; anything else is rejected, never ignored. */
+/**
+ * The permission names a manifest may declare; anything else is rejected, never ignored.
+ *
+ * @example
+ * ```ts
+ * import { PERMISSION_NAMES } from '@stavily/sdk/manifest'
+ * PERMISSION_NAMES.includes('net') // true
+ * ```
+ */
 export const PERMISSION_NAMES = ['net', 'exec', 'secrets', 'fs'] as const
 const FS_NAMES = ['read', 'write'] as const
 
-/** Secret names: environment-variable style, so they read the same in every store. */
+/**
+ * What a secret name must look like: environment-variable style (`SLACK_TOKEN`), so it reads
+ * the same in every secret store.
+ *
+ * @example
+ * ```ts
+ * import { SECRET_NAME } from '@stavily/sdk/manifest'
+ * SECRET_NAME.test('SLACK_TOKEN') // true
+ * SECRET_NAME.test('slack-token') // false
+ * ```
+ */
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,127}$/
 const COMMAND_NAME = /^[A-Za-z0-9_+@][A-Za-z0-9._+@-]*$/
 const SHELL_CHARACTERS = /[;&|<>`$(){}[\]*?!~'"\\#=%^,]/
