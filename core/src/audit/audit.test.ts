@@ -99,7 +99,7 @@ for (const backend of backends()) {
       await db.close()
     })
 
-    it('detects a deleted row, first, middle or last', async () => {
+    it('detects a deleted row, first, middle or last, and a deleted chain head', async () => {
       for (const seq of [1, 3, 5]) {
         const db = await openAudit(() => backend.open())
         const org = randomUUID()
@@ -115,6 +115,14 @@ for (const backend of backends()) {
         }
         await db.close()
       }
+      const db = await openAudit(() => backend.open())
+      const org = randomUUID()
+      await chain(db, org, 2)
+      await db.sql.query('DELETE FROM audit_heads WHERE org_id = $1', [org])
+      const r = await verifyAuditChain(db.sql, org)
+      expect(r).toMatchObject({ ok: false, entries: 0, broken: { seq: 1, reason: 'head_mismatch' } })
+      expect(!r.ok && r.broken.message).toBe('the chain head is missing while entries exist: it was deleted')
+      await db.close()
     })
 
     it('detects inserted rows, even ones with a correctly computed hash', async () => {

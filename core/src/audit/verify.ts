@@ -56,6 +56,9 @@ export async function verifyAuditChain(sql: SqlClient, org: string): Promise<Aud
       .rows
     for (const row of page) {
       const e = fromRow(row)
+      if (headRows.length === 0) {
+        return broken(e.seq, 'head_mismatch', 'the chain head is missing while entries exist: it was deleted')
+      }
       if (e.seq > headSeq) {
         return broken(
           e.seq,
