@@ -1,24 +1,15 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig([
-  {
-    // The root entry is bundled into plugins and runs inside the sandbox: no Node built-ins.
-    entry: { index: 'src/index.ts' },
-    format: ['esm'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'es2022',
-    platform: 'neutral',
-  },
-  {
-    // Host-side entries run in Node (the manifest's esbuild guard reads node:module).
-    entry: { 'testing/index': 'src/testing/index.ts', 'manifest/index': 'src/manifest/index.ts' },
-    format: ['esm'],
-    dts: true,
-    clean: false,
-    sourcemap: true,
-    target: 'es2022',
-    platform: 'node',
-  },
-])
+// One build for the three entries, so that they share chunks: a PluginError thrown by the
+// testing or manifest entry is the same class that `@stavily/sdk` exports (`instanceof`
+// holds within one install). The root entry imports no Node built-in (the sandbox-safety
+// test proves it on the sources); the platform only matters to the host-side entries.
+export default defineConfig({
+  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'manifest/index': 'src/manifest/index.ts' },
+  format: ['esm'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'es2022',
+  platform: 'node',
+})
