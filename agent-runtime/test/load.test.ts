@@ -78,6 +78,15 @@ describe('load refuses, saying why', () => {
     ).rejects.toMatchObject({ code: C.LOAD_FAILED, message: expect.stringContaining('run') })
   })
 
+  it('a schema pattern that could stall the host with catastrophic backtracking', async () => {
+    await expect(
+      sandbox.load({ manifest: manifest('risky'), bundle: await buildFixture('risky-schema') }),
+    ).rejects.toMatchObject({
+      code: C.LOAD_FAILED,
+      message: expect.stringContaining('schemas.output.properties.id.pattern'),
+    })
+  })
+
   it('a plugin already loaded (swap replaces it), bad grants and bad limits', async () => {
     await sandbox.load({ manifest: manifest('once'), bundle: trivial })
     await expect(sandbox.load({ manifest: manifest('once'), bundle: trivial })).rejects.toMatchObject({

@@ -2,6 +2,7 @@
 import { SUPPORTED_SDK_API } from '../defaults.ts'
 import { SandboxErrorCodes, sandboxError } from '../errors.ts'
 import type { LoadRequest, Operation, PluginInfo } from './protocol.ts'
+import { findRiskyPattern } from './schema-patterns.ts'
 import { sdkApiSupported } from './sdk-compat.ts'
 
 /** A schema is data the host walks while validating; beyond this it is not a schema but a bomb. */
@@ -54,6 +55,13 @@ export function checkPluginInfo(described: string, spec: LoadRequest): PluginInf
     if (s !== undefined && (typeof s !== 'object' || s === null)) {
       throw fail(SandboxErrorCodes.LOAD_FAILED, `schemas.${key}: expected a JSON Schema object`)
     }
+  }
+  const risky = findRiskyPattern(schemas, 'schemas')
+  if (risky) {
+    throw fail(
+      SandboxErrorCodes.LOAD_FAILED,
+      `${risky}; the agent evaluates schema patterns outside the sandbox, so it refuses ones that can backtrack catastrophically: simplify the pattern or check the value in the plugin`,
+    )
   }
   const operations = (Array.isArray(d.operations) ? d.operations : []).filter((op): op is Operation =>
     HANDLERS[spec.kind].includes(op as Operation),
