@@ -35,6 +35,8 @@ export const REGISTRY_ERRORS = {
   STAVILY_ERR_REGISTRY_KEYS: 500,
   STAVILY_ERR_REGISTRY_MIGRATION: 500,
   STAVILY_ERR_REGISTRY_STORAGE: 500,
+  /** HTTP: an unexpected failure; answered without details. */
+  STAVILY_ERR_REGISTRY_INTERNAL: 500,
 } as const
 
 export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS

@@ -48,10 +48,10 @@ export async function bundlePlugin(checkoutRoot: string, entry: string, opts: Bu
       ],
     })
     const providedFiles = new Set(Object.values(opts.provided ?? {}))
-    found.push(...importsOutsideCheckout(result.metafile, root, providedFiles))
+    found.push(...importsOutsideCheckout(result.metafile!, root, providedFiles))
     if (found.length > 0) throw forbidden(found)
     const text = result.outputFiles?.[0]?.text ?? ''
-    output = new TextEncoder().encode(canonicalizeOutsidePaths(text, result.metafile, root))
+    output = new TextEncoder().encode(canonicalizeOutsidePaths(text, result.metafile!, root))
   } catch (err) {
     if (err instanceof RegistryError) throw err
     // Forbidden imports first: they are often why the rest failed.
