@@ -32,4 +32,17 @@ export {
   STEP_STATUSES,
   type StepStatus,
 } from './state-machine.ts'
+export { WORKFLOWS_MIGRATION } from './store/migration.ts'
+export {
+  type ApplyResult,
+  applyWorkflow,
+  enabledWorkflows,
+  getStoredWorkflow,
+  getWorkflowVersion,
+  listWorkflowSummaries,
+  listWorkflowVersions,
+  type StoredWorkflow,
+  setWorkflowEnabled,
+  type WorkflowSummary,
+} from './store/workflow-store.ts'
 export type * from './types.ts'

@@ -1,0 +1,28 @@
+// Workflows and their versions, as one migration the orchestrator's runner applies
+// (numbered by the lead when it is added to core/src/db/migrations/index.ts).
+//
+// A saved version is immutable: editing a workflow adds a version, and a run records the
+// version it started on, so running runs finish on the definition they began with.
+export const WORKFLOWS_MIGRATION = `
+CREATE TABLE workflows (
+  id uuid PRIMARY KEY,
+  org_id uuid NOT NULL,
+  name text NOT NULL,
+  enabled boolean NOT NULL,
+  current_version integer NOT NULL CHECK (current_version > 0),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (org_id, name)
+);
+CREATE INDEX workflows_enabled ON workflows (org_id) WHERE enabled;
+
+CREATE TABLE workflow_versions (
+  workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  version integer NOT NULL CHECK (version > 0),
+  source text NOT NULL,
+  definition jsonb NOT NULL,
+  created_by text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (workflow_id, version)
+);
+`
