@@ -150,11 +150,15 @@ export function matchHostPattern(pattern: string | HostPattern, host: string, po
   } else {
     parsed = pattern
   }
-  if (parsed.port !== undefined && parsed.port !== port) return false
   const canonical = canonicalHost(host)
-  if (canonical === undefined) return false
-  if (parsed.wildcard) return canonical.endsWith(`.${parsed.host}`)
-  return canonical === parsed.host
+  return canonical !== undefined && matchCanonical(parsed, canonical, port)
+}
+
+/** {@link matchHostPattern} for a host already in canonical form (the guard's hot path). */
+export function matchCanonical(pattern: HostPattern, canonical: string, port: number): boolean {
+  if (pattern.port !== undefined && pattern.port !== port) return false
+  if (pattern.wildcard) return canonical.endsWith(`.${pattern.host}`)
+  return canonical === pattern.host
 }
 
 /** `host` as URL parsing would give it: lower case, no trailing dot, IPv6 bracketed. */

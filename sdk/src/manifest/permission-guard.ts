@@ -2,7 +2,7 @@
 // so a plugin is allowed and denied exactly the same in its unit tests and on an agent.
 import { ErrorCodes, PluginError } from '../errors.ts'
 import { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
-import { canonicalHost, type HostPattern, matchHostPattern, parseHostPattern } from './host-pattern.ts'
+import { canonicalHost, type HostPattern, matchCanonical, parseHostPattern } from './host-pattern.ts'
 import { ManifestError } from './manifest-error.ts'
 import { validatePermissions } from './permission-rules.ts'
 import type { Grants, ManifestProblem, Permissions } from './types.ts'
@@ -108,7 +108,7 @@ export function createPermissionGuard(declared: Permissions, granted: Grants): P
       const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port)
       const value = `${host}:${port}`
       const matches = (patterns: HostPattern[]) =>
-        patterns.some((pattern) => matchHostPattern(pattern, host, port))
+        patterns.some((pattern) => matchCanonical(pattern, host, port))
       decide('net', value, matches(declaredHosts), matches(grantedHosts))
       return { url, host, port }
     },
