@@ -7,6 +7,9 @@ export const CLI_SOURCE = fileURLToPath(new URL('../src/cli.ts', import.meta.url
 /** tsx resolved from here, so the CLI can run from source with any cwd (a temp folder has no node_modules). */
 export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 
+/** Generous: tsx compiles the CLI on start, and the test machine is a shared 2-core box. */
+const DEFAULT_TIMEOUT_MS = 45_000
+
 export interface CliResult {
   code: number | null
   stdout: string
@@ -51,10 +54,10 @@ export function run(
       child.kill('SIGKILL')
       reject(
         new Error(
-          `${command} ${args.join(' ')} did not finish in ${options.timeoutMs ?? 20_000} ms\n${stdout}\n${stderr}`,
+          `${command} ${args.join(' ')} did not finish in ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms\n${stdout}\n${stderr}`,
         ),
       )
-    }, options.timeoutMs ?? 20_000)
+    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
@@ -103,9 +106,11 @@ export function runCliOnTerminal(
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(
-        new Error(`the CLI on a terminal did not finish in ${options.timeoutMs ?? 20_000} ms:\n${stdout}`),
+        new Error(
+          `the CLI on a terminal did not finish in ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms:\n${stdout}`,
+        ),
       )
-    }, options.timeoutMs ?? 20_000)
+    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
