@@ -89,10 +89,15 @@ export class Supervisor {
     this.heartbeat.unref()
   }
 
+  /** The host cannot run here at all (no isolated-vm build loads): restarting would not help. */
   private fatal(error: Error): void {
     this.state = 'closed'
-    for (const w of this.readyWaiters.splice(0)) w.reject(error)
     clearInterval(this.heartbeat)
+    for (const w of this.readyWaiters.splice(0)) w.reject(error)
+    for (const w of this.waiters.values()) w.reject(error)
+    this.waiters.clear()
+    this.queue = []
+    this.o.onDown(error.message)
   }
 
   private beat(): void {
