@@ -4,6 +4,7 @@ import { type OrchestratorConfig, type ResolvedConfig, resolveConfig } from './c
 import { migrate } from './db/migrate.ts'
 import { openPostgres } from './db/pg-client.ts'
 import { openPglite } from './db/pglite-client.ts'
+import { seedFor } from './db/seed.ts'
 import type { Database } from './db/sql-client.ts'
 import type { FleetState } from './fleet/fleet-state.ts'
 import { MemoryFleet } from './fleet/memory-fleet.ts'
@@ -39,7 +40,9 @@ async function openDb(config: ResolvedConfig): Promise<Database> {
   const d = config.database
   if (d.backend === 'postgres')
     return openPostgres({ connectionString: d.url, schema: d.schema, poolSize: config.tuning.pgPoolSize })
-  return openPglite({ dataDir: d.dataDir, schema: d.schema, ...(d.shared ? { shared: d.shared } : {}) })
+  if (d.shared) return openPglite({ dataDir: undefined, schema: d.schema, shared: d.shared })
+  const seed = seedFor(d.dataDir, d.schema)
+  return openPglite({ dataDir: d.dataDir, schema: d.schema, ...(seed ? { loadDataDir: seed } : {}) })
 }
 
 export async function createOrchestrator(input: OrchestratorConfig = {}): Promise<Orchestrator> {
