@@ -157,3 +157,23 @@ describe('deserializeError', () => {
     }
   })
 })
+
+describe('PluginError subclasses', () => {
+  it('are recognised and keep their code even with their own name', () => {
+    class RateLimited extends PluginError {
+      constructor() {
+        super('ACME_RATE_LIMITED', 'slow down', { retryable: true })
+        this.name = 'RateLimited'
+      }
+    }
+    const error = new RateLimited()
+    expect(isPluginError(error)).toBe(true)
+    expect(serializeError(error)).toEqual({
+      code: 'ACME_RATE_LIMITED',
+      message: 'slow down',
+      retryable: true,
+    })
+    // A look-alike without the name or the mark is not a PluginError.
+    expect(isPluginError({ name: 'Other', code: 'X', message: 'm', retryable: true })).toBe(false)
+  })
+})

@@ -19,8 +19,11 @@ import { POLICY } from './policy.ts'
 export const ErrorCodes = {
   /** A capability the manifest does not declare, or the operator did not grant. */
   PERMISSION_DENIED: 'STAVILY_ERR_PERMISSION_DENIED',
-  /** A capability was called with a malformed argument (a relative URL, a non-string name). */
-  INVALID_ARGUMENT: 'STAVILY_ERR_INVALID_ARGUMENT',
+  /**
+   * A capability was called with a malformed argument (a relative URL, a non-string name).
+   * The value is the agent sandbox's, so the harness and an agent report the same code.
+   */
+  INVALID_ARGUMENT: 'STAVILY_ERR_SANDBOX_INVALID_ARGUMENT',
   /** The input given to an action or output does not match its input schema. */
   INVALID_INPUT: 'STAVILY_ERR_INVALID_INPUT',
   /** The operator's configuration does not match the plugin's config schema. */
@@ -89,6 +92,10 @@ export interface PluginErrorOptions {
  * if (res.status === 503) throw new PluginError('ACME_UNAVAILABLE', 'deploy API unavailable', { retryable: true })
  * ```
  */
+// Marks PluginErrors (and subclasses with their own `name`) for isPluginError. Symbol.for is
+// shared by every realm of one V8 isolate, so the mark also holds across node:vm contexts.
+const BRAND = Symbol.for('stavily.PluginError')
+
 export class PluginError extends Error {
   /** A stable identifier, e.g. `STAVILY_ERR_PERMISSION_DENIED` or a plugin's own code. */
   readonly code: string
@@ -103,6 +110,7 @@ export class PluginError extends Error {
     this.code = code
     this.retryable = options.retryable === true
     this.data = options.data
+    Object.defineProperty(this, BRAND, { value: true })
   }
 
   /** The wire form, so `JSON.stringify(error)` gives what {@link serializeError} gives. */
@@ -129,7 +137,9 @@ export interface SerializedError {
 
 /**
  * Whether `value` looks like a {@link PluginError}, by shape rather than `instanceof`, so it
- * also recognises errors created by another copy of the SDK or in another realm (a sandbox).
+ * also recognises errors created by another copy of the SDK or in another realm (a sandbox):
+ * named `PluginError` (or a subclass of it), with a string `code`, a string `message` and a
+ * boolean `retryable`.
  *
  * @example
  * ```ts
@@ -143,9 +153,9 @@ export interface SerializedError {
 export function isPluginError(value: unknown): value is PluginError {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false
   try {
-    const candidate = value as Record<string, unknown>
+    const candidate = value as Record<string | symbol, unknown>
     return (
-      candidate.name === 'PluginError' &&
+      (candidate.name === 'PluginError' || candidate[BRAND] === true) &&
       typeof candidate.code === 'string' &&
       candidate.code.length > 0 &&
       typeof candidate.message === 'string' &&

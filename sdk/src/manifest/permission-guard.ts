@@ -52,7 +52,7 @@ export interface NetTarget {
  * Checks one capability use against declared ∩ granted permissions. Each method returns
  * the normalised value to use (so the caller acts on exactly what was checked) or throws
  * `PluginError` `STAVILY_ERR_PERMISSION_DENIED` with {@link PermissionDeniedData}, or
- * `STAVILY_ERR_INVALID_ARGUMENT` for a malformed argument.
+ * `STAVILY_ERR_SANDBOX_INVALID_ARGUMENT` for a malformed argument.
  *
  * @example
  * ```ts

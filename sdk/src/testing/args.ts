@@ -1,5 +1,5 @@
 // Argument checks of the harness's capabilities: a plugin that passes a wrong argument gets
-// STAVILY_ERR_INVALID_ARGUMENT naming the argument, as it would from the sandbox.
+// STAVILY_ERR_SANDBOX_INVALID_ARGUMENT naming the argument, as it would from the sandbox.
 import { ErrorCodes, PluginError } from '../errors.ts'
 import type { JsonValue } from '../json.ts'
 

@@ -32,7 +32,9 @@ export interface FetchCall {
   /** Host as matched against permissions (lower case), and the effective port. */
   host: string
   port: number
+  /** Upper case. */
   method: string
+  /** Header names lower-cased. */
   headers: Record<string, string>
   body: string | undefined
   timeoutMs: number | undefined
