@@ -77,6 +77,25 @@ describe('the plugin global has no way out', () => {
     expect((r.output as { frames: number }).frames).toBeGreaterThan(0)
   })
 
+  it('a ctx kept from an earlier call cannot be used in a later one (its secrets stay with its call)', async () => {
+    const manifestWithSecret = manifest('keeper', { permissions: { secrets: ['API_TOKEN'] } })
+    await sandbox.load({
+      manifest: manifestWithSecret,
+      bundle: await buildFixture('hostile'),
+      grants: { secrets: ['API_TOKEN'] },
+    })
+    await sandbox.invoke('keeper', {
+      ...ids(),
+      input: { mode: 'keep-ctx' },
+      secrets: { API_TOKEN: 'first-call-secret' },
+    })
+    const r = await sandbox.invoke('keeper', { ...ids(), input: { mode: 'use-old-ctx' } })
+    expect(r.output).toMatchObject({
+      refused: C.CAPABILITY_FAILED,
+      message: expect.stringContaining('already finished'),
+    })
+  })
+
   it('a plugin error that is not a PluginError becomes STAVILY_ERR_PLUGIN_FAILED with its message', async () => {
     await expect(sandbox.invoke('hostile', { ...ids(), input: { mode: 'nope' } })).rejects.toMatchObject({
       code: C.PLUGIN_FAILED,
