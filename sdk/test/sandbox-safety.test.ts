@@ -1,7 +1,66 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import vm from 'node:vm'
+import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { TEXT_ENCODER_SHIM } from '../src/manifest/index.ts'
-import { bundle, evaluateInEmptyRealm, pluginExports } from './bundle.ts'
+import { bundle, evaluateInEmptyRealm, pluginExports, sdkRoot } from './bundle.ts'
+
+// Host globals (Node, Web) that the sandbox does not have; ECMAScript's own are fine.
+const HOST_GLOBALS = new Set([
+  'process',
+  'require',
+  'module',
+  'exports',
+  'Buffer',
+  'global',
+  'globalThis',
+  'window',
+  'self',
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'clearTimeout',
+  'clearInterval',
+  'queueMicrotask',
+  'console',
+  'fetch',
+  'URL',
+  'URLSearchParams',
+  'TextEncoder',
+  'TextDecoder',
+  'structuredClone',
+  'crypto',
+  'performance',
+  'navigator',
+  'AbortController',
+  'AbortSignal',
+  'Headers',
+  'Request',
+  'Response',
+])
+
+/** Identifiers in `code` that name a host global (not a property, not a declaration, not a type). */
+function hostGlobalsUsed(file: string, code: string): string[] {
+  const sf = ts.createSourceFile(file, code, ts.ScriptTarget.ES2022, true)
+  const found: string[] = []
+  const visit = (node: ts.Node): void => {
+    if (ts.isTypeNode(node) || ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) return
+    if (ts.isIdentifier(node) && HOST_GLOBALS.has(node.text)) {
+      const parent = node.parent
+      const isProperty =
+        (ts.isPropertyAccessExpression(parent) && parent.name === node) ||
+        (ts.isPropertyAssignment(parent) && parent.name === node) ||
+        (ts.isMethodDeclaration(parent) && parent.name === node) ||
+        (ts.isPropertySignature(parent) && parent.name === node)
+      if (!isProperty)
+        found.push(`${file}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.text}`)
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(sf)
+  return found
+}
 
 // The globals a fresh V8 realm has: ECMAScript's, plus the few V8 adds. Anything else a bundle
 // leaves behind on the global would be a leak of host assumptions.
@@ -15,6 +74,21 @@ describe('the SDK runtime is sandbox-safe', () => {
     // No CommonJS loader and no Node-only globals in what the SDK itself contributes.
     expect(text).not.toMatch(/\brequire\(/)
     expect(text).not.toMatch(/\bprocess\.(env|nextTick|version)/)
+  })
+
+  it('uses no host global in its own code (only ECMAScript)', async () => {
+    const { inputs } = await bundle('src/index.ts')
+    const own = inputs.filter((input) => input.startsWith('src/'))
+    expect(own.length).toBeGreaterThan(5)
+    const used = own.flatMap((file) => hostGlobalsUsed(file, readFileSync(join(sdkRoot, file), 'utf8')))
+    expect(used).toEqual([])
+    // The check itself catches what it should.
+    expect(
+      hostGlobalsUsed(
+        'x.ts',
+        'const t = setTimeout(() => process.exit(1), 5); ctx.fetch(u); ({ console: 1 })',
+      ),
+    ).toEqual(['x.ts:1 setTimeout', 'x.ts:1 process'])
   })
 
   it('fails to bundle a plugin that imports Node built-ins, listing every one of them', async () => {
