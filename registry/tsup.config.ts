@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // Two entries: the server side, and the agent-side client that must not pull it in.
+  entry: { index: 'src/index.ts', client: 'src/client/index.ts' },
   format: ['esm'],
   dts: true,
   clean: true,

@@ -27,14 +27,20 @@ export interface CheckedPublishInput {
 }
 
 export function checkPublishInput(input: unknown): CheckedPublishInput {
-  if (!input || typeof input !== 'object') throw invalidArgument('publish', 'expected an object { repo, ref, path? }')
+  if (!input || typeof input !== 'object')
+    throw invalidArgument('publish', 'expected an object { repo, ref, path? }')
   const { repo, ref, path } = input as Record<string, unknown>
-  return { remote: parseRemoteUrl('repo', repo), ref: checkRef('ref', ref), path: checkPluginPath('path', path) }
+  return {
+    remote: parseRemoteUrl('repo', repo),
+    ref: checkRef('ref', ref),
+    path: checkPluginPath('path', path),
+  }
 }
 
 export function checkPluginPath(field: string, value: unknown): string {
   if (value === undefined || value === '' || value === '.') return ''
-  if (typeof value !== 'string') throw invalidArgument(field, 'expected a folder path inside the repository', value)
+  if (typeof value !== 'string')
+    throw invalidArgument(field, 'expected a folder path inside the repository', value)
   const trimmed = value.replace(/^\.\//, '').replace(/\/+$/, '')
   const segments = trimmed.split('/')
   if (
@@ -42,7 +48,11 @@ export function checkPluginPath(field: string, value: unknown): string {
     segments.some((s) => s === '' || s === '.' || s === '..') ||
     !/^[A-Za-z0-9._@+/-]+$/.test(trimmed)
   )
-    throw invalidArgument(field, 'expected a relative folder inside the repository, such as plugins/restart (no "..")', value)
+    throw invalidArgument(
+      field,
+      'expected a relative folder inside the repository, such as plugins/restart (no "..")',
+      value,
+    )
   return trimmed
 }
 

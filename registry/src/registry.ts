@@ -1,8 +1,7 @@
 import { join } from 'node:path'
-import { type KeyConfig, loadKeys, type LoadedKeys, type RoleKeys } from './tuf/roles.ts'
 import type { BundleOptions } from './build/bundle.ts'
-import { resolveRange } from './catalog/resolve.ts'
 import { artifactBytes, pluginVersion, pluginVersions, searchCatalog } from './catalog/queries.ts'
+import { resolveRange } from './catalog/resolve.ts'
 import { yank } from './catalog/yank.ts'
 import { checkListParams, checkName, checkRange, checkReason, checkVersion } from './checks.ts'
 import { invalidArgument, RegistryError } from './errors.ts'
@@ -13,6 +12,7 @@ import { migrate } from './storage/migrate.ts'
 import type { SqlClient } from './storage/sql-client.ts'
 import { loadOrCreateKeyFolder } from './tuf/key-folder.ts'
 import { type Expiry, TufRepository } from './tuf/repository.ts'
+import { type KeyConfig, type LoadedKeys, loadKeys, type RoleKeys } from './tuf/roles.ts'
 import { parseTargetDownload } from './tuf/target-path.ts'
 import type { PluginSummary, PluginVersion, PublishProgress, PublishResult } from './types.ts'
 
@@ -75,7 +75,13 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
   const now = opts.now ?? (() => new Date())
   const { keys, generated } = await resolveKeys(opts)
   await migrate(opts.sql, schema)
-  const tuf = new TufRepository({ sql: opts.sql, schema, keys, now, ...(opts.expiry ? { expiry: opts.expiry } : {}) })
+  const tuf = new TufRepository({
+    sql: opts.sql,
+    schema,
+    keys,
+    now,
+    ...(opts.expiry ? { expiry: opts.expiry } : {}),
+  })
   await tuf.init()
   const sql = opts.sql
   const deps = { sql, schema, tuf, credentials, build: opts.build ?? {}, now }
@@ -85,10 +91,18 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     generatedKeys: generated,
     publish: (input, o) => publishFromGit(deps, input, o),
     yank: (name, version, o) =>
-      yank(sql, schema, tuf, checkName('name', name), checkVersion('version', version), checkReason('reason', o?.reason)),
+      yank(
+        sql,
+        schema,
+        tuf,
+        checkName('name', name),
+        checkVersion('version', version),
+        checkReason('reason', o?.reason),
+      ),
     list: (params) => searchCatalog(sql, schema, checkListParams(params)),
     versions: (name) => pluginVersions(sql, schema, checkName('name', name)),
-    version: (name, version) => pluginVersion(sql, schema, checkName('name', name), checkVersion('version', version)),
+    version: (name, version) =>
+      pluginVersion(sql, schema, checkName('name', name), checkVersion('version', version)),
     async resolve(name, range, o) {
       const n = checkName('name', name)
       return resolveRange(n, await pluginVersions(sql, schema, n), checkRange('range', range), o)
@@ -109,9 +123,13 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     async rotateKeys(next) {
       const loaded = loadKeys('next', next)
       if (!loaded.root)
-        throw new RegistryError('STAVILY_ERR_REGISTRY_KEYS', 'next.root: rotating keys needs the new root keys', {
-          data: { field: 'next.root' },
-        })
+        throw new RegistryError(
+          'STAVILY_ERR_REGISTRY_KEYS',
+          'next.root: rotating keys needs the new root keys',
+          {
+            data: { field: 'next.root' },
+          },
+        )
       return { rootVersion: await tuf.rotate(loaded as LoadedKeys & { root: RoleKeys }) }
     },
   }

@@ -45,7 +45,11 @@ const checkout = (url: string, ref: string, credentials: unknown = []) => {
     credentials: checkCredentials('credentials', credentials),
   }).then((r) => ({ ...r, dir }))
 }
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as RegistryError)
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as RegistryError,
+  )
 
 describe('checkoutRef over git://', () => {
   it('checks out a lightweight tag, an annotated tag, a branch and an older commit, shallowly', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SqlClient } from '../src/storage/sql-client.ts'
 import { parseTargets } from '../src/tuf/metadata-io.ts'
 import type { PublishProgress } from '../src/types.ts'
 import { backends, dropSchema } from './helpers/backends.ts'
@@ -11,7 +12,6 @@ import { type GitHttpServer, startGitHttpServer } from './helpers/git-http-serve
 import { pluginFiles } from './helpers/plugin-fixtures.ts'
 import { testRegistry } from './helpers/registry.ts'
 import { TestRepo } from './helpers/repos.ts'
-import type { SqlClient } from '../src/storage/sql-client.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'stavily-publish-'))
 let daemon: GitDaemon
@@ -30,7 +30,10 @@ beforeAll(async () => {
   const mono = new TestRepo(root, 'mono')
   mono.write({
     ...pluginFiles({ name: '@acme/plugin-a', version: '1.0.0' }, 'plugins/a/'),
-    ...pluginFiles({ name: '@acme/plugin-b', version: '2.0.0', kind: 'sensor', permissions: {} , source: SENSOR }, 'plugins/b/'),
+    ...pluginFiles(
+      { name: '@acme/plugin-b', version: '2.0.0', kind: 'sensor', permissions: {}, source: SENSOR },
+      'plugins/b/',
+    ),
   })
   mono.commit('two plugins')
   mono.tag('@acme/plugin-a@1.0.0').tag('@acme/plugin-b@2.0.0')
@@ -103,7 +106,12 @@ describe.each(backends)('publish on $name', (backend) => {
     const targets = parseTargets((await reg.metadata('targets.json'))!)
     const target = targets.signed.targets['@acme/stavily-plugin-restart/1.0.0.js']!
     expect(`sha256:${target.hashes.sha256}`).toBe(res.version.digest)
-    expect(target.custom).toMatchObject({ kind: 'action', commit: commits.v100, repository: url, yanked: false })
+    expect(target.custom).toMatchObject({
+      kind: 'action',
+      commit: commits.v100,
+      repository: url,
+      yanked: false,
+    })
 
     // Same version, same bytes: a no-op that signs nothing new.
     const timestamp = await reg.metadata('timestamp.json')
@@ -130,7 +138,11 @@ describe.each(backends)('publish on $name', (backend) => {
     const url = daemon.url('mono.git')
     const a = await reg.publish({ repo: url, ref: '@acme/plugin-a@1.0.0', path: 'plugins/a' })
     const b = await reg.publish({ repo: url, ref: '@acme/plugin-b@2.0.0', path: './plugins/b/' })
-    expect(a.version).toMatchObject({ name: '@acme/plugin-a', version: '1.0.0', provenance: { path: 'plugins/a' } })
+    expect(a.version).toMatchObject({
+      name: '@acme/plugin-a',
+      version: '1.0.0',
+      provenance: { path: 'plugins/a' },
+    })
     expect(b.version).toMatchObject({ name: '@acme/plugin-b', version: '2.0.0', kind: 'sensor' })
     const all = await reg.list()
     expect(all.map((p) => [p.name, p.latest])).toEqual([
@@ -147,7 +159,10 @@ describe.each(backends)('publish on $name', (backend) => {
     await reg.publish({ repo: url, ref: 'v1.0.0' })
     await reg.publish({ repo: url, ref: 'v1.1.0' })
     const beta = await reg.publish({ repo: url, ref: 'next' })
-    expect(beta.version).toMatchObject({ version: '1.2.0-beta.1', provenance: { ref: 'next', commit: commits.beta } })
+    expect(beta.version).toMatchObject({
+      version: '1.2.0-beta.1',
+      provenance: { ref: 'next', commit: commits.beta },
+    })
     const name = '@acme/stavily-plugin-restart'
     expect((await reg.resolve(name, '^1.0.0')).version).toBe('1.1.0')
     expect((await reg.resolve(name, '^1.0.0', { prerelease: true })).version).toBe('1.2.0-beta.1')
@@ -156,7 +171,9 @@ describe.each(backends)('publish on $name', (backend) => {
     const yanked = await reg.yank(name, '1.1.0', { reason: 'restarts the wrong unit' })
     expect(yanked).toMatchObject({ yanked: true, yankReason: 'restarts the wrong unit' })
     expect((await reg.resolve(name, '^1.0.0')).version).toBe('1.0.0')
-    await expect(reg.resolve(name, '1.1.0')).rejects.toThrow(/1\.1\.0 is yanked \(still downloadable by exact version\)/)
+    await expect(reg.resolve(name, '1.1.0')).rejects.toThrow(
+      /1\.1\.0 is yanked \(still downloadable by exact version\)/,
+    )
     expect((await reg.getArtifact(name, '1.1.0')).version.yanked).toBe(true)
     expect((await reg.list())[0]?.latest).toBe('1.0.0')
     const targets = parseTargets((await reg.metadata('targets.json'))!)
@@ -172,7 +189,11 @@ describe.each(backends)('publish on $name', (backend) => {
     const host = new URL(url).host
     const reg = await registry({ credentials: [{ host, username: 'deploy', password: 'tok-9f8e7d' }] })
     const res = await reg.publish({ repo: url, ref: 'v0.3.0' })
-    expect(res.version).toMatchObject({ name: 'private-plugin', version: '0.3.0', provenance: { repository: url } })
+    expect(res.version).toMatchObject({
+      name: 'private-plugin',
+      version: '0.3.0',
+      provenance: { repository: url },
+    })
     expect(JSON.stringify(res)).not.toContain('tok-9f8e7d')
     const denied = await registry()
     await expect(denied.publish({ repo: url, ref: 'v0.3.0' })).rejects.toMatchObject({

@@ -5,8 +5,7 @@ import { join } from 'node:path'
 import { canonicalize } from '@tufjs/canonical-json'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RegistryClient } from '../src/client/registry-client.ts'
-import { verify } from '../src/client/registry-client.ts'
+import { RegistryClient, verify } from '../src/client/registry-client.ts'
 import type { RegistryError } from '../src/errors.ts'
 import type { Registry } from '../src/registry.ts'
 import type { SqlClient } from '../src/storage/sql-client.ts'
@@ -52,7 +51,10 @@ const refusal = (p: Promise<unknown>) =>
 
 /** Re-signs a metadata file's `signed` part with a key the registry never had, under its key id. */
 function forge(body: Buffer, change: (signed: Record<string, unknown>) => void = () => {}): Buffer {
-  const md = JSON.parse(body.toString('utf8')) as { signed: Record<string, unknown>; signatures: { keyid: string; sig: string }[] }
+  const md = JSON.parse(body.toString('utf8')) as {
+    signed: Record<string, unknown>
+    signatures: { keyid: string; sig: string }[]
+  }
   change(md.signed)
   const { privateKey } = generateKeyPairSync('ed25519')
   const sig = sign(null, Buffer.from(canonicalize(md.signed)), privateKey).toString('hex')
@@ -117,7 +119,10 @@ describe.each(backends)('TUF client against the registry on $name', (backend) =>
     })
     try {
       const err = await refusal(
-        new RegistryClient({ baseUrl: proxy.baseUrl, cacheDir: cache(), trustedRoot: rootJson }).download(NAME, '1.0.0'),
+        new RegistryClient({ baseUrl: proxy.baseUrl, cacheDir: cache(), trustedRoot: rootJson }).download(
+          NAME,
+          '1.0.0',
+        ),
       )
       expect(err.code).toBe('STAVILY_ERR_REGISTRY_VERIFY_FAILED')
       expect(err.data?.reason).toBe('tampered')
@@ -186,12 +191,10 @@ describe.each(backends)('TUF client against the registry on $name', (backend) =>
       snapshot: { keys: [generateKeyPem()] },
       timestamp: { keys: [generateKeyPem()] },
     }
-    const rotated = await testRegistry(db.sql, { schema: reg.schema, keysDir: (reg as Registry & { keysDir: string }).keysDir })
-    const { rootVersion } = await rotated.rotateKeys(next)
+    const { rootVersion } = await reg.rotateKeys(next)
     expect(rootVersion).toBe(2)
-    // The registry serving with the new keys (as an operator would restart it, configured with them).
-    const { keysDir: _k, ...withNewKeys } = { keysDir: undefined }
-    const after = await testRegistry(db.sql, { ...withNewKeys, schema: reg.schema, keys: next })
+    // The registry as the operator restarts it, configured with the new keys.
+    const after = await testRegistry(db.sql, { schema: reg.schema, keys: next })
     const served = await serveRegistry(after)
     try {
       const moved = new RegistryClient({ baseUrl: served.baseUrl, cacheDir: dir })
@@ -203,17 +206,21 @@ describe.each(backends)('TUF client against the registry on $name', (backend) =>
       const stranger = generateKeyPairSync('ed25519')
       const strangerKey = tufKeyFromPublic(stranger.publicKey)
       const evilProxy = await startTamperProxy(served.baseUrl)
-      evilProxy.setRewrite((path, body) => {
+      evilProxy.setRewrite((path) => {
         if (!path.endsWith('/tuf/3.root.json')) return undefined
-        const root2 = JSON.parse((readFileSync(join(dir, 'root.json'), 'utf8'))) as {
-          signed: Record<string, unknown> & { keys: Record<string, unknown>; roles: { root: { keyids: string[] } } }
+        const root2 = JSON.parse(readFileSync(join(dir, 'root.json'), 'utf8')) as {
+          signed: Record<string, unknown> & {
+            keys: Record<string, unknown>
+            roles: { root: { keyids: string[] } }
+          }
         }
         root2.signed.version = 3
         root2.signed.keys[strangerKey.keyID] = strangerKey.toJSON()
         root2.signed.roles.root.keyids = [strangerKey.keyID]
         const sig = sign(null, Buffer.from(canonicalize(root2.signed)), stranger.privateKey).toString('hex')
-        void body
-        return Buffer.from(JSON.stringify({ signed: root2.signed, signatures: [{ keyid: strangerKey.keyID, sig }] }))
+        return Buffer.from(
+          JSON.stringify({ signed: root2.signed, signatures: [{ keyid: strangerKey.keyID, sig }] }),
+        )
       })
       try {
         const err = await refusal(new RegistryClient({ baseUrl: evilProxy.baseUrl, cacheDir: dir }).refresh())
@@ -236,7 +243,11 @@ describe.each(backends.slice(0, 1))('expired metadata on $name', (backend) => {
     const server = await serveRegistry(reg)
     try {
       const err = await refusal(
-        new RegistryClient({ baseUrl: server.baseUrl, cacheDir: cache(), trustedRoot: await reg.trustedRoot() }).refresh(),
+        new RegistryClient({
+          baseUrl: server.baseUrl,
+          cacheDir: cache(),
+          trustedRoot: await reg.trustedRoot(),
+        }).refresh(),
       )
       expect(err.code).toBe('STAVILY_ERR_REGISTRY_VERIFY_FAILED')
       expect(err.data?.reason).toBe('expired')

@@ -61,8 +61,12 @@ function packageId(dir: string, cache: Map<string, string | undefined>): string 
   const file = join(dir, 'package.json')
   if (existsSync(file)) {
     try {
-      const { name, version } = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown }
-      if (typeof name === 'string' && name !== '') id = `${name}@${typeof version === 'string' ? version : '0.0.0'}`
+      const { name, version } = JSON.parse(readFileSync(file, 'utf8')) as {
+        name?: unknown
+        version?: unknown
+      }
+      if (typeof name === 'string' && name !== '')
+        id = `${name}@${typeof version === 'string' ? version : '0.0.0'}`
     } catch {
       // Not a readable manifest (a fixture, a template): keep walking up.
     }

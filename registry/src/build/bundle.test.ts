@@ -19,7 +19,11 @@ function project(name: string, files: Record<string, string>): string {
   }
   return dir
 }
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as RegistryError)
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as RegistryError,
+  )
 
 describe('bundlePlugin', () => {
   it('builds one script that defines the plugin in an empty global', async () => {
@@ -42,7 +46,9 @@ describe('bundlePlugin', () => {
   it('gives the same bytes for the same sources in another folder', async () => {
     const files = { 'src/index.ts': ACTION_SOURCE, 'src/label.ts': LABEL_SOURCE }
     const a = await bundlePlugin(project('same-a', files), 'src/index.ts', { provided: PROVIDED_SDK })
-    const b = await bundlePlugin(project('deeper/folder/same-b', files), 'src/index.ts', { provided: PROVIDED_SDK })
+    const b = await bundlePlugin(project('deeper/folder/same-b', files), 'src/index.ts', {
+      provided: PROVIDED_SDK,
+    })
     expect(b.sha256).toBe(a.sha256)
     expect(Buffer.compare(Buffer.from(a.bytes), Buffer.from(b.bytes))).toBe(0)
   })
@@ -59,12 +65,14 @@ describe('bundlePlugin', () => {
     expect(err?.message).toContain('path/posix (imported by src/helper.ts)')
     expect(err?.message).toContain('@stavily/sdk/testing (imported by src/index.ts)')
     expect(err?.message).toContain('ctx.fetch')
-    expect((err?.data?.imports as unknown[]).length).toBe(4)
+    expect(err?.data?.imports).toHaveLength(4)
   })
 
   it('refuses sources that reach outside the checkout through a symlink', async () => {
     const outside = project('outside', { 'secret.json': '{"token":"abc"}' })
-    const dir = project('escape', { 'src/index.ts': `import s from './link/secret.json'\nexport default s\n` })
+    const dir = project('escape', {
+      'src/index.ts': `import s from './link/secret.json'\nexport default s\n`,
+    })
     symlinkSync(outside, join(dir, 'src', 'link'))
     const err = await failure(bundlePlugin(dir, 'src/index.ts'))
     expect(isRegistryError(err, 'STAVILY_ERR_REGISTRY_FORBIDDEN_IMPORT')).toBe(true)

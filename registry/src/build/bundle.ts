@@ -24,7 +24,11 @@ export interface Bundle {
   sha256: string
 }
 
-export async function bundlePlugin(checkoutRoot: string, entry: string, opts: BundleOptions = {}): Promise<Bundle> {
+export async function bundlePlugin(
+  checkoutRoot: string,
+  entry: string,
+  opts: BundleOptions = {},
+): Promise<Bundle> {
   const root = await realpath(checkoutRoot)
   const found: ForbiddenImport[] = []
   let output: Uint8Array

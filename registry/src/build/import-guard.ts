@@ -17,10 +17,10 @@ export interface ForbiddenImport {
   reason: 'node-builtin' | 'host-only' | 'outside-checkout'
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 const BUILTIN_NAMES = [...new Set(builtinModules.map((m) => m.split('/')[0]!))]
 /** `node:anything`, and every built-in with or without a sub-path (`fs`, `fs/promises`). */
-const BUILTIN_FILTER = new RegExp(`^(?:node:.*|(?:${BUILTIN_NAMES.map(escape).join('|')})(?:/.*)?)$`)
+const BUILTIN_FILTER = new RegExp(`^(?:node:.*|(?:${BUILTIN_NAMES.map(escapeRegex).join('|')})(?:/.*)?)$`)
 
 export function importGuard(opts: {
   root: string
@@ -29,7 +29,8 @@ export function importGuard(opts: {
   found: ForbiddenImport[]
 }): Plugin {
   const { root, provided, hostOnly, found } = opts
-  const shown = (importer: string) => (importer.startsWith(`${root}/`) ? importer.slice(root.length + 1) : importer)
+  const shown = (importer: string) =>
+    importer.startsWith(`${root}/`) ? importer.slice(root.length + 1) : importer
   return {
     name: 'stavily-import-guard',
     setup(build) {
@@ -39,13 +40,16 @@ export function importGuard(opts: {
         return { path: args.path, external: true }
       })
       if (hostOnly.length > 0)
-        build.onResolve({ filter: new RegExp(`^(?:${hostOnly.map(escape).join('|')})(?:/.*)?$`) }, (args) => {
-          found.push({ specifier: args.path, importer: shown(args.importer), reason: 'host-only' })
-          return { path: args.path, external: true }
-        })
+        build.onResolve(
+          { filter: new RegExp(`^(?:${hostOnly.map(escapeRegex).join('|')})(?:/.*)?$`) },
+          (args) => {
+            found.push({ specifier: args.path, importer: shown(args.importer), reason: 'host-only' })
+            return { path: args.path, external: true }
+          },
+        )
       const names = Object.keys(provided)
       if (names.length > 0)
-        build.onResolve({ filter: new RegExp(`^(?:${names.map(escape).join('|')})$`) }, (args) => ({
+        build.onResolve({ filter: new RegExp(`^(?:${names.map(escapeRegex).join('|')})$`) }, (args) => ({
           path: provided[args.path]!,
         }))
     },

@@ -39,7 +39,9 @@ export async function installDependencies(opts: {
       { data: { field: 'package-lock.json', dependencies: opts.dependencies } },
     )
   // npm run sets npm_config_* for its children; none of them may leak into the plugin's install.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')))
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')),
+  )
   const started = performance.now()
   await new Promise<void>((resolve, reject) => {
     execFile(

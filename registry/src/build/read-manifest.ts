@@ -1,6 +1,11 @@
 import { readFile, realpath, stat } from 'node:fs/promises'
 import { join, sep } from 'node:path'
-import { isSdkCompatible, type PluginManifest, SDK_API_VERSION, validateManifest } from '@stavily/sdk/manifest'
+import {
+  isSdkCompatible,
+  type PluginManifest,
+  SDK_API_VERSION,
+  validateManifest,
+} from '@stavily/sdk/manifest'
 import { DEFAULTS } from '../defaults.ts'
 import { RegistryError } from '../errors.ts'
 
@@ -30,12 +35,18 @@ export async function readPluginSource(checkoutRoot: string, path: string): Prom
   try {
     file = await realpath(join(dir, 'package.json'))
   } catch {
-    throw missing(`no package.json in ${where}; a plugin is an npm package with a "stavily" manifest field`, 'package.json')
+    throw missing(
+      `no package.json in ${where}; a plugin is an npm package with a "stavily" manifest field`,
+      'package.json',
+    )
   }
   if (!inside(file)) throw missing(`package.json in ${where} leads outside the repository`, 'package.json')
   const { size } = await stat(file)
   if (size > DEFAULTS.maxManifestBytes)
-    throw invalid(`package.json: ${size} bytes, more than the ${DEFAULTS.maxManifestBytes} a manifest may have`, [])
+    throw invalid(
+      `package.json: ${size} bytes, more than the ${DEFAULTS.maxManifestBytes} a manifest may have`,
+      [],
+    )
   let packageJson: unknown
   try {
     packageJson = JSON.parse(await readFile(file, 'utf8'))

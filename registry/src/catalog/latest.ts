@@ -2,7 +2,9 @@ import semver from 'semver'
 
 /** Highest version that is neither yanked nor a prerelease (what listings show as latest). */
 export function latestStable(versions: readonly { version: string; yanked: boolean }[]): string | null {
-  const stable = versions.filter((v) => !v.yanked && semver.prerelease(v.version) === null).map((v) => v.version)
+  const stable = versions
+    .filter((v) => !v.yanked && semver.prerelease(v.version) === null)
+    .map((v) => v.version)
   return semver.rsort(stable)[0] ?? null
 }
 

@@ -20,9 +20,13 @@ export async function searchCatalog(
 export async function pluginVersions(sql: SqlClient, schema: string, name: string): Promise<PluginVersion[]> {
   const [plugin] = await run<PluginRow>(sql, getPlugin(schema, name))
   if (!plugin)
-    throw new RegistryError('STAVILY_ERR_REGISTRY_PLUGIN_NOT_FOUND', `name: no plugin named ${name} is published`, {
-      data: { field: 'name', name },
-    })
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_PLUGIN_NOT_FOUND',
+      `name: no plugin named ${name} is published`,
+      {
+        data: { field: 'name', name },
+      },
+    )
   return sortVersions((await run<VersionRow>(sql, listVersions(schema, name))).map(toPluginVersion))
 }
 
@@ -36,21 +40,34 @@ export async function findVersion(
   return row ? toPluginVersion(row) : undefined
 }
 
-export async function pluginVersion(sql: SqlClient, schema: string, name: string, version: string): Promise<PluginVersion> {
+export async function pluginVersion(
+  sql: SqlClient,
+  schema: string,
+  name: string,
+  version: string,
+): Promise<PluginVersion> {
   const found = await findVersion(sql, schema, name, version)
   if (found) return found
   await pluginVersions(sql, schema, name) // a missing plugin gets its own error
-  throw new RegistryError('STAVILY_ERR_REGISTRY_VERSION_NOT_FOUND', `version: ${name} has no version ${version}`, {
-    data: { field: 'version', name, version },
-  })
+  throw new RegistryError(
+    'STAVILY_ERR_REGISTRY_VERSION_NOT_FOUND',
+    `version: ${name} has no version ${version}`,
+    {
+      data: { field: 'version', name, version },
+    },
+  )
 }
 
 export async function artifactBytes(sql: SqlClient, schema: string, digest: string): Promise<Uint8Array> {
   const [row] = await run<{ body: Uint8Array }>(sql, getArtifact(schema, digest))
   if (!row)
-    throw new RegistryError('STAVILY_ERR_REGISTRY_ARTIFACT_NOT_FOUND', `no artifact with digest ${digest} is stored`, {
-      data: { digest },
-    })
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_ARTIFACT_NOT_FOUND',
+      `no artifact with digest ${digest} is stored`,
+      {
+        data: { digest },
+      },
+    )
   // pg returns a Buffer, PGlite a Uint8Array: hand out one type.
   return new Uint8Array(row.body.buffer, row.body.byteOffset, row.body.byteLength)
 }

@@ -2,7 +2,13 @@ import { TargetFile } from '@tufjs/models'
 import { RegistryError } from '../errors.ts'
 import { insertArtifact } from '../storage/plans/artifacts.ts'
 import { setLatest, upsertPlugin } from '../storage/plans/plugins.ts'
-import { getVersion, insertVersion, listVersions, type NewVersion, type VersionRow } from '../storage/plans/versions.ts'
+import {
+  getVersion,
+  insertVersion,
+  listVersions,
+  type NewVersion,
+  type VersionRow,
+} from '../storage/plans/versions.ts'
 import { run, type SqlClient } from '../storage/sql-client.ts'
 import type { TufRepository } from '../tuf/repository.ts'
 import { targetPath } from '../tuf/target-path.ts'
@@ -31,7 +37,8 @@ export async function recordVersion(
     await tuf.lock(tx)
     const [existing] = await run<VersionRow>(tx, getVersion(schema, built.name, built.version))
     if (existing) {
-      if (existing.digest === digest) return { status: 'unchanged' as const, version: toPluginVersion(existing) }
+      if (existing.digest === digest)
+        return { status: 'unchanged' as const, version: toPluginVersion(existing) }
       throw new RegistryError(
         'STAVILY_ERR_REGISTRY_VERSION_EXISTS',
         `version: ${built.name}@${built.version} is already published with digest ${existing.digest} (commit ${existing.commit}); published versions are immutable, so bump "version" in package.json and publish again`,
@@ -39,8 +46,19 @@ export async function recordVersion(
       )
     }
     await run(tx, insertArtifact(schema, digest, built.bytes))
-    await run(tx, upsertPlugin(schema, { name: built.name, kind: built.kind, description: built.description, repository: built.repository }))
-    const [row] = await run<VersionRow>(tx, insertVersion(schema, { ...built, digest, size: built.bytes.byteLength }))
+    await run(
+      tx,
+      upsertPlugin(schema, {
+        name: built.name,
+        kind: built.kind,
+        description: built.description,
+        repository: built.repository,
+      }),
+    )
+    const [row] = await run<VersionRow>(
+      tx,
+      insertVersion(schema, { ...built, digest, size: built.bytes.byteLength }),
+    )
     const version = toPluginVersion(row!)
     const all = (await run<VersionRow>(tx, listVersions(schema, built.name))).map(toPluginVersion)
     await run(tx, setLatest(schema, built.name, latestStable(all)))

@@ -19,14 +19,23 @@ export function resolveRange(
     { includePrerelease: opts.prerelease === true },
   )
   if (best !== null) return candidates.find((v) => v.version === best)!
-  const yanked = versions.filter((v) => v.yanked && semver.satisfies(v.version, range, { includePrerelease: opts.prerelease === true }))
+  const yanked = versions.filter(
+    (v) => v.yanked && semver.satisfies(v.version, range, { includePrerelease: opts.prerelease === true }),
+  )
   const hint =
     yanked.length > 0
       ? `; ${yanked.map((v) => v.version).join(', ')} ${yanked.length === 1 ? 'is' : 'are'} yanked (still downloadable by exact version)`
       : versions.length > 0
-        ? `; published versions: ${versions.map((v) => v.version).slice(0, 10).join(', ')}`
+        ? `; published versions: ${versions
+            .map((v) => v.version)
+            .slice(0, 10)
+            .join(', ')}`
         : ''
-  throw new RegistryError('STAVILY_ERR_REGISTRY_NO_MATCHING_VERSION', `range: no version of ${name} satisfies "${range}"${hint}`, {
-    data: { field: 'range', name, range },
-  })
+  throw new RegistryError(
+    'STAVILY_ERR_REGISTRY_NO_MATCHING_VERSION',
+    `range: no version of ${name} satisfies "${range}"${hint}`,
+    {
+      data: { field: 'range', name, range },
+    },
+  )
 }

@@ -20,7 +20,9 @@ export class HttpFetcher implements Fetcher {
     const declared = Number(res.headers.get('content-length') ?? Number.NaN)
     if (declared > maxLength) {
       await res.body.cancel().catch(() => {})
-      throw new DownloadLengthMismatchError(`GET ${url}: ${declared} bytes, more than the ${maxLength} expected`)
+      throw new DownloadLengthMismatchError(
+        `GET ${url}: ${declared} bytes, more than the ${maxLength} expected`,
+      )
     }
     const chunks: Uint8Array[] = []
     let total = 0

@@ -117,7 +117,11 @@ export class RegistryClient {
       )
     const actual = createHash('sha256').update(bytes).digest()
     const expected = Buffer.from(target.sha256, 'hex')
-    if (bytes.byteLength !== target.length || expected.length !== actual.length || !timingSafeEqual(actual, expected))
+    if (
+      bytes.byteLength !== target.length ||
+      expected.length !== actual.length ||
+      !timingSafeEqual(actual, expected)
+    )
       throw new RegistryError(
         'STAVILY_ERR_REGISTRY_VERIFY_FAILED',
         `${target.name}@${target.version}: the artifact does not match its signed length and sha256 (tampered); got ${bytes.byteLength} bytes with sha256 ${actual.toString('hex')}, signed ${target.length} bytes with sha256 ${target.sha256}`,
@@ -142,7 +146,7 @@ export class RegistryClient {
     } catch (err) {
       throw verifyFailed(err, `looking up ${name}@${version}`)
     }
-    if (!info || !info.hashes.sha256)
+    if (!info?.hashes.sha256)
       throw new RegistryError(
         'STAVILY_ERR_REGISTRY_TARGET_NOT_FOUND',
         `${name}@${version} is not among the registry's signed targets`,

@@ -15,7 +15,8 @@ export type VerifyFailure =
 export function classify(message: string): VerifyFailure {
   if (/expired/i.test(message)) return 'expired'
   if (/less than current version|Expected version \d+/i.test(message)) return 'rollback'
-  if (/does not match snapshot version|doesn't match timestamp|Missing file/i.test(message)) return 'mix-and-match'
+  if (/does not match snapshot version|doesn't match timestamp|Missing file/i.test(message))
+    return 'mix-and-match'
   if (/signature|threshold|unsigned|signed by \d+\/\d+ keys/i.test(message)) return 'signature'
   if (/hash|length/i.test(message)) return 'tampered'
   if (/answered \d{3}|fetch failed|ECONNREFUSED|aborted|timeout/i.test(message)) return 'unavailable'
@@ -35,8 +36,12 @@ const EXPLAIN: Record<VerifyFailure, string> = {
 export function verifyFailed(err: unknown, context: string): RegistryError {
   const message = err instanceof Error ? err.message : String(err)
   const reason = classify(message)
-  return new RegistryError('STAVILY_ERR_REGISTRY_VERIFY_FAILED', `${context}: ${EXPLAIN[reason]} (${message})`, {
-    cause: err,
-    data: { reason },
-  })
+  return new RegistryError(
+    'STAVILY_ERR_REGISTRY_VERIFY_FAILED',
+    `${context}: ${EXPLAIN[reason]} (${message})`,
+    {
+      cause: err,
+      data: { reason },
+    },
+  )
 }

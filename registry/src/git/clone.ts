@@ -65,7 +65,13 @@ export async function checkoutRef(opts: CloneOptions): Promise<CheckoutResult> {
     await git.raw(['fetch', '--depth=1', '--no-tags', remote.url, ref]).catch(async () => {
       // Servers that refuse unadvertised objects: fetch every branch and tag, then look.
       await git
-        .raw(['fetch', '--no-tags', remote.url, '+refs/heads/*:refs/stavily/heads/*', '+refs/tags/*:refs/stavily/tags/*'])
+        .raw([
+          'fetch',
+          '--no-tags',
+          remote.url,
+          '+refs/heads/*:refs/stavily/heads/*',
+          '+refs/tags/*:refs/stavily/tags/*',
+        ])
         .catch(fail)
     })
     const exists = await git.raw(['cat-file', '-t', ref]).catch(() => '')
@@ -98,21 +104,41 @@ function gitError(err: unknown, remote: RemoteUrl, ref: string, secrets: readonl
   const raw = err instanceof Error ? err.message : String(err)
   const text = redactUrl(redactSecrets(raw, secrets)).trim().slice(0, DEFAULTS.maxErrorOutputChars)
   const where = redactUrl(remote.url)
-  if (/does not exist|not found|not exported|does not appear to be a git repository|no such (file|repository)|unable to find|repository .* not found/i.test(text))
-    return new RegistryError('STAVILY_ERR_REGISTRY_REPO_NOT_FOUND', `repo: no Git repository at ${where} (${text})`, {
-      data: { field: 'repo' },
-    })
-  if (/authentication failed|could not read (username|password)|HTTP 40[13]|returned error: 40[13]|permission denied/i.test(text))
+  if (
+    /does not exist|not found|not exported|does not appear to be a git repository|no such (file|repository)|unable to find|repository .* not found/i.test(
+      text,
+    )
+  )
+    return new RegistryError(
+      'STAVILY_ERR_REGISTRY_REPO_NOT_FOUND',
+      `repo: no Git repository at ${where} (${text})`,
+      {
+        data: { field: 'repo' },
+      },
+    )
+  if (
+    /authentication failed|could not read (username|password)|HTTP 40[13]|returned error: 40[13]|permission denied/i.test(
+      text,
+    )
+  )
     return new RegistryError(
       'STAVILY_ERR_REGISTRY_GIT_FAILED',
       `repo: access to ${where} was refused; configure credentials for host "${remote.host}" in the registry (${text})`,
       { data: { field: 'repo' } },
     )
   if (/timed? ?out|block timeout/i.test(text))
-    return new RegistryError('STAVILY_ERR_REGISTRY_GIT_FAILED', `repo: git gave no output for too long while fetching ${where} @ ${ref}`, {
+    return new RegistryError(
+      'STAVILY_ERR_REGISTRY_GIT_FAILED',
+      `repo: git gave no output for too long while fetching ${where} @ ${ref}`,
+      {
+        data: { field: 'repo' },
+      },
+    )
+  return new RegistryError(
+    'STAVILY_ERR_REGISTRY_GIT_FAILED',
+    `repo: git failed for ${where} @ ${ref}: ${text}`,
+    {
       data: { field: 'repo' },
-    })
-  return new RegistryError('STAVILY_ERR_REGISTRY_GIT_FAILED', `repo: git failed for ${where} @ ${ref}: ${text}`, {
-    data: { field: 'repo' },
-  })
+    },
+  )
 }

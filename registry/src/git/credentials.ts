@@ -23,7 +23,8 @@ export interface GitCredential {
 
 export function checkCredentials(field: string, list: unknown): GitCredential[] {
   if (list === undefined) return []
-  if (!Array.isArray(list)) throw invalidArgument(field, 'expected an array of { host, username?, password?, token?, sshKeyFile? }')
+  if (!Array.isArray(list))
+    throw invalidArgument(field, 'expected an array of { host, username?, password?, token?, sshKeyFile? }')
   return list.map((c, i) => {
     const f = `${field}[${i}]`
     if (!c || typeof c !== 'object') throw invalidArgument(f, 'expected an object')
@@ -44,11 +45,16 @@ export function checkCredentials(field: string, list: unknown): GitCredential[] 
 /** The credential configured for the remote's host, if any. */
 export function credentialFor(remote: RemoteUrl, list: readonly GitCredential[]): GitCredential | undefined {
   if (remote.host === '') return undefined
-  return list.find((c) => c.host === remote.host) ?? list.find((c) => c.host === remote.host.replace(/:\d+$/, ''))
+  return (
+    list.find((c) => c.host === remote.host) ?? list.find((c) => c.host === remote.host.replace(/:\d+$/, ''))
+  )
 }
 
 /** Environment for git carrying the credential, and the secret strings to redact from output. */
-export function credentialEnv(remote: RemoteUrl, cred: GitCredential | undefined): {
+export function credentialEnv(
+  remote: RemoteUrl,
+  cred: GitCredential | undefined,
+): {
   env: Record<string, string>
   secrets: string[]
 } {
@@ -72,7 +78,9 @@ export function credentialEnv(remote: RemoteUrl, cred: GitCredential | undefined
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
     const knownHosts = cred.sshKnownHostsFile ? ` -o UserKnownHostsFile=${quote(cred.sshKnownHostsFile)}` : ''
     return {
-      env: { GIT_SSH_COMMAND: `ssh -i ${quote(cred.sshKeyFile)} -o IdentitiesOnly=yes -o BatchMode=yes${knownHosts}` },
+      env: {
+        GIT_SSH_COMMAND: `ssh -i ${quote(cred.sshKeyFile)} -o IdentitiesOnly=yes -o BatchMode=yes${knownHosts}`,
+      },
       secrets: [],
     }
   }

@@ -9,8 +9,19 @@ export function checkRef(field: string, value: unknown): string {
   if (typeof value !== 'string' || value === '')
     throw invalidArgument(field, 'expected a tag, branch or full commit SHA', value)
   // git's own rules (check-ref-format) plus no leading "-" (an option) and no "..".
-  if (!REF.test(value) || value === '@' || value.includes('..') || value.endsWith('.lock') || value.endsWith('/') || value.length > 255)
-    throw invalidArgument(field, 'expected a tag, branch or full commit SHA (letters, digits, . _ / @ + -)', value)
+  if (
+    !REF.test(value) ||
+    value === '@' ||
+    value.includes('..') ||
+    value.endsWith('.lock') ||
+    value.endsWith('/') ||
+    value.length > 255
+  )
+    throw invalidArgument(
+      field,
+      'expected a tag, branch or full commit SHA (letters, digits, . _ / @ + -)',
+      value,
+    )
   return value
 }
 
@@ -35,8 +46,12 @@ export function pickRef(ref: string, lsRemote: string): RemoteRef | undefined {
   )
   const candidates: RemoteRef[] = ref.startsWith('refs/')
     ? [
-        ...(ref.startsWith('refs/tags/') ? [{ kind: 'tag' as const, fullName: ref, name: ref.slice(10) }] : []),
-        ...(ref.startsWith('refs/heads/') ? [{ kind: 'branch' as const, fullName: ref, name: ref.slice(11) }] : []),
+        ...(ref.startsWith('refs/tags/')
+          ? [{ kind: 'tag' as const, fullName: ref, name: ref.slice(10) }]
+          : []),
+        ...(ref.startsWith('refs/heads/')
+          ? [{ kind: 'branch' as const, fullName: ref, name: ref.slice(11) }]
+          : []),
       ]
     : [
         { kind: 'tag', fullName: `refs/tags/${ref}`, name: ref },

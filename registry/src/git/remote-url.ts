@@ -17,7 +17,11 @@ const SCP_LIKE = /^(?:[A-Za-z0-9._-]+@)?([A-Za-z0-9.-]+):(?!\/\/)[^\s]+$/
 
 export function parseRemoteUrl(field: string, value: unknown): RemoteUrl {
   if (typeof value !== 'string' || value.trim() === '')
-    throw invalidArgument(field, 'expected a Git URL (https://, ssh://, git://, file:// or user@host:path)', value)
+    throw invalidArgument(
+      field,
+      'expected a Git URL (https://, ssh://, git://, file:// or user@host:path)',
+      value,
+    )
   // A leading dash would turn the URL into a git option.
   if (value.startsWith('-') || /\s/.test(value))
     throw invalidArgument(field, 'a Git URL must not start with "-" or contain spaces', value)
@@ -27,11 +31,19 @@ export function parseRemoteUrl(field: string, value: unknown): RemoteUrl {
   try {
     parsed = new URL(value)
   } catch {
-    throw invalidArgument(field, 'expected a Git URL (https://, ssh://, git://, file:// or user@host:path)', value)
+    throw invalidArgument(
+      field,
+      'expected a Git URL (https://, ssh://, git://, file:// or user@host:path)',
+      value,
+    )
   }
   const scheme = parsed.protocol.slice(0, -1)
   if (!(GIT_PROTOCOLS as readonly string[]).includes(scheme))
-    throw invalidArgument(field, `unsupported scheme "${scheme}:"; expected one of ${GIT_PROTOCOLS.join(', ')}`, value)
+    throw invalidArgument(
+      field,
+      `unsupported scheme "${scheme}:"; expected one of ${GIT_PROTOCOLS.join(', ')}`,
+      value,
+    )
   if (parsed.password !== '')
     throw invalidArgument(
       field,

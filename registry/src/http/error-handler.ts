@@ -35,7 +35,9 @@ export function registryErrorHandler(err: FastifyError, request: FastifyRequest,
   // body too large) keep their status and code.
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500
   if (status >= 400 && status < 500) {
-    reply.status(status).send({ code: err.code ?? 'STAVILY_ERR_REGISTRY_INVALID_ARGUMENT', message: err.message })
+    reply
+      .status(status)
+      .send({ code: err.code ?? 'STAVILY_ERR_REGISTRY_INVALID_ARGUMENT', message: err.message })
     return
   }
   request.log.error({ err }, 'unexpected registry error')

@@ -36,7 +36,14 @@ export interface RegistryRoutesOptions {
   authorize: (request: FastifyRequest, action: RegistryAction) => Promise<void>
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody }
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  422: ErrorBody,
+}
 
 export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (fastify, opts) => {
   if (!opts?.registry || typeof opts.authorize !== 'function')
@@ -75,7 +82,12 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
   app.get(
     '/plugins/:name/versions/:version',
     {
-      schema: { tags, summary: 'One version with its provenance', params: VersionParams, response: { 200: PluginVersionBody, ...errors } },
+      schema: {
+        tags,
+        summary: 'One version with its provenance',
+        params: VersionParams,
+        response: { 200: PluginVersionBody, ...errors },
+      },
     },
     async (req) => registry.version(req.params.name, req.params.version),
   )
@@ -145,7 +157,8 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
         response: { 200: PluginVersionBody, ...errors },
       },
     },
-    async (req) => registry.yank(req.params.name, req.params.version, req.body?.reason ? { reason: req.body.reason } : {}),
+    async (req) =>
+      registry.yank(req.params.name, req.params.version, req.body?.reason ? { reason: req.body.reason } : {}),
   )
 
   app.get(
@@ -161,7 +174,10 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
     async (req, reply) => {
       const body = await registry.metadata(req.params.file)
       if (body === undefined)
-        return reply.status(404).send({ code: 'STAVILY_ERR_REGISTRY_METADATA_NOT_FOUND', message: `file: no metadata named ${req.params.file}` })
+        return reply.status(404).send({
+          code: 'STAVILY_ERR_REGISTRY_METADATA_NOT_FOUND',
+          message: `file: no metadata named ${req.params.file}`,
+        })
       // Versioned files never change; timestamp.json (and the unversioned aliases) always may.
       const versioned = /^\d+\./.test(req.params.file)
       return reply
@@ -184,7 +200,9 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
       const path = decodeURIComponent((req.params as { '*': string })['*'])
       const found = await registry.target(path)
       if (!found)
-        return reply.status(404).send({ code: 'STAVILY_ERR_REGISTRY_ARTIFACT_NOT_FOUND', message: `no target at ${path}` })
+        return reply
+          .status(404)
+          .send({ code: 'STAVILY_ERR_REGISTRY_ARTIFACT_NOT_FOUND', message: `no target at ${path}` })
       return reply
         .type('application/javascript; charset=utf-8')
         .header('cache-control', 'public, max-age=31536000, immutable')

@@ -53,7 +53,11 @@ export const PluginSummaryBody = Type.Object({
 })
 
 export const NameParams = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 214, description: 'Plugin name, URL-encoded (%40acme%2Frestart)' }),
+  name: Type.String({
+    minLength: 1,
+    maxLength: 214,
+    description: 'Plugin name, URL-encoded (%40acme%2Frestart)',
+  }),
 })
 
 export const VersionParams = Type.Object({
@@ -99,5 +103,8 @@ export const YankBody = Type.Object(
 )
 
 export const MetadataParams = Type.Object({
-  file: Type.String({ maxLength: 64, description: 'N.root.json, timestamp.json, N.snapshot.json, N.targets.json' }),
+  file: Type.String({
+    maxLength: 64,
+    description: 'N.root.json, timestamp.json, N.snapshot.json, N.targets.json',
+  }),
 })

@@ -53,7 +53,10 @@ export async function publishFromGit(
     })
     const cloneMs = performance.now() - started
 
-    progress({ step: 'manifest', message: `reading ${path === '' ? '' : `${path}/`}package.json at ${checkout.commit.slice(0, 12)}` })
+    progress({
+      step: 'manifest',
+      message: `reading ${path === '' ? '' : `${path}/`}package.json at ${checkout.commit.slice(0, 12)}`,
+    })
     const source = await readPluginSource(checkoutDir, path)
     if (checkout.refKind === 'tag') checkTagMatches(checkout.tag!, source.manifest.version)
 
@@ -78,14 +81,19 @@ export async function publishFromGit(
     const bundle = await bundlePlugin(checkoutDir, entry, deps.build)
     const buildMs = performance.now() - buildStarted
 
-    progress({ step: 'sign', message: `signing and storing ${source.manifest.name}@${source.manifest.version}` })
+    progress({
+      step: 'sign',
+      message: `signing and storing ${source.manifest.name}@${source.manifest.version}`,
+    })
     const signStarted = performance.now()
     const m = source.manifest
     const result = await recordVersion(deps.sql, deps.schema, deps.tuf, {
       name: m.name,
       version: m.version,
       kind: m.kind,
-      description: m.description ?? (typeof source.packageJson.description === 'string' ? source.packageJson.description : ''),
+      description:
+        m.description ??
+        (typeof source.packageJson.description === 'string' ? source.packageJson.description : ''),
       sdkRange: m.sdk,
       permissions: m.permissions,
       manifest: source.packageJson.stavily,

@@ -20,7 +20,9 @@ export async function migrate(sql: SqlClient, schema: string): Promise<number[]>
       await run(tx, lockMigrations(schema))
       await tx.query(createSchema(schema))
       await tx.query(createMigrationsTable(schema))
-      const done = new Set((await run<{ version: number }>(tx, appliedVersions(schema))).map((r) => r.version))
+      const done = new Set(
+        (await run<{ version: number }>(tx, appliedVersions(schema))).map((r) => r.version),
+      )
       const applied: number[] = []
       for (const m of MIGRATIONS) {
         if (done.has(m.version)) continue
@@ -32,9 +34,13 @@ export async function migrate(sql: SqlClient, schema: string): Promise<number[]>
       return applied
     })
   } catch (err) {
-    throw new RegistryError('STAVILY_ERR_REGISTRY_MIGRATION', `registry migrations failed: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_MIGRATION',
+      `registry migrations failed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
 }
 

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+} from 'node:crypto'
 import { canonicalize } from '@tufjs/canonical-json'
 import { Key, Signature } from '@tufjs/models'
 import { RegistryError } from '../errors.ts'
@@ -33,9 +40,13 @@ export function tufKeyFromPublic(publicKey: KeyObject): Key {
 /** Loads a PKCS#8 PEM Ed25519 private key; `field` names the configuration entry in errors. */
 export function signingKeyFromPem(field: string, pem: unknown): SigningKey {
   if (typeof pem !== 'string' || !pem.includes('PRIVATE KEY'))
-    throw new RegistryError('STAVILY_ERR_REGISTRY_KEYS', `${field}: expected a PKCS#8 PEM Ed25519 private key`, {
-      data: { field },
-    })
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_KEYS',
+      `${field}: expected a PKCS#8 PEM Ed25519 private key`,
+      {
+        data: { field },
+      },
+    )
   let privateKey: KeyObject
   try {
     privateKey = createPrivateKey(pem)
@@ -55,6 +66,7 @@ export function signingKeyFromPem(field: string, pem: unknown): SigningKey {
   return {
     keyId: publicKey.keyID,
     publicKey,
-    sign: (data) => new Signature({ keyID: publicKey.keyID, sig: sign(null, data, privateKey).toString('hex') }),
+    sign: (data) =>
+      new Signature({ keyID: publicKey.keyID, sig: sign(null, data, privateKey).toString('hex') }),
   }
 }

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto'
-import { Metadata, MetadataKind, MetaFile, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models'
+import {
+  Metadata,
+  MetadataKind,
+  MetaFile,
+  type Root,
+  type Snapshot,
+  type Targets,
+  type Timestamp,
+} from '@tufjs/models'
 import type { RoleKeys } from './roles.ts'
 
 // Small helpers around @tufjs/models: serialise, parse, sign, and the expiry format TUF uses.
@@ -28,7 +36,9 @@ export function signWith(md: AnyMetadata, role: RoleKeys): void {
 
 /** TUF expiry timestamps are UTC without fractional seconds. */
 export function expiresIn(now: Date, seconds: number): string {
-  return new Date(Math.floor(now.getTime() / 1000) * 1000 + seconds * 1000).toISOString().replace('.000Z', 'Z')
+  return new Date(Math.floor(now.getTime() / 1000) * 1000 + seconds * 1000)
+    .toISOString()
+    .replace('.000Z', 'Z')
 }
 
 /** Snapshot/timestamp entries pin version, length and hash, so a swapped file is detected. */

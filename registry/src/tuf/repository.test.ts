@@ -17,7 +17,12 @@ const keyConfig = (): KeyConfig => ({
 })
 
 const target = (path: string) =>
-  new TargetFile({ path, length: 3, hashes: { sha256: 'a'.repeat(64) }, unrecognizedFields: { custom: { x: 1 } } })
+  new TargetFile({
+    path,
+    length: 3,
+    hashes: { sha256: 'a'.repeat(64) },
+    unrecognizedFields: { custom: { x: 1 } },
+  })
 
 describe.each(backends)('TufRepository on $name', (backend) => {
   let db: { sql: SqlClient; close(): Promise<void> }
@@ -82,7 +87,9 @@ describe.each(backends)('TufRepository on $name', (backend) => {
       .init()
       .catch((e: unknown) => e)
     expect(isRegistryError(err, 'STAVILY_ERR_REGISTRY_KEYS')).toBe(true)
-    expect((err as Error).message).toMatch(/^keys\.targets: the configured keys are not trusted by the stored root/)
+    expect((err as Error).message).toMatch(
+      /^keys\.targets: the configured keys are not trusted by the stored root/,
+    )
     // Without root keys, a stored root is enough to run.
     const { root: _root, ...online } = keys
     await new TufRepository({ sql: db.sql, schema, keys: loadKeys('keys', online as KeyConfig) }).init()
@@ -107,7 +114,12 @@ describe.each(backends)('TufRepository on $name', (backend) => {
   it('re-signs only what is near expiry before serving timestamp.json', async () => {
     const schema = await fresh()
     let now = new Date('2030-01-01T00:00:00Z')
-    const repo = new TufRepository({ sql: db.sql, schema, keys: loadKeys('keys', keyConfig()), now: () => now })
+    const repo = new TufRepository({
+      sql: db.sql,
+      schema,
+      keys: loadKeys('keys', keyConfig()),
+      now: () => now,
+    })
     await repo.init()
     now = new Date('2030-01-01T06:00:00Z') // a quarter of a day: still fresh
     expect(JSON.parse((await repo.file('timestamp.json'))!).signed.version).toBe(1)

@@ -1,4 +1,4 @@
-import { Metadata, Root, Snapshot, Targets, type TargetFile, Timestamp } from '@tufjs/models'
+import { Metadata, Root, Snapshot, type TargetFile, Targets, Timestamp } from '@tufjs/models'
 import { DEFAULTS } from '../defaults.ts'
 import { RegistryError } from '../errors.ts'
 import {
@@ -21,7 +21,7 @@ import {
   serialize,
   signWith,
 } from './metadata-io.ts'
-import { type LoadedKeys, type RoleKeys, type RoleName, ROLES } from './roles.ts'
+import { type LoadedKeys, ROLES, type RoleKeys, type RoleName } from './roles.ts'
 
 // The repository side of TUF: keeps root, targets, snapshot and timestamp in storage and
 // re-signs them in order (targets → snapshot → timestamp) whenever targets change, keys
@@ -254,7 +254,8 @@ export class TufRepository {
   /** The current root, for distributing to agents out of band. */
   async root(): Promise<string> {
     const [row] = await run<MetadataRow>(this.sql, latestMetadata(this.schema, 'root'))
-    if (!row) throw new RegistryError('STAVILY_ERR_REGISTRY_METADATA_NOT_FOUND', 'no root metadata is stored yet')
+    if (!row)
+      throw new RegistryError('STAVILY_ERR_REGISTRY_METADATA_NOT_FOUND', 'no root metadata is stored yet')
     return row.body
   }
 
@@ -353,7 +354,10 @@ export class TufRepository {
     const latest = async (role: RoleName) => {
       const [row] = await run<MetadataRow>(tx, latestMetadata(this.schema, role))
       if (!row)
-        throw new RegistryError('STAVILY_ERR_REGISTRY_STORAGE', `TUF ${role} metadata is missing; was the registry initialised?`)
+        throw new RegistryError(
+          'STAVILY_ERR_REGISTRY_STORAGE',
+          `TUF ${role} metadata is missing; was the registry initialised?`,
+        )
       return row
     }
     // One at a time: a transaction's connection runs one statement at once (pg deprecates overlap).

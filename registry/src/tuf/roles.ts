@@ -39,9 +39,13 @@ export type LoadedKeys = { [R in RoleName]: RoleKeys | undefined } & {
 export function loadRoleKeys(field: string, config: unknown): RoleKeys {
   const c = config as RoleKeyConfig | undefined
   if (!c || typeof c !== 'object' || !Array.isArray(c.keys) || c.keys.length === 0)
-    throw new RegistryError('STAVILY_ERR_REGISTRY_KEYS', `${field}.keys: expected at least one PEM private key`, {
-      data: { field: `${field}.keys` },
-    })
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_KEYS',
+      `${field}.keys: expected at least one PEM private key`,
+      {
+        data: { field: `${field}.keys` },
+      },
+    )
   const keys = c.keys.map((pem, i) => signingKeyFromPem(`${field}.keys[${i}]`, pem))
   if (new Set(keys.map((k) => k.keyId)).size !== keys.length)
     throw new RegistryError('STAVILY_ERR_REGISTRY_KEYS', `${field}.keys: the same key is listed twice`, {
@@ -59,7 +63,10 @@ export function loadRoleKeys(field: string, config: unknown): RoleKeys {
 
 export function loadKeys(field: string, config: KeyConfig): LoadedKeys {
   if (!config || typeof config !== 'object')
-    throw new RegistryError('STAVILY_ERR_REGISTRY_KEYS', `${field}: expected keys for root, targets, snapshot and timestamp`)
+    throw new RegistryError(
+      'STAVILY_ERR_REGISTRY_KEYS',
+      `${field}: expected keys for root, targets, snapshot and timestamp`,
+    )
   return {
     root: config.root === undefined ? undefined : loadRoleKeys(`${field}.root`, config.root),
     targets: loadRoleKeys(`${field}.targets`, config.targets),

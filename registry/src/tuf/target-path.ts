@@ -12,7 +12,9 @@ export function parseTargetPath(path: string): { name: string; version: string }
 }
 
 /** Splits a served target file path, with or without the digest prefix. */
-export function parseTargetDownload(path: string): { name: string; version: string; sha256?: string } | undefined {
+export function parseTargetDownload(
+  path: string,
+): { name: string; version: string; sha256?: string } | undefined {
   const m = /^(.+)\/(?:([0-9a-f]{64})\.)?([^/]+)\.js$/.exec(path)
   if (!m) return undefined
   return { name: m[1]!, version: m[3]!, ...(m[2] ? { sha256: m[2] } : {}) }

@@ -54,7 +54,9 @@ function cgi(root: string, url: URL, req: IncomingMessage, res: ServerResponse, 
       REMOTE_ADDR: '127.0.0.1',
       // Protocol v2 and gzip'd request bodies are announced in headers the CGI reads from env.
       ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
-      ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
+      ...(req.headers['content-encoding']
+        ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) }
+        : {}),
     },
     stdio: ['pipe', 'pipe', 'ignore'],
   })

@@ -20,7 +20,9 @@ export async function startTamperProxy(upstream: string): Promise<{
     const changed = state.rewrite?.(path, body)
     if (changed) body = changed
     // A forged file is served as a success, even where the real registry has none (404).
-    res.writeHead(changed ? 200 : answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' })
+    res.writeHead(changed ? 200 : answer.status, {
+      'content-type': answer.headers.get('content-type') ?? 'application/octet-stream',
+    })
     res.end(body)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

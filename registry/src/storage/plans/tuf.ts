@@ -25,7 +25,13 @@ export const metadataAt = (s: string, role: string, version: number): Statement 
   values: [role, version],
 })
 
-export const insertMetadata = (s: string, role: string, version: number, body: string, expires: string): Statement => ({
+export const insertMetadata = (
+  s: string,
+  role: string,
+  version: number,
+  body: string,
+  expires: string,
+): Statement => ({
   text: `INSERT INTO ${s}.tuf_metadata (role, version, body, expires) VALUES ($1, $2, $3, $4)`,
   values: [role, version, body, expires],
 })
