@@ -19,7 +19,7 @@ import { fakeExec } from './fake-exec.ts'
 import { fakeFetch } from './fake-fetch.ts'
 import { fakeFs } from './fake-fs.ts'
 import { fakeState } from './fake-state.ts'
-import type { HarnessOptions } from './options.ts'
+import { HARNESS_OPTION_NAMES, type HarnessOptions } from './options.ts'
 import { resolvePermissions } from './permissions.ts'
 import { emptyCalls, type LogRecord, type Recorded } from './recorder.ts'
 
@@ -94,6 +94,7 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
   if (kind !== 'action' && kind !== 'output' && kind !== 'sensor') {
     throw invalid('harness kind', '"action", "output" or "sensor"', kind)
   }
+  checkOptionNames(options)
   const { declared, granted } = resolvePermissions(options, kind)
   const guard = createPermissionGuard(declared, granted)
   const config =
@@ -186,6 +187,26 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
 }
 
 let invocationCounter = 0
+
+const CONTEXT_OPTION_NAMES: readonly string[] = [
+  ...HARNESS_OPTION_NAMES,
+  'kind',
+  'config',
+  'configSchema',
+  'eventSchema',
+  'maxEvents',
+  'maxSleeps',
+]
+
+function checkOptionNames(options: object): void {
+  const unknown = Object.keys(options).filter((key) => !CONTEXT_OPTION_NAMES.includes(key))
+  if (unknown.length > 0) {
+    throw new PluginError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `harness: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; expected ${[...HARNESS_OPTION_NAMES, 'input', 'config', 'operation', 'maxEvents', 'maxSleeps'].join(', ')}`,
+    )
+  }
+}
 
 function logger(logs: LogRecord[], print: boolean): Logger {
   const write = (level: LogRecord['level']) => (message: string, fields?: Record<string, JsonValue>) => {

@@ -1,5 +1,6 @@
 import type { Fetch, FetchResponse } from '../context.ts'
 import { ErrorCodes, PluginError } from '../errors.ts'
+import { matchCanonical, parseHostPattern } from '../manifest/host-pattern.ts'
 import type { PermissionGuard } from '../manifest/permission-guard.ts'
 import { invalid, optionalNumber, optionalObject, string, stringRecord } from './args.ts'
 import type { FakeResponse, FetchCall, HarnessOptions } from './options.ts'
@@ -42,7 +43,14 @@ export function fakeFetch(guard: PermissionGuard, fakes: HarnessOptions['fetch']
 function pick(fakes: HarnessOptions['fetch'], host: string, port: number) {
   if (fakes === undefined) return undefined
   if (typeof fakes === 'function') return fakes
-  return fakes[`${host}:${port}`] ?? fakes[host]
+  const exact = fakes[`${host}:${port}`] ?? fakes[host]
+  if (exact !== undefined) return exact
+  // Then keys written as patterns, as in the manifest ("*.slack.com", "*.slack.com:443").
+  for (const [key, fake] of Object.entries(fakes)) {
+    const parsed = parseHostPattern(key)
+    if (parsed.ok && matchCanonical(parsed.pattern, host, port)) return fake
+  }
+  return undefined
 }
 
 function toResponse(fake: FakeResponse, requestUrl: string): FetchResponse {

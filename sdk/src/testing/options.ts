@@ -113,9 +113,12 @@ export interface HarnessOptions {
   manifest?: unknown
   /** Declared permissions, when you do not pass a manifest. Missing lists are empty. */
   permissions?: PartialPermissions
-  /** What the operator granted; default: everything declared. */
+  /** What the operator granted; default: everything declared. When given, lists it omits are empty. */
   grants?: PartialPermissions
-  /** Fake responses by host (`"api.example.com"` or `"api.example.com:8443"`), or one handler for all. */
+  /**
+   * Fake responses by host (`"api.example.com"`, `"api.example.com:8443"`, or a pattern such
+   * as `"*.example.com"`), or one handler for every request.
+   */
   fetch?: Record<string, FakeFetch> | ((request: FetchCall) => FakeResponse | Promise<FakeResponse>)
   /** Fake results by command (as the plugin names it). */
   exec?: Record<string, FakeExec>
@@ -132,6 +135,22 @@ export interface HarnessOptions {
   /** Also print the plugin's log lines to the console. Default false. */
   printLogs?: boolean
 }
+
+/** Every option name of {@link HarnessOptions}, to reject typos with a clear error. */
+export const HARNESS_OPTION_NAMES = [
+  'manifest',
+  'permissions',
+  'grants',
+  'fetch',
+  'exec',
+  'secrets',
+  'state',
+  'files',
+  'invocationId',
+  'idempotencyKey',
+  'deadline',
+  'printLogs',
+] as const
 
 /**
  * Permissions with every part optional, as accepted by the harness.

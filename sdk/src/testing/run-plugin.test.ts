@@ -169,6 +169,23 @@ describe('testAction', () => {
     expect(error.message).toContain('exec: { "systemctl"')
   })
 
+  it('matches fetch fakes written as host patterns, after exact hosts', async () => {
+    const result = await testAction(restart, {
+      ...happy,
+      input: { service: 'nginx', notify: true },
+      fetch: { 'api.example.com': { body: '{}' }, '*.slack.com:443': { status: 201 } },
+    })
+    expect(result.calls.fetch.map((c) => c.host)).toEqual(['api.example.com', 'hooks.slack.com'])
+  })
+
+  it('rejects a misspelt harness option instead of ignoring it', async () => {
+    const error = await rejection(testAction(restart, { ...happy, secret: { API_TOKEN: 'x' } } as never))
+    expect(error.code).toBe(ErrorCodes.INVALID_ARGUMENT)
+    expect(error.message).toContain(
+      'harness: unknown option "secret"; expected manifest, permissions, grants',
+    )
+  })
+
   it('refuses a manifest of another kind', async () => {
     const error = await rejection(
       testAction(restart, {
