@@ -24,10 +24,7 @@ export function createPrompter(input: NodeJS.ReadableStream, output: NodeJS.Writ
       const next = await lines.next()
       if (next.done) {
         output.write('\n')
-        throw new CreateError(
-          'STAVILY_ERR_CREATE_CANCELLED',
-          'cancelled: no answer was given; nothing was written',
-        )
+        throw new CreateError('STAVILY_ERR_CREATE_CANCELLED', 'cancelled; nothing was written')
       }
       return next.value
     },

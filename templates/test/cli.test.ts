@@ -282,6 +282,17 @@ describe('create-stavily-plugin on a terminal', () => {
   )
 
   it(
+    'stops on Ctrl-C with exit code 130 and writes nothing',
+    async () => {
+      const result = await runCliOnTerminal([], { cwd, answers: ['\u0003'], waitFor: 'Plugin name' })
+      expect(result.code).toBe(130)
+      expect(result.stdout).toContain('cancelled; nothing was written')
+      expect(await readdir(cwd)).toEqual([])
+    },
+    CLI_TIMEOUT,
+  )
+
+  it(
     'checks the folder before asking anything',
     async () => {
       await mkdir(join(cwd, 'busy'))

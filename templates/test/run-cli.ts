@@ -90,7 +90,14 @@ function shellQuote(arg: string): string {
  */
 export function runCliOnTerminal(
   args: string[],
-  options: { cwd: string; answers: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  options: {
+    cwd: string
+    answers: string[]
+    /** Type the answers only once the screen shows this text (a keystroke such as Ctrl-C must reach the prompt, not start-up). */
+    waitFor?: string
+    env?: NodeJS.ProcessEnv
+    timeoutMs?: number
+  },
 ): Promise<CliResult> {
   const command = [process.execPath, '--import', TSX_LOADER, CLI_SOURCE, ...args].map(shellQuote).join(' ')
   return new Promise((resolve, reject) => {
@@ -99,8 +106,14 @@ export function runCliOnTerminal(
       env: options.env ?? cleanEnv(),
     })
     let stdout = ''
+    let typed = false
+    const type = () => {
+      typed = true
+      child.stdin.write(options.answers.map((answer) => `${answer}\n`).join(''))
+    }
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
+      if (!typed && options.waitFor !== undefined && stdout.includes(options.waitFor)) type()
     })
     child.stderr.resume()
     const timer = setTimeout(() => {
@@ -118,6 +131,6 @@ export function runCliOnTerminal(
       resolve({ code, stdout: stdout.replaceAll('\r', ''), stderr: '' })
     })
     child.stdin.on('error', () => {})
-    child.stdin.write(options.answers.map((answer) => `${answer}\n`).join(''))
+    if (options.waitFor === undefined) type()
   })
 }
