@@ -50,6 +50,9 @@ function notInteractive(missing: string): CreateError {
  */
 export async function createProject(args: CliArgs, io: CreateIo): Promise<CreatedProject> {
   const ask = args.yes ? undefined : io.prompter
+  // Flags are checked before any question, so a typo never costs the user their answers.
+  const flagDescription =
+    args.description === undefined ? undefined : normalizeDescription(args.description, '--description')
 
   let name: PluginName
   let targetDir: string
@@ -79,7 +82,7 @@ export async function createProject(args: CliArgs, io: CreateIo): Promise<Create
   }
 
   let description: string
-  if (args.description !== undefined) description = normalizeDescription(args.description, '--description')
+  if (flagDescription !== undefined) description = flagDescription
   else if (ask) description = await askDescription(ask, defaultDescription(kind), io.warn)
   else description = defaultDescription(kind)
 
