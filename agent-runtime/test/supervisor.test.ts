@@ -20,66 +20,105 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_0
   }
 }
 
+// Each test starts (and restarts) real host processes under tsx: generous timeouts for a
+// loaded machine; nothing here asserts speed.
+const SLOW = 120_000
+
 describe('supervisor', () => {
-  it('restarts a killed host, fails the call in flight as retryable, reloads plugins', async () => {
-    const diagnostics: string[] = []
-    sandbox = await createSandbox({ onDiagnostic: (t) => diagnostics.push(t) })
-    await sandbox.load({
-      manifest: manifest('hostile'),
-      bundle: await buildFixture('hostile'),
-      limits: { wallMs: 20_000 },
-    })
-    await sandbox.load({ manifest: manifest('echo'), bundle: await buildFixture('echo') })
-    const first = sandbox.hostPid!
-    const inFlight = sandbox.invoke('hostile', { ...ids(), input: { mode: 'pending' } })
-    // Let the call reach the host before killing it.
-    await new Promise((r) => setTimeout(r, 200))
-    process.kill(first, 'SIGKILL')
-    await expect(inFlight).rejects.toMatchObject({ code: C.CRASHED, retryable: true })
-    // Calls made while it restarts wait for it, then run on the reloaded plugins.
-    const r = await sandbox.invoke('echo', { ...ids(), input: { text: 'after' } })
-    expect(r.output).toMatchObject({ text: 'after' })
-    expect(sandbox.hostPid).not.toBe(first)
-    const stats = await sandbox.stats()
-    expect(stats.hostRestarts).toBe(1)
-    expect(diagnostics.join('')).toContain('SIGKILL')
-  })
+  it(
+    'restarts a killed host, fails the call in flight as retryable, reloads plugins',
+    async () => {
+      const diagnostics: string[] = []
+      sandbox = await createSandbox({ onDiagnostic: (t) => diagnostics.push(t) })
+      await sandbox.load({
+        manifest: manifest('hostile'),
+        bundle: await buildFixture('hostile'),
+        limits: { wallMs: 20_000 },
+      })
+      await sandbox.load({ manifest: manifest('echo'), bundle: await buildFixture('echo') })
+      const first = sandbox.hostPid!
+      const inFlight = sandbox.invoke('hostile', { ...ids(), input: { mode: 'pending' } })
+      // Let the call reach the host before killing it.
+      await new Promise((r) => setTimeout(r, 200))
+      process.kill(first, 'SIGKILL')
+      await expect(inFlight).rejects.toMatchObject({ code: C.CRASHED, retryable: true })
+      // Calls made while it restarts wait for it, then run on the reloaded plugins.
+      const r = await sandbox.invoke('echo', { ...ids(), input: { text: 'after' } })
+      expect(r.output).toMatchObject({ text: 'after' })
+      expect(sandbox.hostPid).not.toBe(first)
+      const stats = await sandbox.stats()
+      expect(stats.hostRestarts).toBe(1)
+      expect(diagnostics.join('')).toContain('SIGKILL')
+    },
+    SLOW,
+  )
 
-  it('kills and restarts a host that stops answering its heartbeat', async () => {
-    sandbox = await createSandbox({ supervisor: { heartbeatIntervalMs: 100, hangTimeoutMs: 1500 } })
-    // The operator gave this plugin a CPU limit far beyond the hang timeout: its loop
-    // blocks the host, and only the heartbeat notices.
-    await sandbox.load({
-      manifest: manifest('hostile'),
-      bundle: await buildFixture('hostile'),
-      limits: { cpuMs: 600_000, wallMs: 600_000 },
-    })
-    const first = sandbox.hostPid
-    await expect(sandbox.invoke('hostile', { ...ids(), input: { mode: 'loop' } })).rejects.toMatchObject({
-      code: C.CRASHED,
-      retryable: true,
-    })
-    const r = await sandbox.invoke('hostile', { ...ids(), input: { mode: 'ok' } })
-    expect(r.output).toEqual({ ok: true })
-    expect(sandbox.hostPid).not.toBe(first)
-  })
+  it(
+    'kills and restarts a host that stops answering its heartbeat',
+    async () => {
+      sandbox = await createSandbox({ supervisor: { heartbeatIntervalMs: 100, hangTimeoutMs: 1500 } })
+      // The operator gave this plugin a CPU limit far beyond the hang timeout: its loop
+      // blocks the host, and only the heartbeat notices.
+      await sandbox.load({
+        manifest: manifest('hostile'),
+        bundle: await buildFixture('hostile'),
+        limits: { cpuMs: 600_000, wallMs: 600_000 },
+      })
+      const first = sandbox.hostPid
+      await expect(sandbox.invoke('hostile', { ...ids(), input: { mode: 'loop' } })).rejects.toMatchObject({
+        code: C.CRASHED,
+        retryable: true,
+      })
+      const r = await sandbox.invoke('hostile', { ...ids(), input: { mode: 'ok' } })
+      expect(r.output).toEqual({ ok: true })
+      expect(sandbox.hostPid).not.toBe(first)
+    },
+    SLOW,
+  )
 
-  it('fails calls with CLOSED after close, and close is idempotent', async () => {
-    sandbox = await createSandbox()
-    await sandbox.load({ manifest: manifest('echo'), bundle: await buildFixture('echo') })
-    const pid = sandbox.hostPid!
-    await sandbox.close()
-    await sandbox.close()
-    await expect(sandbox.invoke('echo', { ...ids(), input: { text: 'x' } })).rejects.toMatchObject({
-      code: C.CLOSED,
-    })
-    await waitFor(() => {
-      try {
-        process.kill(pid, 0)
-        return false
-      } catch {
-        return true
-      }
-    })
-  })
+  it(
+    'a call waiting for a restarting host fails with a retryable timeout at its deadline, without running',
+    async () => {
+      // A long restart backoff keeps the host down for the whole test.
+      sandbox = await createSandbox({
+        supervisor: { restartBackoffMinMs: 60_000, restartBackoffMaxMs: 60_000 },
+      })
+      await sandbox.load({ manifest: manifest('counter'), bundle: await buildFixture('counter-v1') })
+      process.kill(sandbox.hostPid!, 'SIGKILL')
+      await waitFor(() => sandbox!.hostPid === undefined)
+      const started = Date.now()
+      await expect(
+        sandbox.invoke('counter', { ...ids(), input: {}, deadline: Date.now() + 300 }),
+      ).rejects.toMatchObject({
+        code: C.TIMEOUT,
+        retryable: true,
+        message: expect.stringContaining('did not run'),
+      })
+      expect(Date.now() - started).toBeLessThan(10_000)
+    },
+    SLOW,
+  )
+
+  it(
+    'fails calls with CLOSED after close, and close is idempotent',
+    async () => {
+      sandbox = await createSandbox()
+      await sandbox.load({ manifest: manifest('echo'), bundle: await buildFixture('echo') })
+      const pid = sandbox.hostPid!
+      await sandbox.close()
+      await sandbox.close()
+      await expect(sandbox.invoke('echo', { ...ids(), input: { text: 'x' } })).rejects.toMatchObject({
+        code: C.CLOSED,
+      })
+      await waitFor(() => {
+        try {
+          process.kill(pid, 0)
+          return false
+        } catch {
+          return true
+        }
+      })
+    },
+    SLOW,
+  )
 })

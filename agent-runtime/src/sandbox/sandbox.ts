@@ -414,6 +414,29 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
             p.cleanup = () => signal.removeEventListener('abort', onAbort)
           }
           pending.set(id, p)
+          if (!sup.ready) {
+            // The host is (re)starting: the call waits in the queue, but not past its
+            // deadline. Taken out of the queue, it provably never ran, so a retry is safe.
+            const timer = setTimeout(
+              () => {
+                if (!sup.unqueue((m) => m.t === 'invoke' && m.req.id === id)) return
+                const current = pending.get(id)
+                if (current) {
+                  settle(id, current, undefined, {
+                    code: SandboxErrorCodes.TIMEOUT,
+                    message: `the sandbox host was restarting until ${name}'s call deadline; the call did not run`,
+                    retryable: true,
+                  })
+                }
+              },
+              Math.min(Math.max(0, req.deadline - Date.now()), 2 ** 31 - 1),
+            )
+            const previous = p.cleanup
+            p.cleanup = () => {
+              clearTimeout(timer)
+              previous?.()
+            }
+          }
           sup.post({ t: 'invoke', req })
         })
       } catch (err) {

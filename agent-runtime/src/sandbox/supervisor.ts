@@ -172,6 +172,18 @@ export class Supervisor {
     }, delay)
   }
 
+  get ready(): boolean {
+    return this.state === 'ready'
+  }
+
+  /** Takes a message out of the restart queue; false when it was already sent (or never queued). */
+  unqueue(match: (m: ToHost) => boolean): boolean {
+    const i = this.queue.findIndex(match)
+    if (i < 0) return false
+    this.queue.splice(i, 1)
+    return true
+  }
+
   /** Sends when the host is ready; queued while it (re)starts. */
   post(m: ToHost): void {
     if (this.state === 'closed') throw closedError()
