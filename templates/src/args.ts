@@ -13,7 +13,8 @@ export interface CliArgs {
 export const USAGE = `Usage: npm create stavily-plugin@latest <name> [-- options]
        create-stavily-plugin <name> [options]
 
-Scaffolds a Stavily plugin project in ./<name> (for @scope/name: ./name).
+Scaffolds a Stavily plugin project in ./<name> (for @scope/name: ./name;
+with ".": in the current folder, named after it). The folder must be empty.
 
 Options:
   -k, --kind <kind>          ${PLUGIN_KINDS.join(' | ')}
