@@ -9,8 +9,10 @@ import type { Calls } from './recorder.ts'
 export function fakeExec(guard: PermissionGuard, fakes: HarnessOptions['exec'], calls: Calls) {
   return async (command: unknown, args: unknown, options?: unknown): Promise<ExecResult> => {
     const name = guard.exec(string('exec command', command))
-    if (!Array.isArray(args)) throw invalid('exec args', 'an array of strings', args)
-    const argv = args.map((arg, i) => string(`exec args[${i}]`, arg, { empty: true }))
+    // As on an agent, a missing argument list is an empty one.
+    const list = args === undefined ? [] : args
+    if (!Array.isArray(list)) throw invalid('exec args', 'an array of strings', args)
+    const argv = list.map((arg, i) => string(`exec args[${i}]`, arg, { empty: true }))
     const raw = optionalObject('exec options', options)
     const call: ExecCall = { command: name, args: argv, options: {} }
     const timeoutMs = optionalNumber('exec options.timeoutMs', raw.timeoutMs)
