@@ -94,6 +94,8 @@ for (const factory of factories) {
       expect(third.resetMs).toBeGreaterThan(0)
       expect(third.resetMs).toBeLessThanOrEqual(300)
       expect((await a.hit('ip:2', 300)).count).toBe(1)
+      const [ip1, ip3] = await b.hitMany(['ip:1', 'ip:3'], 300)
+      expect([ip1!.count, ip3!.count]).toEqual([4, 1])
       await sleep(400)
       expect((await a.hit('ip:1', 300)).count).toBe(1)
       await close()

@@ -29,6 +29,8 @@ export interface FleetState {
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>
   /** Counts a hit against `key` in a fixed window of `windowMs`. */
   hit(key: string, windowMs: number): Promise<RateCount>
+  /** Counts one hit against each key (same window) in one round trip; answers in order. */
+  hitMany(keys: readonly string[], windowMs: number): Promise<RateCount[]>
   /** False while the shared store is unreachable; the orchestrator then polls PostgreSQL more often. */
   healthy(): boolean
   close(): Promise<void>

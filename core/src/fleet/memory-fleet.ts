@@ -63,6 +63,10 @@ export class MemoryFleet implements FleetState {
     return this.hitSync(key, windowMs)
   }
 
+  async hitMany(keys: readonly string[], windowMs: number): Promise<RateCount[]> {
+    return keys.map((k) => this.hitSync(k, windowMs))
+  }
+
   hitSync(key: string, windowMs: number): RateCount {
     const now = Date.now()
     this.#prune(now)

@@ -29,12 +29,19 @@ local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`
 
+// One or more counters per call (a request counts against its address and its credential
+// in one round trip); answers count and remaining window for each key, flattened.
 const HIT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return { n, ttl }`
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, ARGV[1]); ttl = tonumber(ARGV[1]) end
+  out[#out + 1] = n
+  out[#out + 1] = ttl
+end
+return out`
 
 export interface RedisFleetOptions {
   url: string
@@ -47,7 +54,7 @@ type ScriptedRedis = Redis & {
   stavilyTouch(key: string, id: string, ttl: number): Promise<number>
   stavilySweep(key: string, limit: number): Promise<string[]>
   stavilyCount(key: string): Promise<number>
-  stavilyHit(key: string, windowMs: number): Promise<[number, number]>
+  stavilyHit(...args: (string | number)[]): Promise<number[]>
 }
 
 export class RedisFleet implements FleetState {
@@ -78,7 +85,7 @@ export class RedisFleet implements FleetState {
     this.#cmd.defineCommand('stavilyTouch', { numberOfKeys: 1, lua: TOUCH })
     this.#cmd.defineCommand('stavilySweep', { numberOfKeys: 1, lua: SWEEP })
     this.#cmd.defineCommand('stavilyCount', { numberOfKeys: 1, lua: COUNT })
-    this.#cmd.defineCommand('stavilyHit', { numberOfKeys: 1, lua: HIT })
+    this.#cmd.defineCommand('stavilyHit', { lua: HIT })
     this.#sub.on('message', (channel: string, message: string) => {
       this.#local.deliver(channel.slice(this.#prefix.length + 5), message)
     })
@@ -147,11 +154,16 @@ export class RedisFleet implements FleetState {
   }
 
   async hit(key: string, windowMs: number): Promise<RateCount> {
+    return (await this.hitMany([key], windowMs))[0]!
+  }
+
+  async hitMany(keys: readonly string[], windowMs: number): Promise<RateCount[]> {
     try {
-      const [count, resetMs] = await this.#cmd.stavilyHit(this.#key(`rl:${key}`), windowMs)
-      return { count, resetMs }
+      const flat = await this.#cmd.stavilyHit(keys.length, ...keys.map((k) => this.#key(`rl:${k}`)), windowMs)
+      return keys.map((_, i) => ({ count: flat[2 * i]!, resetMs: flat[2 * i + 1]! }))
     } catch {
-      return this.#local.hitSync(key, windowMs)
+      // Redis is down: count in this process (limits then hold per instance).
+      return keys.map((k) => this.#local.hitSync(k, windowMs))
     }
   }
 

@@ -22,19 +22,19 @@ function limited(what: string, resetMs: number): StavilyError {
 
 export function rateLimit(fleet: FleetState, tuning: Tuning, opts: { register?: boolean } = {}) {
   return async (req: FastifyRequest): Promise<void> => {
-    const w = tuning.rateLimitWindowMs
-    const ip = await fleet.hit(`ip:${req.ip}`, w)
-    if (ip.count > tuning.rateLimitPerIp) throw limited('client address', ip.resetMs)
-    if (opts.register) {
-      const reg = await fleet.hit(`reg:${req.ip}`, w)
-      if (reg.count > tuning.registerLimitPerIp) throw limited('registration from this address', reg.resetMs)
-      return
-    }
+    const keys = [`ip:${req.ip}`]
     const h = req.headers.authorization
-    if (typeof h === 'string' && h.length > 7) {
-      const key = createHash('sha256').update(h).digest('base64url').slice(0, 22)
-      const cred = await fleet.hit(`cred:${key}`, w)
-      if (cred.count > tuning.rateLimitPerCredential) throw limited('credential', cred.resetMs)
+    if (opts.register) keys.push(`reg:${req.ip}`)
+    else if (typeof h === 'string' && h.length > 7) {
+      keys.push(`cred:${createHash('sha256').update(h).digest('base64url').slice(0, 22)}`)
     }
+    const [ip, second] = await fleet.hitMany(keys, tuning.rateLimitWindowMs)
+    if (ip!.count > tuning.rateLimitPerIp) throw limited('client address', ip!.resetMs)
+    if (!second) return
+    if (opts.register && second.count > tuning.registerLimitPerIp) {
+      throw limited('registration from this address', second.resetMs)
+    }
+    if (!opts.register && second.count > tuning.rateLimitPerCredential)
+      throw limited('credential', second.resetMs)
   }
 }

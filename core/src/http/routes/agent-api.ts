@@ -87,7 +87,6 @@ export function agentApi(services: Services) {
           )
         }
         const agent = me(req)
-        await services.fleet.touch(agent.id, tuning.lostAfterMs)
         // A draining agent gets no new work; it finishes what it holds.
         const cancel = agent.hasCancels ? await services.dispatcher.cancelsFor(agent.id) : []
         if (agent.drain) return { instructions: [], drain: true, cancel }
