@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../test/helpers/backends.ts'
 import type { Database } from '../db/sql-client.ts'
 import { appendAudit } from './append.ts'
@@ -30,6 +30,8 @@ async function chain(db: Database, org: string, n: number): Promise<void> {
 
 for (const backend of backends()) {
   describe(`audit log on ${backend.name}`, () => {
+    // Starting PGlite takes seconds on a busy machine: pay it in the hook, not in the first test's budget.
+    beforeAll(async () => (await backend.open()).close())
     afterAll(() => backend.cleanup())
 
     it('appends a chain that verifies, and lists it newest first with filters and pages', async () => {

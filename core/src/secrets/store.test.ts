@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../test/helpers/backends.ts'
 import type { Database } from '../db/sql-client.ts'
 import { SecretError } from './errors.ts'
@@ -22,6 +22,8 @@ async function failure(p: Promise<unknown>, code: string): Promise<string> {
 
 for (const backend of backends()) {
   describe(`secret store on ${backend.name}`, () => {
+    // Starting PGlite takes seconds on a busy machine: pay it in the hook, not in the first test's budget.
+    beforeAll(async () => (await backend.open()).close())
     afterAll(() => backend.cleanup())
 
     it('stores ciphertext only, lists names only, and decrypts for an invocation', async () => {

@@ -34,6 +34,13 @@ export {
 } from './state-machine.ts'
 export { WORKFLOWS_MIGRATION } from './store/migration.ts'
 export {
+  type DebounceCheck,
+  debounceEvent,
+  takeDebounced,
+  throttleEvent,
+  windowKeyText,
+} from './store/windows.ts'
+export {
   type ApplyResult,
   applyWorkflow,
   enabledWorkflows,

@@ -1,6 +1,8 @@
 // Workflows and their versions, as one migration the orchestrator's runner applies
 // (numbered by the lead when it is added to core/src/db/migrations/index.ts).
 //
+// workflow_windows holds the open debounce/throttle windows, one row per workflow and key.
+//
 // A saved version is immutable: editing a workflow adds a version, and a run records the
 // version it started on, so running runs finish on the definition they began with.
 export const WORKFLOWS_MIGRATION = `
@@ -24,5 +26,15 @@ CREATE TABLE workflow_versions (
   created_by text,
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (workflow_id, version)
+);
+
+CREATE TABLE workflow_windows (
+  workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  key text NOT NULL,
+  mode text NOT NULL CHECK (mode IN ('debounce', 'throttle')),
+  closes_at timestamptz NOT NULL,
+  events bigint NOT NULL,
+  last_event jsonb,
+  PRIMARY KEY (workflow_id, key, mode)
 );
 `

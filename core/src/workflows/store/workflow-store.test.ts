@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../../test/helpers/backends.ts'
 import type { Database } from '../../db/sql-client.ts'
 import { WorkflowError } from '../errors.ts'
@@ -34,6 +34,8 @@ async function openStore(open: () => Promise<Database>): Promise<Database> {
 
 for (const backend of backends()) {
   describe(`workflow store on ${backend.name}`, () => {
+    // Starting PGlite takes seconds on a busy machine: pay it in the hook, not in the first test's budget.
+    beforeAll(async () => (await backend.open()).close())
     afterAll(() => backend.cleanup())
 
     it('saves a version per change, none for an unchanged document, and keeps old versions readable', async () => {
