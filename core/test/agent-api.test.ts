@@ -351,5 +351,13 @@ for (const setup of setups()) {
       )
       expect(byId[dead.id]).toBe('lost')
     })
+
+    it('marks no agent lost during the grace period after a start', async () => {
+      const r = await setup.start({ tuning: { lostAfterMs: 300, restartGraceMs: 60_000 } })
+      const a = await enroll(r, 'action', 'grace')
+      await sleep(1_200)
+      const agents = await call(r.operatorUrl, 'GET', '/api/v1/agents', { token: r.admin })
+      expect(agents.body.agents.find((x: { id: string }) => x.id === a.id).status).toBe('online')
+    })
   })
 }
