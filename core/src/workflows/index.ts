@@ -53,3 +53,4 @@ export {
   type WorkflowSummary,
 } from './store/workflow-store.ts'
 export type * from './types.ts'
+export * from './webhook/index.ts'

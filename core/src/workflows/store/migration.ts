@@ -1,7 +1,8 @@
 // Workflows and their versions, as one migration the orchestrator's runner applies
 // (numbered by the lead when it is added to core/src/db/migrations/index.ts).
 //
-// workflow_windows holds the open debounce/throttle windows, one row per workflow and key.
+// workflow_windows holds the open debounce/throttle windows, one row per workflow and key;
+// webhook_deliveries the signatures accepted recently, so a request cannot be replayed.
 //
 // A saved version is immutable: editing a workflow adds a version, and a run records the
 // version it started on, so running runs finish on the definition they began with.
@@ -37,4 +38,12 @@ CREATE TABLE workflow_windows (
   last_event jsonb,
   PRIMARY KEY (workflow_id, key, mode)
 );
+
+CREATE TABLE webhook_deliveries (
+  workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  signature_id text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (workflow_id, signature_id)
+);
+CREATE INDEX webhook_deliveries_expiry ON webhook_deliveries (expires_at);
 `

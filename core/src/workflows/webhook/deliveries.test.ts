@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { backends } from '../../../test/helpers/backends.ts'
+import { WORKFLOWS_MIGRATION } from '../store/migration.ts'
+import { applyWorkflow } from '../store/workflow-store.ts'
+import { acceptDelivery, purgeExpiredDeliveries } from './deliveries.ts'
+import { signWebhook, verifyWebhook } from './signature.ts'
+
+const DOC = `name: hook
+trigger: { webhook: { secret: HOOK_KEY } }
+actions: [{ id: a, plugin: p, version: "^1" }]
+`
+
+for (const backend of backends()) {
+  describe(`webhook replay protection on ${backend.name}`, () => {
+    beforeAll(async () => (await backend.open()).close())
+    afterAll(() => backend.cleanup())
+
+    it('accepts a signed delivery once, even when replayed concurrently, per workflow', async () => {
+      const db = await backend.open()
+      await db.exec(WORKFLOWS_MIGRATION)
+      const org = randomUUID()
+      const { id } = await applyWorkflow(db.sql, org, DOC)
+      const other = await applyWorkflow(db.sql, org, DOC.replace('name: hook', 'name: hook-2'))
+      const t = Math.floor(Date.now() / 1000)
+      const check = verifyWebhook({ secret: 's', body: '{}', header: signWebhook('s', '{}', t) })
+      if (!check.ok) throw new Error(check.message)
+      const answers = await Promise.all(Array.from({ length: 20 }, () => acceptDelivery(db.sql, id, check)))
+      expect(answers.filter(Boolean)).toHaveLength(1)
+      expect(await acceptDelivery(db.sql, other.id, check)).toBe(true)
+
+      // Once the tolerance has passed, the row can go: the timestamp alone refuses the replay.
+      await purgeExpiredDeliveries(db.sql, new Date(Date.now() + 301_000))
+      const { rows } = await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries')
+      expect(rows[0]!.n).toBe(0)
+      await db.close()
+    })
+  })
+}

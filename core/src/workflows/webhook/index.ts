@@ -1,0 +1,10 @@
+// Webhook triggers: signature verification and replay protection.
+export { acceptDelivery, purgeExpiredDeliveries } from './deliveries.ts'
+export {
+  SIGNATURE_HEADER,
+  type SignatureCheck,
+  type SignatureFailure,
+  signWebhook,
+  verifyWebhook,
+  WEBHOOK_POLICY,
+} from './signature.ts'

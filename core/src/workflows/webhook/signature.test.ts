@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { signWebhook, verifyWebhook } from './signature.ts'
+
+const secret = 'whsec_test'
+const body = '{"action":"published"}'
+const t = 1_800_000_000
+const now = new Date(t * 1000 + 30_000)
+
+describe('webhook signatures', () => {
+  it('accepts a correctly signed body within the tolerance', () => {
+    const header = signWebhook(secret, body, t)
+    expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/)
+    const r = verifyWebhook({ secret, body: Buffer.from(body), header, now })
+    expect(r).toMatchObject({ ok: true, timestamp: t })
+    expect(r.ok && r.signatureId).toBe(header.split('v1=')[1])
+  })
+
+  it('accepts any of several signatures (secret rotation) in any order', () => {
+    const good = signWebhook(secret, body, t).split(',')[1]!
+    const old = signWebhook('old-secret', body, t).split(',')[1]!
+    expect(verifyWebhook({ secret, body, header: `t=${t},${old},${good}`, now }).ok).toBe(true)
+  })
+
+  it('refuses a changed body, another secret, or a changed timestamp', () => {
+    const header = signWebhook(secret, body, t)
+    expect(verifyWebhook({ secret, body: `${body} `, header, now })).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    })
+    expect(verifyWebhook({ secret: 'other', body, header, now })).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    })
+    const moved = header.replace(`t=${t}`, `t=${t + 10}`)
+    expect(verifyWebhook({ secret, body, header: moved, now })).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    })
+  })
+
+  it('refuses old and future timestamps, naming by how much', () => {
+    const header = signWebhook(secret, body, t)
+    const late = verifyWebhook({ secret, body, header, now: new Date(t * 1000 + 301_000) })
+    expect(late).toEqual({
+      ok: false,
+      reason: 'expired',
+      message: 'the signature timestamp is 301 s old; at most 300 s are accepted',
+    })
+    const early = verifyWebhook({ secret, body, header, now: new Date(t * 1000 - 400_000) })
+    expect(early).toMatchObject({ ok: false, reason: 'future' })
+  })
+
+  it('refuses missing and malformed headers', () => {
+    expect(verifyWebhook({ secret, body, header: undefined, now })).toMatchObject({ reason: 'missing' })
+    for (const header of [
+      'v1=abc',
+      `t=${t}`,
+      `t=x,v1=${'a'.repeat(64)}`,
+      `t=${t},v1=${'A'.repeat(64)}`,
+      'garbage',
+    ]) {
+      expect(verifyWebhook({ secret, body, header, now }), header).toMatchObject({
+        ok: false,
+        reason: 'malformed',
+      })
+    }
+    const many = Array.from({ length: 5 }, () => `v1=${'a'.repeat(64)}`).join(',')
+    expect(verifyWebhook({ secret, body, header: `t=${t},${many}`, now })).toMatchObject({
+      reason: 'malformed',
+    })
+  })
+})
