@@ -57,21 +57,40 @@ describe('supervisor', () => {
     'kills and restarts a host that stops answering its heartbeat',
     async () => {
       sandbox = await createSandbox({ supervisor: { heartbeatIntervalMs: 100, hangTimeoutMs: 1500 } })
-      // The operator gave this plugin a CPU limit far beyond the hang timeout: its loop
-      // blocks the host, and only the heartbeat notices.
       await sandbox.load({
         manifest: manifest('hostile'),
         bundle: await buildFixture('hostile'),
-        limits: { cpuMs: 600_000, wallMs: 600_000 },
+        limits: { cpuMs: 200 },
       })
-      const first = sandbox.hostPid
-      await expect(sandbox.invoke('hostile', { ...ids(), input: { mode: 'loop' } })).rejects.toMatchObject({
-        code: C.CRASHED,
-        retryable: true,
-      })
+      const first = sandbox.hostPid!
+      const inFlight = sandbox.invoke('hostile', { ...ids(), input: { mode: 'pending' } })
+      await new Promise((r) => setTimeout(r, 200))
+      // A stopped process is the purest hang: alive, silent.
+      process.kill(first, 'SIGSTOP')
+      await expect(inFlight).rejects.toMatchObject({ code: C.CRASHED, retryable: true })
       const r = await sandbox.invoke('hostile', { ...ids(), input: { mode: 'ok' } })
       expect(r.output).toEqual({ ok: true })
       expect(sandbox.hostPid).not.toBe(first)
+    },
+    SLOW,
+  )
+
+  it(
+    'gives a plugin slice its whole CPU limit before calling the host hung',
+    async () => {
+      sandbox = await createSandbox({ supervisor: { heartbeatIntervalMs: 100, hangTimeoutMs: 500 } })
+      // The operator allowed 3 s of CPU, far beyond the hang timeout: the loop blocks the
+      // host that long, and that is not a hang.
+      await sandbox.load({
+        manifest: manifest('hostile'),
+        bundle: await buildFixture('hostile'),
+        limits: { cpuMs: 3000 },
+      })
+      const first = sandbox.hostPid
+      await expect(sandbox.invoke('hostile', { ...ids(), input: { mode: 'loop' } })).rejects.toMatchObject({
+        code: C.CPU_LIMIT,
+      })
+      expect(sandbox.hostPid).toBe(first)
     },
     SLOW,
   )

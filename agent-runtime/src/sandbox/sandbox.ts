@@ -215,6 +215,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   async function dispose(route: Route): Promise<void> {
     if (!loaded.has(route.key)) return
     loaded.delete(route.key)
+    updateAllowance()
     try {
       await sup.request({ t: 'unload', key: route.key })
     } catch {
@@ -297,7 +298,15 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       counters: { calls: 0, failures: 0, cpuUs: 0 },
     }
     loaded.set(key, route)
+    updateAllowance()
     return route
+  }
+
+  /** Keeps the heartbeat patient enough for the largest CPU limit among loaded plugins. */
+  function updateAllowance(): void {
+    let max = 0
+    for (const route of loaded.values()) max = Math.max(max, route.spec.limits.cpuMs)
+    sup.sliceAllowanceMs = max
   }
 
   function describe(route: Route): LoadedPlugin {

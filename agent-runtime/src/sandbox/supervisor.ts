@@ -40,6 +40,11 @@ export class Supervisor {
   private failures = 0
   private startedAt = 0
   private readyWaiters: { resolve(): void; reject(e: Error): void }[] = []
+  /**
+   * The longest a plugin slice may legitimately hold the host (the largest CPU limit of the
+   * plugins loaded): a heartbeat missed for that long is a busy host, not a hung one.
+   */
+  sliceAllowanceMs = 0
   restarts = 0
   pid: number | undefined
   ivmName: string | undefined
@@ -104,7 +109,8 @@ export class Supervisor {
     const child = this.child
     if (!child || this.state === 'closed' || this.state === 'down') return
     // Startup (tsx compile, isolated-vm load) may take longer than a heartbeat on a loaded box.
-    const limit = this.state === 'starting' ? Math.max(this.o.hangTimeoutMs, 30_000) : this.o.hangTimeoutMs
+    const hang = this.o.hangTimeoutMs + this.sliceAllowanceMs
+    const limit = this.state === 'starting' ? Math.max(hang, 30_000) : hang
     if (Date.now() - this.lastPong > limit) {
       this.o.onStderr?.(`sandbox host ${child.pid} did not answer for ${limit} ms; killing it\n`)
       child.kill('SIGKILL')
