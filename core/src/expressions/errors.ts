@@ -34,7 +34,8 @@ export class ExpressionError extends Error {
     detail: string,
     data?: Record<string, unknown>,
   ) {
-    super(`${detail} (in expression "${clip(expression)}" at column ${column})`)
+    // Without an expression (a limit on a whole value), the detail says it all.
+    super(expression === '' ? detail : `${detail} (in expression "${clip(expression)}" at column ${column})`)
     this.name = 'ExpressionError'
     this.code = code
     this.statusCode = EXPRESSION_ERRORS[code]
