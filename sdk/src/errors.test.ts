@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  deserializeError,
-  ErrorCodes,
-  isPluginError,
-  PluginError,
-  serializeError,
-  toPlainJson,
-} from './errors.ts'
+import { deserializeError, ErrorCodes, isPluginError, PluginError, serializeError } from './errors.ts'
+import { toPlainJson } from './plain-json.ts'
 
 describe('PluginError wire form', () => {
   it('round-trips code, message, retryable and data', () => {

@@ -44,7 +44,7 @@ export {
   type PluginErrorOptions,
   type SerializedError,
   serializeError,
-  toPlainJson,
 } from './errors.ts'
 export type { JsonValue } from './json.ts'
+export { toPlainJson } from './plain-json.ts'
 export { SDK_API_VERSION } from './version.ts'
