@@ -1,15 +1,16 @@
 import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { simpleGit } from 'simple-git'
 import { DEFAULTS, GIT_PROTOCOLS } from '../defaults.ts'
 import { RegistryError } from '../errors.ts'
 import { credentialEnv, credentialFor, type GitCredential, redactSecrets } from './credentials.ts'
-import { isFullSha, isShortSha, pickRef } from './refs.ts'
+import { isFullSha, isShortSha } from './refs.ts'
 import { type RemoteUrl, redactUrl } from './remote-url.ts'
 
-// A shallow checkout of one ref with simple-git: `ls-remote` resolves the ref (so a missing
-// repository or ref gets its own clear error), then one `fetch --depth 1` brings exactly that
-// commit. A commit SHA that the server will not serve shallowly falls back to a full fetch.
+// A shallow checkout of one ref with simple-git: a tag or branch is one `git clone --depth 1
+// --branch` (the fewest processes and connections; a publish should take well under a
+// second); a commit SHA is fetched by id, with a full fetch for servers that will not serve
+// an unadvertised commit.
 
 export interface CheckoutResult {
   commit: string
@@ -33,62 +34,78 @@ export async function checkoutRef(opts: CloneOptions): Promise<CheckoutResult> {
   await mkdir(dir, { recursive: true })
   await mkdir(home, { recursive: true })
   const { env, secrets } = credentialEnv(remote, credentialFor(remote, opts.credentials))
-  const git = simpleGit({
-    baseDir: dir,
-    timeout: { block: opts.timeoutMs ?? DEFAULTS.cloneTimeoutMs },
-    // Only what this module sets itself: the auth header (GIT_CONFIG_*) and the SSH key command.
-    unsafe: {
-      allowUnsafeConfigEnvCount: 'GIT_CONFIG_COUNT' in env,
-      allowUnsafeSshCommand: 'GIT_SSH_COMMAND' in env,
-    },
-  }).env({
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    // An empty HOME and no system config: the operator's ~/.gitconfig (insteadOf, helpers)
-    // cannot change what is fetched, and builds are the same on every host.
-    HOME: home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_ALLOW_PROTOCOL: GIT_PROTOCOLS.join(':'),
-    LC_ALL: 'C',
-    ...env,
-  })
+  const git = (baseDir: string) =>
+    simpleGit({
+      baseDir,
+      timeout: { block: opts.timeoutMs ?? DEFAULTS.cloneTimeoutMs },
+      // Only what this module sets itself: the auth header (GIT_CONFIG_*) and the SSH key command.
+      unsafe: {
+        allowUnsafeConfigEnvCount: 'GIT_CONFIG_COUNT' in env,
+        allowUnsafeSshCommand: 'GIT_SSH_COMMAND' in env,
+      },
+    }).env({
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      // An empty HOME and no system config: the operator's ~/.gitconfig (insteadOf, helpers)
+      // cannot change what is fetched, and builds are the same on every host.
+      HOME: home,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_ALLOW_PROTOCOL: GIT_PROTOCOLS.join(':'),
+      LC_ALL: 'C',
+      ...env,
+    })
   const fail = (err: unknown): never => {
     throw gitError(err, remote, ref, secrets)
   }
+  const repo = git(dir)
 
-  await git.init().catch(fail)
-  const listed = await git.raw(['ls-remote', remote.url, ref]).catch(fail)
-  const found = pickRef(ref, listed)
-  if (found) {
-    await git.raw(['fetch', '--depth=1', '--no-tags', remote.url, found.fullName]).catch(fail)
-  } else if (isFullSha(ref)) {
-    await git.raw(['fetch', '--depth=1', '--no-tags', remote.url, ref]).catch(async () => {
-      // Servers that refuse unadvertised objects: fetch every branch and tag, then look.
-      await git
-        .raw([
-          'fetch',
-          '--no-tags',
-          remote.url,
-          '+refs/heads/*:refs/stavily/heads/*',
-          '+refs/tags/*:refs/stavily/tags/*',
-        ])
-        .catch(fail)
-    })
-    const exists = await git.raw(['cat-file', '-t', ref]).catch(() => '')
-    if (exists.trim() !== 'commit') throw refNotFound(remote, ref)
-  } else if (isShortSha(ref)) {
-    throw new RegistryError(
-      'STAVILY_ERR_REGISTRY_REF_NOT_FOUND',
-      `ref: no tag or branch named "${ref}" in ${redactUrl(remote.url)}; to publish a commit, give its full 40-character SHA`,
-      { data: { field: 'ref' } },
+  if (!isFullSha(ref)) {
+    // Tags and branches: one `git clone --depth 1 --branch` (one process, one connection).
+    const name = ref.replace(/^refs\/(tags|heads)\//, '')
+    await git(dirname(dir))
+      .raw(['clone', '--quiet', '--depth=1', '--no-tags', `--branch=${name}`, '--', remote.url, dir])
+      .catch((err: unknown) => {
+        const text = err instanceof Error ? err.message : String(err)
+        if (/Remote branch .* not found/i.test(text)) {
+          if (isShortSha(ref))
+            throw new RegistryError(
+              'STAVILY_ERR_REGISTRY_REF_NOT_FOUND',
+              `ref: no tag or branch named "${ref}" in ${redactUrl(remote.url)}; to publish a commit, give its full 40-character SHA`,
+              { data: { field: 'ref' } },
+            )
+          throw refNotFound(remote, ref)
+        }
+        return fail(err)
+      })
+    // A tag leaves HEAD detached; a branch leaves it on the branch.
+    const [commit, symbolic] = (
+      await repo.raw(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD']).catch(fail)
     )
-  } else {
-    throw refNotFound(remote, ref)
+      .trim()
+      .split('\n')
+    if (symbolic?.trim() === 'HEAD') return { commit: commit!.trim(), refKind: 'tag', tag: name }
+    return { commit: commit!.trim(), refKind: 'branch' }
   }
-  await git.raw(['checkout', '--quiet', '--detach', found ? 'FETCH_HEAD' : ref]).catch(fail)
-  const commit = (await git.revparse(['HEAD']).catch(fail)).trim()
-  if (found?.kind === 'tag') return { commit, refKind: 'tag', tag: found.name }
-  return { commit, refKind: found ? 'branch' : 'commit' }
+
+  // A commit: fetch exactly it; servers that refuse unadvertised objects get a full fetch.
+  await repo.init().catch(fail)
+  await repo.raw(['fetch', '--quiet', '--depth=1', '--no-tags', '--', remote.url, ref]).catch(async () => {
+    await repo
+      .raw([
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--',
+        remote.url,
+        '+refs/heads/*:refs/stavily/heads/*',
+        '+refs/tags/*:refs/stavily/tags/*',
+      ])
+      .catch(fail)
+  })
+  const type = await repo.raw(['cat-file', '-t', ref]).catch(() => '')
+  if (type.trim() !== 'commit') throw refNotFound(remote, ref)
+  await repo.raw(['checkout', '--quiet', '--detach', ref]).catch(fail)
+  return { commit: ref, refKind: 'commit' }
 }
 
 function refNotFound(remote: RemoteUrl, ref: string): RegistryError {
