@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import vm from 'node:vm'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
-import { TEXT_ENCODER_SHIM } from '../src/manifest/index.ts'
+import { TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from '../src/manifest/index.ts'
 import { bundle, evaluateInEmptyRealm, pluginExports, sdkRoot } from './bundle.ts'
 
 // Host globals (Node, Web) that the sandbox does not have; ECMAScript's own are fine.
@@ -109,7 +109,7 @@ describe('the SDK runtime is sandbox-safe', () => {
     const { text } = await bundle('test/fixtures/bundle-entry.ts')
     const realm = evaluateInEmptyRealm(text)
     const extra = Object.getOwnPropertyNames(realm).filter((name) => !realmGlobals.has(name))
-    expect(extra.sort()).toEqual(['TextEncoder', '__stavilyPlugin'])
+    expect(extra).toEqual(['__stavilyPlugin'])
 
     const exports = pluginExports(realm)
     const plugin = exports.default as {
@@ -165,10 +165,13 @@ describe('the SDK runtime is sandbox-safe', () => {
 describe('TEXT_ENCODER_SHIM', () => {
   it('encodes exactly like the WHATWG TextEncoder, including astral and lone surrogates', () => {
     const realm = vm.createContext()
-    vm.runInContext(TEXT_ENCODER_SHIM, realm)
-    const encode = vm.runInContext('(s) => Array.from(new TextEncoder().encode(s))', realm) as (
-      s: string,
-    ) => number[]
+    vm.runInContext(
+      `${TEXT_ENCODER_SHIM}\nvar encode = (s) => Array.from(new TextEncoder().encode(s))\n${TEXT_ENCODER_SHIM_END}`,
+      realm,
+    )
+    // The encoder is bound inside the block only: the realm's global does not gain one.
+    expect(vm.runInContext('typeof TextEncoder', realm)).toBe('undefined')
+    const encode = vm.runInContext('encode', realm) as (s: string) => number[]
     for (const sample of [
       '',
       'ascii',
@@ -187,7 +190,7 @@ describe('TEXT_ENCODER_SHIM', () => {
   it('keeps an existing TextEncoder', () => {
     class HostEncoder {}
     const realm = vm.createContext({ TextEncoder: HostEncoder })
-    vm.runInContext(TEXT_ENCODER_SHIM, realm)
-    expect(vm.runInContext('TextEncoder', realm)).toBe(HostEncoder)
+    vm.runInContext(`${TEXT_ENCODER_SHIM}\nvar seen = TextEncoder\n${TEXT_ENCODER_SHIM_END}`, realm)
+    expect(vm.runInContext('seen', realm)).toBe(HostEncoder)
   })
 })

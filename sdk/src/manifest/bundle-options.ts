@@ -1,7 +1,7 @@
 // How every plugin is bundled: the registry's publish and a scaffolded plugin's
 // `npm run build` pass these to esbuild (with `entryPoints` and `absWorkingDir` added), so
 // the same commit always gives the same bytes, loadable in an empty ECMAScript global.
-import { TEXT_ENCODER_SHIM } from './text-encoder-shim.ts'
+import { TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from './text-encoder-shim.ts'
 
 /**
  * The global a plugin bundle assigns: evaluating the bundle defines
@@ -42,6 +42,7 @@ export interface PluginBundleOptions {
   write: false
   define: Record<string, string>
   banner: { js: string }
+  footer: { js: string }
   logLevel: 'silent'
 }
 
@@ -85,7 +86,9 @@ export const PLUGIN_BUNDLE_OPTIONS: Readonly<PluginBundleOptions> = Object.freez
   write: false,
   // Libraries that branch on NODE_ENV get one fixed answer instead of a missing `process`.
   define: { 'process.env.NODE_ENV': '"production"' },
-  // TypeBox needs a TextEncoder at load; an empty ECMAScript global has none.
+  // TypeBox needs a TextEncoder at load; an empty ECMAScript global has none. The bundle is
+  // wrapped in a block that binds one, so the sandbox's global is left alone.
   banner: { js: TEXT_ENCODER_SHIM },
+  footer: { js: TEXT_ENCODER_SHIM_END },
   logLevel: 'silent',
 })

@@ -1,20 +1,23 @@
 // TypeBox (which plugins bundle for `Type`) creates a `TextEncoder` when its hashing module
 // loads. `TextEncoder` is a Web API, not ECMAScript, so an empty sandbox global lacks it and
-// the bundle would fail at load. This banner supplies a small UTF-8 encoder only when the
-// global has none; it is plain ECMAScript and deterministic, so bundles stay reproducible.
+// the bundle would fail at load. The bundle therefore opens a block that binds a small UTF-8
+// encoder (the global one when there is one) and closes it after the plugin's code: the
+// plugin's code sees `TextEncoder`, the sandbox's global gains nothing but `__stavilyPlugin`
+// (a `var`, which stays global inside a block). Plain ECMAScript, deterministic.
 
 /**
- * Script text that defines `TextEncoder` (UTF-8, WHATWG-compatible `encode`) when the global
- * has none. {@link PLUGIN_BUNDLE_OPTIONS} puts it in front of every plugin bundle.
+ * Script text opening the block that binds `TextEncoder` (UTF-8, WHATWG-compatible
+ * `encode`); {@link PLUGIN_BUNDLE_OPTIONS} puts it before every plugin bundle, and
+ * {@link TEXT_ENCODER_SHIM_END} after it.
  *
  * @example
  * ```ts
  * import vm from 'node:vm'
- * import { TEXT_ENCODER_SHIM } from '@stavily/sdk/manifest'
- * vm.runInContext(TEXT_ENCODER_SHIM, vm.createContext({}))
+ * import { TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from '@stavily/sdk/manifest'
+ * vm.runInNewContext(`${TEXT_ENCODER_SHIM}\nvar bytes = new TextEncoder().encode('é');\n${TEXT_ENCODER_SHIM_END}`)
  * ```
  */
-export const TEXT_ENCODER_SHIM = `var TextEncoder = typeof TextEncoder === "function" ? TextEncoder : class TextEncoder {
+export const TEXT_ENCODER_SHIM = `{ const TextEncoder = typeof globalThis.TextEncoder === "function" ? globalThis.TextEncoder : class TextEncoder {
   get encoding() { return "utf-8"; }
   encode(input = "") {
     const text = String(input);
@@ -34,3 +37,13 @@ export const TEXT_ENCODER_SHIM = `var TextEncoder = typeof TextEncoder === "func
     return new Uint8Array(out);
   }
 };`
+
+/**
+ * Script text closing the block {@link TEXT_ENCODER_SHIM} opens.
+ *
+ * @example
+ * ```ts
+ * const script = `${TEXT_ENCODER_SHIM}\n${pluginCode}\n${TEXT_ENCODER_SHIM_END}`
+ * ```
+ */
+export const TEXT_ENCODER_SHIM_END = '}'
