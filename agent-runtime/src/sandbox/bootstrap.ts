@@ -156,7 +156,8 @@ export const BOOTSTRAP_SOURCE = `'use strict';
       return '{"name":"Error","message":"the plugin threw a value that cannot be described"}';
     }
   }
-  function finish(callId, ok, value) {
+  // The outcome of a call as [status, json]; finish() reports it through the done callback.
+  function outcome(ok, value) {
     let json = '';
     if (ok) {
       try {
@@ -165,9 +166,13 @@ export const BOOTSTRAP_SOURCE = `'use strict';
         json = s === undefined ? '' : s;
       } catch (e) { ok = false; value = e; }
     }
-    if (!ok) { hostDone(callId, ${DoneStatus.ERROR}, serializeError(value)); return; }
-    if (json.length > outputLimit) { hostDone(callId, ${DoneStatus.TOO_LARGE}, String(json.length)); return; }
-    hostDone(callId, ${DoneStatus.OK}, json);
+    if (!ok) return [${DoneStatus.ERROR}, serializeError(value)];
+    if (json.length > outputLimit) return [${DoneStatus.TOO_LARGE}, String(json.length)];
+    return [${DoneStatus.OK}, json];
+  }
+  function finish(callId, ok, value) {
+    const [status, json] = outcome(ok, value);
+    hostDone(callId, status, json);
   }
   const OPERATIONS = ['run', 'send', 'check', 'watch'];
   globalThis.${RUNTIME_GLOBAL} = {
@@ -188,8 +193,16 @@ export const BOOTSTRAP_SOURCE = `'use strict';
         const ctx = makeCtx(callId, m);
         const fn = definition[op];
         result = op === 'check' || op === 'watch' ? fn.call(definition, ctx) : fn.call(definition, ctx, m.input);
-      } catch (e) { finish(callId, false, e); return; }
+      } catch (e) { const [status, json] = outcome(false, e); return status + json; }
+      // A handler that returned a plain value (not a thenable) is answered in the same slice,
+      // as the return value of start: no promise, no callback. Reading .then may run a
+      // getter: it runs here, under the CPU limit, like everything the plugin returns.
+      let thenable;
+      try { thenable = result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function'; }
+      catch (e) { const [status, json] = outcome(false, e); return status + json; }
+      if (!thenable) { const [status, json] = outcome(true, result); return status + json; }
       P.resolve(result).then((v) => finish(callId, true, v), (e) => finish(callId, false, e));
+      return undefined;
     },
     settle(opId, ok, json) {
       const p = pending.get(opId);

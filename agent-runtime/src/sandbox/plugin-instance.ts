@@ -164,7 +164,9 @@ export class PluginInstance implements RuntimeHandler {
       return
     }
     this.slice(call, rt, (timeout) => {
-      rt.start.applySync(undefined, [req.id, req.operation, payload], { timeout })
+      // A string is the outcome of a handler that returned synchronously: "<status><json>".
+      const now = rt.start.applySync(undefined, [req.id, req.operation, payload], { timeout }) as unknown
+      if (typeof now === 'string') this.finished.push({ call, status: Number(now[0]), json: now.slice(1) })
     })
   }
 
