@@ -8,6 +8,7 @@ export {
   type StepDecision,
 } from './dry-run.ts'
 export { parseDuration } from './duration.ts'
+export * from './engine/index.ts'
 export { WORKFLOW_ERRORS, WorkflowError, type WorkflowErrorCode } from './errors.ts'
 export { stepIdempotencyKey } from './idempotency.ts'
 export { formatIssue, type WorkflowIssue } from './issues.ts'

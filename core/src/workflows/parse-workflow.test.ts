@@ -205,6 +205,12 @@ actions:
       'expected a workflow: { name, trigger, actions, outputs, ... }, got a list (line 1, column 1)',
     ])
     expect(issues('name: a\nname: b\n')[0]).toMatch(/not valid YAML or JSON: Map keys must be unique/)
+    // One cause, one message, with the fix for the usual trap.
+    const flow = issues('name: a\nactions:\n  - { id: a, input: { ref: ${{ trigger.ref }} } }\n')
+    expect(flow).toHaveLength(1)
+    expect(flow[0]).toMatch(
+      /^not valid YAML or JSON: .*; a value holding \$\{\{ \}\} inside \{ \} or \[ \] must be quoted \(line 3, column \d+\)$/,
+    )
   })
 
   it('refuses alias bombs and oversized documents', () => {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the workflow template syntax, not a JS template literal
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml'
 import type { PathSegment, PointAt, WorkflowIssue } from './issues.ts'
 import { WORKFLOW_POLICY } from './policy.ts'
@@ -45,15 +46,17 @@ export function parseSource(text: string): SourceResult {
     }
   }
   const doc = docs[0]!
-  const syntax = [...doc.errors, ...doc.warnings]
-  if (syntax.length > 0) {
+  // The first syntax error is the cause; the ones after it are usually its echo (one
+  // unbalanced brace yields dozens), so only the first is reported.
+  const [syntax] = [...doc.errors, ...doc.warnings]
+  if (syntax) {
+    const at = pos(syntax.pos[0])
+    const line = text.split('\n')[at.line - 1] ?? ''
+    // `key: { a: ${{ x }} }` is the classic trap: in flow style, the braces of a template end the mapping.
+    const hint = line.includes('${{') ? '; a value holding ${{ }} inside { } or [ ] must be quoted' : ''
     return {
       ok: false,
-      issues: syntax.map((e) => ({
-        path: '',
-        message: `not valid YAML or JSON: ${firstLine(e.message)}`,
-        ...pos(e.pos[0]),
-      })),
+      issues: [{ path: '', message: `not valid YAML or JSON: ${firstLine(syntax.message)}${hint}`, ...at }],
     }
   }
   let value: unknown
