@@ -1,6 +1,9 @@
 // Loading and invoking through the real sandbox host child process.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSandbox, type Sandbox, SandboxErrorCodes } from '../src/index.ts'
+import { createFileStateStore, createSandbox, type Sandbox, SandboxErrorCodes } from '../src/index.ts'
 import { buildFixture, ids, manifest } from './helpers/build-fixture.ts'
 
 let sandbox: Sandbox
@@ -29,5 +32,43 @@ describe('load and invoke', () => {
       code: SandboxErrorCodes.INVALID_INPUT,
       message: expect.stringContaining('input.text'),
     })
+  })
+})
+
+describe('outputs and state', () => {
+  it('runs an output plugin (send), which may return nothing and has fs.writeText but no exec or emit', async () => {
+    await sandbox.load({
+      manifest: manifest('notify', { kind: 'output' }),
+      bundle: await buildFixture('notify'),
+    })
+    const r = await sandbox.invoke('notify', { ...ids(), input: { message: 'deployed' } })
+    expect(r.output).toBeUndefined()
+    expect(r.logs).toMatchObject([
+      {
+        level: 'info',
+        message: 'deployed',
+        fields: { exec: 'undefined', emit: 'undefined', writeText: 'function' },
+      },
+    ])
+  })
+
+  it('keeps ctx.state in the agent: with a file store it survives a new sandbox', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stavily-sandbox-state-'))
+    try {
+      const bundle = await buildFixture('echo')
+      for (const expected of [1, 2]) {
+        const s = await createSandbox({ stateStore: createFileStateStore(dir) })
+        try {
+          await s.load({ manifest: manifest('echo'), bundle })
+          const r = await s.invoke('echo', { ...ids(), input: { text: 'x' } })
+          // Module state starts over in a new sandbox; ctx.state does not.
+          expect(r.output).toEqual({ text: 'x', calls: 1, stored: expected })
+        } finally {
+          await s.close()
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
