@@ -111,6 +111,3 @@ export const EXEC_DEFAULTS = Object.freeze({
   // Time between SIGTERM and SIGKILL for a command past its timeout.
   killGraceMs: 2_000,
 })
-
-/** Range of SDK API versions (`sdkApiVersion` in a definition) this runtime runs. */
-export const SUPPORTED_SDK_API = '^1.0.0'

@@ -5,7 +5,6 @@ export {
   MIN_LIMITS,
   type PluginLimits,
   SUPERVISOR_DEFAULTS,
-  SUPPORTED_SDK_API,
   type SupervisorSettings,
 } from './defaults.ts'
 export {

@@ -1,9 +1,8 @@
 // Checks what a bundle's definition says about itself against its manifest and this runtime.
-import { SUPPORTED_SDK_API } from '../defaults.ts'
+import { isSdkCompatible, SDK_API_VERSION } from '@stavily/sdk/manifest'
 import { SandboxErrorCodes, sandboxError } from '../errors.ts'
 import type { LoadRequest, Operation, PluginInfo } from './protocol.ts'
 import { findRiskyPattern } from './schema-patterns.ts'
-import { sdkApiSupported } from './sdk-compat.ts'
 
 /** A schema is data the host walks while validating; beyond this it is not a schema but a bomb. */
 const MAX_SCHEMAS_BYTES = 256 * 1024
@@ -40,10 +39,11 @@ export function checkPluginInfo(described: string, spec: LoadRequest): PluginInf
       'the definition has no sdkApiVersion: build it with defineAction/defineOutput/defineSensor',
     )
   }
-  if (!sdkApiSupported(d.sdkApiVersion)) {
+  // Built against API X.Y.Z, the plugin runs on any host implementing ^X.Y.Z.
+  if (!/^\d+\.\d+\.\d+$/.test(d.sdkApiVersion) || !isSdkCompatible(`^${d.sdkApiVersion}`, SDK_API_VERSION)) {
     throw fail(
       SandboxErrorCodes.SDK_INCOMPATIBLE,
-      `it was built with SDK API ${d.sdkApiVersion}; this agent runs SDK API ${SUPPORTED_SDK_API}. Rebuild the plugin with a compatible @stavily/sdk or upgrade the agent`,
+      `it was built with SDK API ${d.sdkApiVersion}; this agent implements SDK API ${SDK_API_VERSION}. Rebuild the plugin with a compatible @stavily/sdk or upgrade the agent`,
     )
   }
   const schemas = (d.schemas ?? {}) as PluginInfo['schemas']
