@@ -222,3 +222,35 @@ describe('http-check', () => {
     expect(events.map((e) => e.type)).toEqual(['http-check.down'])
   })
 })
+
+describe('http-check events saved by a check that failed half-way', () => {
+  it('emits them first on the next check, with the same dedupe key, then forgets them', async () => {
+    const first = await testSensor(plugin, { manifest: pkg, config, fetch: { localhost: { status: 500 } } })
+    const [down] = first.events
+    const id = Object.keys(first.state)[0]!.replace('target:', '')
+    // As if the emit had failed after the state was saved: the event is still pending.
+    const next = await testSensor(plugin, {
+      manifest: pkg,
+      config,
+      state: { ...first.state, [`pending:${id}`]: [down] } as never,
+      fetch: { localhost: { status: 500 } },
+    })
+    expect(next.events).toEqual([down])
+    expect(next.state[`pending:${id}`]).toBeUndefined()
+  })
+
+  it('drops, with an error log, a saved event that no longer matches the event schema', async () => {
+    const first = await testSensor(plugin, { manifest: pkg, config, fetch: { localhost: { status: 200 } } })
+    const id = Object.keys(first.state)[0]!.replace('target:', '')
+    const next = await testSensor(plugin, {
+      manifest: pkg,
+      config,
+      state: { ...first.state, [`pending:${id}`]: [{ type: 'http-check.down', data: { old: true } }] },
+      fetch: { localhost: { status: 200 } },
+    })
+    expect(next.events).toEqual([])
+    expect(next.logs).toContainEqual(
+      expect.objectContaining({ level: 'error', message: expect.stringContaining('dropped a saved event') }),
+    )
+  })
+})

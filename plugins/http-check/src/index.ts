@@ -1,6 +1,7 @@
-import { defineSensor, Type } from '@stavily/sdk'
+import { defineSensor, type EmittedEvent, type JsonValue, Type } from '@stavily/sdk'
 import { Config, checkConfig } from './config.ts'
 import { fingerprint } from './hash.ts'
+import { emitReliably, flushPending } from './pending.ts'
 import { probe } from './probe.ts'
 import { readState, step } from './transition.ts'
 
@@ -47,6 +48,8 @@ export default defineSensor({
     const settings = checkConfig(ctx.config)
     const id = fingerprint(settings.name)
     const stateKey = `target:${id}`
+    const pendingKey = `pending:${id}`
+    await flushPending(ctx, pendingKey)
     const previous = readState(await ctx.state.get(stateKey), settings.name)
 
     const result = await probe(ctx, settings)
@@ -60,12 +63,12 @@ export default defineSensor({
       state: next.status,
     })
 
-    // Emit before saving the state: if saving fails, the next check emits again with the
-    // same dedupe key (it names the outage by when it began), and the orchestrator keeps
-    // one event. Saving first could lose the event instead.
+    // The dedupe key names the outage by when it began, so an event emitted again after a
+    // failure (see emitReliably) starts no second run.
+    const events: EmittedEvent<JsonValue>[] = []
     if (transition?.kind === 'down' && !result.up) {
       ctx.log.warn('target is down', { name: settings.name, reason: result.reason, detail: result.detail })
-      await ctx.emit({
+      events.push({
         type: 'http-check.down',
         data: {
           name: settings.name,
@@ -84,7 +87,7 @@ export default defineSensor({
       const downtimeMs =
         transition.downSince === null ? null : Date.parse(now) - Date.parse(transition.downSince)
       ctx.log.info('target is up again', { name: settings.name, downtimeMs })
-      await ctx.emit({
+      events.push({
         type: 'http-check.up',
         data: {
           name: settings.name,
@@ -98,6 +101,6 @@ export default defineSensor({
         occurredAt: now,
       })
     }
-    await ctx.state.set(stateKey, { ...next })
+    await emitReliably(ctx, pendingKey, events, () => ctx.state.set(stateKey, { ...next }))
   },
 })
