@@ -143,19 +143,6 @@ export class PluginInstance implements RuntimeHandler {
       return
     }
     this.calls.set(req.id, call)
-    // A watch runs until stopped: only the caller's deadline bounds it, not the per-call wall limit.
-    const untilDeadline = Math.max(0, req.deadline - Date.now())
-    const wallMs =
-      req.operation === 'watch'
-        ? Math.min(untilDeadline, MAX_TIMER_MS)
-        : Math.min(this.spec.limits.wallMs, untilDeadline)
-    call.wallTimer = setTimeout(() => {
-      this.complete(call, {
-        code: SandboxErrorCodes.TIMEOUT,
-        message: `${this.spec.name} did not finish within ${wallMs} ms (wall-time limit ${this.spec.limits.wallMs} ms or the call's deadline)`,
-        retryable: true,
-      })
-    }, wallMs)
     let rt: Runtime
     try {
       rt = this.runtime()
@@ -168,6 +155,23 @@ export class PluginInstance implements RuntimeHandler {
       const now = rt.start.applySync(undefined, [req.id, req.operation, payload], { timeout }) as unknown
       if (typeof now === 'string') this.finished.push({ call, status: Number(now[0]), json: now.slice(1) })
     })
+    if (call.done) return
+    // Only a call still waiting after its first slice needs a wall-time timer (the first
+    // slice itself is bounded by the CPU limit). A watch runs until stopped: only the
+    // caller's deadline bounds it, not the per-call wall limit.
+    const elapsed = performance.now() - call.startedAt
+    const untilDeadline = Math.max(0, req.deadline - Date.now())
+    const wallMs =
+      req.operation === 'watch'
+        ? Math.min(untilDeadline, MAX_TIMER_MS)
+        : Math.max(0, Math.min(this.spec.limits.wallMs - elapsed, untilDeadline))
+    call.wallTimer = setTimeout(() => {
+      this.complete(call, {
+        code: SandboxErrorCodes.TIMEOUT,
+        message: `${this.spec.name} did not finish within its wall-time limit of ${this.spec.limits.wallMs} ms or its deadline`,
+        retryable: true,
+      })
+    }, wallMs)
   }
 
   /** ctx.isStopping() turns true for this call (watch). */
