@@ -6,6 +6,8 @@ export const WORKFLOW_ERRORS = {
   STAVILY_ERR_WORKFLOW_INVALID: 400,
   /** A run or step was asked to move to a status its current status does not allow. */
   STAVILY_ERR_ILLEGAL_TRANSITION: 409,
+  /** No run (or step of a run) with this id in the organization. */
+  STAVILY_ERR_RUN_NOT_FOUND: 404,
 } as const
 
 export type WorkflowErrorCode = keyof typeof WORKFLOW_ERRORS

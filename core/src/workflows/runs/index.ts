@@ -1,0 +1,12 @@
+// Runs and steps, persisted with guarded state transitions.
+export {
+  createRun,
+  getRun,
+  listRuns,
+  type RunRecord,
+  recordStep,
+  type StepRecord,
+  stepStates,
+  transitionRun,
+  transitionStep,
+} from './run-store.ts'
