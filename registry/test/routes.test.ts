@@ -98,6 +98,39 @@ describe.each(backends)('registryRoutes on $name', (backend) => {
     expect(artifact.rawPayload.byteLength).toBe(one.json().size)
   })
 
+  it('streams publish progress as NDJSON when asked, ending with the result or the error', async () => {
+    const stream = (ref: string) =>
+      app
+        .inject({
+          method: 'POST',
+          url: '/api/v1/registry/plugins',
+          headers: { authorization: 'Bearer admin', accept: 'application/x-ndjson' },
+          payload: { repo: repo.fileUrl, ref },
+        })
+        .then((res) => ({
+          res,
+          lines: res.body
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        }))
+    const ok = await stream('v1.0.0')
+    expect(ok.res.headers['content-type']).toMatch(/^application\/x-ndjson/)
+    expect(ok.lines.map((l) => l.type)).toEqual(['progress', 'progress', 'progress', 'progress', 'result'])
+    expect(ok.lines[0]).toMatchObject({ step: 'clone' })
+    expect(ok.lines.at(-1)).toMatchObject({
+      type: 'result',
+      status: 'unchanged',
+      version: { version: '1.0.0' },
+    })
+    const bad = await stream('v9.9.9')
+    expect(bad.lines.at(-1)).toMatchObject({
+      type: 'error',
+      status: 422,
+      code: 'STAVILY_ERR_REGISTRY_REF_NOT_FOUND',
+    })
+  })
+
   it('yanks only with the yank permission; the yanked version is skipped by ranges but still served', async () => {
     expect(
       (await post(`/plugins/${ENC}/versions/1.1.0/yank`, { reason: 'bad' }, 'publisher')).statusCode,

@@ -4,14 +4,24 @@ import { isRegistryError } from '../errors.ts'
 // Maps every error of the registry's routes to a status and `{ code, message, data? }`.
 // Bad input is always a 4xx naming the field; an unexpected failure is a 500 without details.
 
+/** Status and body for an error raised while serving (also used inside streamed answers). */
+export function errorAnswer(err: unknown): {
+  status: number
+  body: { code: string; message: string; data?: unknown }
+} {
+  if (isRegistryError(err)) {
+    if (err.statusCode >= 500)
+      return { status: err.statusCode, body: { code: err.code, message: 'the registry failed; see its log' } }
+    return { status: err.statusCode, body: err.toJSON() }
+  }
+  return { status: 500, body: { code: 'STAVILY_ERR_REGISTRY_INTERNAL', message: 'internal error' } }
+}
+
 export function registryErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (isRegistryError(err)) {
-    if (err.statusCode >= 500) {
-      request.log.error({ err }, 'registry failure')
-      reply.status(err.statusCode).send({ code: err.code, message: 'the registry failed; see its log' })
-      return
-    }
-    reply.status(err.statusCode).send(err.toJSON())
+    const { status, body } = errorAnswer(err)
+    if (status >= 500) request.log.error({ err }, 'registry failure')
+    reply.status(status).send(body)
     return
   }
   if (err.validation && err.validation.length > 0) {

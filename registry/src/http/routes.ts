@@ -1,8 +1,9 @@
+import { PassThrough } from 'node:stream'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { Registry } from '../registry.ts'
-import { registryErrorHandler } from './error-handler.ts'
+import { errorAnswer, registryErrorHandler } from './error-handler.ts'
 import {
   ErrorBody,
   ListQuery,
@@ -135,13 +136,32 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Publish a plugin version from a Git repository',
+        description:
+          'Answers 201 with the version (200 when this exact build was already published). With `Accept: application/x-ndjson` it streams one JSON object per line: progress lines, then a result or an error line.',
         body: PublishBody,
         response: { 200: PublishResponse, 201: PublishResponse, ...errors },
       },
     },
     async (req, reply) => {
-      const result = await registry.publish(req.body)
-      return reply.status(result.status === 'published' ? 201 : 200).send(result)
+      if (!/application\/x-ndjson/.test(req.headers.accept ?? '')) {
+        const result = await registry.publish(req.body)
+        return reply.status(result.status === 'published' ? 201 : 200).send(result)
+      }
+      // Progress for the CLI: one JSON object per line ({type: progress|result|error}), so a
+      // slow clone or install shows as it happens. The status is 200 once streaming starts;
+      // the last line says how it ended.
+      const stream = new PassThrough()
+      const line = (o: object) => stream.write(`${JSON.stringify(o)}\n`)
+      registry
+        .publish(req.body, { onProgress: (p) => line({ type: 'progress', ...p }) })
+        .then((result) => line({ type: 'result', ...result }))
+        .catch((err: unknown) => {
+          const { status, body } = errorAnswer(err)
+          if (status >= 500) req.log.error({ err }, 'publish failed')
+          line({ type: 'error', status, ...body })
+        })
+        .finally(() => stream.end())
+      return reply.type('application/x-ndjson').send(stream as never)
     },
   )
 
