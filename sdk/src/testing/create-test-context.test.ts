@@ -121,6 +121,13 @@ describe('createTestContext', () => {
     expect(ctx.isStopping()).toBe(true)
   })
 
+  it('ends a watch loop that neither sleeps nor emits', async () => {
+    const { ctx } = createTestContext({ kind: 'sensor' })
+    let turns = 0
+    while (!ctx.isStopping()) turns++
+    expect(turns).toBe(9_999)
+  })
+
   it('rejects an unknown kind and both manifest and permissions', async () => {
     expect((await rejection(() => createTestContext({ kind: 'job' as never }))).message).toBe(
       'harness kind: expected "action", "output" or "sensor", got the string "job"',

@@ -109,6 +109,7 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
   const maxEvents = options.maxEvents ?? HARNESS_DEFAULTS.maxEvents
   const maxSleeps = options.maxSleeps ?? HARNESS_DEFAULTS.maxSleeps
   let stopping = false
+  let stoppingChecks = 0
 
   const secrets = {
     async get(name: string): Promise<string> {
@@ -156,7 +157,10 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
         // Yield to the event loop without really waiting: tests stay fast.
         await new Promise((resolve) => setImmediate(resolve))
       },
-      isStopping: () => stopping,
+      isStopping: () => {
+        if (++stoppingChecks >= HARNESS_DEFAULTS.maxStoppingChecks) stopping = true
+        return stopping
+      },
     }
     ctx = sensor
   } else if (kind === 'action') {

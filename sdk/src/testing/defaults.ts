@@ -6,4 +6,6 @@ export const HARNESS_DEFAULTS = {
   maxSleeps: 100,
   /** Likewise, a `watch` that emits without sleeping stops after this many events. */
   maxEvents: 1000,
+  /** And a `watch` that neither sleeps nor emits: `isStopping()` turns true on this call. */
+  maxStoppingChecks: 10_000,
 } as const

@@ -66,7 +66,8 @@ export interface OutputTestResult<Output> extends Recorded {
 /**
  * Options of {@link testSensor}. `operation` picks `check` (the default when the sensor has
  * one) or `watch`; a watch runs until `isStopping()`, which turns true after `maxEvents`
- * events or `maxSleeps` sleeps.
+ * events or `maxSleeps` sleeps (defaults 1000 and 100; a loop that does neither ends after
+ * 10,000 `isStopping()` checks).
  *
  * @example
  * ```ts
