@@ -5,7 +5,11 @@ import { defineConfig } from 'tsup'
 // holds within one install). The root entry imports no Node built-in (the sandbox-safety
 // test proves it on the sources); the platform only matters to the host-side entries.
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'manifest/index': 'src/manifest/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'manifest/index': 'src/manifest/index.ts',
+  },
   format: ['esm'],
   dts: true,
   clean: true,
