@@ -38,6 +38,8 @@ export const DEFAULTS = {
 
   /** Client: one metadata or artifact download; loopback or LAN registries answer in milliseconds. */
   clientFetchTimeoutMs: 30_000,
+  /** Client: metadata older than this is refreshed before the next lookup, so yanks and new versions reach a busy agent within minutes. */
+  clientMetadataMaxAgeMs: 5 * 60_000,
   /** Client: largest artifact accepted before the signed length is known (same cap as the build). */
   clientMaxArtifactBytes: 4 * 1024 * 1024,
 } as const

@@ -33,6 +33,8 @@ beforeAll(async () => {
   repo.tag('v1.0.0')
   repo.write(pluginFiles({ version: '1.1.0' })).commit()
   repo.tag('v1.1.0')
+  repo.write(pluginFiles({ version: '1.2.0' })).commit()
+  repo.tag('v1.2.0')
   daemon = await startGitDaemon(join(root, 'bare'))
   repoUrl = daemon.url('restart.git')
 })
@@ -108,6 +110,29 @@ describe.each(backends)('TUF client against the registry on $name', (backend) =>
       yanked: false,
       length: bytes.byteLength,
     })
+  })
+
+  it('finds a version published after its last refresh, and verifies from cache while the registry is down', async () => {
+    const dir = cache()
+    const client = new RegistryClient({ baseUrl: proxy.baseUrl, cacheDir: dir, trustedRoot: rootJson })
+    const { bytes } = await client.download(NAME, '1.0.0')
+    // Published after the client's refresh: the lookup misses, refreshes once, and finds it.
+    await reg.publish({ repo: repoUrl, ref: 'v1.2.0' })
+    expect((await client.target(NAME, '1.2.0')).version).toBe('1.2.0')
+    proxy.setRewrite((path) => (path.includes('/tuf/') ? Buffer.from('down') : undefined))
+    try {
+      // The registry answers garbage: a cache-first client still verifies what it has.
+      const offline = new RegistryClient({ baseUrl: proxy.baseUrl, cacheDir: dir })
+      await offline.refresh({ preferCache: true })
+      await expect(offline.verify(NAME, '1.0.0', bytes)).resolves.toMatchObject({ version: '1.0.0' })
+      await expect(
+        new RegistryClient({ baseUrl: proxy.baseUrl, cacheDir: dir }).refresh(),
+      ).rejects.toMatchObject({
+        code: 'STAVILY_ERR_REGISTRY_VERIFY_FAILED',
+      })
+    } finally {
+      proxy.setRewrite(undefined)
+    }
   })
 
   it('refuses an artifact with one byte flipped', async () => {

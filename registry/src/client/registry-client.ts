@@ -25,6 +25,8 @@ export interface RegistryClientOptions {
   trustedRoot?: string | Uint8Array
   fetchTimeoutMs?: number
   maxArtifactBytes?: number
+  /** Refresh metadata before a lookup when the last refresh is older than this (default 5 min). */
+  maxMetadataAgeMs?: number
 }
 
 /** A signed target: what the registry's targets role says about one plugin version. */
@@ -46,6 +48,7 @@ export class RegistryClient {
   private updater: Updater | undefined
   /** Earliest expiry among the trusted roles: past it, nothing is verified without a refresh. */
   private freshUntil = 0
+  private refreshedAt = 0
 
   constructor(private readonly opts: RegistryClientOptions) {
     if (!opts || typeof opts.baseUrl !== 'string' || !/^https?:\/\//.test(opts.baseUrl))
@@ -56,23 +59,40 @@ export class RegistryClient {
     this.fetcher = new HttpFetcher(opts.fetchTimeoutMs ?? DEFAULTS.clientFetchTimeoutMs)
   }
 
-  /** Runs the TUF update: afterwards the metadata is fresh, or this threw VERIFY_FAILED. */
-  async refresh(): Promise<void> {
+  /**
+   * Runs the TUF update: afterwards the metadata is fresh, or this threw VERIFY_FAILED.
+   * `preferCache`: use the cached metadata while it has not expired, without network (an
+   * agent restarting while the registry is down can still verify what it has); expired or
+   * missing cache falls back to the full update.
+   */
+  async refresh(opts: { preferCache?: boolean } = {}): Promise<void> {
     await this.ensureRoot()
-    const updater = new Updater({
-      metadataDir: this.opts.cacheDir,
-      metadataBaseUrl: `${this.base}/tuf`,
-      targetBaseUrl: `${this.base}/tuf/targets`,
-      fetcher: this.fetcher,
-    })
+    const updater = (forceCache: boolean) =>
+      new Updater({
+        metadataDir: this.opts.cacheDir,
+        metadataBaseUrl: `${this.base}/tuf`,
+        targetBaseUrl: `${this.base}/tuf/targets`,
+        fetcher: this.fetcher,
+        forceCache,
+      })
+    let current = updater(opts.preferCache === true)
     try {
-      await updater.refresh()
+      try {
+        await current.refresh()
+      } catch (err) {
+        // tuf-js stops on an expired cache instead of going to the network: do the full update.
+        if (opts.preferCache !== true) throw err
+        current = updater(false)
+        await current.refresh()
+      }
     } catch (err) {
       this.updater = undefined
       throw verifyFailed(err, 'registry metadata refused')
     }
-    this.updater = updater
+    const updaterDone = current
+    this.updater = updaterDone
     this.freshUntil = await this.earliestExpiry()
+    this.refreshedAt = Date.now()
   }
 
   /** The signed target of `name@version`, from fresh metadata (refreshing first if needed). */
@@ -139,12 +159,17 @@ export class RegistryClient {
   }
 
   private async targetInfo(name: string, version: string): Promise<TargetFile> {
-    if (!this.updater || Date.now() >= this.freshUntil) await this.refresh()
-    let info: TargetFile | undefined
-    try {
-      info = await this.updater!.getTargetInfo(targetPath(name, version))
-    } catch (err) {
-      throw verifyFailed(err, `looking up ${name}@${version}`)
+    const maxAge = this.opts.maxMetadataAgeMs ?? DEFAULTS.clientMetadataMaxAgeMs
+    let refreshed = false
+    if (!this.updater || Date.now() >= this.freshUntil || Date.now() - this.refreshedAt > maxAge) {
+      await this.refresh()
+      refreshed = true
+    }
+    let info = await this.lookup(name, version)
+    // A version published since the last refresh: one refresh, then look again.
+    if (!info && !refreshed) {
+      await this.refresh()
+      info = await this.lookup(name, version)
     }
     if (!info?.hashes.sha256)
       throw new RegistryError(
@@ -153,6 +178,14 @@ export class RegistryClient {
         { data: { name, version } },
       )
     return info
+  }
+
+  private async lookup(name: string, version: string): Promise<TargetFile | undefined> {
+    try {
+      return await this.updater!.getTargetInfo(targetPath(name, version))
+    } catch (err) {
+      throw verifyFailed(err, `looking up ${name}@${version}`)
+    }
   }
 
   private maxArtifactBytes(): number {
