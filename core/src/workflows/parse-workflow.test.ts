@@ -226,6 +226,24 @@ e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
     )
   })
 
+  it('refuses what JSON cannot hold: binary, sets, out-of-range numbers', () => {
+    const text = `name: j
+trigger: { webhook: { secret: K } }
+actions:
+  - id: a
+    plugin: p
+    version: "^1"
+    input:
+      blob: !!binary aGVsbG8=
+      big: 1e400
+      ok: [1, 2]
+`
+    expect(issues(text)).toEqual([
+      'actions[0].input.blob: expected JSON data (text, number, true/false, null, list or mapping), got binary data (line 8, column 22)',
+      'actions[0].input.big: expected a number a double can hold, got Infinity (line 9, column 12)',
+    ])
+  })
+
   it('needs at least one step and refuses a watching sensor with an interval', () => {
     const text = `name: empty
 trigger:

@@ -1,6 +1,7 @@
 import { checkSchema } from './check-schema.ts'
 import { WorkflowError } from './errors.ts'
 import { formatIssue, formatPath, type RawIssue, type WorkflowIssue } from './issues.ts'
+import { checkJsonData } from './json-data.ts'
 import { normalize } from './normalize.ts'
 import { WORKFLOW_POLICY } from './policy.ts'
 import { type WorkflowDocument, WorkflowDocumentSchema } from './schema.ts'
@@ -47,6 +48,8 @@ export function invalidWorkflow(issues: WorkflowIssue[]): WorkflowError {
 }
 
 function validate(value: unknown, source: ParsedSource | undefined): ParseWorkflowResult {
+  const dataIssues = checkJsonData(value)
+  if (dataIssues.length > 0) return { ok: false, issues: located(dataIssues, source) }
   const schemaIssues = checkSchema(WorkflowDocumentSchema, value)
   if (schemaIssues.length > 0) return { ok: false, issues: located(schemaIssues, source) }
   const doc = value as WorkflowDocument
