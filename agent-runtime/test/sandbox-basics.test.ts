@@ -27,6 +27,13 @@ describe('load and invoke', () => {
     expect(again.output).toEqual({ text: 'x', calls: 2, stored: 2 })
   })
 
+  it('validates input in the JSON form the plugin receives', async () => {
+    // A Date crosses as its ISO string, which the string schema accepts.
+    const at = new Date('2026-01-02T03:04:05Z')
+    const r = await sandbox.invoke('echo', { ...ids(), input: { text: at as unknown as string } })
+    expect(r.output).toMatchObject({ text: '2026-01-02T03:04:05.000Z' })
+  })
+
   it('rejects input that does not match the schema, naming the field', async () => {
     await expect(sandbox.invoke('echo', { ...ids(), input: { text: 5 } })).rejects.toMatchObject({
       code: SandboxErrorCodes.INVALID_INPUT,

@@ -120,11 +120,6 @@ export class PluginInstance implements RuntimeHandler {
     }
     let payload: string
     try {
-      const { schemas } = this.info
-      validateAgainst('config', schemas.config, req.config)
-      if (req.operation === 'run' || req.operation === 'send') {
-        validateAgainst('input', schemas.input, req.input)
-      }
       payload = JSON.stringify({
         input: req.input,
         config: req.config,
@@ -132,11 +127,20 @@ export class PluginInstance implements RuntimeHandler {
         idempotencyKey: req.idempotencyKey,
         deadline: req.deadline,
       })
-      if (Buffer.byteLength(payload) > this.spec.limits.inputBytes) {
+      const size = Buffer.byteLength(payload)
+      if (size > this.spec.limits.inputBytes) {
         throw sandboxError(
           SandboxErrorCodes.INPUT_TOO_LARGE,
-          `input and config of ${this.spec.name} take ${Buffer.byteLength(payload)} bytes as JSON; the limit is ${this.spec.limits.inputBytes}`,
+          `input and config of ${this.spec.name} take ${size} bytes as JSON; the limit is ${this.spec.limits.inputBytes}`,
         )
+      }
+      // Validate what the plugin will receive: the JSON form (a Date the caller passed is a
+      // string by then, an undefined field is gone).
+      const sent = JSON.parse(payload) as { input?: unknown; config?: unknown }
+      const { schemas } = this.info
+      validateAgainst('config', schemas.config, sent.config)
+      if (req.operation === 'run' || req.operation === 'send') {
+        validateAgainst('input', schemas.input, sent.input)
       }
     } catch (err) {
       this.complete(call, toSerialized(err))
