@@ -184,6 +184,22 @@ describe.each(backends)('publish on $name', (backend) => {
     expect(await reg.metadata('timestamp.json')).toBe(ts)
   })
 
+  it('signs concurrent publishes one after the other: both versions land in the targets', async () => {
+    const reg = await registry()
+    const url = daemon.url('mono.git')
+    const [a, b] = await Promise.all([
+      reg.publish({ repo: url, ref: '@acme/plugin-a@1.0.0', path: 'plugins/a' }),
+      reg.publish({ repo: url, ref: '@acme/plugin-b@2.0.0', path: 'plugins/b' }),
+    ])
+    expect([a.status, b.status]).toEqual(['published', 'published'])
+    const targets = parseTargets((await reg.metadata('targets.json'))!)
+    expect(targets.signed.version).toBe(3) // the empty first targets, then one per publish
+    expect(Object.keys(targets.signed.targets).sort()).toEqual([
+      '@acme/plugin-a/1.0.0.js',
+      '@acme/plugin-b/2.0.0.js',
+    ])
+  })
+
   it('publishes from a private HTTP repository with configured credentials', async () => {
     const url = http.url('private.git')
     const host = new URL(url).host

@@ -78,6 +78,25 @@ describe.each(backends)('TufRepository on $name', (backend) => {
     expect((await repo.target('a/1.0.0.js'))?.length).toBe(3)
   })
 
+  it('signs with every key of a role, and checks thresholds against the keys given', async () => {
+    const schema = await fresh()
+    const keys = { ...keyConfig(), targets: { keys: [generateKeyPem(), generateKeyPem()], threshold: 2 } }
+    const repo = new TufRepository({ sql: db.sql, schema, keys: loadKeys('keys', keys) })
+    await repo.init()
+    const root = parseRoot((await repo.file('1.root.json'))!)
+    expect(root.signed.roles.targets).toMatchObject({ threshold: 2 })
+    root.verifyDelegate('targets', parseTargets((await repo.file('1.targets.json'))!)) // needs both signatures
+    let err: unknown
+    try {
+      loadKeys('keys', { ...keys, targets: { keys: [generateKeyPem()], threshold: 2 } })
+    } catch (e) {
+      err = e
+    }
+    expect((err as Error).message).toBe(
+      'keys.targets.threshold: expected an integer from 1 to 1 (the number of keys), got 2',
+    )
+  })
+
   it('refuses to start with online keys the stored root does not trust', async () => {
     const schema = await fresh()
     const keys = keyConfig()
