@@ -11,20 +11,16 @@ import { exec, type SqlClient, toBuffer } from './sql.ts'
  * appends, from any number of orchestrator instances, take turns and the chain never forks.
  * Pass a transaction as `sql` to record the entry atomically with the change it describes.
  */
-export async function appendAudit(
-  sql: SqlClient,
-  input: AuditEntryInput,
-  now: Date = new Date(),
-): Promise<AuditEntry> {
+export async function appendAudit(sql: SqlClient, input: AuditEntryInput): Promise<AuditEntry> {
   const checked = checkEntry(input)
   return sql.transaction(async (tx) => {
     await exec(tx, ensureHead(checked.org, GENESIS_HASH))
-    const { rows } = await exec<{ seq: string; hash: unknown }>(tx, lockHead(checked.org))
+    const { rows } = await exec<{ seq: string; hash: unknown; now: unknown }>(tx, lockHead(checked.org))
     const head = rows[0]!
     const entry = {
       ...checked,
       seq: Number(head.seq) + 1,
-      at: now.toISOString(),
+      at: new Date(head.now as string).toISOString(),
       prevHash: toBuffer(head.hash).toString('hex'),
     }
     const hash = entryHash(entry)

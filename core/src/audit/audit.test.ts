@@ -224,6 +224,8 @@ for (const backend of backends()) {
         ),
       )
       for (const org of orgs) {
+        const entries = (await listAudit(db.sql, org, { limit: 500 })).reverse()
+        for (let i = 1; i < entries.length; i++) expect(entries[i]!.at >= entries[i - 1]!.at).toBe(true)
         const r = await verifyAuditChain(db.sql, org)
         expect(r, JSON.stringify(r)).toMatchObject({ ok: true, entries: 20 })
         const seqs = (await listAudit(db.sql, org, { limit: 500 })).map((e) => e.seq)

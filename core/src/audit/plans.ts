@@ -14,10 +14,16 @@ export function ensureHead(org: string, genesis: Buffer): Statement {
   }
 }
 
-/** Locks the head row until the transaction ends: appends of one organization run one at a time. */
+/**
+ * Locks the head row until the transaction ends: appends of one organization run one at a
+ * time. The entry's time is read here, after the lock, from the database clock (in
+ * milliseconds, as it is hashed): entries of a chain are then in time order whichever
+ * instance wrote them.
+ */
 export function lockHead(org: string): Statement {
   return {
-    text: 'SELECT seq::text AS seq, hash FROM audit_heads WHERE org_id = $1 FOR UPDATE',
+    text: `SELECT seq::text AS seq, hash, date_trunc('milliseconds', clock_timestamp()) AS now
+           FROM audit_heads WHERE org_id = $1 FOR UPDATE`,
     values: [org],
   }
 }
