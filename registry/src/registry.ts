@@ -4,7 +4,7 @@ import { artifactBytes, pluginVersion, pluginVersions, searchCatalog } from './c
 import { resolveRange } from './catalog/resolve.ts'
 import { yank } from './catalog/yank.ts'
 import { checkListParams, checkName, checkRange, checkReason, checkVersion } from './checks.ts'
-import { invalidArgument, RegistryError } from './errors.ts'
+import { invalidArgument, isRegistryError, RegistryError } from './errors.ts'
 import { checkCredentials, type GitCredential } from './git/credentials.ts'
 import { publishFromGit } from './publish/publish.ts'
 import { checkSchemaName, DEFAULT_SCHEMA } from './storage/identifiers.ts'
@@ -115,7 +115,11 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     async target(path) {
       const t = parseTargetDownload(path)
       if (!t) return undefined
-      const v = await pluginVersion(sql, schema, t.name, t.version).catch(() => undefined)
+      const v = await pluginVersion(sql, schema, t.name, t.version).catch((err: unknown) => {
+        // Unknown plugin or version: no such target (404). Anything else is a real failure.
+        if (isRegistryError(err) && err.statusCode === 404) return undefined
+        throw err
+      })
       if (!v || (t.sha256 !== undefined && `sha256:${t.sha256}` !== v.digest)) return undefined
       return { bytes: await artifactBytes(sql, schema, v.digest), version: v }
     },
