@@ -86,6 +86,10 @@ export class SandboxError extends Error {
   readonly code: string
   readonly retryable: boolean
   readonly data: unknown
+  /** For a failed plugin call: what the plugin logged before it failed. */
+  logs?: { level: string; message: string; fields?: Record<string, unknown>; at: number }[]
+  /** For a failed plugin call: the CPU and wall time it used. */
+  stats?: { cpuUs: number; wallMs: number }
 
   constructor(
     code: string,

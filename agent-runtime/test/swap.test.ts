@@ -48,6 +48,9 @@ describe('swap', () => {
     expect(after.output).toMatchObject({ version: 2, n: 1 })
     const stats = await sandbox.stats()
     expect(stats.plugins.filter((p) => p.name === 'counter')).toMatchObject([{ version: '2.0.0' }])
+    expect(sandbox.list().filter((p) => p.name === 'counter')).toMatchObject([
+      { version: '2.0.0', kind: 'action' },
+    ])
   })
 
   it('a failed swap leaves the old version serving', async () => {

@@ -96,6 +96,8 @@ export interface Sandbox {
   swap(spec: PluginSpec): Promise<SwapResult>
   unload(name: string): Promise<void>
   stats(): Promise<SandboxStats>
+  /** The plugins that take calls now (one version per name), e.g. to reconcile a desired set. */
+  list(): LoadedPlugin[]
   close(): Promise<void>
   /** PID of the sandbox host process (undefined while it restarts). */
   readonly hostPid: number | undefined
@@ -204,7 +206,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     } else {
       route.counters.failures++
       if (stats) route.counters.cpuUs += stats.cpuUs
-      const err = fromSerialized(error!) as Error & { logs?: LogEntry[]; stats?: CallStats }
+      const err = fromSerialized(error!)
       err.logs = logs ?? []
       if (stats) err.stats = stats
       p.reject(err)
@@ -522,6 +524,10 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
           }
         }),
       }
+    },
+
+    list() {
+      return [...routes.values()].map(describe)
     },
 
     async close() {
