@@ -67,6 +67,26 @@ for (const backend of backends()) {
       await db.close()
     })
 
+    it('verifies page by page, across page boundaries', async () => {
+      const db = await openAudit(() => backend.open())
+      const org = randomUUID()
+      await chain(db, org, 7)
+      for (const pageSize of [1, 2, 3, 7, 8]) {
+        expect(await verifyAuditChain(db.sql, org, { pageSize })).toMatchObject({ ok: true, entries: 7 })
+      }
+      await expect(verifyAuditChain(db.sql, org, { pageSize: 0 })).rejects.toThrow(
+        'pageSize: expected an integer ≥ 1, got 0',
+      )
+      await db.sql.query('DELETE FROM audit_log WHERE org_id = $1 AND seq = 5', [org])
+      for (const pageSize of [2, 4]) {
+        expect(await verifyAuditChain(db.sql, org, { pageSize })).toMatchObject({
+          ok: false,
+          broken: { seq: 5, reason: 'missing' },
+        })
+      }
+      await db.close()
+    })
+
     it('detects an edit to any row and any column', async () => {
       const db = await openAudit(() => backend.open())
       const org = randomUUID()

@@ -1,5 +1,6 @@
 import { checkOrg } from './checks.ts'
 import { entryHash } from './entry.ts'
+import { invalidAudit } from './errors.ts'
 import { pageAfter, readHead } from './plans.ts'
 import { AUDIT_POLICY, GENESIS_HASH } from './policy.ts'
 import { type AuditRow, fromRow } from './rows.ts'
@@ -36,7 +37,13 @@ export type AuditVerification =
  * and the head could rebuild it, so operators who need more keep the reported `head`
  * somewhere else (a ticket, another system) and compare later.
  */
-export async function verifyAuditChain(sql: SqlClient, org: string): Promise<AuditVerification> {
+export async function verifyAuditChain(
+  sql: SqlClient,
+  org: string,
+  options: { pageSize?: number } = {},
+): Promise<AuditVerification> {
+  const pageSize = options.pageSize ?? AUDIT_POLICY.verifyPageSize
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw invalidAudit('pageSize', 'an integer ≥ 1', pageSize)
   const orgId = checkOrg(org)
   const headRows = (await exec<{ seq: string; hash: unknown }>(sql, readHead(orgId))).rows
   const headSeq = headRows[0] ? Number(headRows[0].seq) : 0
@@ -52,8 +59,7 @@ export async function verifyAuditChain(sql: SqlClient, org: string): Promise<Aud
   })
 
   for (;;) {
-    const page = (await exec<AuditRow>(sql, pageAfter(orgId, expectedSeq - 1, AUDIT_POLICY.verifyPageSize)))
-      .rows
+    const page = (await exec<AuditRow>(sql, pageAfter(orgId, expectedSeq - 1, pageSize))).rows
     for (const row of page) {
       const e = fromRow(row)
       if (headRows.length === 0) {
@@ -83,7 +89,7 @@ export async function verifyAuditChain(sql: SqlClient, org: string): Promise<Aud
       prev = hash
       expectedSeq++
     }
-    if (page.length < AUDIT_POLICY.verifyPageSize) break
+    if (page.length < pageSize) break
   }
   const entries = expectedSeq - 1
   if (entries !== headSeq) {
