@@ -1,7 +1,9 @@
 // ctx.fetch against real loopback HTTP servers: only declared ∩ granted hosts, checked again
 // on every redirect hop; IP literals only when named; response size and time capped.
+import { lookup } from 'node:dns/promises'
+import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SandboxErrorCodes as C, createSandbox, type Sandbox } from '../src/index.ts'
+import { SandboxErrorCodes as C, classifyAddress, createSandbox, type Sandbox } from '../src/index.ts'
 import { buildFixture, ids, manifest } from './helpers/build-fixture.ts'
 import { startServer, type TestServer } from './helpers/servers.ts'
 
@@ -40,9 +42,18 @@ beforeAll(async () => {
   const bundle = await buildFixture('caps')
   await sandbox.load({
     manifest: manifest('net', {
-      permissions: { net: [`127.0.0.1:${allowed.port}`, `localhost:${allowed.port}`, 'api.example.com'] },
+      permissions: {
+        net: [
+          `127.0.0.1:${allowed.port}`,
+          `localhost:${allowed.port}`,
+          'api.example.com',
+          `${hostname()}:${allowed.port}`,
+        ],
+      },
     }),
-    grants: { net: [`127.0.0.1:${allowed.port}`, `localhost:${allowed.port}`] },
+    grants: {
+      net: [`127.0.0.1:${allowed.port}`, `localhost:${allowed.port}`, `${hostname()}:${allowed.port}`],
+    },
     bundle,
     limits: { fetchResponseBytes: 100 * 1024, fetchTimeoutMs: 500 },
   })
@@ -110,6 +121,19 @@ describe('ctx.fetch', () => {
     await expect(fetchVia(`http://0x7f000002:${allowed.port}/`)).rejects.toMatchObject({
       code: C.PERMISSION_DENIED,
     })
+  })
+
+  it('refuses a granted host name that resolves to a non-public address (the machine own name here)', async () => {
+    // This machine's name resolves to loopback through /etc/hosts, like a DNS record an
+    // attacker points at the agent would.
+    const { address } = await lookup(hostname())
+    expect(classifyAddress(address)).not.toBe('public')
+    const before = allowed.hits
+    await expect(fetchVia(`http://${hostname()}:${allowed.port}/json`)).rejects.toMatchObject({
+      code: C.PERMISSION_DENIED,
+      data: { permission: 'net', reason: 'address' },
+    })
+    expect(allowed.hits).toBe(before)
   })
 
   it('lets the plugin catch the denial as a PluginError-shaped error', async () => {
