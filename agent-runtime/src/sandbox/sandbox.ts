@@ -91,10 +91,26 @@ export interface SwapResult {
 }
 
 export interface Sandbox {
+  /**
+   * Checks the manifest, grants and limits, evaluates the bundle in a new isolate and checks
+   * the definition (kind, SDK API, handlers, schemas). Rejects with the reason otherwise.
+   */
   load(spec: PluginSpec): Promise<LoadedPlugin>
+  /**
+   * Runs one handler call. Rejects with a SandboxError whose `code` names what went wrong,
+   * `retryable` says whether running it again may help, and `logs`/`stats` tell what the
+   * call did before it failed.
+   */
   invoke(name: string, options: InvokeOptions): Promise<InvokeResult>
+  /**
+   * Loads a new version of a loaded plugin beside the old one; resolves once it takes the
+   * new calls. The old one finishes its calls, then is disposed (`drained`). If the new
+   * version fails to load, this rejects and the old one keeps serving.
+   */
   swap(spec: PluginSpec): Promise<SwapResult>
+  /** Stops routing calls to the plugin, waits for its calls in flight, disposes it. */
   unload(name: string): Promise<void>
+  /** Per-plugin calls, failures, CPU and heap; the host's pid, RSS and restarts. */
   stats(): Promise<SandboxStats>
   /** The plugins that take calls now (one version per name), e.g. to reconcile a desired set. */
   list(): LoadedPlugin[]
@@ -126,7 +142,23 @@ interface Pending {
 const DEFAULT_OPERATION: Record<PluginKind, Operation> = { action: 'run', output: 'send', sensor: 'check' }
 const ID_PATTERN = /^[A-Za-z0-9._:@/-]{1,200}$/
 
-/** Starts the sandbox host process and resolves when it is ready to load plugins. */
+/**
+ * Starts the sandbox host process and resolves when it is ready to load plugins.
+ *
+ * @example
+ * ```ts
+ * import { createSandbox, createFileStateStore } from '@stavily/agent'
+ * const sandbox = await createSandbox({ stateStore: createFileStateStore('/var/lib/stavily/state') })
+ * await sandbox.load({ manifest: packageJson, bundle, grants: { net: ['api.example.com'] } })
+ * const { output, logs } = await sandbox.invoke('@acme/stavily-plugin-restart', {
+ *   input: { service: 'nginx' },
+ *   invocationId: 'inv-1',
+ *   idempotencyKey: 'step-42',
+ *   deadline: Date.now() + 30_000,
+ * })
+ * await sandbox.close()
+ * ```
+ */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const baseLimits = checkLimits(options.limits, { ...DEFAULT_LIMITS }, 'options.limits')
   const store = options.stateStore ?? createMemoryStateStore()
