@@ -1,8 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { call, enqueue, enroll, setups, sleep, until } from './helpers/harness.ts'
 
 for (const setup of setups()) {
   describe(`agent API on ${setup.name}`, () => {
+    beforeAll(() => setup.prepare())
     afterAll(() => setup.cleanup())
 
     it('enrolls an agent, hands it work through a long-poll, renews the lease and takes the result once', async () => {

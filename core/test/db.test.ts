@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../src/db/migrate.ts'
 import { MIGRATIONS } from '../src/db/migrations/index.ts'
 import { openPostgres } from '../src/db/pg-client.ts'
@@ -7,6 +7,7 @@ import { backends } from './helpers/backends.ts'
 
 for (const backend of backends()) {
   describe(`database on ${backend.name}`, () => {
+    beforeAll(() => backend.prepare())
     afterAll(() => backend.cleanup())
 
     it('applies each migration once, even when two instances migrate at the same time', async () => {

@@ -1,8 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { call, enqueue, enroll, setups, until } from './helpers/harness.ts'
 
 for (const setup of setups()) {
   describe(`health, metrics and shutdown on ${setup.name}`, () => {
+    beforeAll(() => setup.prepare())
     afterAll(() => setup.cleanup())
 
     it('reports liveness, readiness and Prometheus metrics', async () => {

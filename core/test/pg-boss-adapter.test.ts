@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type PgBoss from 'pg-boss'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPglite } from '../src/db/pglite-client.ts'
 import type { Database } from '../src/db/sql-client.ts'
 import { startBoss } from '../src/queue/boss.ts'
@@ -25,6 +25,7 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Pr
 
 for (const backend of backends()) {
   describe(`pg-boss on ${backend.name}`, () => {
+    beforeAll(() => backend.prepare())
     afterAll(() => backend.cleanup())
     const bossFor = (db: Database, extra: Partial<Parameters<typeof startBoss>[1]> = {}) =>
       startBoss(db, { url: backend.url, supervise: false, schedule: false, ...extra })

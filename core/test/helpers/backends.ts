@@ -11,6 +11,8 @@ import type { Database } from '../../src/db/sql-client.ts'
 
 export interface Backend {
   name: 'pglite' | 'postgres'
+  /** Opens what the backend shares (PGlite): call it in beforeAll. */
+  prepare(): Promise<void>
   /** A fresh database in a schema of its own. */
   open(): Promise<Database>
   url?: string
@@ -27,6 +29,9 @@ export function backends(): Backend[] {
   let shared: PGlite | undefined
   list.push({
     name: 'pglite',
+    async prepare() {
+      shared ??= await PGlite.create()
+    },
     async open() {
       shared ??= await PGlite.create()
       return openPglite({ dataDir: undefined, schema: uniqueSchema(), shared })
@@ -42,6 +47,7 @@ export function backends(): Backend[] {
     list.push({
       name: 'postgres',
       url,
+      async prepare() {},
       async open() {
         const schema = uniqueSchema()
         schemas.push(schema)

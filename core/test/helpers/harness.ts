@@ -11,6 +11,8 @@ import { uniqueSchema } from './backends.ts'
 
 export interface Setup {
   name: string
+  /** Opens what the setup shares (the PGlite instance): call it in beforeAll, whose timeout allows a slow start. */
+  prepare(): Promise<void>
   start(extra?: Partial<OrchestratorConfig>): Promise<Running>
   cleanup(): Promise<void>
 }
@@ -61,6 +63,9 @@ export function setups(opts: { pglite?: boolean; postgres?: boolean } = {}): Set
     const running: Running[] = []
     list.push({
       name: 'pglite+memory',
+      async prepare() {
+        shared ??= await PGlite.create()
+      },
       async start(extra = {}) {
         shared ??= await PGlite.create()
         const admin = adminToken()
@@ -90,6 +95,7 @@ export function setups(opts: { pglite?: boolean; postgres?: boolean } = {}): Set
     const running: Running[] = []
     list.push({
       name: process.env.REDIS_URL ? 'postgres+redis' : 'postgres+memory',
+      async prepare() {},
       async start(extra = {}) {
         const schema = uniqueSchema()
         schemas.push(schema)
