@@ -74,17 +74,24 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
 const UNLIMITED = { rateLimitPerCredential: 1e9, rateLimitPerIp: 1e9, registerLimitPerIp: 1e9 }
 
 async function register(base: string, admin: string, pool: string, n: number): Promise<string[]> {
-  const et = await request(base, 'POST', '/api/v1/enrollment-tokens', admin, {
-    kind: 'action',
-    pool,
-    uses: Math.max(1, n),
-  })
+  // One enrollment token per 250 agents: each use locks the token's row, so one token for
+  // ten thousand agents would serialise their registration.
+  const per = 250
+  const tokens: string[] = []
+  for (let i = 0; i < n; i += per) {
+    const et = await request(base, 'POST', '/api/v1/enrollment-tokens', admin, {
+      kind: 'action',
+      pool,
+      uses: Math.min(per, n - i),
+    })
+    tokens.push(et.body.token)
+  }
   return mapLimit(
     Array.from({ length: n }, (_, i) => i),
     32,
     async (i) => {
       const r = await request(base, 'POST', '/agents/v1/register', undefined, {
-        enrollmentToken: et.body.token,
+        enrollmentToken: tokens[Math.floor(i / per)],
         name: `bench-${i}`,
       })
       if (r.status !== 201) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`)
