@@ -130,6 +130,25 @@ describe.each(backends)('TufRepository on $name', (backend) => {
     expect(Object.keys(root2.signed.keys)).not.toContain(root1.signed.roles.targets!.keyIDs[0])
   })
 
+  it('re-signs root before it expires while root keys are configured, as a successor of the old root', async () => {
+    const schema = await fresh()
+    let now = new Date('2030-01-01T00:00:00Z')
+    const repo = new TufRepository({
+      sql: db.sql,
+      schema,
+      keys: loadKeys('keys', keyConfig()),
+      now: () => now,
+      expiry: { root: 10 * 24 * 3600 },
+    })
+    await repo.init()
+    now = new Date('2030-01-07T00:00:00Z') // root past half its ten days
+    await repo.file('timestamp.json')
+    const root1 = parseRoot((await repo.file('1.root.json'))!)
+    const root2 = parseRoot((await repo.file('2.root.json'))!)
+    root1.verifyDelegate('root', root2)
+    expect(root2.signed.expires).toBe('2030-01-17T00:00:00Z')
+  })
+
   it('re-signs only what is near expiry before serving timestamp.json', async () => {
     const schema = await fresh()
     let now = new Date('2030-01-01T00:00:00Z')
