@@ -94,3 +94,49 @@ export function checkReason(field: string, value: unknown): string {
     throw invalidArgument(field, 'expected a text of at most 500 characters', value)
   return value
 }
+
+const positiveInt = (field: string, value: unknown, what: string): void => {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1))
+    throw invalidArgument(field, `expected a positive integer (${what})`, value)
+}
+
+/** The `build` options of createRegistry. */
+export function checkBuildOptions(value: unknown): void {
+  if (value === undefined) return
+  if (!value || typeof value !== 'object') throw invalidArgument('build', 'expected an object')
+  const b = value as Record<string, unknown>
+  positiveInt('build.maxBundleBytes', b.maxBundleBytes, 'bytes')
+  positiveInt('build.cloneTimeoutMs', b.cloneTimeoutMs, 'milliseconds')
+  positiveInt('build.installTimeoutMs', b.installTimeoutMs, 'milliseconds')
+  if (b.workDir !== undefined && (typeof b.workDir !== 'string' || !b.workDir.startsWith('/')))
+    throw invalidArgument('build.workDir', 'expected an absolute folder path', b.workDir)
+  if (b.provided !== undefined) {
+    if (!b.provided || typeof b.provided !== 'object')
+      throw invalidArgument('build.provided', 'expected { specifier: absolute file }')
+    for (const [spec, file] of Object.entries(b.provided))
+      if (typeof file !== 'string' || !file.startsWith('/'))
+        throw invalidArgument(
+          `build.provided["${spec}"]`,
+          'expected the absolute path of the file to use for this import',
+          file,
+        )
+  }
+  if (
+    b.hostOnlyPackages !== undefined &&
+    (!Array.isArray(b.hostOnlyPackages) || b.hostOnlyPackages.some((p) => typeof p !== 'string'))
+  )
+    throw invalidArgument('build.hostOnlyPackages', 'expected an array of package names')
+}
+
+/** TUF lifetimes: each positive, and each role outliving the one that points to it. */
+export function checkExpiry(value: unknown): void {
+  if (value === undefined) return
+  if (!value || typeof value !== 'object')
+    throw invalidArgument('expiry', 'expected { root?, targets?, snapshot?, timestamp? } in seconds')
+  const e = value as Record<string, unknown>
+  for (const role of ['root', 'targets', 'snapshot', 'timestamp'])
+    positiveInt(`expiry.${role}`, e[role], 'seconds')
+  for (const key of Object.keys(e))
+    if (!['root', 'targets', 'snapshot', 'timestamp'].includes(key))
+      throw invalidArgument(`expiry.${key}`, 'unknown role; expected root, targets, snapshot or timestamp')
+}

@@ -3,7 +3,15 @@ import type { BundleOptions } from './build/bundle.ts'
 import { artifactBytes, pluginVersion, pluginVersions, searchCatalog } from './catalog/queries.ts'
 import { resolveRange } from './catalog/resolve.ts'
 import { yank } from './catalog/yank.ts'
-import { checkListParams, checkName, checkRange, checkReason, checkVersion } from './checks.ts'
+import {
+  checkBuildOptions,
+  checkExpiry,
+  checkListParams,
+  checkName,
+  checkRange,
+  checkReason,
+  checkVersion,
+} from './checks.ts'
 import { invalidArgument, isRegistryError, RegistryError } from './errors.ts'
 import { checkCredentials, type GitCredential } from './git/credentials.ts'
 import { publishFromGit } from './publish/publish.ts'
@@ -72,6 +80,8 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     throw invalidArgument('sql', 'expected a SqlClient { query, transaction }')
   const schema = checkSchemaName('schema', opts.schema ?? DEFAULT_SCHEMA)
   const credentials = checkCredentials('credentials', opts.credentials)
+  checkBuildOptions(opts.build)
+  checkExpiry(opts.expiry)
   const now = opts.now ?? (() => new Date())
   const { keys, generated } = await resolveKeys(opts)
   await migrate(opts.sql, schema)
