@@ -1,4 +1,5 @@
 // Runs and steps, persisted with guarded state transitions.
+export { queuedRuns, type StartAnswer, tryStartRun } from './concurrency.ts'
 export {
   createRun,
   getRun,

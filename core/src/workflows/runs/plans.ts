@@ -162,3 +162,28 @@ export function listRuns(org: string, f: RunFilter, limit: number): Statement {
     values,
   }
 }
+
+/** Locks a run's workflow row: starts of one workflow's runs take turns, so a concurrency limit holds. */
+export function lockRunWorkflow(org: string, runId: string): Statement {
+  return {
+    text: `SELECT w.id FROM workflows w JOIN runs r ON r.workflow_id = w.id
+           WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE OF w`,
+    values: [org, runId],
+  }
+}
+
+export function countRunning(workflowId: string): Statement {
+  return {
+    text: `SELECT count(*)::int AS running FROM runs WHERE workflow_id = $1 AND status = 'running'`,
+    values: [workflowId],
+  }
+}
+
+/** The oldest queued runs of a workflow: the next to start when a slot frees up. */
+export function oldestQueued(org: string, workflowId: string, limit: number): Statement {
+  return {
+    text: `SELECT r.id FROM runs r WHERE r.org_id = $1 AND r.workflow_id = $2 AND r.status = 'queued'
+           ORDER BY r.created_at, r.id LIMIT $3`,
+    values: [org, workflowId, limit],
+  }
+}

@@ -65,7 +65,7 @@ export interface StepRecord {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MAX_LIST = 500
 
-function checkId(field: string, id: string): string {
+export function checkId(field: string, id: string): string {
   if (!UUID.test(id))
     throw new WorkflowError(
       'STAVILY_ERR_RUN_NOT_FOUND',
