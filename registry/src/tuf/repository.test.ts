@@ -97,6 +97,24 @@ describe.each(backends)('TufRepository on $name', (backend) => {
     )
   })
 
+  it('keeps the last 32 versions of targets and snapshot, and every root', async () => {
+    const schema = await fresh()
+    const repo = new TufRepository({ sql: db.sql, schema, keys: loadKeys('keys', keyConfig()) })
+    await repo.init()
+    for (let i = 0; i < 34; i++)
+      await db.sql.transaction(async (tx) => {
+        await repo.lock(tx)
+        await repo.updateTargets(tx, (t) => {
+          t[`p/${i}.0.0.js`] = target(`p/${i}.0.0.js`)
+        })
+      })
+    expect(await repo.file('3.targets.json')).toBeUndefined()
+    expect(await repo.file('3.snapshot.json')).toBeUndefined()
+    expect(await repo.file('4.targets.json')).toBeDefined()
+    expect(JSON.parse((await repo.file('35.targets.json'))!).signed.targets['p/33.0.0.js']).toBeDefined()
+    expect(await repo.file('1.root.json')).toBeDefined()
+  })
+
   it('refuses to start with online keys the stored root does not trust', async () => {
     const schema = await fresh()
     const keys = keyConfig()
