@@ -163,6 +163,27 @@ describe('ctx.fetch', () => {
     })
   })
 
+  it('a call that times out while its fetch is still open fails alone; the plugin keeps working', async () => {
+    await sandbox.load({
+      manifest: manifest('net-short', { permissions: { net: [`127.0.0.1:${allowed.port}`] } }),
+      grants: { net: [`127.0.0.1:${allowed.port}`] },
+      bundle: await buildFixture('caps'),
+      limits: { wallMs: 300, fetchTimeoutMs: 5000 },
+    })
+    await expect(
+      sandbox.invoke('net-short', { ...ids(), input: { op: 'fetch', url: `${allowed.url}/slow` } }),
+    ).rejects.toMatchObject({
+      // Capabilities are bounded by the call's wall time, so whichever timer fires first wins.
+      code: expect.stringMatching(/^STAVILY_ERR_SANDBOX_(FETCH_)?TIMEOUT$/),
+      retryable: true,
+    })
+    const r = await sandbox.invoke('net-short', {
+      ...ids(),
+      input: { op: 'fetch', url: `${allowed.url}/json` },
+    })
+    expect(r.output).toMatchObject({ status: 200 })
+  })
+
   it('rejects bad arguments with a message naming the field', async () => {
     await expect(fetchVia('ftp://127.0.0.1/')).rejects.toMatchObject({
       message: expect.stringContaining('fetch'),

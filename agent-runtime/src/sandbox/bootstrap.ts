@@ -95,7 +95,7 @@ export const BOOTSTRAP_SOURCE = `'use strict';
   function call(callId, cap, args) {
     const r = parse(hostCall(callId, cap, stringify(args)));
     if (r.e !== undefined) throw makeError(r.e);
-    if (r.p !== undefined) return new P((resolve, reject) => pending.set(r.p, { resolve, reject }));
+    if (r.p !== undefined) return new P((resolve, reject) => pending.set(r.p, { resolve, reject, callId }));
     return r.v;
   }
   function callAsync(callId, cap, args) {
@@ -211,7 +211,10 @@ export const BOOTSTRAP_SOURCE = `'use strict';
       if (!ok) { p.reject(makeError(parse(json))); return; }
       p.resolve(json === '' ? undefined : parse(json));
     },
-    ping() { return 1; },
+    // A call the host ended early (wall time): its pending capabilities will never settle.
+    forget(callId) {
+      for (const [opId, p] of pending) if (p.callId === callId) pending.delete(opId);
+    },
   };
 })();
 `

@@ -17,6 +17,8 @@ export interface CallState {
   /** Aborts the call's host work (fetch, exec, sleep) when it ends; made on first use (callSignal). */
   abort: AbortController | undefined
   wallTimer: NodeJS.Timeout | undefined
+  /** Capability operations started and not yet settled into the isolate. */
+  openOps: number
   /** Set by stop() (watch): ctx.isStopping() turns true. */
   stopping: boolean
   /** Sleeping ctx.sleep() calls, woken early by stop(). */
@@ -35,6 +37,7 @@ export function newCallState(req: InvokeRequest): CallState {
     done: false,
     abort: undefined,
     wallTimer: undefined,
+    openOps: 0,
     stopping: false,
     wakers: new Set(),
   }

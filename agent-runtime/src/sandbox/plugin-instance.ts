@@ -29,6 +29,8 @@ const TIMED_OUT = /Script execution timed out/
 // setTimeout's ceiling (about 24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1
 const DISPOSED = /disposed/i
+// forget() only walks the pending operations of one isolate.
+const FORGET_TIMEOUT_MS = 100
 
 // V8 code cache by bundle digest, shared by all plugins in this host; bounded so a host that
 // sees many versions does not grow without end (Map keeps insertion order: oldest first).
@@ -345,6 +347,16 @@ export class PluginInstance implements RuntimeHandler {
     this.calls.delete(call.req.id)
     if (!outcome.ok) this.counters.failures++
     if (call.abort && !call.abort.signal.aborted) call.abort.abort()
+    // Ended while waiting on capabilities (a timeout): drop the isolate's side of them, or
+    // their promises would stay in the isolate for as long as it lives.
+    const rt = this.rt
+    if (call.openOps > 0 && rt && !rt.isolate.isDisposed) {
+      try {
+        rt.forget.applySync(undefined, [call.req.id], { timeout: FORGET_TIMEOUT_MS })
+      } catch {
+        // Only bookkeeping; the isolate is recycled on its next failure anyway.
+      }
+    }
     this.report(call, outcome)
   }
 
@@ -370,6 +382,7 @@ export class PluginInstance implements RuntimeHandler {
       const value = this.caps.handle(this, call, cap, args)
       if (value instanceof Promise) {
         const opId = this.nextOpId++
+        call.openOps++
         value.then(
           (v: unknown) => this.settle(call, opId, true, v === undefined ? '' : JSON.stringify(v)),
           (err: unknown) => this.settle(call, opId, false, JSON.stringify(toSerialized(err))),
@@ -384,6 +397,7 @@ export class PluginInstance implements RuntimeHandler {
   }
 
   private settle(call: CallState, opId: number, ok: boolean, json: string): void {
+    call.openOps--
     if (call.done) return
     const rt = this.rt
     if (!rt || rt.isolate.isDisposed) return

@@ -17,6 +17,7 @@ export interface Runtime {
   readonly capture: IsolatedVm.Reference
   readonly start: IsolatedVm.Reference
   readonly settle: IsolatedVm.Reference
+  readonly forget: IsolatedVm.Reference
   /** Routes the host callbacks to a plugin instance. */
   bind(handler: RuntimeHandler): void
 }
@@ -63,6 +64,7 @@ export function prepareRuntime(ivm: Ivm, memoryMb: number): Runtime {
     const capture = runtime.getSync('capture', { reference: true }) as IsolatedVm.Reference
     const start = runtime.getSync('start', { reference: true }) as IsolatedVm.Reference
     const settle = runtime.getSync('settle', { reference: true }) as IsolatedVm.Reference
+    const forget = runtime.getSync('forget', { reference: true }) as IsolatedVm.Reference
     runtime.release()
     return {
       isolate,
@@ -71,6 +73,7 @@ export function prepareRuntime(ivm: Ivm, memoryMb: number): Runtime {
       capture,
       start,
       settle,
+      forget,
       bind(h) {
         handler = h
       },
