@@ -312,3 +312,24 @@ describe('prometheus-query failures', () => {
     }
   })
 })
+
+describe('prometheus-query state', () => {
+  it('keeps labels in its state only when resolved events need them', async () => {
+    const quiet = await testSensor(plugin, {
+      manifest: pkg,
+      config,
+      fetch: { localhost: vector([web1, '5']) },
+    })
+    expect(Object.values(Object.values(quiet.state)[0] as object)).toEqual([
+      { since: expect.any(String), labels: {} },
+    ])
+    const full = await testSensor(plugin, {
+      manifest: pkg,
+      config: { ...config, notifyResolved: true },
+      fetch: { localhost: vector([web1, '5']) },
+    })
+    expect(Object.values(Object.values(full.state)[0] as object)).toEqual([
+      { since: expect.any(String), labels: web1 },
+    ])
+  })
+})

@@ -93,7 +93,9 @@ export default defineSensor({
         current[id] = known
         continue
       }
-      current[id] = { since: now, labels: sample.labels }
+      // Labels are kept only for resolved events: a state value is limited (64 KiB on an
+      // agent), and without them a breach costs a few dozen bytes.
+      current[id] = { since: now, labels: settings.notifyResolved ? sample.labels : {} }
       events.push({
         type: 'prometheus.threshold',
         data: {
@@ -127,7 +129,7 @@ export default defineSensor({
           data: {
             name: settings.name,
             query: settings.query,
-            labels: breach.labels,
+            labels: sample?.labels ?? breach.labels,
             value: sample !== undefined && Number.isFinite(sample.value) ? sample.value : null,
             valueText: sample?.valueText ?? null,
             since: breach.since,
