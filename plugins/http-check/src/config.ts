@@ -29,6 +29,16 @@ export const Config = Type.Object(
     ),
     method: Type.Optional(Type.Union([Type.Literal('GET'), Type.Literal('HEAD')])),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    secretHeader: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9-]+$',
+        maxLength: 100,
+        description: 'A header that carries the HTTP_CHECK_SECRET secret, e.g. "authorization"',
+      }),
+    ),
+    secretPrefix: Type.Optional(
+      Type.String({ maxLength: 50, description: 'Put before the secret, e.g. "Bearer "' }),
+    ),
     expectStatus: Type.Optional(
       Type.Array(
         Type.Union([Type.Integer({ minimum: 100, maximum: 599 }), Type.String({ pattern: '^[1-5]xx$' })]),
@@ -58,6 +68,8 @@ export interface Settings {
   name: string
   method: 'GET' | 'HEAD'
   headers: Record<string, string>
+  /** The header that carries the secret, lower case, and what goes before the secret. */
+  secretHeader: { name: string; prefix: string } | undefined
   expectStatus: (number | string)[]
   maxLatencyMs: number | undefined
   timeoutMs: number
@@ -74,6 +86,9 @@ export function checkConfig(config: HttpCheckConfig): Settings {
       config.bodyContains !== undefined ? 'bodyContains' : 'bodyMatches',
       'a HEAD response has no body; use method "GET" to check the body',
     )
+  }
+  if (config.secretPrefix !== undefined && config.secretHeader === undefined) {
+    throw invalid('secretPrefix', 'is only used with config.secretHeader')
   }
   if (config.bodyMatchesFlags !== undefined && config.bodyMatches === undefined) {
     throw invalid('bodyMatchesFlags', 'is only used with config.bodyMatches; set it or remove the flags')
@@ -92,6 +107,10 @@ export function checkConfig(config: HttpCheckConfig): Settings {
     name: config.name ?? `${method} ${config.url}`,
     method,
     headers: config.headers ?? {},
+    secretHeader:
+      config.secretHeader === undefined
+        ? undefined
+        : { name: config.secretHeader.toLowerCase(), prefix: config.secretPrefix ?? '' },
     expectStatus: config.expectStatus ?? DEFAULTS.expectStatus,
     maxLatencyMs: config.maxLatencyMs,
     timeoutMs: config.timeoutMs ?? DEFAULTS.timeoutMs,

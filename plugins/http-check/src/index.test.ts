@@ -254,3 +254,41 @@ describe('http-check events saved by a check that failed half-way', () => {
     )
   })
 })
+
+describe('http-check with a secret header', () => {
+  it('sends HTTP_CHECK_SECRET in the configured header, with its prefix', async () => {
+    let auth: string | undefined
+    await testSensor(plugin, {
+      manifest: pkg,
+      config: { ...config, secretHeader: 'Authorization', secretPrefix: 'Bearer ' },
+      secrets: { HTTP_CHECK_SECRET: 'tok' },
+      fetch: {
+        localhost: (req) => {
+          auth = req.headers.authorization
+          return { status: 200 }
+        },
+      },
+    })
+    expect(auth).toBe('Bearer tok')
+  })
+
+  it('fails the check, not as an outage, when the secret is not granted; a prefix needs a header', async () => {
+    await expect(
+      testSensor(plugin, {
+        manifest: pkg,
+        grants: { net: ['localhost'] },
+        config: { ...config, secretHeader: 'x-token' },
+        fetch: { localhost: { status: 200 } },
+      }),
+    ).rejects.toMatchObject({
+      code: ErrorCodes.PERMISSION_DENIED,
+      data: { permission: 'secrets', reason: 'ungranted' },
+    })
+    await expect(
+      testSensor(plugin, { manifest: pkg, config: { ...config, secretPrefix: 'Bearer ' } }),
+    ).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_CONFIG,
+      message: expect.stringContaining('config.secretPrefix'),
+    })
+  })
+})

@@ -9,18 +9,26 @@ export type Probe =
   | { up: true; status: number; latencyMs: number }
   | { up: false; reason: DownReason; detail: string; status: number | null; latencyMs: number | null }
 
+/** The secret a configured `secretHeader` carries. */
+export const SECRET_NAME = 'HTTP_CHECK_SECRET'
 /** The agent's code for a fetch that ran past its timeout (see docs/permissions.md). */
 const FETCH_TIMEOUT = 'STAVILY_ERR_SANDBOX_FETCH_TIMEOUT'
 /** How much of an unexpected body an event carries: enough to recognise an error page. */
 const DETAIL_EXCERPT = 200
 
 export async function probe(ctx: SensorContext<unknown, unknown>, settings: Settings): Promise<Probe> {
+  const headers = { ...settings.headers }
+  if (settings.secretHeader !== undefined) {
+    // Read before the clock starts, and outside the try: a missing grant is a config error.
+    headers[settings.secretHeader.name] =
+      `${settings.secretHeader.prefix}${await ctx.secrets.get(SECRET_NAME)}`
+  }
   const started = Date.now()
   let res: FetchResponse
   try {
     res = await ctx.fetch(settings.url, {
       method: settings.method,
-      headers: settings.headers,
+      headers,
       timeoutMs: settings.timeoutMs,
     })
   } catch (error) {
