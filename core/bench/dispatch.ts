@@ -3,6 +3,7 @@
 //   pickup latency (enqueue → agent holds it) vs pg-boss's plain polling (same run),
 //   dispatched+completed per second with 50 agents, idle long-polls held by one instance,
 //   and the embedded default's start time and memory.
+// BENCH_DISPATCH_PARTS=pickup,throughput,idle,embedded runs some parts only (all by default).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -153,6 +154,7 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
   const info: Record<string, string | number | boolean> = { backend }
   const metrics: BenchReport['metrics'] = {}
 
+  const parts = new Set((process.env.BENCH_DISPATCH_PARTS ?? 'pickup,throughput,idle,embedded').split(','))
   let o: Orchestrator | undefined
   try {
     // ---- pickup latency and its pg-boss polling baseline, in-process orchestrator
@@ -164,16 +166,16 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
       tuning: { ...UNLIMITED, pollJitterMs: 0 },
     })
     const { agentUrl: base } = await o.listen()
-    const [cred] = await register(base, admin, 'pickup', 1)
+    const [cred] = parts.has('pickup') ? await register(base, admin, 'pickup', 1) : []
     const orgId = (await o.services.tenancy.authenticateApiToken(admin))!.orgId
     const spec = { kind: 'action' as const, pool: 'pickup', plugin: 'bench', operation: 'run' }
-    const n = ctx.quick ? 60 : 400
+    const n = parts.has('pickup') ? (ctx.quick ? 60 : 400) : 0
     ctx.progress(`pickup: ${n} samples`)
     const pickups: number[] = []
     const withEnqueue: number[] = []
     const queue = instructionQueue(orgId, 'action', 'pickup')
     const { dispatcher, db } = o.services
-    for (let i = 0; i < n + 20; i++) {
+    for (let i = 0; i < (n === 0 ? 0 : n + 20); i++) {
       const poll = request(base, 'GET', '/agents/v1/instructions?waitMs=30000', cred)
       while (o.services.polls.parked < 1) await new Promise((r) => setImmediate(r))
       // "Enqueued" is the commit; the wake-up after it is part of the pickup.
@@ -193,145 +195,177 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
         status: 'succeeded',
       })
     }
-    metrics.pickup_ms_p50 = {
-      value: round(percentile(pickups, 50)),
-      unit: 'ms',
-      target: 5,
-      better: 'lower',
-    }
-    metrics.pickup_ms_p99 = { value: round(percentile(pickups, 99)), unit: 'ms', target: 25, better: 'lower' }
-    info.pickup_including_enqueue_ms_p50 = round(percentile(withEnqueue, 50))
+    if (parts.has('pickup')) {
+      metrics.pickup_ms_p50 = {
+        value: round(percentile(pickups, 50)),
+        unit: 'ms',
+        target: 5,
+        better: 'lower',
+      }
+      metrics.pickup_ms_p99 = {
+        value: round(percentile(pickups, 99)),
+        unit: 'ms',
+        target: 25,
+        better: 'lower',
+      }
+      info.pickup_including_enqueue_ms_p50 = round(percentile(withEnqueue, 50))
 
-    const boss = o.services.boss
-    await boss.createQueue('bench.baseline', { name: 'bench.baseline' })
-    let notify: (() => void) | undefined
-    await boss.work('bench.baseline', { pollingIntervalSeconds: 0.5, batchSize: 1 }, async () => notify?.())
-    const bn = ctx.quick ? 15 : 60
-    ctx.progress(`polling baseline: ${bn} samples (pg-boss work(), 500 ms polling, its minimum)`)
-    const baseline: number[] = []
-    for (let i = 0; i < bn; i++) {
-      await sleep(Math.random() * 500)
-      const done = new Promise<void>((r) => {
-        notify = r
-      })
-      const t0 = nowMs()
-      await boss.send('bench.baseline', {})
-      await done
-      baseline.push(nowMs() - t0)
+      const boss = o.services.boss
+      await boss.createQueue('bench.baseline', { name: 'bench.baseline' })
+      let notify: (() => void) | undefined
+      await boss.work('bench.baseline', { pollingIntervalSeconds: 0.5, batchSize: 1 }, async () => notify?.())
+      const bn = ctx.quick ? 15 : 60
+      ctx.progress(`polling baseline: ${bn} samples (pg-boss work(), 500 ms polling, its minimum)`)
+      const baseline: number[] = []
+      for (let i = 0; i < bn; i++) {
+        await sleep(Math.random() * 500)
+        const done = new Promise<void>((r) => {
+          notify = r
+        })
+        const t0 = nowMs()
+        await boss.send('bench.baseline', {})
+        await done
+        baseline.push(nowMs() - t0)
+      }
+      await boss.offWork('bench.baseline')
+      const baseP50 = percentile(baseline, 50)
+      metrics.pickup_ms_p50.baseline = 'pg-boss work() polling, p50'
+      metrics.pickup_ms_p50.baseline_value = round(baseP50)
+      metrics.pickup_polling_baseline_ms_p50 = { value: round(baseP50), unit: 'ms', better: 'lower' }
+      info.pickup_speedup_vs_polling = round(baseP50 / percentile(pickups, 50), 1)
     }
-    await boss.offWork('bench.baseline')
-    const baseP50 = percentile(baseline, 50)
-    metrics.pickup_ms_p50.baseline = 'pg-boss work() polling, p50'
-    metrics.pickup_ms_p50.baseline_value = round(baseP50)
-    metrics.pickup_polling_baseline_ms_p50 = { value: round(baseP50), unit: 'ms', better: 'lower' }
-    info.pickup_speedup_vs_polling = round(baseP50 / percentile(pickups, 50), 1)
 
     // ---- throughput: 50 agents, work queued ahead
-    const agents = 50
-    const total = ctx.quick ? 1_000 : 6_000
-    ctx.progress(`throughput: enqueue ${total}, then ${agents} agents`)
-    const creds = await register(base, admin, 'tput', agents)
-    const tspec = { ...spec, pool: 'tput' }
-    await mapLimit(
-      Array.from({ length: total }, (_, i) => i),
-      16,
-      () => o!.services.dispatcher.enqueue(orgId, tspec),
-    )
-    let completed = 0
-    const t0 = nowMs()
-    await Promise.all(
-      creds.map(async (c) => {
-        while (completed < total) {
-          const got = await request(base, 'GET', '/agents/v1/instructions?waitMs=1000&max=1', c)
-          for (const inst of got.body.instructions ?? []) {
-            const r = await request(base, 'POST', `/agents/v1/instructions/${inst.id}/result`, c, {
-              attempt: inst.attempt,
-              status: 'succeeded',
-            })
-            if (r.status === 200) completed++
+    if (parts.has('throughput')) {
+      const agents = 50
+      const total = ctx.quick ? 1_000 : 6_000
+      ctx.progress(`throughput: enqueue ${total}, then ${agents} agents`)
+      const creds = await register(base, admin, 'tput', agents)
+      const tspec = { ...spec, pool: 'tput' }
+      await mapLimit(
+        Array.from({ length: total }, (_, i) => i),
+        16,
+        () => o!.services.dispatcher.enqueue(orgId, tspec),
+      )
+      let completed = 0
+      const t0 = nowMs()
+      await Promise.all(
+        creds.map(async (c) => {
+          while (completed < total) {
+            const got = await request(base, 'GET', '/agents/v1/instructions?waitMs=1000&max=1', c)
+            for (const inst of got.body.instructions ?? []) {
+              const r = await request(base, 'POST', `/agents/v1/instructions/${inst.id}/result`, c, {
+                attempt: inst.attempt,
+                status: 'succeeded',
+              })
+              if (r.status === 200) completed++
+            }
           }
-        }
-      }),
-    )
-    const elapsed = (nowMs() - t0) / 1000
-    metrics.dispatch_per_s = { value: round(total / elapsed, 1), unit: '/s', target: 2_000, better: 'higher' }
-    info.dispatch_agents = agents
-    info.dispatch_instructions = total
+        }),
+      )
+      const elapsed = (nowMs() - t0) / 1000
+      metrics.dispatch_per_s = {
+        value: round(total / elapsed, 1),
+        unit: '/s',
+        target: 2_000,
+        better: 'higher',
+      }
+      info.dispatch_agents = agents
+      info.dispatch_instructions = total
+    }
     await o.close()
     o = undefined
 
     // ---- idle long-polls held by one orchestrator process
-    const idle = ctx.quick ? 1_000 : 10_000
-    ctx.progress(`idle: ${idle} long-polls on one orchestrator process`)
-    const idleSchema = `${schema}_idle`
-    schemas.push(idleSchema)
-    const dataDir = mkdtempSync(join(tmpdir(), 'stavily-bench-'))
-    const env = {
-      ...(dbUrl
-        ? { DATABASE_URL: dbUrl, STAVILY_SCHEMA: idleSchema }
-        : { DATABASE_URL: '', STAVILY_DATA_DIR: dataDir }),
-      ...(redisUrl
-        ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${idleSchema}:` }
-        : { REDIS_URL: '' }),
-      STAVILY_PORT: '0',
-      STAVILY_BOOTSTRAP_TOKEN: admin,
-      STAVILY_POLL_WAIT_MS: '50000',
-      STAVILY_POLL_JITTER_MS: '0',
-      STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
-      STAVILY_RATE_LIMIT_PER_IP: '1000000000',
-      STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
-    }
-    const idleProc = await spawnOrchestrator(env)
-    try {
-      const idleCreds = await register(idleProc.url, admin, 'idle', idle)
-      const sockets: http.ClientRequest[] = []
-      const idleAgent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY })
-      for (const c of idleCreds) {
-        const req = http.request(`${idleProc.url}/agents/v1/instructions?waitMs=50000`, {
-          agent: idleAgent,
-          headers: { authorization: `Bearer ${c}` },
-        })
-        req.on('error', () => {})
-        req.end()
-        sockets.push(req)
+    if (parts.has('idle')) {
+      const idle = ctx.quick ? 1_000 : 10_000
+      ctx.progress(`idle: ${idle} long-polls on one orchestrator process`)
+      const idleSchema = `${schema}_idle`
+      schemas.push(idleSchema)
+      const dataDir = mkdtempSync(join(tmpdir(), 'stavily-bench-'))
+      const env = {
+        ...(dbUrl
+          ? { DATABASE_URL: dbUrl, STAVILY_SCHEMA: idleSchema }
+          : { DATABASE_URL: '', STAVILY_DATA_DIR: dataDir }),
+        ...(redisUrl
+          ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${idleSchema}:` }
+          : { REDIS_URL: '' }),
+        STAVILY_PORT: '0',
+        STAVILY_BOOTSTRAP_TOKEN: admin,
+        STAVILY_POLL_WAIT_MS: '50000',
+        STAVILY_POLL_JITTER_MS: '0',
+        STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
+        STAVILY_RATE_LIMIT_PER_IP: '1000000000',
+        STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
       }
-      let parked = 0
-      const deadline = Date.now() + 120_000
-      while (Date.now() < deadline) {
-        parked = (await request(idleProc.url, 'GET', '/readyz')).body.parkedPolls
-        if (parked >= idle) break
-        await sleep(500)
+      const idleProc = await spawnOrchestrator(env)
+      try {
+        const idleCreds = await register(idleProc.url, admin, 'idle', idle)
+        const sockets: http.ClientRequest[] = []
+        const answered: Record<number, number> = {}
+        const failed: Record<string, number> = {}
+        let stopping = false
+        const idleAgent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY })
+        for (const c of idleCreds) {
+          const req = http.request(`${idleProc.url}/agents/v1/instructions?waitMs=50000`, {
+            agent: idleAgent,
+            headers: { authorization: `Bearer ${c}` },
+          })
+          req.on('response', (res) => {
+            answered[res.statusCode ?? 0] = (answered[res.statusCode ?? 0] ?? 0) + 1
+            res.resume()
+          })
+          req.on('error', (e: NodeJS.ErrnoException) => {
+            if (!stopping) failed[e.code ?? 'error'] = (failed[e.code ?? 'error'] ?? 0) + 1
+          })
+          req.end()
+          sockets.push(req)
+          // Open connections in small steps: a burst of ten thousand SYNs overflows the listen backlog.
+          if (sockets.length % 200 === 0) await sleep(20)
+        }
+        let parked = 0
+        const deadline = Date.now() + 120_000
+        while (Date.now() < deadline) {
+          parked = (await request(idleProc.url, 'GET', '/readyz')).body.parkedPolls
+          if (parked >= idle) break
+          await sleep(500)
+        }
+        const mem = rssOf(idleProc.child.pid!)
+        metrics.idle_agents = { value: parked, unit: 'polls', target: 10_000, better: 'higher' }
+        metrics.idle_agents_rss_mb = { value: round(mem.rss, 1), unit: 'MiB', target: 1_000, better: 'lower' }
+        info.idle_agents_peak_rss_mb = round(mem.hwm, 1)
+        info.idle_answered_early = JSON.stringify(answered)
+        info.idle_request_errors = JSON.stringify(failed)
+        stopping = true
+        for (const s of sockets) s.destroy()
+        idleAgent.destroy()
+      } finally {
+        await stopChild(idleProc.child)
+        rmSync(dataDir, { recursive: true, force: true })
       }
-      const mem = rssOf(idleProc.child.pid!)
-      metrics.idle_agents = { value: parked, unit: 'polls', target: 10_000, better: 'higher' }
-      metrics.idle_agents_rss_mb = { value: round(mem.rss, 1), unit: 'MiB', target: 1_000, better: 'lower' }
-      info.idle_agents_peak_rss_mb = round(mem.hwm, 1)
-      for (const s of sockets) s.destroy()
-      idleAgent.destroy()
-    } finally {
-      await stopChild(idleProc.child)
-      rmSync(dataDir, { recursive: true, force: true })
     }
 
     // ---- the embedded default: PGlite in a fresh data folder, in-process fleet
-    ctx.progress('embedded: first start on a fresh data folder, then a restart')
-    const embDir = join(mkdtempSync(join(tmpdir(), 'stavily-embedded-')), 'data')
-    const embEnv = { DATABASE_URL: '', REDIS_URL: '', STAVILY_DATA_DIR: embDir, STAVILY_PORT: '0' }
-    try {
-      const first = await spawnOrchestrator(embEnv)
-      const firstMem = rssOf(first.child.pid!)
-      await stopChild(first.child)
-      const again = await spawnOrchestrator(embEnv)
-      const againMem = rssOf(again.child.pid!)
-      await stopChild(again.child)
-      metrics.embedded_start_ms = { value: round(first.ms, 0), unit: 'ms', better: 'lower' }
-      metrics.embedded_rss_mb = { value: round(firstMem.rss, 1), unit: 'MiB', better: 'lower' }
-      info.embedded_peak_rss_mb = round(firstMem.hwm, 1)
-      info.embedded_restart_ms = round(again.ms, 0)
-      info.embedded_restart_rss_mb = round(againMem.rss, 1)
-      info.entry = existsSync(DIST_MAIN) ? 'core/dist/main.js' : 'core/src/main.ts via tsx'
-    } finally {
-      rmSync(join(embDir, '..'), { recursive: true, force: true })
+    if (parts.has('embedded')) {
+      ctx.progress('embedded: first start on a fresh data folder, then a restart')
+      const embDir = join(mkdtempSync(join(tmpdir(), 'stavily-embedded-')), 'data')
+      const embEnv = { DATABASE_URL: '', REDIS_URL: '', STAVILY_DATA_DIR: embDir, STAVILY_PORT: '0' }
+      try {
+        const first = await spawnOrchestrator(embEnv)
+        const firstMem = rssOf(first.child.pid!)
+        await stopChild(first.child)
+        const again = await spawnOrchestrator(embEnv)
+        const againMem = rssOf(again.child.pid!)
+        await stopChild(again.child)
+        metrics.embedded_start_ms = { value: round(first.ms, 0), unit: 'ms', better: 'lower' }
+        metrics.embedded_rss_mb = { value: round(firstMem.rss, 1), unit: 'MiB', better: 'lower' }
+        info.embedded_peak_rss_mb = round(firstMem.hwm, 1)
+        info.embedded_restart_ms = round(again.ms, 0)
+        info.embedded_restart_rss_mb = round(againMem.rss, 1)
+        info.entry = existsSync(DIST_MAIN) ? 'core/dist/main.js' : 'core/src/main.ts via tsx'
+      } finally {
+        rmSync(join(embDir, '..'), { recursive: true, force: true })
+      }
     }
   } finally {
     await o?.close()
