@@ -23,8 +23,6 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
     keepAliveTimeout: services.tuning.pollWaitMaxMs + 10_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Agents' requests are identified by their credential; Fastify's request ids are enough for logs.
-    disableRequestLogging: true,
   })
   app.setValidatorCompiler(validatorCompiler)
   // Both APIs speak JSON only; a text body is refused (415) rather than validated as a string.
