@@ -360,5 +360,21 @@ for (const setup of setups()) {
       const agents = await call(r.operatorUrl, 'GET', '/api/v1/agents', { token: r.admin })
       expect(agents.body.agents.find((x: { id: string }) => x.id === a.id).status).toBe('online')
     })
+
+    it('hands back at once work claimed for a poll that went away', async () => {
+      const r = await setup.start()
+      const a = await enroll(r, 'action', 'back')
+      const b = await enroll(r, 'action', 'back')
+      const inst = await enqueue(r, { pool: 'back' })
+      const { dispatcher, agents } = r.o.services
+      const agentA = await agents.authenticate(a.credential)
+      const queue = (await dispatcher.get(a.orgId, inst.id)).queue
+      const got = await dispatcher.claim(queue, [{ agent: agentA!, max: 1 }])
+      expect(got.get(a.id)?.[0]?.id).toBe(inst.id)
+      await dispatcher.handBack(queue, [inst.id])
+      expect((await dispatcher.get(a.orgId, inst.id)).status).toBe('queued')
+      const p = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=3000', { token: b.credential })
+      expect(p.body.instructions[0]).toMatchObject({ id: inst.id, attempt: 2 })
+    })
   })
 }

@@ -162,6 +162,22 @@ export class Dispatcher {
     return out
   }
 
+  /**
+   * Puts back work claimed for a poll that was gone (timed out, hung up, shutdown) before
+   * it could be answered, instead of leaving it until its lease ends. pg-boss counts the
+   * pickup as an attempt: the job is cancelled and resumed, so it is claimable at once.
+   */
+  async handBack(queue: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return
+    await this.#db.sql.transaction(async (tx) => {
+      const db = txBossDb(tx)
+      await this.#boss.cancel(queue, ids, { db })
+      await this.#boss.resume(queue, ids, { db })
+      await run(tx, plans.unleaseInstructions(ids))
+    })
+    await this.wake(queue)
+  }
+
   /** Renews the lease of an instruction the agent holds; tells it whether to cancel. */
   async renew(agent: Agent, id: string, attempt: number): Promise<{ leaseUntil: Date; cancel: boolean }> {
     const { rows } = await run<{ leaseUntil: Date; cancelRequested: boolean }>(

@@ -146,10 +146,15 @@ export class PollHub {
           this.lastError = err as Error
           break
         }
+        const orphans: string[] = []
         for (const w of waiting) {
           const list = got.get(w.agent.id)
-          if (list && list.length > 0) w.resolve(list)
+          if (!list || list.length === 0) continue
+          if (w.done) orphans.push(...list.map((i) => i.id))
+          else w.resolve(list)
         }
+        // Claimed for a poll that went away during the claim: the agent never saw them.
+        if (orphans.length > 0) await this.#dispatcher.handBack(group.queue, orphans).catch(() => {})
         group.waiters = group.waiters.filter((w) => !w.done)
         // Everyone served and more may be ready: go again; nothing came: wait for a wake-up.
         if (got.size > 0 && group.waiters.length > 0) group.again = true

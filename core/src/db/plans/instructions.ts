@@ -141,6 +141,13 @@ export const requeueInstruction = (id: string, error: unknown): Statement => ({
   values: [id, error == null ? null : JSON.stringify(error)],
 })
 
+/** Pickups whose poll was gone before the answer: back to the queue (the agent never saw them). */
+export const unleaseInstructions = (ids: string[]): Statement => ({
+  text: `UPDATE instructions SET status = 'queued', agent_id = NULL, lease_until = NULL
+    WHERE id = ANY($1::uuid[]) AND status = 'leased'`,
+  values: [ids],
+})
+
 /** Leases past their deadline, locked so concurrent sweepers on other instances skip them. */
 export const expiredLeases = (limit: number): Statement => ({
   text: `SELECT id, org_id AS "orgId", queue, agent_id AS "agentId", attempt FROM instructions
