@@ -235,43 +235,70 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
       info.pickup_speedup_vs_polling = round(baseP50 / percentile(pickups, 50), 1)
     }
 
-    // ---- throughput: 50 agents, work queued ahead
+    // ---- throughput: 50 agents, work queued ahead. The orchestrator runs in its own
+    // process, as in production, so the simulated agents do not share its event loop.
     if (parts.has('throughput')) {
       const agents = 50
       const total = ctx.quick ? 1_000 : 6_000
-      ctx.progress(`throughput: enqueue ${total}, then ${agents} agents`)
-      const creds = await register(base, admin, 'tput', agents)
-      const tspec = { ...spec, pool: 'tput' }
-      await mapLimit(
-        Array.from({ length: total }, (_, i) => i),
-        16,
-        () => o!.services.dispatcher.enqueue(orgId, tspec),
-      )
-      let completed = 0
-      const t0 = nowMs()
-      await Promise.all(
-        creds.map(async (c) => {
-          while (completed < total) {
-            const got = await request(base, 'GET', '/agents/v1/instructions?waitMs=1000&max=1', c)
-            for (const inst of got.body.instructions ?? []) {
-              const r = await request(base, 'POST', `/agents/v1/instructions/${inst.id}/result`, c, {
-                attempt: inst.attempt,
-                status: 'succeeded',
-              })
-              if (r.status === 200) completed++
+      const tputSchema = `${schema}_tput`
+      schemas.push(tputSchema)
+      const tputDir = mkdtempSync(join(tmpdir(), 'stavily-bench-'))
+      const tput = await spawnOrchestrator({
+        ...(dbUrl
+          ? { DATABASE_URL: dbUrl, STAVILY_SCHEMA: tputSchema }
+          : { DATABASE_URL: '', STAVILY_DATA_DIR: tputDir }),
+        ...(redisUrl
+          ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${tputSchema}:` }
+          : { REDIS_URL: '' }),
+        STAVILY_PORT: '0',
+        STAVILY_BOOTSTRAP_TOKEN: admin,
+        STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
+        STAVILY_RATE_LIMIT_PER_IP: '1000000000',
+        STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
+      })
+      try {
+        ctx.progress(`throughput: enqueue ${total}, then ${agents} agents`)
+        const creds = await register(tput.url, admin, 'tput', agents)
+        await mapLimit(
+          Array.from({ length: total }, (_, i) => i),
+          16,
+          async () => {
+            const r = await request(tput.url, 'POST', '/api/v1/instructions', admin, {
+              ...spec,
+              pool: 'tput',
+            })
+            if (r.status !== 201) throw new Error(`enqueue: ${r.status} ${JSON.stringify(r.body)}`)
+          },
+        )
+        let completed = 0
+        const t0 = nowMs()
+        await Promise.all(
+          creds.map(async (c) => {
+            while (completed < total) {
+              const got = await request(tput.url, 'GET', '/agents/v1/instructions?waitMs=1000&max=1', c)
+              for (const inst of got.body.instructions ?? []) {
+                const r = await request(tput.url, 'POST', `/agents/v1/instructions/${inst.id}/result`, c, {
+                  attempt: inst.attempt,
+                  status: 'succeeded',
+                })
+                if (r.status === 200) completed++
+              }
             }
-          }
-        }),
-      )
-      const elapsed = (nowMs() - t0) / 1000
-      metrics.dispatch_per_s = {
-        value: round(total / elapsed, 1),
-        unit: '/s',
-        target: 2_000,
-        better: 'higher',
+          }),
+        )
+        const elapsed = (nowMs() - t0) / 1000
+        metrics.dispatch_per_s = {
+          value: round(total / elapsed, 1),
+          unit: '/s',
+          target: 2_000,
+          better: 'higher',
+        }
+        info.dispatch_agents = agents
+        info.dispatch_instructions = total
+      } finally {
+        await stopChild(tput.child)
+        rmSync(tputDir, { recursive: true, force: true })
       }
-      info.dispatch_agents = agents
-      info.dispatch_instructions = total
     }
     await o.close()
     o = undefined
