@@ -19,7 +19,10 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['{sdk,registry,agent-runtime,core,templates}/{src,test}/**/*.test.ts', 'plugins/*/{src,test}/**/*.test.ts'],
+    include: [
+      '{sdk,registry,agent-runtime,core,templates}/{src,test}/**/*.test.ts',
+      'plugins/*/{src,test}/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'],
     pool: 'forks',
     testTimeout: 30_000,

@@ -76,14 +76,27 @@ export function round(value: number, digits = 3): number {
 export function formatTable(name: string, report: BenchReport): string {
   const rows = Object.entries(report.metrics).map(([key, m]) => {
     const target = m.target === undefined ? '' : `${m.better === 'lower' ? '≤' : '≥'} ${m.target}`
-    const met = m.target === undefined ? '' : (m.better === 'lower' ? m.value <= m.target : m.value >= m.target) ? 'met' : 'MISSED'
+    const met =
+      m.target === undefined
+        ? ''
+        : (m.better === 'lower' ? m.value <= m.target : m.value >= m.target)
+          ? 'met'
+          : 'MISSED'
     const base = m.baseline === undefined ? '' : `${m.baseline}: ${round(m.baseline_value ?? Number.NaN)}`
     return [key, `${round(m.value)} ${m.unit}`, target, met, base]
   })
   const head = ['metric', 'value', 'target', '', 'baseline (same run)']
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
-  const info = report.info ? `\n${Object.entries(report.info).map(([k, v]) => `  ${k}: ${v}`).join('\n')}` : ''
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
+  const info = report.info
+    ? `\n${Object.entries(report.info)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}`
+    : ''
   return `\n${name}\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}${info}\n`
 }
 

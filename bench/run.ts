@@ -13,7 +13,8 @@ function discover(): Map<string, string> {
     const dir = `${root}${folder}`
     if (!existsSync(dir)) continue
     for (const file of readdirSync(dir)) {
-      if (!file.endsWith('.ts') || file === 'run.ts' || file === 'lib.ts' || file.endsWith('.test.ts')) continue
+      if (!file.endsWith('.ts') || file === 'run.ts' || file === 'lib.ts' || file.endsWith('.test.ts'))
+        continue
       found.set(file.slice(0, -3), `${dir}/${file}`)
     }
   }
@@ -24,7 +25,9 @@ const all = discover()
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((n) => !all.has(n))
 if (unknown.length > 0) {
-  console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${[...all.keys()].join(', ') || 'none'}`)
+  console.error(
+    `unknown benchmark(s): ${unknown.join(', ')}; available: ${[...all.keys()].join(', ') || 'none'}`,
+  )
   process.exit(2)
 }
 const quick = process.env.BENCH_QUICK === '1'
@@ -36,7 +39,9 @@ for (const name of wanted.length > 0 ? wanted : [...all.keys()]) {
     const mod = (await import(pathToFileURL(all.get(name)!).href)) as { default: Benchmark }
     const report = await mod.default({ quick, progress: (m) => console.log(`  ${name}: ${m}`) })
     console.log(formatTable(name, report))
-    console.log(`  wrote ${writeResult(name, quick, report)} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    console.log(
+      `  wrote ${writeResult(name, quick, report)} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    )
   } catch (err) {
     failed++
     console.error(`bench ${name} failed:`, err)

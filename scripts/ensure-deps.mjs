@@ -17,6 +17,8 @@ if (!supported) {
 const marker = 'node_modules/.package-lock.json'
 const stale = !existsSync(marker) || statSync('package-lock.json').mtimeMs > statSync(marker).mtimeMs + 1000
 if (stale) {
-  console.log('stavily: installing dependencies (npm ci); on Node 20 the sandbox compiles isolated-vm, which takes a minute or two…')
+  console.log(
+    'stavily: installing dependencies (npm ci); on Node 20 the sandbox compiles isolated-vm, which takes a minute or two…',
+  )
   execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' })
 }
