@@ -1,9 +1,10 @@
 // Loads isolated-vm. No single isolated-vm release builds on every Node.js line we support
 // (5.x builds on Node 20 and 22, 6.x needs Node 22+ and ships binaries for 22 and 24), so
 // both are optional dependencies under npm aliases and this module picks the newest that
-// loads here. Types come from one place: the 5.x declarations (6.x kept the same API).
+// loads here. Types come from one place: `isolated-vm` is a tsconfig `paths` mapping to
+// the declarations of whichever alias is installed (6.x kept 5.x's API).
 import { createRequire } from 'node:module'
-import type IsolatedVm from 'isolated-vm-5'
+import type IsolatedVm from 'isolated-vm'
 import { SandboxErrorCodes, sandboxError } from './errors.ts'
 
 export type Ivm = typeof IsolatedVm
