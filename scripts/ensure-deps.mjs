@@ -6,10 +6,10 @@ import { existsSync, statSync } from 'node:fs'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
 // The versions CI tests (see .ci/run); isolated-vm has no build for others.
-const supported = (major === 20 && minor >= 18) || major === 22 || major === 24
+const supported = (major === 20 && minor >= 19) || major === 22 || major === 24
 if (!supported) {
   console.error(
-    `stavily: Node.js ${process.versions.node} is not supported. Use Node.js 20 (20.18 or newer), 22 or 24 — most users run 22 or 24.`,
+    `stavily: Node.js ${process.versions.node} is not supported. Use Node.js 20 (20.19 or newer), 22 or 24 — most users run 22 or 24.`,
   )
   process.exit(1)
 }
