@@ -1,88 +1,20 @@
-// Builds this plugin the way the registry does (the SDK's esbuild options and its Node
-// built-ins guard), loads the bundle in an empty ECMAScript realm as the agent's sandbox
-// would (no Node, no timers, no URL, no fetch), and runs one call through the harness
-// with the definition from that realm: proof the plugin uses nothing beyond ECMAScript.
-import { fileURLToPath } from 'node:url'
-import vm from 'node:vm'
-import {
-  nodeBuiltinsGuard,
-  PLUGIN_BUNDLE_GLOBAL,
-  PLUGIN_BUNDLE_OPTIONS,
-  validateManifest,
-} from '@stavily/sdk/manifest'
+// Builds this plugin as the registry does and runs it from an empty ECMAScript realm
+// (see ../../bundle-check.ts).
 import { testSensor } from '@stavily/sdk/testing'
-import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import { copyingOut, loadBundle, patterns } from '../../bundle-check.ts'
 import pkg from '../package.json' with { type: 'json' }
-
-const root = fileURLToPath(new URL('..', import.meta.url))
-
-async function loadBundle() {
-  const checked = validateManifest(pkg)
-  if (!checked.ok) throw new Error(JSON.stringify(checked.problems))
-  const result = await build({
-    ...PLUGIN_BUNDLE_OPTIONS,
-    entryPoints: [checked.manifest.entry],
-    absWorkingDir: root,
-    // The SDK from source, as the tests' own imports are: no dependency on a fresh sdk/dist.
-    alias: { '@stavily/sdk': fileURLToPath(new URL('../../../sdk/src/index.ts', import.meta.url)) },
-    plugins: [nodeBuiltinsGuard()],
-  })
-  const text = result.outputFiles[0]!.text
-  const realm = vm.createContext(Object.create(null))
-  vm.runInContext(text, realm, { filename: 'plugin.js', timeout: 5000 })
-  const exported = (realm as Record<string, { default: unknown }>)[PLUGIN_BUNDLE_GLOBAL]
-  return { text, definition: exported?.default as Record<string, unknown>, kind: checked.manifest.kind }
-}
-
-/**
- * The realm's definition with its handlers given a context that copies every argument the
- * plugin passes out (log fields, events, state values) into this realm, as the agent's
- * sandbox copies them out of the isolate; the harness checks they are plain JSON here.
- */
-function copyingOut(definition: Record<string, unknown>): Record<string, unknown> {
-  const wrap = (value: unknown): unknown => {
-    if (typeof value === 'function') {
-      return (...args: unknown[]) =>
-        (value as (...a: unknown[]) => unknown)(...args.map((arg) => structuredClone(arg)))
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
-    return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [key, key === 'config' ? inner : wrap(inner)]),
-    )
-  }
-  const out: Record<string, unknown> = { ...definition }
-  for (const handler of ['check', 'watch', 'run', 'send']) {
-    const fn = definition[handler]
-    if (typeof fn === 'function') out[handler] = (ctx: unknown, input: unknown) => fn(wrap(ctx), input)
-  }
-  return out
-}
-
-/** Every `pattern` in the schemas: the agent runs them outside the sandbox and refuses risky ones. */
-function patterns(schema: unknown, found: string[] = []): string[] {
-  if (Array.isArray(schema)) for (const item of schema) patterns(item, found)
-  else if (typeof schema === 'object' && schema !== null) {
-    for (const [key, value] of Object.entries(schema)) {
-      if (key === 'pattern' && typeof value === 'string') found.push(value)
-      else if (key === 'patternProperties' && typeof value === 'object' && value !== null)
-        found.push(...Object.keys(value))
-      else patterns(value, found)
-    }
-  }
-  return found
-}
 
 describe('prometheus-query bundle', () => {
   it('bundles without Node built-ins and defines a sensor in an empty realm', async () => {
-    const { text, definition, kind } = await loadBundle()
+    const { text, definition, kind } = await loadBundle(import.meta.url, pkg)
     expect(kind).toBe('sensor')
     expect(definition.kind).toBe('sensor')
     expect(text).not.toMatch(/\brequire\(/)
   })
 
   it('uses only group-free schema patterns (nothing the agent could refuse as catastrophic backtracking)', async () => {
-    const { definition } = await loadBundle()
+    const { definition } = await loadBundle(import.meta.url, pkg)
     for (const pattern of patterns(definition.schemas)) {
       expect(pattern, pattern).not.toMatch(/[()]/)
       expect(() => new RegExp(pattern, 'u'), pattern).not.toThrow()
@@ -90,7 +22,7 @@ describe('prometheus-query bundle', () => {
   })
 
   it('runs from the empty realm', async () => {
-    const { definition } = await loadBundle()
+    const { definition } = await loadBundle(import.meta.url, pkg)
     const { events } = await testSensor(copyingOut(definition) as never, {
       manifest: pkg,
       config: { url: 'http://localhost:9090', query: 'up', operator: '==', threshold: 0 },
