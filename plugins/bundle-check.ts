@@ -12,6 +12,7 @@ import {
   validateManifest,
 } from '@stavily/sdk/manifest'
 import { build } from 'esbuild'
+import { expect, it } from 'vitest'
 
 /**
  * Builds the plugin whose test file is `testFileUrl` (its package.json is `pkg`) and loads
@@ -72,4 +73,22 @@ export function patterns(schema: unknown, found: string[] = []): string[] {
     }
   }
   return found
+}
+
+/** The checks every plugin's bundle must pass: no Node built-ins, the declared kind, safe patterns. */
+export function itBundlesForTheSandbox(testFileUrl: string, pkg: unknown, kind: string): void {
+  it(`bundles without Node built-ins and defines a ${kind} in an empty realm`, async () => {
+    const { text, definition, kind: declared } = await loadBundle(testFileUrl, pkg)
+    expect(declared).toBe(kind)
+    expect(definition.kind).toBe(kind)
+    expect(text).not.toMatch(/\brequire\(/)
+  })
+
+  it('uses only group-free schema patterns (nothing the agent could refuse as catastrophic backtracking)', async () => {
+    const { definition } = await loadBundle(testFileUrl, pkg)
+    for (const pattern of patterns(definition.schemas)) {
+      expect(pattern, pattern).not.toMatch(/[()]/)
+      expect(() => new RegExp(pattern, 'u'), pattern).not.toThrow()
+    }
+  })
 }
