@@ -177,11 +177,15 @@ for (const backend of backends()) {
     it('keeps organizations apart and lists newest first with a cursor', async () => {
       const { db, org, workflowId } = await setup(() => backend.open())
       const ids: string[] = []
-      for (let i = 0; i < 5; i++)
+      for (let i = 0; i < 5; i++) {
         ids.push(
           (await createRun(db.sql, { org, workflowId, version: 1, event: { type: 'x', data: { i } } })).run
             .id,
         )
+        // created_at has millisecond precision and ties fall back to the random id: keep the
+        // five runs in distinct milliseconds so "newest first" has one right answer.
+        await new Promise((resolve) => setTimeout(resolve, 3))
+      }
       const other = randomUUID()
       expect(await getRun(db.sql, other, ids[0]!)).toBeUndefined()
       expect(await listRuns(db.sql, other)).toEqual([])
