@@ -2,7 +2,8 @@ import type { Statement } from '../sql-client.ts'
 
 // SQL for plugin versions (immutable once inserted, except the yank columns).
 
-export interface VersionRow extends Record<string, unknown> {
+/** What a publish records; a stored row adds the timestamps and the yank columns. */
+interface VersionFields {
   name: string
   version: string
   kind: string
@@ -16,6 +17,9 @@ export interface VersionRow extends Record<string, unknown> {
   commit: string
   path: string
   builderVersion: string
+}
+
+export interface VersionRow extends VersionFields, Record<string, unknown> {
   builtAt: Date | string
   publishedAt: Date | string
   yankedAt: Date | string | null
@@ -26,20 +30,7 @@ const columns = `name, version, kind, digest, size, sdk_range AS "sdkRange", per
   repository, ref, commit, path, builder_version AS "builderVersion", built_at AS "builtAt",
   published_at AS "publishedAt", yanked_at AS "yankedAt", yank_reason AS "yankReason"`
 
-export interface NewVersion {
-  name: string
-  version: string
-  kind: string
-  digest: string
-  size: number
-  sdkRange: string
-  permissions: unknown
-  manifest: unknown
-  repository: string
-  ref: string
-  commit: string
-  path: string
-  builderVersion: string
+export interface NewVersion extends VersionFields {
   builtAt: string
 }
 
