@@ -22,6 +22,8 @@ export default defineConfig({
     include: [
       '{sdk,registry,agent-runtime,core,templates}/{src,test}/**/*.test.ts',
       'plugins/*/{src,test}/**/*.test.ts',
+      // Whole-platform tests: the orchestrator, agents and registry as real processes.
+      'e2e/test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'],
     pool: 'forks',
