@@ -1,0 +1,375 @@
+// The agent: identity, the sandbox with the desired plugins, and the loops that talk to the
+// orchestrator (heartbeat, long-poll, plugin sync, outbox sender), all with server-set
+// intervals, jitter, and backoff on errors. `stop()` is the graceful shutdown.
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { createSandbox, type Sandbox } from '../sandbox/sandbox.ts'
+import { createFileStateStore } from '../sandbox/state-store.ts'
+import { ApiClient, ApiError } from './api-client.ts'
+import { Backoff, jittered, sleep } from './backoff.ts'
+import type { AgentConfig } from './config.ts'
+import { readCredential, type StoredCredential, writeCredential } from './credential-store.ts'
+import { AGENT_DEFAULTS, type Intervals } from './defaults.ts'
+import { type DesiredSet, parseDesired, readDesired, writeDesired } from './desired.ts'
+import { AgentError, AgentErrorCodes, configError } from './errors.ts'
+import { EventBatcher } from './event-batcher.ts'
+import { Executor } from './executor.ts'
+import { parseInstruction } from './instruction.ts'
+import type { Logger } from './logger.ts'
+import { Outbox } from './outbox.ts'
+import { PluginStore } from './plugin-store.ts'
+import { PluginSync } from './plugin-sync.ts'
+import { Sender } from './sender.ts'
+import { SensorRunner } from './sensors.ts'
+
+export const AGENT_VERSION = '0.1.0'
+
+export interface AgentStatus {
+  agentId: string
+  kind: 'sensor' | 'action'
+  pool: string
+}
+
+export class Agent {
+  private intervals: Intervals = { ...AGENT_DEFAULTS.intervals }
+  private readonly api: ApiClient
+  private readonly outbox: Outbox
+  private readonly stopping = new AbortController()
+  private sandbox!: Sandbox
+  private sync!: PluginSync
+  private executor!: Executor
+  private sensors!: SensorRunner
+  private batcher!: EventBatcher
+  private sender!: Sender
+  private store!: PluginStore
+  private identity!: StoredCredential
+  private desired: DesiredSet = { plugins: [], sensors: [] }
+  private draining = false
+  private loops: Promise<void>[] = []
+  private fatalError: AgentError | undefined
+  private syncRequested: (() => void) | undefined
+  /** Resolves when the agent stopped by itself (a fatal error); `stop()` for the graceful path. */
+  readonly finished: Promise<AgentError | undefined>
+  private finish!: (e: AgentError | undefined) => void
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly log: Logger,
+  ) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+    this.api = new ApiClient(config.orchestratorUrl, `stavily-agent/${AGENT_VERSION}`)
+    this.outbox = new Outbox(config.dataDir)
+    this.finished = new Promise((resolve) => {
+      this.finish = resolve
+    })
+  }
+
+  get status(): AgentStatus {
+    return { agentId: this.identity.agentId, kind: this.identity.kind, pool: this.identity.pool }
+  }
+
+  async start(): Promise<void> {
+    const stored = readCredential(this.config.dataDir)
+    this.identity = stored ?? (await this.enroll())
+    this.api.credential = this.identity.credential
+    if (this.config.kind && this.config.kind !== this.identity.kind)
+      throw configError(
+        'kind',
+        `this agent is enrolled as a ${this.identity.kind} agent, not ${this.config.kind}`,
+      )
+    if (this.config.pool && this.config.pool !== this.identity.pool)
+      throw configError(
+        'pool',
+        `this agent is enrolled in pool "${this.identity.pool}", not "${this.config.pool}"`,
+      )
+    this.log.info(
+      {
+        agentId: this.identity.agentId,
+        kind: this.identity.kind,
+        pool: this.identity.pool,
+        orchestrator: this.config.orchestratorUrl,
+      },
+      stored ? 'starting with the stored credential' : 'enrolled',
+    )
+
+    this.sandbox = await createSandbox({
+      stateStore: createFileStateStore(join(this.config.dataDir, 'state')),
+      onDiagnostic: (text) => this.log.warn({ sandbox: text.trim() }, 'sandbox host'),
+    })
+    this.store = new PluginStore({
+      registryUrl: this.config.registryUrl,
+      dataDir: this.config.dataDir,
+      trustedRootFile: this.config.trustedRootFile,
+      log: this.log,
+    })
+    this.sync = new PluginSync(this.sandbox, this.store, this.config, this.log)
+    const onUnauthorized = (err: ApiError) => this.fatal(err)
+    this.sender = new Sender(this.outbox, this.api, () => this.intervals, this.log, onUnauthorized)
+    this.batcher = new EventBatcher(this.outbox, () => this.sender.wake())
+    this.executor = new Executor({
+      sandbox: this.sandbox,
+      api: this.api,
+      outbox: this.outbox,
+      sync: this.sync,
+      intervals: () => this.intervals,
+      log: this.log,
+      concurrency: this.config.concurrency,
+      onResultWritten: () => this.sender.wake(),
+      onUnauthorized,
+    })
+    this.sensors = new SensorRunner({
+      sandbox: this.sandbox,
+      sync: this.sync,
+      batcher: this.batcher,
+      log: this.log,
+      backoffMaxMs: () => this.intervals.backoffMaxMs,
+    })
+
+    // Replay what a previous run could not send, then run the cached, verified plugins
+    // before the orchestrator is reachable (it may be down: they still run).
+    const replay = this.outbox.size
+    if (replay > 0) this.log.info({ entries: replay }, 'outbox: replaying reports left from the last run')
+    this.sender.start()
+    await this.store.open()
+    const cached = readDesired(this.config.dataDir)
+    if (cached) {
+      this.desired = cached
+      await this.applyDesired(cached)
+    }
+    this.loops = [this.heartbeatLoop(), this.syncLoop()]
+    if (this.identity.kind === 'action') this.loops.push(this.pollLoop())
+  }
+
+  /** Graceful shutdown: stop polling, finish in-flight calls (hand back the rest), send results. */
+  async stop(): Promise<void> {
+    if (this.stopping.signal.aborted) return
+    this.stopping.abort()
+    this.syncRequested?.()
+    this.log.info(
+      { inFlight: this.executor?.inFlight ?? 0 },
+      'shutting down: no new work; finishing calls in flight',
+    )
+    await this.sensors?.stopAll()
+    await this.executor?.drain(this.config.shutdownGraceMs)
+    this.batcher?.flush()
+    const sent = await this.sender?.flush(Date.now() + 10_000)
+    if (!sent)
+      this.log.warn(
+        { queued: this.outbox.size },
+        'outbox not empty at shutdown; it is sent on the next start',
+      )
+    await this.sender?.stop()
+    await Promise.all(this.loops)
+    await this.sandbox?.close()
+    this.log.info('stopped')
+  }
+
+  /** Hard stop without waiting (second SIGINT): the outbox keeps what was not sent. */
+  async kill(): Promise<void> {
+    this.stopping.abort()
+    await this.sandbox?.close()
+  }
+
+  private fatal(err: ApiError): void {
+    if (this.fatalError) return
+    this.fatalError = new AgentError(
+      AgentErrorCodes.UNAUTHORIZED,
+      `the orchestrator refused this agent's credential (${err.code ?? err.status}): it was revoked or rotated elsewhere. ` +
+        `Enroll again: delete ${join(this.config.dataDir, 'credential.json')} and start the agent with a new --enrollment-token`,
+      { data: { status: err.status, code: err.code } },
+    )
+    this.log.fatal({ code: err.code, status: err.status }, this.fatalError.message)
+    this.finish(this.fatalError)
+  }
+
+  private async enroll(): Promise<StoredCredential> {
+    const token = this.config.enrollmentToken
+    if (!token)
+      throw configError(
+        'enrollmentToken',
+        `required on the first start (no stored credential in ${this.config.dataDir}); pass --enrollment-token or STAVILY_ENROLLMENT_TOKEN`,
+      )
+    const backoff = new Backoff(() => this.intervals)
+    for (;;) {
+      try {
+        const res = await this.api.request<{
+          agentId: string
+          orgId: string
+          kind: 'sensor' | 'action'
+          pool: string
+          credential: string
+          intervals?: Partial<Intervals>
+        }>('POST', '/register', {
+          auth: false,
+          body: {
+            enrollmentToken: token,
+            name: this.config.name,
+            labels: this.config.labels,
+            version: AGENT_VERSION,
+          },
+        })
+        const c: StoredCredential = {
+          agentId: res.body.agentId,
+          orgId: res.body.orgId,
+          kind: res.body.kind,
+          pool: res.body.pool,
+          credential: res.body.credential,
+          orchestratorUrl: this.config.orchestratorUrl,
+        }
+        // Stored before use: a crash right after enrolling must not lose the one-time token's worth.
+        writeCredential(this.config.dataDir, c)
+        this.updateIntervals(res.body.intervals)
+        return c
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err
+        if (err.kind === 'unauthorized' || err.kind === 'refused')
+          throw new AgentError(
+            AgentErrorCodes.UNAUTHORIZED,
+            `enrollment refused (${err.code ?? err.status}): the enrollment token is unknown, expired, revoked or used up; mint a new one (stavily agent token) and pass it with --enrollment-token. ${err.message}`,
+            { field: 'enrollmentToken' },
+          )
+        const delay = err.kind === 'rate-limited' ? (err.retryAfterMs ?? backoff.next()) : backoff.next()
+        this.log.warn({ error: err.message, retryInMs: Math.round(delay) }, 'enrollment failed; retrying')
+        await sleep(delay, this.stopping.signal)
+        if (this.stopping.signal.aborted) throw err
+      }
+    }
+  }
+
+  private updateIntervals(i: Partial<Intervals> | undefined): void {
+    if (!i) return
+    for (const k of Object.keys(this.intervals) as (keyof Intervals)[]) {
+      const v = i[k]
+      if (typeof v === 'number' && v > 0) this.intervals[k] = v
+    }
+  }
+
+  /** Acts on a failure of a loop's request; returns the delay before trying again. */
+  private onLoopError(err: unknown, backoff: Backoff, what: string): number {
+    if (err instanceof ApiError) {
+      if (err.kind === 'unauthorized') {
+        this.fatal(err)
+        return 0
+      }
+      if (err.kind === 'retry-now') return jittered(200, 0.5)
+      if (err.kind === 'rate-limited') return err.retryAfterMs ?? backoff.next()
+    }
+    const delay = backoff.next()
+    this.log.warn({ error: (err as Error).message, retryInMs: Math.round(delay) }, `${what} failed; retrying`)
+    return delay
+  }
+
+  private get done(): boolean {
+    return this.stopping.signal.aborted || this.fatalError !== undefined
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    const backoff = new Backoff(() => this.intervals)
+    while (!this.done) {
+      let delay: number
+      try {
+        const res = await this.api.request<{
+          drain?: boolean
+          cancel?: { id: string; attempt: number }[]
+          intervals?: Partial<Intervals>
+          pluginsChanged?: boolean
+        }>('POST', '/heartbeat', { body: { version: AGENT_VERSION }, signal: this.stopping.signal })
+        backoff.reset()
+        this.updateIntervals(res.body.intervals)
+        const drain = res.body.drain === true
+        if (drain !== this.draining) {
+          this.draining = drain
+          this.log.info(
+            drain ? 'drain: finishing held work, taking nothing new' : 'drain lifted: taking work again',
+          )
+        }
+        if (res.body.cancel?.length) this.executor.cancel(res.body.cancel)
+        if (res.body.pluginsChanged === true) this.requestSync()
+        delay = jittered(this.intervals.heartbeatMs, AGENT_DEFAULTS.jitter)
+      } catch (err) {
+        if (this.done) break
+        delay = this.onLoopError(err, backoff, 'heartbeat')
+      }
+      await sleep(delay, this.stopping.signal)
+    }
+  }
+
+  private requestSync(): void {
+    this.syncRequested?.()
+  }
+
+  private async syncLoop(): Promise<void> {
+    const backoff = new Backoff(() => this.intervals)
+    while (!this.done) {
+      let delay: number
+      try {
+        const res = await this.api.request<unknown>('GET', '/plugins', { signal: this.stopping.signal })
+        backoff.reset()
+        const desired = parseDesired(res.body)
+        if (JSON.stringify(desired) !== JSON.stringify(this.desired) || this.sync.failures.size > 0) {
+          this.desired = desired
+          writeDesired(this.config.dataDir, desired)
+          await this.applyDesired(desired)
+        }
+        delay = jittered(AGENT_DEFAULTS.pluginSyncMs, AGENT_DEFAULTS.jitter)
+      } catch (err) {
+        if (this.done) break
+        delay = this.onLoopError(err, backoff, 'plugin sync')
+      }
+      await new Promise<void>((resolve) => {
+        this.syncRequested = resolve
+        void sleep(delay, this.stopping.signal).then(resolve)
+      })
+      this.syncRequested = undefined
+    }
+  }
+
+  private async applyDesired(desired: DesiredSet): Promise<void> {
+    const before = new Map(this.sandbox.list().map((p) => [p.name, p.version]))
+    await this.sync.reconcile(desired.plugins)
+    const swapped = new Set(
+      this.sandbox
+        .list()
+        .filter((p) => before.has(p.name) && before.get(p.name) !== p.version)
+        .map((p) => p.name),
+    )
+    if (this.identity.kind === 'sensor' && !this.done) await this.sensors.apply(desired.sensors, swapped)
+  }
+
+  private async pollLoop(): Promise<void> {
+    const backoff = new Backoff(() => this.intervals)
+    while (!this.done) {
+      await this.executor.whenFree(this.stopping.signal)
+      if (this.done) break
+      let delay = 0
+      try {
+        const res = await this.api.request<{
+          instructions?: unknown[]
+          drain?: boolean
+          cancel?: { id: string; attempt: number }[]
+        }>('GET', `/instructions?max=${Math.min(10, this.executor.free)}`, {
+          signal: this.stopping.signal,
+          timeoutMs: this.intervals.pollWaitMs + AGENT_DEFAULTS.pollSlackMs,
+        })
+        backoff.reset()
+        if (res.body.cancel?.length) this.executor.cancel(res.body.cancel)
+        if (res.body.drain === true && !this.draining) {
+          this.draining = true
+          this.log.info('drain: finishing held work, taking nothing new')
+        }
+        for (const raw of res.body.instructions ?? []) {
+          const i = parseInstruction(raw)
+          if (i) this.executor.start(i)
+          else this.log.error({ instruction: raw }, 'poll answer carried an unreadable instruction; ignored')
+        }
+        // While draining the server answers at once with nothing: do not spin.
+        if (res.body.drain === true) delay = jittered(this.intervals.heartbeatMs, AGENT_DEFAULTS.jitter)
+        else delay = jittered(50, 1)
+      } catch (err) {
+        if (this.done) break
+        delay = this.onLoopError(err, backoff, 'poll')
+      }
+      await sleep(delay, this.stopping.signal)
+    }
+  }
+}

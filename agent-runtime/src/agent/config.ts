@@ -1,0 +1,353 @@
+// The agent's configuration from flags, STAVILY_* environment variables and a JSON/YAML
+// file, in that order of precedence. Every bad value is reported with the field it came from.
+import { readFileSync } from 'node:fs'
+import { homedir, hostname } from 'node:os'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { Grants } from '@stavily/sdk/manifest'
+import { parse as parseYaml } from 'yaml'
+import type { PluginLimits } from '../defaults.ts'
+import { AGENT_DEFAULTS } from './defaults.ts'
+import { configError } from './errors.ts'
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+const LOG_LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+
+/** What the operator grants a plugin (the sandbox's grants shape) plus private-network access. */
+export interface GrantConfig extends Grants {
+  allowPrivateNetwork: boolean
+}
+
+export interface AgentConfig {
+  orchestratorUrl: string
+  /** Only needed on the first start (no stored credential yet). */
+  enrollmentToken: string | undefined
+  dataDir: string
+  /** Expected kind/pool: checked against what the enrollment token bound (optional). */
+  kind: 'sensor' | 'action' | undefined
+  pool: string | undefined
+  name: string
+  labels: Record<string, string>
+  registryUrl: string
+  /** The registry's root.json (out of band); without it the first start trusts what it fetches. */
+  trustedRootFile: string | undefined
+  /** Granted to every plugin. */
+  grants: GrantConfig
+  /** Per plugin: added to the global grants; limits override the global limits. */
+  plugins: Record<string, { grants: GrantConfig; limits: Partial<PluginLimits> }>
+  limits: Partial<PluginLimits>
+  concurrency: number
+  logLevel: LogLevel
+  shutdownGraceMs: number
+}
+
+export const USAGE = `usage: stavily-agent [options]
+
+  --config FILE             JSON or YAML configuration file (STAVILY_CONFIG)
+  --orchestrator URL        orchestrator agent API base URL (STAVILY_ORCHESTRATOR_URL)
+  --enrollment-token TOKEN  one-time token for the first start (STAVILY_ENROLLMENT_TOKEN)
+  --data-dir DIR            credential, plugin cache, outbox (STAVILY_DATA_DIR; default ~/.stavily-agent)
+  --kind sensor|action      expected kind; the enrollment token decides (STAVILY_KIND)
+  --pool NAME               expected pool; the enrollment token decides (STAVILY_POOL)
+  --name NAME               agent name (STAVILY_NAME; default the host name)
+  --label KEY=VALUE         label, repeatable (STAVILY_LABELS=k=v,k2=v2)
+  --registry URL            registry base URL (STAVILY_REGISTRY_URL; default <orchestrator>/api/v1/registry)
+  --trusted-root FILE       the registry's root.json (STAVILY_TRUSTED_ROOT)
+  --allow-host PATTERN      grant network access to every plugin, repeatable (STAVILY_ALLOW_HOSTS)
+  --allow-command CMD       grant exec, repeatable (STAVILY_ALLOW_COMMANDS)
+  --allow-secret NAME       grant a secret, repeatable (STAVILY_ALLOW_SECRETS)
+  --allow-read PATH         grant read access under PATH, repeatable (STAVILY_ALLOW_READ)
+  --allow-write PATH        grant write access under PATH, repeatable (STAVILY_ALLOW_WRITE)
+  --allow-private-network   host names may resolve to private addresses (STAVILY_ALLOW_PRIVATE_NETWORK=1)
+  --concurrency N           instructions run at once (STAVILY_CONCURRENCY; default 4)
+  --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (STAVILY_LOG_LEVEL; default info)
+  --help                    this text
+`
+
+type Raw = Record<string, unknown>
+
+const FLAGS = {
+  config: { type: 'string' },
+  orchestrator: { type: 'string' },
+  'enrollment-token': { type: 'string' },
+  'data-dir': { type: 'string' },
+  kind: { type: 'string' },
+  pool: { type: 'string' },
+  name: { type: 'string' },
+  label: { type: 'string', multiple: true },
+  registry: { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  'allow-command': { type: 'string', multiple: true },
+  'allow-secret': { type: 'string', multiple: true },
+  'allow-read': { type: 'string', multiple: true },
+  'allow-write': { type: 'string', multiple: true },
+  'allow-private-network': { type: 'boolean' },
+  concurrency: { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean' },
+} as const
+
+/** `--help` was asked for: print USAGE and exit 0. */
+export class HelpRequested extends Error {}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let flags: Record<string, unknown>
+  try {
+    flags = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw configError('flags', `${(err as Error).message}; see --help`)
+  }
+  if (flags.help) throw new HelpRequested()
+  const file = (flags.config as string | undefined) ?? env.STAVILY_CONFIG
+  const fromFile = file ? readConfigFile(file) : {}
+  const list = (s: string | undefined) =>
+    s === undefined
+      ? undefined
+      : s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+  // One merged view; `source` says where each top-level value came from, for error messages.
+  const pick = (flag: string, envName: string, key: string): { value: unknown; source: string } => {
+    if (flags[flag] !== undefined) return { value: flags[flag], source: `--${flag}` }
+    if (env[envName] !== undefined && env[envName] !== '') return { value: env[envName], source: envName }
+    return { value: fromFile[key], source: file ? `${file}: ${key}` : key }
+  }
+
+  const url = pick('orchestrator', 'STAVILY_ORCHESTRATOR_URL', 'orchestratorUrl')
+  const orchestratorUrl = httpUrl(url.value, url.source, true)!
+  const reg = pick('registry', 'STAVILY_REGISTRY_URL', 'registryUrl')
+  const registryUrl =
+    httpUrl(reg.value, reg.source, false) ?? `${orchestratorUrl}${AGENT_DEFAULTS.registryPath}`
+  const token = pick('enrollment-token', 'STAVILY_ENROLLMENT_TOKEN', 'enrollmentToken')
+  const dataDir = pick('data-dir', 'STAVILY_DATA_DIR', 'dataDir')
+  const kind = pick('kind', 'STAVILY_KIND', 'kind')
+  const pool = pick('pool', 'STAVILY_POOL', 'pool')
+  const name = pick('name', 'STAVILY_NAME', 'name')
+  const root = pick('trusted-root', 'STAVILY_TRUSTED_ROOT', 'trustedRoot')
+  const level = pick('log-level', 'STAVILY_LOG_LEVEL', 'logLevel')
+  const conc = pick('concurrency', 'STAVILY_CONCURRENCY', 'concurrency')
+  const grace = pick('shutdown-grace-ms', 'STAVILY_SHUTDOWN_GRACE_MS', 'shutdownGraceMs')
+
+  if (kind.value !== undefined && kind.value !== 'sensor' && kind.value !== 'action')
+    throw configError(kind.source, `expected "sensor" or "action", got ${show(kind.value)}`)
+  if (level.value !== undefined && !LOG_LEVELS.includes(level.value as LogLevel))
+    throw configError(level.source, `expected one of ${LOG_LEVELS.join(', ')}, got ${show(level.value)}`)
+
+  // Labels: flags and env are KEY=VALUE lists; the file has an object. Flags > env > file.
+  let labels: Record<string, string> = {}
+  const labelFlags = flags.label as string[] | undefined
+  if (labelFlags) labels = keyValues(labelFlags, '--label')
+  else if (env.STAVILY_LABELS) labels = keyValues(list(env.STAVILY_LABELS)!, 'STAVILY_LABELS')
+  else if (fromFile.labels !== undefined) labels = stringRecord(fromFile.labels, `${file}: labels`)
+
+  const fileGrants = grantConfig(fromFile.grants, `${file}: grants`)
+  const flagList = (flag: string, envName: string) =>
+    (flags[flag] as string[] | undefined) ?? list(env[envName])
+  const grants: GrantConfig = {
+    net: flagList('allow-host', 'STAVILY_ALLOW_HOSTS') ?? fileGrants.net,
+    exec: flagList('allow-command', 'STAVILY_ALLOW_COMMANDS') ?? fileGrants.exec,
+    secrets: flagList('allow-secret', 'STAVILY_ALLOW_SECRETS') ?? fileGrants.secrets,
+    fs: {
+      read: flagList('allow-read', 'STAVILY_ALLOW_READ') ?? fileGrants.fs.read,
+      write: flagList('allow-write', 'STAVILY_ALLOW_WRITE') ?? fileGrants.fs.write,
+    },
+    allowPrivateNetwork:
+      (flags['allow-private-network'] as boolean | undefined) ??
+      (env.STAVILY_ALLOW_PRIVATE_NETWORK !== undefined
+        ? /^(1|true|yes)$/i.test(env.STAVILY_ALLOW_PRIVATE_NETWORK)
+        : fileGrants.allowPrivateNetwork),
+  }
+
+  const plugins: AgentConfig['plugins'] = {}
+  if (fromFile.plugins !== undefined) {
+    const where = `${file}: plugins`
+    if (!isObject(fromFile.plugins)) throw configError(where, 'expected an object keyed by plugin name')
+    for (const [pluginName, v] of Object.entries(fromFile.plugins)) {
+      const at = `${where}.${pluginName}`
+      if (!isObject(v)) throw configError(at, 'expected an object { grants?, limits? }')
+      plugins[pluginName] = {
+        grants: grantConfig(v.grants, `${at}.grants`),
+        limits: limits(v.limits, `${at}.limits`),
+      }
+    }
+  }
+
+  return {
+    orchestratorUrl,
+    enrollmentToken: optionalString(token.value, token.source),
+    dataDir: resolve(optionalString(dataDir.value, dataDir.source) ?? `${homedir()}/.stavily-agent`),
+    kind: kind.value as AgentConfig['kind'],
+    pool: optionalString(pool.value, pool.source),
+    name: optionalString(name.value, name.source) ?? hostname(),
+    labels,
+    registryUrl,
+    trustedRootFile: optionalString(root.value, root.source),
+    grants,
+    plugins,
+    limits: limits(fromFile.limits, `${file}: limits`),
+    concurrency: positiveInt(conc.value, conc.source) ?? AGENT_DEFAULTS.concurrency,
+    logLevel: (level.value as LogLevel | undefined) ?? 'info',
+    shutdownGraceMs: positiveInt(grace.value, grace.source) ?? AGENT_DEFAULTS.shutdownGraceMs,
+  }
+}
+
+function readConfigFile(file: string): Raw {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw configError('--config', `cannot read ${file}: ${(err as Error).message}`)
+  }
+  let parsed: unknown
+  try {
+    parsed = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text)
+  } catch (err) {
+    throw configError(file, `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}`)
+  }
+  if (parsed === null || parsed === undefined) return {}
+  if (!isObject(parsed)) throw configError(file, 'expected an object of settings at the top level')
+  const known = new Set([
+    'orchestratorUrl',
+    'enrollmentToken',
+    'dataDir',
+    'kind',
+    'pool',
+    'name',
+    'labels',
+    'registryUrl',
+    'trustedRoot',
+    'grants',
+    'plugins',
+    'limits',
+    'concurrency',
+    'logLevel',
+    'shutdownGraceMs',
+  ])
+  for (const key of Object.keys(parsed)) {
+    if (!known.has(key))
+      throw configError(`${file}: ${key}`, `unknown setting; expected one of ${[...known].join(', ')}`)
+  }
+  return parsed
+}
+
+function httpUrl(value: unknown, source: string, required: boolean): string | undefined {
+  if (value === undefined) {
+    if (required) throw configError(source, 'required: the orchestrator URL, e.g. http://orchestrator:8080')
+    return undefined
+  }
+  let u: URL
+  try {
+    u = new URL(String(value))
+  } catch {
+    throw configError(source, `must be an absolute http(s) URL, got ${show(value)}`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw configError(source, `must be an absolute http(s) URL, got ${show(value)}`)
+  return u.href.replace(/\/+$/, '')
+}
+
+function grantConfig(value: unknown, where: string): GrantConfig {
+  const out: GrantConfig = {
+    net: [],
+    exec: [],
+    secrets: [],
+    fs: { read: [], write: [] },
+    allowPrivateNetwork: false,
+  }
+  if (value === undefined) return out
+  if (!isObject(value))
+    throw configError(
+      where,
+      'expected an object { net, exec, secrets, fs: { read, write }, allowPrivateNetwork }',
+    )
+  for (const key of Object.keys(value)) {
+    if (!['net', 'exec', 'secrets', 'fs', 'allowPrivateNetwork'].includes(key))
+      throw configError(
+        `${where}.${key}`,
+        'unknown grant; expected net, exec, secrets, fs or allowPrivateNetwork',
+      )
+  }
+  out.net = stringList(value.net, `${where}.net`)
+  out.exec = stringList(value.exec, `${where}.exec`)
+  out.secrets = stringList(value.secrets, `${where}.secrets`)
+  if (value.fs !== undefined) {
+    if (!isObject(value.fs)) throw configError(`${where}.fs`, 'expected an object { read, write }')
+    out.fs.read = stringList(value.fs.read, `${where}.fs.read`)
+    out.fs.write = stringList(value.fs.write, `${where}.fs.write`)
+  }
+  if (value.allowPrivateNetwork !== undefined) {
+    if (typeof value.allowPrivateNetwork !== 'boolean')
+      throw configError(
+        `${where}.allowPrivateNetwork`,
+        `expected true or false, got ${show(value.allowPrivateNetwork)}`,
+      )
+    out.allowPrivateNetwork = value.allowPrivateNetwork
+  }
+  return out
+}
+
+function limits(value: unknown, where: string): Partial<PluginLimits> {
+  if (value === undefined) return {}
+  if (!isObject(value))
+    throw configError(where, 'expected an object of limits, e.g. { memoryMb: 64, wallMs: 30000 }')
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw configError(`${where}.${k}`, `expected a positive integer, got ${show(v)}`)
+    out[k] = v
+  }
+  // The sandbox checks names and minimums at load and names the field then.
+  return out as Partial<PluginLimits>
+}
+
+function stringList(value: unknown, where: string): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw configError(where, `expected a list of strings, got ${show(value)}`)
+  return value as string[]
+}
+
+function stringRecord(value: unknown, where: string): Record<string, string> {
+  if (!isObject(value)) throw configError(where, 'expected an object of string values')
+  for (const [k, v] of Object.entries(value))
+    if (typeof v !== 'string') throw configError(`${where}.${k}`, `expected a string, got ${show(v)}`)
+  return value as Record<string, string>
+}
+
+function keyValues(items: string[], where: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const item of items) {
+    const i = item.indexOf('=')
+    if (i <= 0) throw configError(where, `expected KEY=VALUE, got ${show(item)}`)
+    out[item.slice(0, i)] = item.slice(i + 1)
+  }
+  return out
+}
+
+function optionalString(value: unknown, where: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value === '')
+    throw configError(where, `expected a non-empty string, got ${show(value)}`)
+  return value
+}
+
+function positiveInt(value: unknown, where: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = typeof value === 'string' ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0)
+    throw configError(where, `expected a positive integer, got ${show(value)}`)
+  return n
+}
+
+function isObject(v: unknown): v is Raw {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  return typeof v === 'object' ? 'an object' : String(v)
+}

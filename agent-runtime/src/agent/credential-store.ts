@@ -1,0 +1,40 @@
+// The agent's identity on disk: <dataDir>/credential.json, mode 0600, replaced atomically
+// (a rotation that crashes halfway leaves the old or the new credential, never neither).
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { configError } from './errors.ts'
+import { writeFileDurable } from './files.ts'
+
+export interface StoredCredential {
+  agentId: string
+  orgId: string
+  kind: 'sensor' | 'action'
+  pool: string
+  credential: string
+  orchestratorUrl: string
+}
+
+export function credentialFile(dataDir: string): string {
+  return join(dataDir, 'credential.json')
+}
+
+export function readCredential(dataDir: string): StoredCredential | undefined {
+  const file = credentialFile(dataDir)
+  if (!existsSync(file)) return undefined
+  let parsed: Partial<StoredCredential>
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredCredential>
+  } catch (err) {
+    throw configError(
+      file,
+      `unreadable stored credential (${(err as Error).message}); delete it and enroll again`,
+    )
+  }
+  if (typeof parsed.credential !== 'string' || typeof parsed.agentId !== 'string')
+    throw configError(file, 'stored credential lacks agentId/credential; delete it and enroll again')
+  return parsed as StoredCredential
+}
+
+export function writeCredential(dataDir: string, c: StoredCredential): void {
+  writeFileDurable(credentialFile(dataDir), `${JSON.stringify(c, null, 2)}\n`, 0o600)
+}

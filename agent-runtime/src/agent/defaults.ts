@@ -1,0 +1,41 @@
+// Defaults of the agent process, each with the reason for its value. The orchestrator's
+// intervals (poll wait, heartbeat, lease, backoff) always win over the fallbacks here.
+
+export const AGENT_DEFAULTS = Object.freeze({
+  /** Used until the first server answer: the protocol's documented defaults. */
+  intervals: Object.freeze({
+    pollWaitMs: 40_000,
+    heartbeatMs: 15_000,
+    leaseTtlMs: 30_000,
+    backoffInitialMs: 500,
+    backoffMaxMs: 30_000,
+  }),
+  /** The contract: re-read /plugins at least this often even without `pluginsChanged`. */
+  pluginSyncMs: 60_000,
+  /** Instructions run at once; a small agent box has few cores and the sandbox host is one process. */
+  concurrency: 4,
+  /** Jitter on every loop, as a fraction of its interval, so a fleet restarted together spreads out. */
+  jitter: 0.1,
+  /** Events are sent in batches: at most this many per request (the server takes 500)... */
+  eventBatchMax: 200,
+  /** ...or after this long, so an event reaches the orchestrator within a second. */
+  eventBatchDelayMs: 250,
+  /** A watch that ends (or fails) is restarted after this, doubling up to the backoff maximum. */
+  watchRestartMs: 1_000,
+  /** SIGTERM: how long in-flight calls may take to finish before they are handed back. */
+  shutdownGraceMs: 30_000,
+  /** Extra time for the HTTP answer of a long-poll beyond the wait the server holds it. */
+  pollSlackMs: 15_000,
+  /** Timeout of every other request: the orchestrator answers within milliseconds when healthy. */
+  requestTimeoutMs: 15_000,
+  /** A cached plugin's registry metadata is reused without network while it has not expired. */
+  registryPath: '/api/v1/registry',
+})
+
+export type Intervals = {
+  pollWaitMs: number
+  heartbeatMs: number
+  leaseTtlMs: number
+  backoffInitialMs: number
+  backoffMaxMs: number
+}

@@ -1,0 +1,241 @@
+// Runs action/output instructions: accept, renew the lease about every third of it while
+// the plugin works, follow cancellations, and write the result to the outbox (fsynced)
+// before it counts as done; the sender delivers it.
+import type { SandboxError } from '../errors.ts'
+import type { Sandbox } from '../sandbox/sandbox.ts'
+import { type ApiClient, ApiError } from './api-client.ts'
+import { sleep } from './backoff.ts'
+import type { Intervals } from './defaults.ts'
+import { AgentErrorCodes } from './errors.ts'
+import type { Instruction } from './instruction.ts'
+import type { Logger } from './logger.ts'
+import type { Outbox, ResultEntry } from './outbox.ts'
+import type { PluginSync } from './plugin-sync.ts'
+
+interface Running {
+  instruction: Instruction
+  abort: AbortController
+  /** Why the call is being stopped: an operator cancel, a lost lease, or shutdown. */
+  stopReason: 'cancel' | 'not-held' | 'shutdown' | undefined
+  done: Promise<void>
+}
+
+export class Executor {
+  private readonly running = new Map<string, Running>()
+  /** Slots freed: the poll loop waits on this when all are taken. */
+  private freed: (() => void) | undefined
+
+  constructor(
+    private readonly o: {
+      sandbox: Sandbox
+      api: ApiClient
+      outbox: Outbox
+      sync: PluginSync
+      intervals: () => Intervals
+      log: Logger
+      concurrency: number
+      onResultWritten(): void
+      onUnauthorized(err: ApiError): void
+    },
+  ) {}
+
+  get inFlight(): number {
+    return this.running.size
+  }
+
+  get free(): number {
+    return Math.max(0, this.o.concurrency - this.running.size)
+  }
+
+  /** Resolves when a slot is free (or at once). */
+  async whenFree(signal: AbortSignal): Promise<void> {
+    while (this.free === 0 && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        this.freed = resolve
+        signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+    }
+  }
+
+  start(instruction: Instruction): void {
+    const key = `${instruction.id}#${instruction.attempt}`
+    if (this.running.has(key)) return
+    const r: Running = {
+      instruction,
+      abort: new AbortController(),
+      stopReason: undefined,
+      done: Promise.resolve(),
+    }
+    this.running.set(key, r)
+    r.done = this.execute(r).finally(() => {
+      this.running.delete(key)
+      this.freed?.()
+    })
+  }
+
+  /** An operator cancelled these (from a heartbeat or poll answer). */
+  cancel(list: { id: string; attempt: number }[]): void {
+    for (const c of list) {
+      const r = this.running.get(`${c.id}#${c.attempt}`)
+      if (r && !r.stopReason) {
+        r.stopReason = 'cancel'
+        r.abort.abort()
+        this.o.log.info(
+          { instructionId: c.id, attempt: c.attempt },
+          'instruction cancelled by the orchestrator',
+        )
+      }
+    }
+  }
+
+  /**
+   * Shutdown: waits up to `graceMs` for calls in flight; then asks the rest to stop and
+   * reports them as failed and retryable, so the orchestrator hands them to another agent.
+   */
+  async drain(graceMs: number): Promise<void> {
+    const all = () => Promise.all([...this.running.values()].map((r) => r.done))
+    const finished = await Promise.race([all().then(() => true), sleep(graceMs).then(() => false)])
+    if (finished) return
+    for (const r of this.running.values()) {
+      r.stopReason ??= 'shutdown'
+      r.abort.abort()
+    }
+    await all()
+  }
+
+  private async execute(r: Running): Promise<void> {
+    const { instruction: i } = r
+    const log = this.o.log.child({
+      instructionId: i.id,
+      attempt: i.attempt,
+      plugin: i.plugin,
+      runId: i.runId,
+      stepId: i.stepId,
+    })
+    // Accept at once: it renews the lease and says whether the attempt is still ours.
+    if (!(await this.renew(r, log))) return
+    const ttl = this.o.intervals().leaseTtlMs
+    const renewer = setInterval(() => void this.renew(r, log), Math.max(1_000, Math.floor(ttl / 3)))
+    let entry: ResultEntry
+    try {
+      entry = await this.invoke(r, log)
+    } finally {
+      clearInterval(renewer)
+    }
+    if (r.stopReason === 'not-held') {
+      log.warn('the lease of this attempt was lost; its result is dropped')
+      return
+    }
+    this.o.outbox.add(entry)
+    // Test hook (docs/deploying-agents.md does not list it): die between outbox and send.
+    if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_OUTBOX === '1') process.kill(process.pid, 'SIGKILL')
+    this.o.onResultWritten()
+  }
+
+  private async invoke(r: Running, log: Logger): Promise<ResultEntry> {
+    const i = r.instruction
+    const base = { type: 'result' as const, instructionId: i.id, attempt: i.attempt }
+    const fail = (code: string, message: string, retryable: boolean, data?: unknown): ResultEntry => ({
+      ...base,
+      body: {
+        attempt: i.attempt,
+        status: 'failed',
+        error: { code, message, retryable, ...(data === undefined ? {} : { data }) },
+      },
+    })
+    let loaded = this.o.sandbox.list().find((p) => p.name === i.plugin)
+    if (!loaded || (i.version && loaded.version !== i.version && !this.o.sync.failures.has(i.plugin))) {
+      // Not loaded yet (or an older version): the desired set may have just changed.
+      await this.o.sync.reconcile()
+      loaded = this.o.sandbox.list().find((p) => p.name === i.plugin)
+    }
+    const failure = this.o.sync.failures.get(i.plugin)
+    if (failure && (!loaded || failure.code === AgentErrorCodes.PLUGIN_REFUSED)) {
+      log.error({ error: failure.message }, 'instruction failed: plugin not available')
+      return fail(failure.code, failure.message, failure.retryable, failure.data)
+    }
+    if (!loaded) {
+      const message = `plugin ${i.plugin} is not in this agent's desired plugin set (enable it for the pool)`
+      log.error(message)
+      return fail(AgentErrorCodes.PLUGIN_UNAVAILABLE, message, true)
+    }
+    // Only the secrets this agent's operator granted the plugin ever reach the sandbox host.
+    const granted = new Set(this.o.sync.grantsFor(i.plugin).secrets)
+    const secrets = Object.fromEntries(
+      Object.entries(i.secrets).filter(([k, v]) => granted.has(k) && typeof v === 'string'),
+    )
+    log.info({ version: loaded.version, operation: i.operation }, 'instruction started')
+    try {
+      const res = await this.o.sandbox.invoke(i.plugin, {
+        operation: i.operation,
+        input: i.input,
+        config: i.config,
+        secrets,
+        invocationId: `${i.id}.${i.attempt}`.slice(0, 200),
+        idempotencyKey: safeKey(i.idempotencyKey),
+        deadline: Date.now() + i.timeoutMs,
+        signal: r.abort.signal,
+      })
+      if (r.stopReason === 'cancel')
+        return { ...base, body: { attempt: i.attempt, status: 'cancelled', logs: res.logs } }
+      log.info({ wallMs: Math.round(res.stats.wallMs) }, 'instruction succeeded')
+      return {
+        ...base,
+        body: { attempt: i.attempt, status: 'succeeded', output: res.output ?? null, logs: res.logs },
+      }
+    } catch (err) {
+      const e = err as SandboxError
+      if (r.stopReason === 'cancel')
+        return { ...base, body: { attempt: i.attempt, status: 'cancelled', logs: e.logs ?? [] } }
+      if (r.stopReason === 'shutdown') {
+        log.warn('handed back: the agent is shutting down')
+        return fail(
+          AgentErrorCodes.SHUTDOWN,
+          'the agent shut down before the call finished; handed back for a retry',
+          true,
+        )
+      }
+      log.warn({ code: e.code, error: e.message, retryable: e.retryable }, 'instruction failed')
+      const entry = fail(e.code ?? 'STAVILY_ERR_PLUGIN_FAILED', e.message, e.retryable === true, e.data)
+      entry.body.logs = e.logs ?? []
+      return entry
+    }
+  }
+
+  /** Renews the lease; false (and the call stopped) when the attempt is no longer ours. */
+  private async renew(r: Running, log: Logger): Promise<boolean> {
+    const i = r.instruction
+    try {
+      const res = await this.o.api.request<{ cancel?: boolean }>(
+        'POST',
+        `/instructions/${encodeURIComponent(i.id)}/accept`,
+        {
+          body: { attempt: i.attempt },
+        },
+      )
+      if (res.body?.cancel === true && !r.stopReason) {
+        r.stopReason = 'cancel'
+        r.abort.abort()
+        log.info('instruction cancelled by the orchestrator')
+      }
+      return true
+    } catch (err) {
+      if (err instanceof ApiError && err.kind === 'not-held') {
+        r.stopReason ??= 'not-held'
+        r.abort.abort()
+        log.warn('the orchestrator no longer holds this attempt for us; stopping it')
+        return false
+      }
+      if (err instanceof ApiError && err.kind === 'unauthorized') this.o.onUnauthorized(err)
+      // Network trouble: keep working; the next renewal (or the result) may get through.
+      log.warn({ error: (err as Error).message }, 'lease renewal failed; will try again')
+      return true
+    }
+  }
+}
+
+/** The sandbox takes ids of 1-200 characters from A-Z a-z 0-9 . _ : @ / -. */
+function safeKey(key: string): string {
+  const cleaned = key.replace(/[^A-Za-z0-9._:@/-]/g, '_').slice(0, 200)
+  return cleaned || 'key'
+}

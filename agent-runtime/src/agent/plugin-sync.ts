@@ -1,0 +1,118 @@
+// Reconciles the sandbox with the desired plugin set: loads what is missing, hot-swaps a
+// new version beside the old one (calls in flight finish on the old one; none is dropped),
+// unloads what was removed. One reconcile at a time; a failure leaves the old version serving.
+import type { PluginLimits } from '../defaults.ts'
+import type { Sandbox } from '../sandbox/sandbox.ts'
+import type { AgentConfig, GrantConfig } from './config.ts'
+import type { DesiredPlugin } from './desired.ts'
+import { AgentError, AgentErrorCodes } from './errors.ts'
+import type { Logger } from './logger.ts'
+import type { PluginStore } from './plugin-store.ts'
+
+export class PluginSync {
+  /** Why a desired plugin is not running (verification refused, unavailable, bad load). */
+  readonly failures = new Map<string, AgentError>()
+  private chain: Promise<void> = Promise.resolve()
+  private desired: DesiredPlugin[] = []
+
+  constructor(
+    private readonly sandbox: Sandbox,
+    private readonly store: PluginStore,
+    private readonly config: AgentConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues a reconcile to `desired` (or the last desired set) and resolves when it ran. */
+  reconcile(desired?: DesiredPlugin[]): Promise<void> {
+    if (desired) this.desired = desired
+    const next = this.chain.then(() => this.run(this.desired))
+    this.chain = next.catch(() => {})
+    return next
+  }
+
+  /** The granted secrets of a plugin: global ∪ per-plugin. */
+  grantsFor(name: string): GrantConfig {
+    const g = this.config.grants
+    const p = this.config.plugins[name]?.grants
+    if (!p) return g
+    const u = (a: string[], b: string[]) => [...new Set([...a, ...b])]
+    return {
+      net: u(g.net, p.net),
+      exec: u(g.exec, p.exec),
+      secrets: u(g.secrets, p.secrets),
+      fs: { read: u(g.fs.read, p.fs.read), write: u(g.fs.write, p.fs.write) },
+      allowPrivateNetwork: g.allowPrivateNetwork || p.allowPrivateNetwork,
+    }
+  }
+
+  private limitsFor(name: string): Partial<PluginLimits> {
+    return { ...this.config.limits, ...this.config.plugins[name]?.limits }
+  }
+
+  private async run(desired: DesiredPlugin[]): Promise<void> {
+    const loaded = new Map(this.sandbox.list().map((p) => [p.name, p]))
+    for (const want of desired) {
+      const current = loaded.get(want.name)
+      if (current?.version === want.version) {
+        this.failures.delete(want.name)
+        continue
+      }
+      try {
+        const { bundle, target } = await this.store.obtain(want.name, want.version)
+        // The manifest comes from the signed target, never from the unsigned /plugins answer.
+        const manifest = {
+          name: target.name,
+          version: target.version,
+          stavily: { kind: target.kind, entry: 'index.js', sdk: target.sdk, permissions: target.permissions },
+        }
+        const { allowPrivateNetwork, ...grants } = this.grantsFor(want.name)
+        const spec = { manifest, bundle, grants, allowPrivateNetwork, limits: this.limitsFor(want.name) }
+        if (current) {
+          const swapped = await this.sandbox.swap(spec)
+          this.log.info(
+            { plugin: want.name, from: swapped.previous, to: swapped.current },
+            'plugin hot-swapped',
+          )
+          void swapped.drained.then(() =>
+            this.log.debug(
+              { plugin: want.name, version: swapped.previous },
+              'previous plugin version drained',
+            ),
+          )
+        } else {
+          const info = await this.sandbox.load(spec)
+          this.log.info(
+            { plugin: want.name, version: want.version, kind: info.kind, loadMs: Math.round(info.loadMs) },
+            'plugin loaded',
+          )
+        }
+        this.failures.delete(want.name)
+      } catch (err) {
+        const e =
+          err instanceof AgentError
+            ? err
+            : new AgentError(
+                AgentErrorCodes.PLUGIN_REFUSED,
+                `plugin ${want.name}@${want.version} could not be loaded: ${(err as Error).message}`,
+                {
+                  retryable: false,
+                  cause: err,
+                  data: { plugin: want.name, version: want.version, code: (err as { code?: string }).code },
+                },
+              )
+        this.failures.set(want.name, e)
+        this.log.error(
+          { plugin: want.name, version: want.version, code: e.code, error: e.message },
+          'plugin not loaded',
+        )
+      }
+    }
+    const wanted = new Set(desired.map((d) => d.name))
+    for (const name of loaded.keys()) {
+      if (wanted.has(name)) continue
+      await this.sandbox.unload(name)
+      this.failures.delete(name)
+      this.log.info({ plugin: name }, 'plugin unloaded (no longer desired)')
+    }
+  }
+}
