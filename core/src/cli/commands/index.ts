@@ -1,0 +1,15 @@
+import type { CommandSpec, GroupSpec } from '../spec.ts'
+import { agentGroup } from './agent.ts'
+import { auditGroup } from './audit.ts'
+import { login } from './login.ts'
+import { pluginGroup } from './plugin.ts'
+import { runGroup } from './run.ts'
+import { secretGroup } from './secret.ts'
+import { server } from './server.ts'
+import { workflowGroup } from './workflow.ts'
+
+// Every command, in the order `stavily help` lists them.
+
+export const SINGLES: CommandSpec[] = [server, login]
+
+export const GROUPS: GroupSpec[] = [workflowGroup, runGroup, agentGroup, pluginGroup, secretGroup, auditGroup]
