@@ -6,7 +6,7 @@ import type { CommandSpec, GroupSpec } from '../spec.ts'
 
 type Verification =
   | { ok: true; entries: number }
-  | { ok: false; firstBroken: { seq: number | string; reason: string } }
+  | { ok: false; firstBroken: { seq: number | string; reason: string; message?: string } }
 
 const verify: CommandSpec = {
   words: ['audit', 'verify'],
@@ -22,7 +22,7 @@ const verify: CommandSpec = {
       )
     else
       out.line(
-        `audit chain ${out.paint('BROKEN', 'red')} at entry ${v.firstBroken.seq}: ${v.firstBroken.reason}`,
+        `audit chain ${out.paint('BROKEN', 'red')} at entry ${v.firstBroken.seq}: ${v.firstBroken.reason}${v.firstBroken.message ? ` (${v.firstBroken.message})` : ''}`,
       )
     return v.ok ? EXIT.ok : EXIT.failed
   },

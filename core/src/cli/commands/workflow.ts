@@ -31,7 +31,7 @@ const apply: CommandSpec = {
     const api = await client()
     let res: Awaited<
       ReturnType<
-        typeof api.request<{ workflow: Summary; version: number; changed: boolean; warnings?: string[] }>
+        typeof api.request<{ workflow: Summary; version: number; created?: boolean; changed: boolean; warnings?: string[] }>
       >
     >
     try {
@@ -44,7 +44,7 @@ const apply: CommandSpec = {
       out.json(res.body)
       return EXIT.ok
     }
-    const what = res.status === 201 ? 'created' : changed ? 'updated' : 'unchanged'
+    const what = (res.body.created ?? res.status === 201) ? 'created' : changed ? 'updated' : 'unchanged'
     out.line(
       `workflow ${workflow.name} ${out.paint(what, what === 'unchanged' ? 'dim' : 'green')} (version ${version})`,
     )

@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// Runs `stavily` as a real child process (from source through tsx), with its own config
+// file, so every test exercises argument parsing, the config file, HTTP and exit codes
+// exactly as a user's shell does.
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const PATHS = fileURLToPath(new URL('./tsconfig.paths.json', import.meta.url))
+
+export interface Result {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>
+  input?: string
+  cwd?: string
+}
+
+/** A fresh config folder: `STAVILY_CONFIG` for one simulated user. */
+export function freshConfig(): string {
+  return join(mkdtempSync(join(tmpdir(), 'stavily-cli-')), 'config.json')
+}
+
+function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TSX_TSCONFIG_PATH: PATHS }
+  // The user's own configuration must not leak into the tests.
+  for (const k of ['STAVILY_URL', 'STAVILY_TOKEN', 'STAVILY_CONFIG', 'NO_COLOR', 'STAVILY_REGISTRY_URL']) delete env[k]
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k]
+    else env[k] = v
+  }
+  return env
+}
+
+export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: childEnv(opts.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+}
+
+export function collect(proc: ChildProcess, input?: string): Promise<Result> {
+  let stdout = ''
+  let stderr = ''
+  proc.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString()
+  })
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  if (input !== undefined) proc.stdin!.end(input)
+  else proc.stdin!.end()
+  return new Promise((resolve, reject) => {
+    proc.on('error', reject)
+    proc.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+export function cli(args: string[], opts: CliOptions = {}): Promise<Result> {
+  return collect(spawnCli(args, opts), opts.input)
+}
