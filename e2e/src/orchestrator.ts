@@ -1,0 +1,78 @@
+// The orchestrator as a child process (core/src/main.ts), configured from the environment
+// as in production: PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set (a fresh schema
+// and Redis prefix per orchestrator), else PGlite in its own data folder.
+import { randomBytes } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Child, startChild } from './child.ts'
+import { freePort } from './net.ts'
+import { fromSource } from './source.ts'
+
+export interface OrchestratorOptions {
+  /** Folder for the data (PGlite, registry keys, secrets key). */
+  dir: string
+  /** Same value across restarts of one platform (schema, prefix, token, port). */
+  schema?: string
+  port?: number
+  bootstrapToken?: string
+  env?: NodeJS.ProcessEnv
+}
+
+export interface Orchestrator {
+  child: Child
+  agentUrl: string
+  operatorUrl: string
+  /** The admin API token (given as STAVILY_BOOTSTRAP_TOKEN). */
+  adminToken: string
+  options: Required<Omit<OrchestratorOptions, 'env'>> & { env: NodeJS.ProcessEnv }
+  /** SIGTERM and wait. */
+  stop(): Promise<void>
+  /** kill -9, as a crash would. */
+  kill9(): Promise<void>
+}
+
+/** `stv_admin_` + 43 base64url characters: the form the orchestrator accepts as a bootstrap token. */
+export function adminToken(): string {
+  return `stv_admin_${randomBytes(32).toString('base64url')}`
+}
+
+export async function startOrchestrator(o: OrchestratorOptions): Promise<Orchestrator> {
+  const options = {
+    dir: o.dir,
+    schema: o.schema ?? `e2e_${randomBytes(5).toString('hex')}`,
+    port: o.port ?? (await freePort()),
+    bootstrapToken: o.bootstrapToken ?? adminToken(),
+    env: o.env ?? {},
+  }
+  const dataDir = join(options.dir, 'data')
+  mkdirSync(dataDir, { recursive: true })
+  const run = fromSource('core/src/main.ts')
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...run.env,
+    STAVILY_DATA_DIR: dataDir,
+    STAVILY_PORT: String(options.port),
+    STAVILY_HOST: '127.0.0.1',
+    STAVILY_BOOTSTRAP_TOKEN: options.bootstrapToken,
+    STAVILY_SCHEMA: options.schema,
+    ...(process.env.REDIS_URL ? { STAVILY_REDIS_PREFIX: `${options.schema}:` } : {}),
+    ...options.env,
+  }
+  const child = startChild('orchestrator', process.execPath, run.args, { env })
+  const line = await child.waitForLine((l) => l.startsWith('{') && l.includes('"ready":true'), 120_000)
+  const ready = JSON.parse(line) as { agentUrl: string; operatorUrl?: string }
+  return {
+    child,
+    agentUrl: ready.agentUrl,
+    operatorUrl: ready.operatorUrl ?? ready.agentUrl,
+    adminToken: options.bootstrapToken,
+    options,
+    stop: () => child.stop(20_000),
+    kill9: () => child.kill9(),
+  }
+}
+
+/** Starts the same orchestrator again (same data, schema, port and token), e.g. after kill -9. */
+export function restartOrchestrator(previous: Orchestrator): Promise<Orchestrator> {
+  return startOrchestrator(previous.options)
+}
