@@ -1,64 +1,296 @@
-// `npm run dev`: runs the platform on its embedded defaults — the orchestrator on PGlite
-// in .stavily/data with in-process fleet state — or on PostgreSQL/Redis when DATABASE_URL /
-// REDIS_URL are set. Builds first when the packages have not been built yet.
+// `npm run dev`: the whole platform on this machine, one command, nothing else running.
 //
-// What runs today: the orchestrator (agent API, part-1 operator routes, health, metrics).
-// The agent process, the published first-party plugins and the demo workflow are not wired
-// into this command yet; it says so when it starts.
-import { execSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+//   orchestrator   PGlite in .stavily/data and in-process fleet state (or PostgreSQL / Redis
+//                  when DATABASE_URL / REDIS_URL are set), on http://127.0.0.1:8080
+//   registry       the first-party plugins published from Git (a snapshot of plugins/)
+//   agents         one sensor agent and one action agent, separate processes
+//   demo           a web service the demo breaks, a webhook receiver, and the workflow
+//                  scripts/demo/workflow.yaml: service fails → http-check notices →
+//                  restart-service brings it back → webhook and log report it
+//
+// Press f to break the service again, q or Ctrl-C to stop (children first, then the
+// orchestrator). Settings (environment): STAVILY_PORT (8080), STAVILY_DEV_DIR (.stavily),
+// STAVILY_DEMO_FAIL_AFTER (seconds before the first failure, 10), STAVILY_DEMO_FAIL_EVERY
+// (seconds between failures, 0 = only on f), STAVILY_DEMO_EXIT_AFTER_RUNS (stop after that
+// many finished runs; tests use it), DATABASE_URL, REDIS_URL, STAVILY_SCHEMA.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { emitKeypressEvents } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { operatorApi } from './demo/api.mjs'
+import { createPrinter } from './demo/print.mjs'
+import { fromSource, startProcess } from './demo/processes.mjs'
+import { firstPartyPlugins, snapshotPlugins } from './demo/snapshot.mjs'
 
-const entry = 'core/dist/main.js'
-if (!existsSync(entry) || !existsSync('sdk/dist/index.js') || !existsSync('registry/dist/index.js')) {
-  console.log('stavily dev: building the packages (first run; about a minute)…')
-  execSync('npm run build', { stdio: 'inherit' })
-}
+const root = fileURLToPath(new URL('..', import.meta.url))
+const env = process.env
+const devDir = resolve(env.STAVILY_DEV_DIR ?? join(root, '.stavily'))
+const port = Number(env.STAVILY_PORT ?? 8080)
+const failAfterS = Number(env.STAVILY_DEMO_FAIL_AFTER ?? 10)
+const failEveryS = Number(env.STAVILY_DEMO_FAIL_EVERY ?? 0)
+const exitAfterRuns = Number(env.STAVILY_DEMO_EXIT_AFTER_RUNS ?? 0)
+const out = createPrinter(process.stdout.isTTY === true)
+const logs = join(devDir, 'logs')
+mkdirSync(logs, { recursive: true })
 
-const env = { ...process.env }
-if (!env.DATABASE_URL) {
-  env.STAVILY_DATA_DIR ??= '.stavily/data'
-  mkdirSync(env.STAVILY_DATA_DIR, { recursive: true })
-}
-env.STAVILY_PORT ??= '8080'
+/** Every process we started, in start order; stopped in reverse (the orchestrator last). */
+const started = []
+let stopping = false
+let failTimer
+const abort = new AbortController()
 
-const backend = env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.STAVILY_DATA_DIR}`
-const fleet = env.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process'
-console.log(`stavily dev: starting the orchestrator on ${backend}, fleet state ${fleet}…`)
-
-const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-child.stdout.setEncoding('utf8')
-let buffered = ''
-child.stdout.on('data', (chunk) => {
-  buffered += chunk
-  let nl = buffered.indexOf('\n')
-  while (nl >= 0) {
-    const line = buffered.slice(0, nl)
-    buffered = buffered.slice(nl + 1)
-    nl = buffered.indexOf('\n')
-    let ready
-    try {
-      ready = JSON.parse(line)
-    } catch {
-      console.log(line)
-      continue
-    }
-    if (ready?.ready) {
-      const base = ready.operatorUrl ?? ready.agentUrl
-      console.log(`
-stavily dev: the orchestrator is up.
-  agent API      ${ready.agentUrl}/agents/v1
-  operator API   ${base}/api/v1
-  OpenAPI        ${base}/openapi.json
-  health         ${base}/healthz   ${base}/readyz
-  metrics        ${base}/metrics
-
-Not wired into this command yet: agents, published first-party plugins and the demo
-workflow (see the open issues). Ctrl-C stops the orchestrator cleanly.`)
-    } else console.log(line)
+async function shutdown(code) {
+  if (stopping) return
+  stopping = true
+  clearInterval(failTimer)
+  clearTimeout(failTimer)
+  abort.abort()
+  out.step('stopping: agents and demo processes first, then the orchestrator…')
+  for (const p of started.slice().reverse()) {
+    await p.stop()
+    out.detail(`${p.name} stopped`)
   }
-})
+  if (process.stdin.isTTY) process.stdin.setRawMode(false)
+  process.exit(code)
+}
+process.on('SIGINT', () => (stopping ? forceQuit() : void shutdown(0)))
+process.on('SIGTERM', () => void shutdown(0))
+function forceQuit() {
+  for (const p of started) p.kill()
+  process.exit(130)
+}
 
-const forward = (signal) => child.kill(signal)
-process.on('SIGINT', () => forward('SIGINT'))
-process.on('SIGTERM', () => forward('SIGTERM'))
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+async function main() {
+  out.banner()
+
+  // 1. The admin token: chosen here on the first start (the orchestrator accepts it as its
+  // bootstrap token) and kept in the dev folder, so later runs on the same data reuse it.
+  const tokenFile = join(devDir, 'admin-token')
+  const dataDir = join(devDir, 'data')
+  let adminToken =
+    env.STAVILY_ADMIN_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined)
+  const firstStart = adminToken === undefined
+  if (firstStart) {
+    adminToken = `stv_admin_${randomBytes(32).toString('base64url')}`
+    // Agents enrolled against an earlier database would hold credentials it does not know.
+    rmSync(join(devDir, 'agents'), { recursive: true, force: true })
+    if (!env.DATABASE_URL) rmSync(dataDir, { recursive: true, force: true })
+    writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 })
+  }
+  mkdirSync(dataDir, { recursive: true })
+
+  // 2. The orchestrator.
+  const backend = env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${dataDir}`
+  const fleet = env.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process fleet state'
+  out.step(`starting the orchestrator on ${backend}, ${fleet}…`)
+  const core = fromSource(root, 'core/src/main.ts')
+  const orchestrator = startProcess('orchestrator', core.args, {
+    env: {
+      ...core.env,
+      STAVILY_DATA_DIR: dataDir,
+      STAVILY_PORT: String(port),
+      STAVILY_BOOTSTRAP_TOKEN: adminToken,
+    },
+    logFile: join(logs, 'orchestrator.log'),
+    onLine: (line) => {
+      if (/EADDRINUSE/.test(line))
+        out.error(`port ${port} is in use: stop what runs there, or run STAVILY_PORT=8090 npm run dev`)
+    },
+  })
+  started.push(orchestrator)
+  const ready = JSON.parse(await orchestrator.ready((l) => l.startsWith('{') && l.includes('"ready":true')))
+  const operatorUrl = ready.operatorUrl ?? ready.agentUrl
+  const api = operatorApi(operatorUrl, adminToken)
+  try {
+    await api.get('/plugins')
+  } catch (err) {
+    if (err.status === 401)
+      throw new Error(
+        `the database was set up by an earlier run whose admin token is not in ${tokenFile}. ` +
+          `Remove ${devDir} (PGlite) or point STAVILY_SCHEMA at a fresh schema (PostgreSQL), or set STAVILY_ADMIN_TOKEN.`,
+      )
+    throw err
+  }
+  out.detail(`up (pid ${ready.pid}); log: ${orchestrator.logFile}`)
+
+  // 3. The demo service and the webhook receiver.
+  const demo = startProcess('demo service', [join(root, 'scripts/demo/service.mjs')], {
+    logFile: join(logs, 'demo-service.log'),
+    onLine: (line) => {
+      const e = safeJson(line)
+      if (e?.event === 'restarted') out.service(`restarted (restart #${e.restarts}): healthy again`)
+    },
+  })
+  started.push(demo)
+  const service = JSON.parse(await demo.ready((l) => l.includes('"ready":true')))
+  const receiverProc = startProcess('webhook receiver', [join(root, 'scripts/demo/receiver.mjs')], {
+    logFile: join(logs, 'receiver.log'),
+    onLine: (line) => {
+      const e = safeJson(line)
+      if (e?.received) out.webhook(e.received)
+    },
+  })
+  started.push(receiverProc)
+  const receiver = JSON.parse(await receiverProc.ready((l) => l.includes('"ready":true')))
+
+  // 4. The first-party plugins, published from Git and enabled for the default pool.
+  out.step('publishing the first-party plugins from Git (clone → build → sign)…')
+  const snapshot = snapshotPlugins(root, join(devDir, 'git'))
+  out.detail(`repository ${snapshot.url} at ${snapshot.commit.slice(0, 12)}`)
+  for (const p of firstPartyPlugins(root)) {
+    let version = p.version
+    try {
+      const r = await api.publish({ repo: snapshot.url, ref: 'main', path: `plugins/${p.dir}` }, (step) =>
+        out.progress(`${p.name}: ${step}`),
+      )
+      version = r.version.version
+      out.detail(
+        `${p.name}@${version} ${r.status === 'unchanged' ? 'already published' : 'published'} (${r.version.digest.slice(0, 19)}…)`,
+      )
+    } catch (err) {
+      // A plugin edited without a version bump: a published version never changes, so the
+      // registry keeps the earlier build. Say so and go on with it.
+      if (
+        err.body?.code !== 'STAVILY_ERR_REGISTRY_VERSION_EXISTS' &&
+        err.body?.error?.code !== 'STAVILY_ERR_REGISTRY_VERSION_EXISTS'
+      )
+        throw err
+      out.detail(
+        `${p.name}@${version}: changed since it was published; bump its version to publish the change (the published build runs)`,
+      )
+    }
+    await api.post('/plugins/enable', { name: p.name, pool: 'default', range: `^${version}` })
+  }
+
+  // 5. One sensor agent and one action agent.
+  out.step('starting a sensor agent and an action agent…')
+  const agents = [
+    { name: 'dev-sensor', kind: 'sensor', grants: ['--allow-host', '127.0.0.1'] },
+    {
+      name: 'dev-action',
+      kind: 'action',
+      grants: ['--allow-host', '127.0.0.1', '--allow-command', 'curl'],
+    },
+  ]
+  for (const a of agents) {
+    const dir = join(devDir, 'agents', a.name)
+    const enrolled = existsSync(join(dir, 'credential.json'))
+    const token = enrolled
+      ? undefined
+      : (await api.post('/enrollment-tokens', { kind: a.kind, pool: 'default', uses: 1 })).token
+    const run = fromSource(root, 'agent-runtime/src/agent/main.ts')
+    const agent = startProcess(
+      a.name,
+      [
+        ...run.args,
+        '--orchestrator',
+        ready.agentUrl,
+        '--data-dir',
+        dir,
+        '--name',
+        a.name,
+        '--kind',
+        a.kind,
+        '--pool',
+        'default',
+        ...(token ? ['--enrollment-token', token] : []),
+        ...a.grants,
+      ],
+      {
+        env: { ...run.env, STAVILY_LOG_LEVEL: 'info' },
+        logFile: join(logs, `${a.name}.log`),
+        onLine: (line) => out.agentLine(a.name, line),
+      },
+    )
+    started.splice(1, 0, agent) // after the orchestrator: stopped before it
+    await agent.ready((l) => /"msg":"(enrolled|starting with the stored credential)"/.test(l), 60_000)
+    out.detail(
+      `${a.name} (${a.kind}) ${token ? 'enrolled' : 'started with its stored credential'}; log: ${agent.logFile}`,
+    )
+  }
+
+  // 6. The demo workflow.
+  const document = readFileSync(join(root, 'scripts/demo/workflow.yaml'), 'utf8')
+    .replaceAll('__WEB_URL__', service.web)
+    .replaceAll('__CONTROL_URL__', service.control)
+    .replaceAll('__RECEIVER_URL__', receiver.url)
+  const applied = await api.post('/workflows', { document })
+  await api.post(`/workflows/${encodeURIComponent(applied.workflow.name)}/enable`)
+  out.detail(
+    `workflow ${applied.workflow.name} applied (version ${applied.version}) from scripts/demo/workflow.yaml`,
+  )
+
+  out.ready({
+    operatorUrl,
+    agentUrl: ready.agentUrl,
+    service,
+    receiver: receiver.url,
+    tokenFile,
+    logs,
+    failAfterS,
+  })
+
+  // 7. The run as it happens: the live stream, and each finished run's steps.
+  let finished = 0
+  const printed = new Set()
+  void api
+    .follow(async (type, data) => {
+      out.event(type, data)
+      const status = data.status ?? data.run?.status
+      const runId = data.runId ?? data.run?.id ?? data.id
+      if (type === 'run' && ['succeeded', 'failed', 'cancelled'].includes(status) && !printed.has(runId)) {
+        printed.add(runId)
+        try {
+          out.runSummary(await api.get(`/runs/${runId}`))
+        } catch (err) {
+          out.error(`could not read run ${runId}: ${err.message}`)
+        }
+        if (exitAfterRuns > 0 && ++finished >= exitAfterRuns) void shutdown(status === 'succeeded' ? 0 : 1)
+      }
+    }, abort.signal)
+    .catch((err) => {
+      if (!stopping) out.error(`the event stream ended: ${err.message}`)
+    })
+
+  // 8. Break the service: after a while, on a timer if asked, and on f.
+  const breakIt = async (why) => {
+    out.service(`breaking the web service (${why}): /health answers 503 now`)
+    await fetch(`${service.control}/fail`, { method: 'POST' }).catch((err) => out.error(err.message))
+  }
+  failTimer = setTimeout(() => {
+    void breakIt('demo timer')
+    if (failEveryS > 0) failTimer = setInterval(() => void breakIt('demo timer'), failEveryS * 1000)
+  }, failAfterS * 1000)
+  if (process.stdin.isTTY) {
+    emitKeypressEvents(process.stdin)
+    process.stdin.setRawMode(true)
+    process.stdin.on('keypress', (_s, key) => {
+      if (key?.ctrl && key.name === 'c') void shutdown(0)
+      else if (key?.name === 'q') void shutdown(0)
+      else if (key?.name === 'f') void breakIt('you pressed f')
+    })
+  }
+  // A child that dies on its own ends the demo: it would not work without it.
+  for (const p of started) {
+    void p.exited.then(({ code, signal }) => {
+      if (stopping) return
+      out.error(`${p.name} exited (code ${code}, signal ${signal}); last lines:\n${p.tail()}`)
+      void shutdown(1)
+    })
+  }
+}
+
+function safeJson(line) {
+  try {
+    return JSON.parse(line)
+  } catch {
+    return undefined
+  }
+}
+
+main().catch(async (err) => {
+  out.error(err.message)
+  for (const p of started) if (!p.running) out.error(`${p.name}: last lines:\n${p.tail()}`)
+  await shutdown(1)
+})

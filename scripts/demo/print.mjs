@@ -1,0 +1,118 @@
+// What `npm run dev` prints: the steps as they happen, where everything is, and the run as
+// it happens (from the live event stream), in colour on a terminal.
+
+export function createPrinter(tty) {
+  const paint = (code) => (s) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s)
+  const bold = paint('1')
+  const dim = paint('2')
+  const red = paint('31')
+  const green = paint('32')
+  const yellow = paint('33')
+  const cyan = paint('36')
+  const magenta = paint('35')
+  const time = () => dim(new Date().toISOString().slice(11, 19))
+  const line = (s) => process.stdout.write(`${s}\n`)
+  const statusColour = (s) =>
+    s === 'succeeded' ? green(s) : s === 'failed' || s === 'cancelled' ? red(s) : yellow(s ?? '?')
+  let progressShown = false
+  const endProgress = () => {
+    if (progressShown && tty) process.stdout.write('\r\x1b[K')
+    progressShown = false
+  }
+
+  return {
+    banner() {
+      line(bold('stavily dev') + dim(' — the whole platform on this machine (Ctrl-C stops it)'))
+    },
+    step(s) {
+      endProgress()
+      line(`${cyan('▸')} ${s}`)
+    },
+    detail(s) {
+      endProgress()
+      line(`  ${dim(s)}`)
+    },
+    /** One line rewritten in place on a terminal (publish steps), plain lines otherwise. */
+    progress(s) {
+      if (tty) {
+        process.stdout.write(`\r\x1b[K  ${dim(`… ${s}`)}`)
+        progressShown = true
+      } else line(`  … ${s}`)
+    },
+    error(s) {
+      endProgress()
+      process.stderr.write(`${red('✗')} ${s}\n`)
+    },
+    service(s) {
+      line(`${time()} ${magenta('service')}  ${s}`)
+    },
+    webhook(body) {
+      const text = body?.text ?? body?.blocks?.[0]?.text?.text ?? JSON.stringify(body)
+      line(`${time()} ${magenta('webhook')}  the receiver got: ${bold(String(text))}`)
+    },
+    /** Agent log lines (JSON): only warnings, errors and plugin swaps reach the terminal. */
+    agentLine(name, raw) {
+      let e
+      try {
+        e = JSON.parse(raw)
+      } catch {
+        return
+      }
+      if (e.level >= 40) line(`${time()} ${yellow(name)}  ${e.msg}${e.error ? `: ${e.error}` : ''}`)
+      else if (/plugin (loaded|hot-swapped)/.test(e.msg ?? ''))
+        line(`${time()} ${dim(name)}  ${e.msg}: ${e.plugin}@${e.version ?? e.to}`)
+    },
+    ready(r) {
+      endProgress()
+      line('')
+      line(bold('Stavily is running.'))
+      line(`  operator API   ${r.operatorUrl}/api/v1        (token: cat ${r.tokenFile})`)
+      line(`  API docs       ${r.operatorUrl}/docs           (OpenAPI: ${r.operatorUrl}/docs/json)`)
+      line(
+        `  event stream   curl -N -H "Authorization: Bearer $(cat ${r.tokenFile})" ${r.operatorUrl}/api/v1/stream`,
+      )
+      line(`  agent API      ${r.agentUrl}/agents/v1`)
+      line(`  CLI            npx stavily login --url ${r.operatorUrl}   then: npx stavily run list`)
+      line(`  demo service   ${r.service.web}/health   (control: ${r.service.control}/state)`)
+      line(`  webhook recv.  ${r.receiver}`)
+      line(`  logs           ${r.logs}/`)
+      line('')
+      line(
+        `The demo breaks the web service in ${r.failAfterS} s. Then watch: http-check notices, restart-service brings it back, webhook and log report it.`,
+      )
+      line(dim(tty ? 'Press f to break it again, q or Ctrl-C to stop.' : 'Ctrl-C stops.'))
+      line('')
+    },
+    /** One live-stream event. */
+    event(type, d) {
+      endProgress()
+      if (type === 'run') {
+        const id = String(d.id ?? d.runId ?? '').slice(0, 8)
+        line(
+          `${time()} ${cyan('run')}      ${id} ${d.workflowName ?? d.workflow ?? ''} ${statusColour(d.status)}${d.error ? ` — ${d.error.message ?? d.error}` : ''}`,
+        )
+      } else if (type === 'step') {
+        const id = String(d.runId ?? '').slice(0, 8)
+        const attempt = d.attempt > 1 ? ` (attempt ${d.attempt})` : ''
+        line(
+          `${time()} ${cyan('step')}     ${id} ${bold(d.stepId ?? d.id ?? '?')} ${statusColour(d.status)}${attempt}${d.error ? ` — ${d.error.message ?? d.error}` : ''}`,
+        )
+      } else if (type === 'agent') {
+        line(`${time()} ${dim('agent')}    ${d.name ?? d.id ?? ''} ${d.status ?? ''}`)
+      }
+    },
+    /** A finished run: each step's status and what its plugin logged. */
+    runSummary(run) {
+      line(`${time()} ${bold('run finished')} ${String(run.id).slice(0, 8)} ${statusColour(run.status)}`)
+      for (const s of run.steps ?? []) {
+        line(
+          `           ${(s.stepId ?? s.id ?? '?').padEnd(8)} ${statusColour(s.status)}${s.error ? ` — ${s.error.message ?? JSON.stringify(s.error)}` : ''}`,
+        )
+        for (const l of s.logs ?? [])
+          line(
+            `             ${dim(`${l.level} ${l.message}${l.fields ? ` ${JSON.stringify(l.fields)}` : ''}`)}`,
+          )
+      }
+    },
+  }
+}
