@@ -311,7 +311,7 @@ export class Agent {
           writeDesired(this.config.dataDir, desired)
           await this.applyDesired(desired)
         }
-        delay = jittered(AGENT_DEFAULTS.pluginSyncMs, AGENT_DEFAULTS.jitter)
+        delay = jittered(this.config.pluginSyncMs, AGENT_DEFAULTS.jitter)
       } catch (err) {
         if (this.done) break
         delay = this.onLoopError(err, backoff, 'plugin sync')

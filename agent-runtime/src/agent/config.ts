@@ -39,6 +39,8 @@ export interface AgentConfig {
   concurrency: number
   logLevel: LogLevel
   shutdownGraceMs: number
+  /** How often /plugins is re-read without a `pluginsChanged` hint; at most 60 s. */
+  pluginSyncMs: number
 }
 
 export const USAGE = `usage: stavily-agent [options]
@@ -60,6 +62,8 @@ export const USAGE = `usage: stavily-agent [options]
   --allow-write PATH        grant write access under PATH, repeatable (STAVILY_ALLOW_WRITE)
   --allow-private-network   host names may resolve to private addresses (STAVILY_ALLOW_PRIVATE_NETWORK=1)
   --concurrency N           instructions run at once (STAVILY_CONCURRENCY; default 4)
+  --shutdown-grace-ms N     SIGTERM: how long calls in flight may finish (STAVILY_SHUTDOWN_GRACE_MS; default 30000)
+  --plugin-sync-ms N        re-read the desired plugins at least this often (STAVILY_PLUGIN_SYNC_MS; default and max 60000)
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (STAVILY_LOG_LEVEL; default info)
   --help                    this text
 `
@@ -85,6 +89,8 @@ const FLAGS = {
   'allow-private-network': { type: 'boolean' },
   concurrency: { type: 'string' },
   'log-level': { type: 'string' },
+  'shutdown-grace-ms': { type: 'string' },
+  'plugin-sync-ms': { type: 'string' },
   help: { type: 'boolean' },
 } as const
 
@@ -129,6 +135,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const level = pick('log-level', 'STAVILY_LOG_LEVEL', 'logLevel')
   const conc = pick('concurrency', 'STAVILY_CONCURRENCY', 'concurrency')
   const grace = pick('shutdown-grace-ms', 'STAVILY_SHUTDOWN_GRACE_MS', 'shutdownGraceMs')
+  const syncMs = pick('plugin-sync-ms', 'STAVILY_PLUGIN_SYNC_MS', 'pluginSyncMs')
+  const pluginSyncMs = positiveInt(syncMs.value, syncMs.source) ?? AGENT_DEFAULTS.pluginSyncMs
+  if (pluginSyncMs > AGENT_DEFAULTS.pluginSyncMs)
+    throw configError(
+      syncMs.source,
+      `at most ${AGENT_DEFAULTS.pluginSyncMs} (the protocol asks for a re-read at least every 60 s), got ${pluginSyncMs}`,
+    )
 
   if (kind.value !== undefined && kind.value !== 'sensor' && kind.value !== 'action')
     throw configError(kind.source, `expected "sensor" or "action", got ${show(kind.value)}`)
@@ -190,6 +203,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     concurrency: positiveInt(conc.value, conc.source) ?? AGENT_DEFAULTS.concurrency,
     logLevel: (level.value as LogLevel | undefined) ?? 'info',
     shutdownGraceMs: positiveInt(grace.value, grace.source) ?? AGENT_DEFAULTS.shutdownGraceMs,
+    pluginSyncMs,
   }
 }
 
@@ -224,6 +238,7 @@ function readConfigFile(file: string): Raw {
     'concurrency',
     'logLevel',
     'shutdownGraceMs',
+    'pluginSyncMs',
   ])
   for (const key of Object.keys(parsed)) {
     if (!known.has(key))
