@@ -8,7 +8,7 @@ export interface DemoService {
   web: string
   control: string
   fail(): Promise<void>
-  state(): Promise<{ healthy: boolean; restarts: number; failures: number }>
+  state(): Promise<{ healthy: boolean; restarts: number; failures: number; checks: number }>
 }
 
 export async function startDemoService(): Promise<DemoService> {
@@ -29,6 +29,7 @@ export async function startDemoService(): Promise<DemoService> {
         healthy: boolean
         restarts: number
         failures: number
+        checks: number
       }
     },
   }

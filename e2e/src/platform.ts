@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { type AgentOptions, type AgentProcess, enrollmentToken, startAgent } from './agent.ts'
 import { type Api, operatorApi } from './api.ts'
 import { type GitDaemon, PluginRepo, startGitDaemon } from './git.ts'
+import { waitFor } from './net.ts'
 import { type Orchestrator, restartOrchestrator, startOrchestrator } from './orchestrator.ts'
 
 export interface PublishedVersion {
@@ -34,6 +35,13 @@ export interface Platform {
   ): Promise<AgentProcess>
   /** Applies a workflow document (YAML or JSON text). */
   apply(document: string): Promise<{ workflow: { id: string; name: string } }>
+  /** PUT /secrets/:name (write-only). */
+  setSecret(name: string, value: string): Promise<unknown>
+  run(id: string): Promise<Run>
+  /** Polls GET /runs/:id until the run has finished (succeeded, failed or cancelled). */
+  waitForRun(id: string, timeoutMs?: number): Promise<Run>
+  /** The runs of a workflow, newest first. */
+  runsOf(workflowId: string): Promise<Run[]>
   /** kill -9 the orchestrator and start it again on the same data. */
   crashOrchestrator(): Promise<void>
   /** Output of every process, for failure messages. */
@@ -41,9 +49,35 @@ export interface Platform {
   close(): Promise<void>
 }
 
-export async function startPlatform(label: string): Promise<Platform> {
+export interface PlatformOptions {
+  /** Extra environment of the orchestrator (tuning such as STAVILY_LEASE_TTL_MS). */
+  orchestratorEnv?: NodeJS.ProcessEnv
+}
+
+export interface Run {
+  id: string
+  status: string
+  workflowId: string
+  event: { data: Record<string, unknown> }
+  steps: {
+    stepId: string
+    kind: string
+    status: string
+    attempt: number
+    output: unknown
+    error: { code: string; message: string } | null
+    instructionId: string | null
+  }[]
+}
+
+const FINISHED = ['succeeded', 'failed', 'cancelled']
+
+export async function startPlatform(label: string, opts: PlatformOptions = {}): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), `stavily-e2e-${label}-`))
-  const orchestrator = await startOrchestrator({ dir: join(dir, 'orchestrator') })
+  const orchestrator = await startOrchestrator({
+    dir: join(dir, 'orchestrator'),
+    ...(opts.orchestratorEnv ? { env: opts.orchestratorEnv } : {}),
+  })
   const api = operatorApi(orchestrator.operatorUrl, orchestrator.adminToken)
   const repo = PluginRepo.snapshot(join(dir, 'git'))
   const daemon = await startGitDaemon(join(dir, 'git'))
@@ -82,6 +116,21 @@ export async function startPlatform(label: string): Promise<Platform> {
       return a
     },
     apply: (document) => api.post('/workflows', { document }),
+    setSecret: (name, value) => api.put(`/secrets/${name}`, { value }),
+    run: (id) => api.get<Run>(`/runs/${id}`),
+    waitForRun: (id, timeoutMs = 90_000) =>
+      waitFor(
+        `run ${id} to finish`,
+        async () => {
+          const run = await api.get<Run>(`/runs/${id}`)
+          return FINISHED.includes(run.status) ? run : undefined
+        },
+        { timeoutMs, intervalMs: 250 },
+      ),
+    async runsOf(workflowId) {
+      const page = await api.get<{ items: Run[] }>(`/runs?workflow=${workflowId}&limit=100`)
+      return page.items
+    },
     async crashOrchestrator() {
       await platform.orchestrator.kill9()
       platform.orchestrator = await restartOrchestrator(platform.orchestrator)

@@ -5,15 +5,16 @@
 //   GET  <web>/                a greeting (503 while broken)
 //   POST <control>/fail        break it (health turns 503)
 //   POST <control>/restart/web "restart" it: healthy again; counts restarts
-//   GET  <control>/state       {"healthy", "restarts", "failures"}
+//   GET  <control>/state       {"healthy", "restarts", "failures", "checks" (/health requests)}
 //
 // Run alone:  node scripts/demo/service.mjs [webPort] [controlPort]
 // It prints one JSON line {"ready":true,"web":URL,"control":URL} once both listen.
 import { createServer } from 'node:http'
 
-const state = { healthy: true, restarts: 0, failures: 0 }
+const state = { healthy: true, restarts: 0, failures: 0, checks: 0 }
 
 const web = createServer((req, res) => {
+  if (req.url === '/health') state.checks++
   const body = state.healthy ? { status: 'ok' } : { status: 'broken', since: state.brokenSince }
   res.writeHead(state.healthy ? 200 : 503, { 'content-type': 'application/json' })
   res.end(JSON.stringify(req.url === '/health' ? body : { hello: 'from the demo service', ...body }))
