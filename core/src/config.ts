@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { checkSchemaName } from './db/identifiers.ts'
 import { DEFAULTS } from './defaults.ts'
+import { ENGINE_POLICY } from './engine/policy.ts'
 import { invalid } from './errors.ts'
 
 type Widen<T> = {
@@ -40,6 +41,12 @@ export interface OrchestratorConfig {
   /** Take the client IP from X-Forwarded-For (behind a load balancer). */
   trustProxy?: boolean
   tuning?: Partial<Tuning>
+  /** Secrets encryption (AES-256-GCM). Without a key, one is generated in the data folder, or kept in memory when there is none. */
+  secrets?: { key?: string; previousKeys?: string[] }
+  /** The plugin registry's TUF keys folder; default `<dataDir>/registry-keys`, or a temporary folder without a data folder. */
+  registry?: { keysDir?: string }
+  /** The engine's background work: schedules, debounce timers, reconcile (default true; off in tests that drive it by hand). */
+  engine?: { background?: boolean; reconcileIntervalMs?: number }
 }
 
 export interface ResolvedConfig {
@@ -54,6 +61,11 @@ export interface ResolvedConfig {
   logger: boolean
   trustProxy: boolean
   tuning: Tuning
+  secrets: { key: string | undefined; previousKeys: string[] }
+  registry: { keysDir: string | undefined }
+  /** Where generated keys live: the PGlite data folder, or `database.dataDir` given with PostgreSQL. */
+  dataDir: string | undefined
+  engine: { background: boolean; reconcileIntervalMs: number }
 }
 
 function checkPort(field: string, v: unknown): number {
@@ -113,6 +125,22 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
       'a token of the form stv_admin_<43 base64url characters> (`stavily token generate` makes one)',
     )
   }
+  for (const [i, k] of [c.secrets?.key, ...(c.secrets?.previousKeys ?? [])].entries()) {
+    if (k !== undefined && (typeof k !== 'string' || Buffer.from(k, 'base64').length !== 32))
+      throw invalid(
+        i === 0 ? 'secrets.key' : `secrets.previousKeys[${i - 1}]`,
+        'a 32-byte key in base64 (openssl rand -base64 32)',
+      )
+  }
+  const reconcile = c.engine?.reconcileIntervalMs
+  if (reconcile !== undefined && !(Number.isFinite(reconcile) && reconcile >= 0))
+    throw invalid('engine.reconcileIntervalMs', 'a finite number of milliseconds ≥ 0', reconcile)
+  const dataDir =
+    database.backend === 'pglite'
+      ? database.dataDir
+      : typeof c.database?.dataDir === 'string'
+        ? c.database.dataDir
+        : undefined
   return {
     database,
     redis: redisUrl ? { url: redisUrl, prefix: c.redis?.prefix ?? DEFAULTS.redisPrefix } : undefined,
@@ -123,6 +151,13 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
     logger: c.logger ?? false,
     trustProxy: c.trustProxy ?? false,
     tuning,
+    secrets: { key: c.secrets?.key, previousKeys: c.secrets?.previousKeys ?? [] },
+    registry: { keysDir: c.registry?.keysDir },
+    dataDir,
+    engine: {
+      background: c.engine?.background ?? true,
+      reconcileIntervalMs: c.engine?.reconcileIntervalMs ?? ENGINE_POLICY.reconcileIntervalMs,
+    },
   }
 }
 
@@ -166,5 +201,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Orchestrato
     logger: env.STAVILY_LOG === '1',
     trustProxy: env.STAVILY_TRUST_PROXY === '1',
     tuning,
+    ...(env.STAVILY_SECRETS_KEY
+      ? {
+          secrets: {
+            key: env.STAVILY_SECRETS_KEY,
+            previousKeys: (env.STAVILY_SECRETS_PREVIOUS_KEYS ?? '')
+              .split(',')
+              .map((k) => k.trim())
+              .filter((k) => k.length > 0),
+          },
+        }
+      : {}),
+    ...(env.STAVILY_REGISTRY_KEYS_DIR ? { registry: { keysDir: env.STAVILY_REGISTRY_KEYS_DIR } } : {}),
   }
 }

@@ -23,6 +23,31 @@ export const ERRORS = {
   STAVILY_ERR_MIGRATION: 500,
   STAVILY_ERR_DATABASE: 500,
   STAVILY_ERR_INTERNAL: 500,
+  // Workflows, runs and the engine (workflows/errors.ts, engine/).
+  STAVILY_ERR_WORKFLOW_INVALID: 400,
+  STAVILY_ERR_WORKFLOW_NOT_FOUND: 404,
+  STAVILY_ERR_ILLEGAL_TRANSITION: 409,
+  STAVILY_ERR_RUN_NOT_FOUND: 404,
+  STAVILY_ERR_RUN_FINISHED: 409,
+  /** A webhook request without a valid signature (missing, malformed, expired, mismatched). */
+  STAVILY_ERR_WEBHOOK_SIGNATURE: 401,
+  /** A webhook request whose signature was already accepted. */
+  STAVILY_ERR_WEBHOOK_REPLAY: 409,
+  /** The webhook's workflow is disabled, or its trigger is not a webhook. */
+  STAVILY_ERR_WEBHOOK_DISABLED: 409,
+  /** A step's plugin is not enabled in its pool at a version its range allows (a step failure). */
+  STAVILY_ERR_PLUGIN_NOT_ENABLED: 409,
+  /** An attempt ran longer than its step's timeout (a step failure). */
+  STAVILY_ERR_STEP_TIMEOUT: 504,
+  // Expressions (expressions/errors.ts): step failures and dry-run answers.
+  STAVILY_ERR_EXPRESSION_SYNTAX: 400,
+  STAVILY_ERR_EXPRESSION_UNKNOWN_PATH: 400,
+  STAVILY_ERR_EXPRESSION_TYPE: 400,
+  STAVILY_ERR_EXPRESSION_LIMIT: 400,
+  STAVILY_ERR_EXPRESSION_REFERENCE: 400,
+  // Secrets (secrets/errors.ts).
+  STAVILY_ERR_SECRET_NOT_FOUND: 404,
+  STAVILY_ERR_SECRET_UNREADABLE: 500,
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createRegistry } from '@stavily/registry'
 import type { FastifyInstance } from 'fastify'
 import { type OrchestratorConfig, type ResolvedConfig, resolveConfig } from './config.ts'
 import { migrate } from './db/migrate.ts'
@@ -6,6 +11,10 @@ import { openPostgres } from './db/pg-client.ts'
 import { openPglite } from './db/pglite-client.ts'
 import { seedFor } from './db/seed.ts'
 import type { Database } from './db/sql-client.ts'
+import { AgentPlugins } from './engine/agent-plugins.ts'
+import { WorkflowEngine } from './engine/engine.ts'
+import { RunService } from './engine/run-service.ts'
+import { WorkflowService } from './engine/workflow-service.ts'
 import type { FleetState } from './fleet/fleet-state.ts'
 import { MemoryFleet } from './fleet/memory-fleet.ts'
 import { RedisFleet } from './fleet/redis-fleet.ts'
@@ -14,9 +23,12 @@ import { Metrics } from './metrics.ts'
 import { startBoss } from './queue/boss.ts'
 import { Dispatcher } from './queue/dispatcher.ts'
 import { PollHub } from './queue/poll-hub.ts'
+import { createKeyring, createSecretStore, type Keyring, loadKeyring } from './secrets/index.ts'
 import { Agents } from './services/agents.ts'
+import { AuditLog } from './services/audit-log.ts'
 import type { Services } from './services/context.ts'
 import { Events } from './services/events.ts'
+import { LiveStream } from './services/live-stream.ts'
 import { Tenancy } from './services/tenancy.ts'
 
 // The composition root: opens the database, migrates, starts pg-boss and fleet state,
@@ -68,6 +80,30 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
     const polls = new PollHub(dispatcher, fleet, tuning)
     const tenancy = new Tenancy(db, tuning)
     const boot = await tenancy.bootstrap(config.bootstrapToken)
+    let keysDir =
+      config.registry.keysDir ?? (config.dataDir ? join(config.dataDir, 'registry-keys') : undefined)
+    if (!keysDir) {
+      // No data folder (in-memory database): keys for this process only, like the database.
+      const tmp = await mkdtemp(join(tmpdir(), 'stavily-registry-keys-'))
+      cleanup.push(() => rm(tmp, { recursive: true, force: true }))
+      keysDir = tmp
+    }
+    const registry = await createRegistry({ sql: db.sql, schema: `${db.schema}_registry`, keysDir })
+    const secrets = createSecretStore(db.sql, await keyring(config))
+    const audit = new AuditLog(db)
+    const stream = new LiveStream(fleet)
+    const events = new Events(db)
+    const engine = new WorkflowEngine({
+      db,
+      boss,
+      dispatcher,
+      events,
+      secrets,
+      audit,
+      stream,
+      tuning,
+      background: config.engine.background,
+    })
     const services: Services = {
       config,
       tuning,
@@ -79,9 +115,20 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
       agents: new Agents(db, fleet, tuning),
       dispatcher,
       polls,
-      events: new Events(db),
+      events,
+      registry,
+      secrets,
+      audit,
+      stream,
+      engine,
+      workflows: new WorkflowService(db, audit, engine.schedules),
+      runs: new RunService(db),
+      agentPlugins: new AgentPlugins(db, secrets, tuning),
       lifecycle: { closing: false, lastSweepError: undefined },
     }
+    await engine.start()
+    cleanup.unshift(() => audit.close())
+    cleanup.unshift(() => engine.close())
     const sweeper = startSweeper(services)
     const shared = !config.operatorListen
     const agentApp = await createApp(services, shared ? 'both' : 'agent')
@@ -127,6 +174,7 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
 function startSweeper(s: Services): NodeJS.Timeout {
   let running = false
   let round = 0
+  let reconciledAt = Date.now()
   const timer = setInterval(async () => {
     if (running || s.lifecycle.closing) return
     running = true
@@ -135,6 +183,10 @@ function startSweeper(s: Services): NodeJS.Timeout {
       const lost = await s.agents.sweepLost(round++ % 30 === 0)
       await s.dispatcher.releaseAgents(lost)
       while ((await s.dispatcher.sweepLeases()) === 100) {}
+      if (Date.now() - reconciledAt >= s.config.engine.reconcileIntervalMs) {
+        reconciledAt = Date.now()
+        await s.engine.reconcile()
+      }
       s.lifecycle.lastSweepError = undefined
     } catch (err) {
       s.lifecycle.lastSweepError = err as Error
@@ -144,4 +196,14 @@ function startSweeper(s: Services): NodeJS.Timeout {
   }, s.tuning.sweepIntervalMs)
   timer.unref()
   return timer
+}
+
+// The secrets key: configured, or generated in the data folder, or (no data folder: tests,
+// in-memory databases) a random key that lives as long as the process.
+async function keyring(config: ResolvedConfig): Promise<Keyring> {
+  if (config.secrets.key !== undefined)
+    return loadKeyring({ key: config.secrets.key, previousKeys: config.secrets.previousKeys })
+  if (config.dataDir)
+    return loadKeyring({ dataDir: config.dataDir, previousKeys: config.secrets.previousKeys })
+  return createKeyring(randomBytes(32))
 }

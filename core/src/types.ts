@@ -49,9 +49,17 @@ export type Instruction = {
   createdAt: Date
   pickedAt: Date | null
   finishedAt: Date | null
+  /** The plugin version to run (workflow steps: the pool's desired version at enqueue time). */
+  pluginVersion: string | null
+  /** The same for every attempt; the instruction id for instructions enqueued directly. */
+  idempotencyKey: string | null
+  runId: string | null
+  stepId: string | null
 }
 
 export interface InstructionSpec {
+  /** Chosen by the caller when it must record the id before enqueueing (a workflow step); default a new UUID. */
+  id?: string
   kind: AgentKind
   pool: string
   plugin: string
@@ -60,6 +68,27 @@ export interface InstructionSpec {
   config?: unknown
   timeoutMs?: number
   retryLimit?: number
+  /** Delay before the first retry, in seconds (pg-boss's granularity). */
+  retryDelaySeconds?: number
+  /** Doubles the delay on each further retry. */
+  retryBackoff?: boolean
+  pluginVersion?: string
+  /** Default: the instruction id. */
+  idempotencyKey?: string
+  runId?: string
+  stepId?: string
+}
+
+/** An instruction that reached a final status (or went back to the queue for a retry). */
+export interface InstructionOutcome {
+  id: string
+  orgId: string
+  runId: string | null
+  stepId: string | null
+  attempt: number
+  status: 'succeeded' | 'failed' | 'cancelled'
+  output: unknown
+  error: { code: string; message: string } | null
 }
 
 export interface ResultReport {

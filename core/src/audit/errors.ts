@@ -1,5 +1,7 @@
-// The audit log's errors. STAVILY_ERR_INVALID_ARGUMENT is already in the orchestrator's list
-// (core/src/errors.ts); the lead maps this class onto StavilyError when merging.
+import { StavilyError } from '../errors.ts'
+
+// The audit log's errors: codes of the orchestrator's list (core/src/errors.ts); the class is
+// a StavilyError so the HTTP error handler maps it.
 
 export const AUDIT_ERRORS = {
   /** An entry or query argument is malformed; the message names the field. */
@@ -8,17 +10,12 @@ export const AUDIT_ERRORS = {
 
 export type AuditErrorCode = keyof typeof AUDIT_ERRORS
 
-export class AuditError extends Error {
-  readonly code: AuditErrorCode
-  readonly statusCode: number
-  readonly data: Record<string, unknown> | undefined
+export class AuditError extends StavilyError {
+  declare readonly code: AuditErrorCode
 
   constructor(code: AuditErrorCode, message: string, data?: Record<string, unknown>) {
-    super(message)
+    super(code, message, data === undefined ? undefined : { data })
     this.name = 'AuditError'
-    this.code = code
-    this.statusCode = AUDIT_ERRORS[code]
-    this.data = data
   }
 }
 

@@ -6,7 +6,14 @@ import { type Database, run, type SqlClient } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import type { Metrics } from '../metrics.ts'
-import type { Agent, Instruction, InstructionSpec, ResultAnswer, ResultReport } from '../types.ts'
+import type {
+  Agent,
+  Instruction,
+  InstructionOutcome,
+  InstructionSpec,
+  ResultAnswer,
+  ResultReport,
+} from '../types.ts'
 import { txBossDb } from './pglite-boss-db.ts'
 import { DEAD_LETTER_QUEUE, instructionQueue, wakeChannel } from './queue-names.ts'
 
@@ -20,6 +27,21 @@ export interface Pick {
   max: number
 }
 
+/**
+ * Called inside the dispatcher's transactions for instructions that belong to a workflow
+ * step (runId set), so the step's row moves atomically with its instruction: picked up by
+ * an agent (`leased`), or back in the queue for another attempt (`requeued`).
+ */
+export interface StepHooks {
+  leased(tx: SqlClient, instructions: Instruction[]): Promise<void>
+  requeued(
+    tx: SqlClient,
+    instructions: { id: string; orgId: string; runId: string; stepId: string; error: unknown }[],
+  ): Promise<void>
+}
+
+export type FinishedListener = (outcomes: InstructionOutcome[]) => void
+
 export class Dispatcher {
   readonly #db: Database
   readonly #boss: PgBoss
@@ -27,6 +49,8 @@ export class Dispatcher {
   readonly #tuning: Tuning
   readonly #metrics: Metrics
   readonly #queues = new Map<string, Promise<void>>()
+  readonly #finished = new Set<FinishedListener>()
+  #hooks: StepHooks | undefined
 
   constructor(db: Database, boss: PgBoss, fleet: FleetState, tuning: Tuning, metrics: Metrics) {
     this.#db = db
@@ -34,6 +58,32 @@ export class Dispatcher {
     this.#fleet = fleet
     this.#tuning = tuning
     this.#metrics = metrics
+  }
+
+  /**
+   * Calls `fn` after the commit that moved instructions to succeeded, failed or cancelled
+   * (a result, an expired lease or timeout past the last attempt, a cancel of queued work).
+   * A listener's failure is its own: the reconcile pass picks up what it missed.
+   */
+  onFinished(fn: FinishedListener): () => void {
+    this.#finished.add(fn)
+    return () => this.#finished.delete(fn)
+  }
+
+  /** The engine's in-transaction hooks (one set per dispatcher). */
+  setStepHooks(hooks: StepHooks | undefined): void {
+    this.#hooks = hooks
+  }
+
+  #emit(outcomes: InstructionOutcome[]): void {
+    if (outcomes.length === 0) return
+    for (const fn of this.#finished) {
+      try {
+        fn(outcomes)
+      } catch {
+        // The reconcile pass covers a listener that failed.
+      }
+    }
   }
 
   async start(): Promise<void> {
@@ -79,8 +129,15 @@ export class Dispatcher {
   async enqueue(orgId: string, spec: InstructionSpec, sql?: SqlClient): Promise<Instruction> {
     const queue = instructionQueue(orgId, spec.kind, spec.pool)
     await this.ensureQueue(queue)
-    const id = randomUUID()
+    const id = spec.id ?? randomUUID()
     const retryLimit = spec.retryLimit ?? this.#tuning.retryLimit
+    const timeoutMs = spec.timeoutMs ?? this.#tuning.leaseTtlMs
+    const send: PgBoss.SendOptions = { id, retryLimit }
+    if (spec.retryDelaySeconds !== undefined) send.retryDelay = spec.retryDelaySeconds
+    if (spec.retryBackoff !== undefined) send.retryBackoff = spec.retryBackoff
+    // pg-boss's own expiry must not cut an attempt its step allows to run longer.
+    if (timeoutMs / 1000 + 60 > this.#tuning.jobHardExpirySeconds)
+      send.expireInSeconds = Math.ceil(timeoutMs / 1000) + 60
     const work = async (tx: SqlClient) => {
       const { rows } = await run<Instruction>(
         tx,
@@ -94,11 +151,15 @@ export class Dispatcher {
           operation: spec.operation,
           input: spec.input ?? {},
           config: spec.config ?? {},
-          timeoutMs: spec.timeoutMs ?? this.#tuning.leaseTtlMs,
+          timeoutMs,
           maxAttempts: retryLimit + 1,
+          pluginVersion: spec.pluginVersion ?? null,
+          idempotencyKey: spec.idempotencyKey ?? id,
+          runId: spec.runId ?? null,
+          stepId: spec.stepId ?? null,
         }),
       )
-      await this.#boss.send(queue, { orgId }, { id, retryLimit, db: txBossDb(tx) })
+      await this.#boss.send(queue, { orgId }, { ...send, db: txBossDb(tx) })
       return rows[0]!
     }
     // Part of a caller's transaction (a workflow step): the caller wakes after its commit.
@@ -149,6 +210,8 @@ export class Dispatcher {
       // A job whose instruction was cancelled (or finished) meanwhile is closed, not handed out.
       const stale = jobs.filter((j) => !rows.some((r) => r.id === j.id)).map((j) => j.id)
       if (stale.length > 0) await this.#boss.cancel(queue, stale, { db: txBossDb(tx) })
+      const steps = rows.filter((r) => r.runId !== null)
+      if (steps.length > 0 && this.#hooks) await this.#hooks.leased(tx, steps)
       return rows
     })
     for (const row of leased) {
@@ -194,6 +257,7 @@ export class Dispatcher {
    */
   async report(agent: Agent, id: string, report: ResultReport): Promise<ResultAnswer> {
     let wakeQueue: string | undefined
+    let outcome: InstructionOutcome | undefined
     const answer = await this.#db.sql.transaction(async (tx) => {
       // Lock the instruction first: a concurrent repeat of this report waits here, then
       // finds the stored answer.
@@ -253,9 +317,28 @@ export class Dispatcher {
           answer,
         }),
       )
+      if (row.runId !== null && row.stepId !== null) {
+        if (status === 'queued') {
+          await this.#hooks?.requeued(tx, [
+            { id, orgId: row.orgId, runId: row.runId, stepId: row.stepId, error },
+          ])
+        } else {
+          outcome = {
+            id,
+            orgId: row.orgId,
+            runId: row.runId,
+            stepId: row.stepId,
+            attempt: report.attempt,
+            status: status as InstructionOutcome['status'],
+            output: status === 'succeeded' ? (report.output ?? null) : null,
+            error: errorOf(error),
+          }
+        }
+      }
       return answer
     })
     this.#metrics.countResult(answer.instructionStatus === 'queued' ? 'retried' : report.status)
+    if (outcome) this.#emit([outcome])
     if (wakeQueue) await this.wake(wakeQueue)
     return answer
   }
@@ -288,21 +371,55 @@ export class Dispatcher {
   /** Gives up leases past their deadline: each is retried elsewhere or dead-lettered. */
   async sweepLeases(limit = 100): Promise<number> {
     const queues = new Set<string>()
+    const outcomes: InstructionOutcome[] = []
     const n = await this.#db.sql.transaction(async (tx) => {
-      const { rows } = await run<{ id: string; queue: string; attempt: number }>(
-        tx,
-        plans.expiredLeases(limit),
-      )
+      const { rows } = await run<{
+        id: string
+        orgId: string
+        queue: string
+        attempt: number
+        timedOut: boolean
+        timeoutMs: number
+        runId: string | null
+        stepId: string | null
+      }>(tx, plans.expiredLeases(limit))
       for (const r of rows) {
-        const status = await this.#failAttempt(tx, r.queue, r.id, {
-          code: 'STAVILY_ERR_LEASE_EXPIRED',
-          message: `lease of attempt ${r.attempt} ended before a result`,
-        })
+        // A step attempt past its timeout fails like a lost lease, with a code that says so.
+        const error = r.timedOut
+          ? {
+              code: 'STAVILY_ERR_STEP_TIMEOUT',
+              message: `attempt ${r.attempt} ran longer than its timeout of ${r.timeoutMs} ms`,
+            }
+          : {
+              code: 'STAVILY_ERR_LEASE_EXPIRED',
+              message: `lease of attempt ${r.attempt} ended before a result`,
+            }
+        const status = await this.#failAttempt(tx, r.queue, r.id, error)
         if (status === 'queued') queues.add(r.queue)
+        const step = r
+        if (step.runId && step.stepId) {
+          if (status === 'queued') {
+            await this.#hooks?.requeued(tx, [
+              { id: r.id, orgId: r.orgId, runId: step.runId, stepId: step.stepId, error },
+            ])
+          } else {
+            outcomes.push({
+              id: r.id,
+              orgId: r.orgId,
+              runId: step.runId,
+              stepId: step.stepId,
+              attempt: r.attempt,
+              status: 'failed',
+              output: null,
+              error,
+            })
+          }
+        }
       }
       return rows.length
     })
     this.#metrics.leasesExpired += n
+    this.#emit(outcomes)
     for (const q of queues) await this.wake(q)
     return n
   }
@@ -312,14 +429,32 @@ export class Dispatcher {
     if (agentIds.length > 0) await run(this.#db.sql, plans.expireAgentLeases(agentIds))
   }
 
-  async cancel(orgId: string, id: string): Promise<Instruction> {
-    return this.#db.sql.transaction(async (tx) => {
+  async cancel(orgId: string, id: string, sql?: SqlClient): Promise<Instruction> {
+    const work = async (tx: SqlClient) => {
       const { rows } = await run<Instruction>(tx, plans.requestCancel(orgId, id))
       const inst = rows[0]
       if (!inst) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `instruction ${id}: not found`)
       if (inst.status === 'cancelled') await this.#boss.cancel(inst.queue, id, { db: txBossDb(tx) })
       return inst
-    })
+    }
+    // Inside a caller's transaction (cancelling a run), the caller knows its steps are cancelled.
+    if (sql) return work(sql)
+    const inst = await this.#db.sql.transaction(work)
+    if (inst.status === 'cancelled' && inst.runId !== null && inst.finishedAt !== null) {
+      this.#emit([
+        {
+          id: inst.id,
+          orgId: inst.orgId,
+          runId: inst.runId,
+          stepId: inst.stepId,
+          attempt: inst.attempt,
+          status: 'cancelled',
+          output: null,
+          error: { code: 'STAVILY_ERR_CANCELLED', message: 'cancelled before an agent took it' },
+        },
+      ])
+    }
+    return inst
   }
 
   async get(orgId: string, id: string): Promise<Instruction> {
@@ -340,6 +475,12 @@ export class Dispatcher {
       )
     ).rows
   }
+}
+
+function errorOf(e: unknown): { code: string; message: string } | null {
+  if (!e || typeof e !== 'object') return null
+  const o = e as { code?: unknown; message?: unknown }
+  return { code: String(o.code ?? 'STAVILY_ERR_FAILED'), message: String(o.message ?? 'the attempt failed') }
 }
 
 function notHeld(id: string, attempt: number): StavilyError {

@@ -1,5 +1,7 @@
-// The secrets module's errors. STAVILY_ERR_INVALID_ARGUMENT and STAVILY_ERR_CONFIG are already
-// in the orchestrator's list (core/src/errors.ts); the others are new. The lead merges them.
+import { StavilyError } from '../errors.ts'
+
+// The secrets module's errors: codes of the orchestrator's list (core/src/errors.ts); the
+// class is a StavilyError so the HTTP error handler maps it.
 
 export const SECRET_ERRORS = {
   /** A name, value or argument is malformed; the message names the field. */
@@ -14,21 +16,16 @@ export const SECRET_ERRORS = {
 
 export type SecretErrorCode = keyof typeof SECRET_ERRORS
 
-export class SecretError extends Error {
-  readonly code: SecretErrorCode
-  readonly statusCode: number
-  readonly data: Record<string, unknown> | undefined
+export class SecretError extends StavilyError {
+  declare readonly code: SecretErrorCode
 
   constructor(
     code: SecretErrorCode,
     message: string,
     options?: { cause?: unknown; data?: Record<string, unknown> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    super(code, message, options)
     this.name = 'SecretError'
-    this.code = code
-    this.statusCode = SECRET_ERRORS[code]
-    this.data = options?.data
   }
 }
 

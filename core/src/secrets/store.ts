@@ -33,6 +33,11 @@ export interface SecretStore {
   delete(org: string, name: string): Promise<boolean>
   /** Decrypts the named secrets for one invocation; fails naming every missing one. */
   getForInvocation(org: string, names: readonly string[]): Promise<Map<string, SecretValue>>
+  /**
+   * Decrypts those of the named secrets that exist, skipping the others: what an agent
+   * receives with an instruction (the plugin declares names; the organization may not have set them all).
+   */
+  getExisting(org: string, names: readonly string[]): Promise<Record<string, string>>
   /** Re-encrypts every secret not under the keyring's current key; returns how many. */
   rotate(): Promise<{ reencrypted: number }>
 }
@@ -132,6 +137,19 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
       }
       // In the order asked for, so callers and logs see a stable order.
       for (const n of wanted) out.set(n, new SecretValue(n, unseal(keyring, o, byName.get(n)!)))
+      return out
+    },
+
+    async getExisting(org, names) {
+      const o = checkOrg(org)
+      const wanted = [...new Set(names.filter((n) => typeof n === 'string' && SECRET_NAME.test(n)))].slice(
+        0,
+        SECRET_POLICY.maxPerInvocation,
+      )
+      const out: Record<string, string> = {}
+      if (wanted.length === 0) return out
+      const { rows } = await exec<SealedRow>(sql, selectSealed(o, wanted))
+      for (const r of rows) out[r.name] = unseal(keyring, o, r)
       return out
     },
 

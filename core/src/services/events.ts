@@ -12,6 +12,8 @@ export interface IncomingEvent {
   data?: unknown
   dedupeKey?: string
   occurredAt?: string
+  /** The sensor assignment id (a workflow id) from /plugins; events without one start no run. */
+  sensorId?: string
 }
 
 export type StoredListener = (orgId: string, eventIds: string[]) => void
@@ -41,6 +43,7 @@ export class Events {
         // Without a dedupe key every report is new: the event's own id is its key.
         dedupeKey: e.dedupeKey ?? id,
         occurredAt: e.occurredAt ?? new Date().toISOString(),
+        sensorId: e.sensorId ?? null,
       }
     })
     const { inserted, all } = await this.#db.sql.transaction(async (tx) => {

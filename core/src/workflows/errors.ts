@@ -1,5 +1,7 @@
-// The workflow module's errors. Codes follow the orchestrator's list (core/src/errors.ts);
-// the lead merges this list there.
+import { StavilyError } from '../errors.ts'
+
+// The workflow module's errors; their codes and statuses are in the orchestrator's list
+// (core/src/errors.ts), and the class is a StavilyError so the HTTP error handler maps it.
 
 export const WORKFLOW_ERRORS = {
   /** The document does not parse or does not validate; `data.issues` lists every problem. */
@@ -12,16 +14,11 @@ export const WORKFLOW_ERRORS = {
 
 export type WorkflowErrorCode = keyof typeof WORKFLOW_ERRORS
 
-export class WorkflowError extends Error {
-  readonly code: WorkflowErrorCode
-  readonly statusCode: number
-  readonly data: Record<string, unknown> | undefined
+export class WorkflowError extends StavilyError {
+  declare readonly code: WorkflowErrorCode
 
   constructor(code: WorkflowErrorCode, message: string, data?: Record<string, unknown>) {
-    super(message)
+    super(code, message, data === undefined ? undefined : { data })
     this.name = 'WorkflowError'
-    this.code = code
-    this.statusCode = WORKFLOW_ERRORS[code]
-    this.data = data
   }
 }

@@ -7,13 +7,16 @@ export interface EventRow {
   data: unknown
   dedupeKey: string
   occurredAt: string
+  /** The sensor assignment (workflow id) that emitted it, when the agent said so. */
+  sensorId: string | null
 }
 
 /** Stores a batch of events; a repeated (org, source, dedupe key) is skipped, not an error. */
 export const insertEvents = (orgId: string, agentId: string | null, events: EventRow[]): Statement => ({
-  text: `INSERT INTO events (id, org_id, agent_id, source, type, data, dedupe_key, occurred_at)
-    SELECT e.id, $1, $2, e.source, e.type, e.data, e.dedupe_key, e.occurred_at
-    FROM jsonb_to_recordset($3::jsonb) AS e(id uuid, source text, type text, data jsonb, dedupe_key text, occurred_at timestamptz)
+  text: `INSERT INTO events (id, org_id, agent_id, source, type, data, dedupe_key, occurred_at, sensor_id)
+    SELECT e.id, $1, $2, e.source, e.type, e.data, e.dedupe_key, e.occurred_at, e.sensor_id
+    FROM jsonb_to_recordset($3::jsonb)
+      AS e(id uuid, source text, type text, data jsonb, dedupe_key text, occurred_at timestamptz, sensor_id uuid)
     ON CONFLICT (org_id, source, dedupe_key) DO NOTHING
     RETURNING id`,
   values: [
@@ -27,6 +30,7 @@ export const insertEvents = (orgId: string, agentId: string | null, events: Even
         data: e.data,
         dedupe_key: e.dedupeKey,
         occurred_at: e.occurredAt,
+        sensor_id: e.sensorId,
       })),
     ),
   ],
@@ -38,4 +42,11 @@ export const eventIdsByKeys = (orgId: string, keys: { source: string; dedupeKey:
       ON ev.source = k.source AND ev.dedupe_key = k.dedupe_key
     WHERE ev.org_id = $1`,
   values: [orgId, JSON.stringify(keys.map((k) => ({ source: k.source, dedupe_key: k.dedupeKey })))],
+})
+
+/** Stored events that name a sensor assignment: the ones the engine routes to workflows. */
+export const sensorEvents = (orgId: string, ids: string[]): Statement => ({
+  text: `SELECT id, sensor_id AS "sensorId", source, type, data, dedupe_key AS "dedupeKey", occurred_at AS "occurredAt"
+    FROM events WHERE org_id = $1 AND id = ANY($2::uuid[]) AND sensor_id IS NOT NULL ORDER BY occurred_at, id`,
+  values: [orgId, ids],
 })

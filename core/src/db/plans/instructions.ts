@@ -3,7 +3,8 @@ import type { Statement } from '../sql-client.ts'
 export const INSTRUCTION_COLUMNS = `id, org_id AS "orgId", kind, pool, queue, plugin, operation, input, config,
   timeout_ms AS "timeoutMs", status, attempt, max_attempts AS "maxAttempts", agent_id AS "agentId",
   lease_until AS "leaseUntil", cancel_requested AS "cancelRequested", error, output,
-  created_at AS "createdAt", picked_at AS "pickedAt", finished_at AS "finishedAt"`
+  created_at AS "createdAt", picked_at AS "pickedAt", finished_at AS "finishedAt",
+  plugin_version AS "pluginVersion", idempotency_key AS "idempotencyKey", run_id AS "runId", step_id AS "stepId"`
 
 /** The same columns qualified with the alias `i`, for joins and UPDATE … FROM. */
 const QUALIFIED = INSTRUCTION_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1i.$2')
@@ -20,9 +21,14 @@ export const insertInstruction = (i: {
   config: unknown
   timeoutMs: number
   maxAttempts: number
+  pluginVersion: string | null
+  idempotencyKey: string
+  runId: string | null
+  stepId: string | null
 }): Statement => ({
-  text: `INSERT INTO instructions (id, org_id, kind, pool, queue, plugin, operation, input, config, timeout_ms, max_attempts)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11) RETURNING ${INSTRUCTION_COLUMNS}`,
+  text: `INSERT INTO instructions (id, org_id, kind, pool, queue, plugin, operation, input, config, timeout_ms, max_attempts,
+      plugin_version, idempotency_key, run_id, step_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15) RETURNING ${INSTRUCTION_COLUMNS}`,
   values: [
     i.id,
     i.orgId,
@@ -35,6 +41,10 @@ export const insertInstruction = (i: {
     JSON.stringify(i.config),
     i.timeoutMs,
     i.maxAttempts,
+    i.pluginVersion,
+    i.idempotencyKey,
+    i.runId,
+    i.stepId,
   ],
 })
 
@@ -150,8 +160,11 @@ export const unleaseInstructions = (ids: string[]): Statement => ({
 
 /** Leases past their deadline, locked so concurrent sweepers on other instances skip them. */
 export const expiredLeases = (limit: number): Statement => ({
-  text: `SELECT id, org_id AS "orgId", queue, agent_id AS "agentId", attempt FROM instructions
-    WHERE status IN ('leased', 'running') AND lease_until < now()
+  text: `SELECT id, org_id AS "orgId", queue, agent_id AS "agentId", attempt,
+      (lease_until >= now()) AS "timedOut", timeout_ms AS "timeoutMs", run_id AS "runId", step_id AS "stepId"
+    FROM instructions
+    WHERE status IN ('leased', 'running')
+      AND (lease_until < now() OR (run_id IS NOT NULL AND picked_at + timeout_ms * interval '1 millisecond' < now()))
     ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED`,
   values: [limit],
 })

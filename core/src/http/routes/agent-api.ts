@@ -65,7 +65,11 @@ export function agentApi(services: Services) {
       async (req) => {
         const agent = me(req)
         const { drain } = await services.agents.heartbeat(agent, req.body.version)
-        return { drain, cancel: await services.dispatcher.cancelsFor(agent.id), intervals: intervals() }
+        const [cancel, pluginsChanged] = await Promise.all([
+          services.dispatcher.cancelsFor(agent.id),
+          services.agentPlugins.pluginsChanged(agent),
+        ])
+        return { drain, cancel, intervals: intervals(), pluginsChanged }
       },
     )
 
@@ -105,7 +109,9 @@ export function agentApi(services: Services) {
           wait,
           abort.signal,
         )
-        return { instructions: got.map(wire), drain: false, cancel }
+        // Secrets are read at hand-out, never stored with the instruction.
+        const secrets = await services.agentPlugins.secretsFor(agent, got)
+        return { instructions: got.map((i) => wire(i, secrets.get(i.id) ?? {})), drain: false, cancel }
       },
     )
 
@@ -174,7 +180,11 @@ export function agentApi(services: Services) {
       },
       async (req) => {
         const agent = me(req)
-        return { pool: agent.pool, plugins: await services.agents.desiredPlugins(agent) }
+        const [plugins, sensors] = await Promise.all([
+          services.agents.desiredPlugins(agent),
+          services.agentPlugins.sensors(agent),
+        ])
+        return { pool: agent.pool, plugins, sensors }
       },
     )
 
@@ -192,9 +202,14 @@ export function agentApi(services: Services) {
   }
 }
 
-function wire(i: Instruction) {
+function wire(i: Instruction, secrets: Record<string, string>) {
   return {
     id: i.id,
+    version: i.pluginVersion,
+    idempotencyKey: i.idempotencyKey ?? i.id,
+    secrets,
+    runId: i.runId,
+    stepId: i.stepId,
     attempt: i.attempt,
     maxAttempts: i.maxAttempts,
     plugin: i.plugin,

@@ -38,7 +38,14 @@ export const HeartbeatBody = Type.Object(
   { additionalProperties: false },
 )
 
-export const HeartbeatReply = Type.Object({ drain: Type.Boolean(), cancel: CancelList, intervals: Intervals })
+export const HeartbeatReply = Type.Object({
+  drain: Type.Boolean(),
+  cancel: CancelList,
+  intervals: Intervals,
+  pluginsChanged: Type.Boolean({
+    description: "re-read GET /plugins: the pool's desired plugins or sensor assignments changed recently",
+  }),
+})
 
 export const PollQuery = Type.Object(
   {
@@ -50,6 +57,18 @@ export const PollQuery = Type.Object(
 
 export const WireInstruction = Type.Object({
   id: Uuid,
+  version: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "the plugin version to run (the pool's desired version at enqueue time); null for instructions enqueued directly without one",
+  }),
+  idempotencyKey: Type.String({
+    description: 'the same for every attempt of one workflow step: ctx.idempotencyKey',
+  }),
+  secrets: Type.Record(Type.String(), Type.String(), {
+    description: "values of the organization secrets the plugin's manifest declares; never stored or logged",
+  }),
+  runId: Type.Union([Uuid, Type.Null()]),
+  stepId: Type.Union([Type.String(), Type.Null()]),
   attempt: Type.Integer(),
   maxAttempts: Type.Integer(),
   plugin: Type.String(),
@@ -110,6 +129,7 @@ export const EventsBody = Type.Object(
           data: Type.Optional(Json),
           dedupeKey: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
           occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
+          sensorId: Type.Optional(Uuid),
         },
         { additionalProperties: false },
       ),
@@ -131,6 +151,19 @@ export const PluginsReply = Type.Object({
       signature: Type.String(),
       permissions: Json,
     }),
+  ),
+  sensors: Type.Array(
+    Type.Object({
+      id: Uuid,
+      revision: Type.Integer(),
+      plugin: Type.String(),
+      version: Type.String(),
+      config: Json,
+      intervalMs: Type.Union([Type.Integer(), Type.Null()]),
+      watch: Type.Boolean(),
+      secrets: Type.Record(Type.String(), Type.String()),
+    }),
+    { description: 'sensor assignments (always empty for action agents)' },
   ),
 })
 

@@ -138,6 +138,8 @@ export function stepsOfRun(runId: string): Statement {
 export interface RunFilter {
   workflowId?: string
   status?: string
+  /** Runs created at or after this time (ISO). */
+  since?: string
   /** Keyset cursor: runs created before this one (its createdAt and id). */
   before?: { createdAt: string; id: string }
 }
@@ -152,6 +154,7 @@ export function listRuns(org: string, f: RunFilter, limit: number): Statement {
   }
   if (f.workflowId !== undefined) where.push(`r.workflow_id = ${param(f.workflowId)}`)
   if (f.status !== undefined) where.push(`r.status = ${param(f.status)}`)
+  if (f.since !== undefined) where.push(`r.created_at >= ${param(f.since)}::timestamptz`)
   if (f.before !== undefined) {
     where.push(
       `(r.created_at, r.id) < (${param(f.before.createdAt)}::timestamptz, ${param(f.before.id)}::uuid)`,

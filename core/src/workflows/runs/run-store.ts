@@ -63,7 +63,7 @@ export interface StepRecord {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const MAX_LIST = 500
+const MAX_LIST = 501
 
 export function checkId(field: string, id: string): string {
   if (!UUID.test(id))

@@ -1,0 +1,591 @@
+import { randomUUID } from 'node:crypto'
+import type PgBoss from 'pg-boss'
+import type { Tuning } from '../config.ts'
+import * as eventPlans from '../db/plans/events.ts'
+import { type Database, run, type SqlClient } from '../db/sql-client.ts'
+import { StavilyError } from '../errors.ts'
+import { evaluateCondition, parseCondition, renderTemplate } from '../expressions/index.ts'
+import type { Dispatcher } from '../queue/dispatcher.ts'
+import type { SecretStore } from '../secrets/index.ts'
+import type { AuditLog } from '../services/audit-log.ts'
+import type { Events } from '../services/events.ts'
+import type { LiveStream } from '../services/live-stream.ts'
+import type { InstructionOutcome } from '../types.ts'
+import {
+  acceptDelivery,
+  allowedFrom,
+  debounceEvent,
+  expressionContext,
+  getRun,
+  purgeExpiredDeliveries,
+  type RunRecord,
+  type StepStatus,
+  takeDebounced,
+  throttleEvent,
+  verifyWebhook,
+  type Workflow,
+  type WorkflowEvent,
+  windowKeyText,
+} from '../workflows/index.ts'
+import { countRunning, oldestQueued } from '../workflows/runs/plans.ts'
+import { advance } from './advance.ts'
+import { Effects } from './effects.ts'
+import * as plans from './plans.ts'
+import { ENGINE_POLICY } from './policy.ts'
+import { Schedules } from './schedules.ts'
+import { type Actor, type Engine, SYSTEM, type WebhookAnswer } from './types.ts'
+
+// The workflow engine: events in (webhooks, sensor events, schedules, operators), runs out.
+// Every decision is planNext's; this class persists it. Each change to a run happens in one
+// transaction that holds the run's row lock, together with its steps, their instructions
+// and their audit entries, so a crash leaves nothing half done; what happens after a
+// commit (waking agents, the live stream) is best effort, and the reconcile pass (on start
+// and on every sweep) redoes whatever a crash or a lost hook left behind.
+
+export const DEBOUNCE_QUEUE = 'stavily.engine.debounce'
+
+export interface EngineDeps {
+  db: Database
+  boss: PgBoss
+  dispatcher: Dispatcher
+  events: Events
+  secrets: SecretStore
+  audit: AuditLog
+  stream: LiveStream
+  tuning: Tuning
+  /** Run schedules, the debounce worker and reconcile on start (false: tests drive them). */
+  background: boolean
+}
+
+type Head = { id: string; orgId: string; name: string; enabled: boolean; version: number }
+
+const DEFINITION_CACHE = ENGINE_POLICY.definitionCache
+
+type Row<T> = T & Record<string, unknown>
+
+export class WorkflowEngine implements Engine {
+  readonly #d: EngineDeps
+  // Saved versions never change, so their definitions are cached by (id, version).
+  readonly #definitions = new Map<string, Workflow>()
+  readonly #pending = new Set<Promise<unknown>>()
+  readonly schedules: Schedules
+  #closed = false
+
+  constructor(deps: EngineDeps) {
+    this.#d = deps
+    this.schedules = new Schedules(deps.boss, deps.db, (orgId, workflowId, at, key) =>
+      this.fireSchedule(orgId, workflowId, at, key),
+    )
+  }
+
+  async start(): Promise<void> {
+    const d = this.#d
+    d.dispatcher.setStepHooks({
+      leased: async (tx, instructions) => {
+        const { rows } = await run<{ runId: string; stepId: string; attempt: number; orgId: string }>(
+          tx,
+          plans.stepsLeased(instructions.map((i) => ({ id: i.id, attempt: i.attempt }))),
+        )
+        for (const r of rows)
+          d.stream.publish(r.orgId, {
+            type: 'step',
+            data: { runId: r.runId, step: r.stepId, status: 'running', attempt: r.attempt },
+          })
+      },
+      requeued: async (tx, items) => {
+        const { rows } = await run<{ runId: string; stepId: string; attempt: number; orgId: string }>(
+          tx,
+          plans.stepsRequeued(items),
+        )
+        for (const r of rows)
+          d.stream.publish(r.orgId, {
+            type: 'step',
+            data: { runId: r.runId, step: r.stepId, status: 'queued', attempt: r.attempt },
+          })
+      },
+    })
+    d.dispatcher.onFinished((outcomes) => {
+      for (const o of outcomes) this.#track(this.#applyOutcome(o))
+    })
+    d.events.onStored((orgId, ids) => this.#track(this.#onEvents(orgId, ids)))
+    if (d.background) {
+      await d.boss.createQueue(DEBOUNCE_QUEUE, { name: DEBOUNCE_QUEUE, retryLimit: 5, retryDelay: 1 })
+      await d.boss.work<{ orgId: string; workflowId: string; key: string }>(
+        DEBOUNCE_QUEUE,
+        { pollingIntervalSeconds: ENGINE_POLICY.workerPollSeconds, batchSize: 20 },
+        async (jobs) => {
+          for (const j of jobs) await this.checkDebounce(j.data.orgId, j.data.workflowId, j.data.key)
+        },
+      )
+      await this.schedules.syncAll()
+      await this.reconcile()
+    }
+  }
+
+  // Work started by a hook is tracked so close() can wait for it.
+  #track(p: Promise<unknown>): void {
+    const q = p.catch(() => {
+      // Whatever failed here is redone by the reconcile pass.
+    })
+    this.#pending.add(q)
+    void q.finally(() => this.#pending.delete(q))
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#d.dispatcher.setStepHooks(undefined)
+    while (this.#pending.size > 0) await Promise.all([...this.#pending])
+  }
+
+  // ---- definitions ------------------------------------------------------------------------
+
+  async definition(sql: SqlClient, workflowId: string, version: number): Promise<Workflow> {
+    const key = `${workflowId}:${version}`
+    const hit = this.#definitions.get(key)
+    if (hit) return hit
+    const { rows } = await run<{ definition: Workflow }>(sql, plans.workflowDefinition(workflowId, version))
+    if (!rows[0])
+      throw new StavilyError(
+        'STAVILY_ERR_WORKFLOW_NOT_FOUND',
+        `workflow ${workflowId} version ${version}: not found`,
+      )
+    if (this.#definitions.size >= DEFINITION_CACHE)
+      this.#definitions.delete(this.#definitions.keys().next().value as string)
+    this.#definitions.set(key, rows[0].definition)
+    return rows[0].definition
+  }
+
+  async #head(workflowId: string): Promise<Head | undefined> {
+    if (!UUID.test(workflowId)) return undefined
+    return (await run<Head>(this.#d.db.sql, plans.workflowHead(workflowId))).rows[0]
+  }
+
+  // ---- events in -----------------------------------------------------------------------------
+
+  async ingestWebhook(
+    workflowId: string,
+    rawBody: Buffer,
+    signatureHeader: string | undefined,
+    ip: string | null,
+  ): Promise<WebhookAnswer> {
+    const head = await this.#head(workflowId)
+    const workflow = head && (await this.definition(this.#d.db.sql, head.id, head.version))
+    if (!head || !workflow || workflow.trigger.kind !== 'webhook') {
+      throw new StavilyError('STAVILY_ERR_WORKFLOW_NOT_FOUND', `webhook ${workflowId}: no such webhook`)
+    }
+    if (!head.enabled) {
+      throw new StavilyError(
+        'STAVILY_ERR_WEBHOOK_DISABLED',
+        `webhook ${workflowId}: its workflow ${head.name} is disabled`,
+      )
+    }
+    const name = workflow.trigger.secret
+    const secret = (await this.#d.secrets.getExisting(head.orgId, [name]))[name]
+    if (secret === undefined) {
+      throw new StavilyError(
+        'STAVILY_ERR_WEBHOOK_SIGNATURE',
+        `webhook ${workflowId}: its signing secret ${name} is not set; an operator sets it with "stavily secret set ${name}"`,
+      )
+    }
+    const check = verifyWebhook({ secret, body: rawBody, header: signatureHeader })
+    if (!check.ok) {
+      throw new StavilyError('STAVILY_ERR_WEBHOOK_SIGNATURE', `stavily-signature: ${check.message}`, {
+        data: { field: 'stavily-signature', reason: check.reason },
+      })
+    }
+    if (!(await acceptDelivery(this.#d.db.sql, head.id, check))) {
+      throw new StavilyError(
+        'STAVILY_ERR_WEBHOOK_REPLAY',
+        'stavily-signature: this signature was already accepted (a replay); sign each request anew',
+        { data: { field: 'stavily-signature' } },
+      )
+    }
+    let data: unknown
+    try {
+      data = rawBody.length === 0 ? {} : JSON.parse(rawBody.toString('utf8'))
+    } catch (err) {
+      throw new StavilyError(
+        'STAVILY_ERR_MALFORMED_BODY',
+        `body: not valid JSON (${(err as Error).message})`,
+        {
+          data: { field: 'body' },
+        },
+      )
+    }
+    const event: WorkflowEvent = {
+      source: 'webhook',
+      type: 'webhook',
+      data,
+      dedupeKey: null,
+      occurredAt: new Date().toISOString(),
+    }
+    return this.#consider(head, workflow, event, { type: 'system', id: null, ip })
+  }
+
+  async startRun(
+    orgId: string,
+    workflowId: string,
+    event: WorkflowEvent,
+    actor: Actor,
+  ): Promise<RunRecord | null> {
+    const head = await this.#head(workflowId)
+    if (!head || head.orgId !== orgId.toLowerCase())
+      throw new StavilyError('STAVILY_ERR_WORKFLOW_NOT_FOUND', `workflow ${workflowId}: not found`)
+    const workflow = await this.definition(this.#d.db.sql, head.id, head.version)
+    if (!passes(workflow, event)) return null
+    return this.#createRun(head, workflow, event, null, actor)
+  }
+
+  /** A schedule fired (the cron worker, or a test): one run per firing (`key` dedupes a redelivered job). */
+  async fireSchedule(orgId: string, workflowId: string, at: Date, key: string): Promise<RunRecord | null> {
+    const head = await this.#head(workflowId)
+    if (!head || head.orgId !== orgId || !head.enabled) return null
+    const workflow = await this.definition(this.#d.db.sql, head.id, head.version)
+    if (workflow.trigger.kind !== 'schedule') return null
+    const event: WorkflowEvent = {
+      source: 'schedule',
+      type: 'schedule.fired',
+      data: { scheduledAt: at.toISOString() },
+      dedupeKey: `schedule:${key}`,
+      occurredAt: at.toISOString(),
+    }
+    return this.#createRun(head, workflow, event, event.dedupeKey ?? null, SYSTEM)
+  }
+
+  async #onEvents(orgId: string, ids: string[]): Promise<void> {
+    const { rows } = await run<{
+      id: string
+      sensorId: string
+      source: string
+      type: string
+      data: unknown
+      dedupeKey: string
+      occurredAt: Date
+    }>(this.#d.db.sql, eventPlans.sensorEvents(orgId, ids))
+    for (const e of rows) {
+      const head = await this.#head(e.sensorId)
+      if (!head || head.orgId !== orgId || !head.enabled) continue
+      const workflow = await this.definition(this.#d.db.sql, head.id, head.version)
+      if (workflow.trigger.kind !== 'sensor') continue
+      await this.#consider(
+        head,
+        workflow,
+        {
+          source: e.source,
+          type: e.type,
+          data: e.data,
+          dedupeKey: e.dedupeKey,
+          occurredAt: new Date(e.occurredAt).toISOString(),
+        },
+        SYSTEM,
+        `event:${e.id}`,
+      )
+    }
+  }
+
+  // The filter, then the debounce or throttle window, then a run.
+  async #consider(
+    head: Head,
+    workflow: Workflow,
+    event: WorkflowEvent,
+    actor: Actor,
+    dedupeKey: string | null = null,
+  ): Promise<WebhookAnswer> {
+    if (!passes(workflow, event)) return { accepted: true, runId: null, reason: 'filtered' }
+    const window = workflow.debounce ?? workflow.throttle
+    let key = ''
+    if (window?.key) {
+      try {
+        key = windowKeyText(renderTemplate(window.key, expressionContext(event)))
+      } catch {
+        return { accepted: true, runId: null, reason: 'filtered' }
+      }
+    }
+    if (workflow.debounce) {
+      const w = await debounceEvent(this.#d.db.sql, {
+        workflowId: head.id,
+        key,
+        windowMs: workflow.debounce.windowMs,
+        event,
+      })
+      if (w.opened) await this.#scheduleDebounce(head.orgId, head.id, key, new Date(w.closesAt))
+      return { accepted: true, runId: null, reason: 'debounced' }
+    }
+    if (workflow.throttle) {
+      const t = await throttleEvent(this.#d.db.sql, {
+        workflowId: head.id,
+        key,
+        windowMs: workflow.throttle.windowMs,
+      })
+      if (!t.start) return { accepted: true, runId: null, reason: 'throttled' }
+    }
+    const r = await this.#createRun(head, workflow, event, dedupeKey, actor)
+    return { accepted: true, runId: r.id }
+  }
+
+  async #scheduleDebounce(orgId: string, workflowId: string, key: string, at: Date): Promise<void> {
+    await this.#d.boss.sendAfter(DEBOUNCE_QUEUE, { orgId, workflowId, key }, {}, at)
+  }
+
+  /** A debounce window's check: starts its run when it has been quiet for the whole window. */
+  async checkDebounce(orgId: string, workflowId: string, key: string): Promise<RunRecord | null> {
+    const check = await takeDebounced(this.#d.db.sql, { workflowId, key })
+    if (!check.due) {
+      if (check.closesAt) await this.#scheduleDebounce(orgId, workflowId, key, new Date(check.closesAt))
+      return null
+    }
+    // The window is taken (deleted) and the run created in two steps: a crash between them
+    // loses this window's run. The window row is deleted only when due, so the gap is one
+    // statement wide.
+    const head = await this.#head(workflowId)
+    if (!head?.enabled) return null
+    const workflow = await this.definition(this.#d.db.sql, head.id, head.version)
+    return this.#createRun(head, workflow, check.event, null, SYSTEM)
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  async #createRun(
+    head: Head,
+    workflow: Workflow,
+    event: WorkflowEvent,
+    dedupeKey: string | null,
+    actor: Actor,
+    version = head.version,
+  ): Promise<RunRecord> {
+    const fx = new Effects()
+    const limited = workflow.concurrency !== null
+    const r = await this.#d.db.sql.transaction(async (tx) => {
+      const { rows } = await run<Row<RunRecord>>(
+        tx,
+        plans.insertRun({
+          id: randomUUID(),
+          org: head.orgId,
+          workflowId: head.id,
+          version,
+          event,
+          dedupeKey,
+          running: !limited,
+        }),
+      )
+      const created = rows[0]
+      if (!created) {
+        // The same event already started a run: that run is the answer.
+        const existing = await run<Row<RunRecord>>(tx, {
+          text: `SELECT id, org_id AS "org", workflow_id AS "workflowId", workflow_version AS "workflowVersion", status,
+              event, dedupe_key AS "dedupeKey", created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"
+              FROM runs WHERE workflow_id = $1 AND dedupe_key = $2`,
+          values: [head.id, dedupeKey],
+        })
+        return existing.rows[0]!
+      }
+      const info = { workflowId: head.id, workflow: head.name, version }
+      fx.record(head.orgId, 'run.queued', created.id, info, actor)
+      if (!limited) {
+        fx.record(head.orgId, 'run.started', created.id, info)
+        await advance(tx, this.#d, created, workflow, fx, {})
+      }
+      await this.#d.audit.defer(fx.audit, tx)
+      return created
+    })
+    this.#after(fx)
+    if (limited) await this.startQueued(head.orgId, head.id)
+    return normalizeRun(r)
+  }
+
+  /** Starts queued runs of a workflow while its concurrency limit allows. */
+  async startQueued(orgId: string, workflowId: string): Promise<number> {
+    let started = 0
+    for (;;) {
+      const fx = new Effects()
+      const more = await this.#d.db.sql.transaction(async (tx) => {
+        // The workflow row's lock makes the count and the start one decision across instances.
+        const w = (
+          await run<{ id: string }>(tx, {
+            text: 'SELECT id FROM workflows WHERE id = $1 FOR UPDATE',
+            values: [workflowId],
+          })
+        ).rows[0]
+        if (!w) return false
+        const next = (await run<{ id: string }>(tx, oldestQueued(orgId, workflowId, 1))).rows[0]
+        if (!next) return false
+        const r = (await run<Row<RunRecord>>(tx, plans.lockRun(orgId, next.id))).rows[0]!
+        const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
+        const running = (await run<{ running: number }>(tx, countRunning(workflowId))).rows[0]!.running
+        if (workflow.concurrency !== null && running >= workflow.concurrency) return false
+        await run(tx, {
+          text: `UPDATE runs SET status = 'running', started_at = clock_timestamp() WHERE id = $1 AND status = 'queued'`,
+          values: [r.id],
+        })
+        fx.record(orgId, 'run.started', r.id, { workflowId, version: r.workflowVersion })
+        await advance(tx, this.#d, { ...r, status: 'running' }, workflow, fx, {})
+        await this.#d.audit.defer(fx.audit, tx)
+        return true
+      })
+      this.#after(fx)
+      if (!more) return started
+      started++
+    }
+  }
+
+  async #applyOutcome(o: InstructionOutcome): Promise<void> {
+    if (!o.runId || !o.stepId) return
+    const to: StepStatus =
+      o.status === 'succeeded'
+        ? 'succeeded'
+        : o.status === 'cancelled'
+          ? 'cancelled'
+          : o.error?.code === 'STAVILY_ERR_STEP_TIMEOUT'
+            ? 'timed_out'
+            : 'failed'
+    const fx = new Effects()
+    await this.#d.db.sql.transaction(async (tx) => {
+      // The run's lock first, always: two outcomes of one run take turns.
+      const r = (await run<Row<RunRecord>>(tx, plans.lockRun(o.orgId, o.runId!))).rows[0]
+      if (!r) return
+      const done = (
+        await run<{ attempt: number }>(
+          tx,
+          plans.finishStep(o.id, to, allowedFrom('step', to), o.output, o.error),
+        )
+      ).rows[0]
+      if (!done) return
+      fx.record(r.org, `step.${to}`, r.id, {
+        step: o.stepId,
+        attempt: done.attempt,
+        ...(o.error ? { error: o.error } : {}),
+      })
+      const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
+      await advance(tx, this.#d, r, workflow, fx)
+      await this.#d.audit.defer(fx.audit, tx)
+    })
+    this.#after(fx)
+  }
+
+  #after(fx: Effects): void {
+    for (const q of fx.wake) void this.#d.dispatcher.wake(q)
+    for (const s of fx.stream) this.#d.stream.publish(s.orgId, s.event)
+    if (fx.audit.length > 0) this.#d.audit.drainSoon()
+    for (const [workflowId, orgId] of fx.freed) this.#track(this.startQueued(orgId, workflowId))
+  }
+
+  async cancelRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord> {
+    const fx = new Effects()
+    const org = checkUuid('orgId', orgId)
+    const id = checkUuid('runId', runId, 'STAVILY_ERR_RUN_NOT_FOUND')
+    const cancelled = await this.#d.db.sql.transaction(async (tx) => {
+      const r = (await run<Row<RunRecord>>(tx, plans.lockRun(org, id))).rows[0]
+      if (!r) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${id}: not found`)
+      const row = (await run<Row<RunRecord>>(tx, plans.cancelRunRow(org, id))).rows[0]
+      if (!row) {
+        throw new StavilyError(
+          'STAVILY_ERR_RUN_FINISHED',
+          `run ${id}: already ${r.status}; only queued or running runs can be cancelled`,
+        )
+      }
+      const steps = (
+        await run<{ stepId: string; instructionId: string | null }>(tx, plans.cancelOpenSteps(id))
+      ).rows
+      for (const s of steps) {
+        fx.record(org, 'step.cancelled', id, { step: s.stepId })
+        // The agent holding it is told at its next heartbeat or poll; queued work never starts.
+        if (s.instructionId) await this.#d.dispatcher.cancel(org, s.instructionId, tx)
+      }
+      fx.record(org, 'run.cancelled', id, { workflowId: r.workflowId, version: r.workflowVersion }, actor)
+      const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
+      if (workflow.concurrency !== null) fx.freed.set(r.workflowId, org)
+      await this.#d.audit.defer(fx.audit, tx)
+      return row
+    })
+    this.#after(fx)
+    return normalizeRun(cancelled)
+  }
+
+  async retryRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord> {
+    const org = checkUuid('orgId', orgId)
+    const prior = await getRun(this.#d.db.sql, org, checkUuid('runId', runId, 'STAVILY_ERR_RUN_NOT_FOUND'))
+    if (!prior) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${runId}: not found`)
+    const head = await this.#head(prior.workflowId)
+    if (!head)
+      throw new StavilyError('STAVILY_ERR_WORKFLOW_NOT_FOUND', `workflow ${prior.workflowId}: not found`)
+    const workflow = await this.definition(this.#d.db.sql, head.id, prior.workflowVersion)
+    // The same version and event, whatever the workflow looks like now; no dedupe key, or
+    // the retry would be the original run again.
+    const event = { ...prior.event, dedupeKey: prior.event.dedupeKey ?? null }
+    return this.#createRun(head, workflow, event, null, { ...actor }, prior.workflowVersion)
+  }
+
+  // ---- reconcile ----------------------------------------------------------------------------
+
+  /**
+   * Finishes what hooks missed (a crash, a restart, a failed listener): steps whose
+   * instruction finished, running runs with nothing in flight, queued runs with a free
+   * slot, debounce windows past due. Safe on several instances at once: every move is
+   * guarded by the run's lock and the state machine.
+   */
+  async reconcile(): Promise<void> {
+    if (this.#closed) return
+    const sql = this.#d.db.sql
+    for (const o of (await run<Row<InstructionOutcome>>(sql, plans.missedOutcomes(200))).rows) {
+      await this.#applyOutcome({ ...o, error: (o.error as InstructionOutcome['error']) ?? null })
+    }
+    for (const r of (
+      await run<{ id: string; orgId: string }>(sql, plans.stalledRuns(ENGINE_POLICY.stalledAfterMs, 100))
+    ).rows) {
+      const fx = new Effects()
+      await sql.transaction(async (tx) => {
+        const locked = (await run<Row<RunRecord>>(tx, plans.lockRun(r.orgId, r.id))).rows[0]
+        if (!locked) return
+        const workflow = await this.definition(tx, locked.workflowId, locked.workflowVersion)
+        await advance(tx, this.#d, locked, workflow, fx)
+        await this.#d.audit.defer(fx.audit, tx)
+      })
+      this.#after(fx)
+    }
+    for (const w of (await run<{ orgId: string; workflowId: string }>(sql, plans.workflowsWithQueuedRuns(50)))
+      .rows) {
+      await this.startQueued(w.orgId, w.workflowId)
+    }
+    for (const w of (
+      await run<{ orgId: string; workflowId: string; key: string }>(sql, plans.dueDebounces(100))
+    ).rows) {
+      await this.checkDebounce(w.orgId, w.workflowId, w.key)
+    }
+    await purgeExpiredDeliveries(sql)
+    await this.#d.audit.drain()
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function checkUuid(
+  field: string,
+  v: string,
+  code: 'STAVILY_ERR_INVALID_ARGUMENT' | 'STAVILY_ERR_RUN_NOT_FOUND' = 'STAVILY_ERR_INVALID_ARGUMENT',
+): string {
+  if (typeof v !== 'string' || !UUID.test(v))
+    throw new StavilyError(code, `${field}: expected a UUID, got ${JSON.stringify(v)}`, { data: { field } })
+  return v.toLowerCase()
+}
+
+/** Whether an event passes the trigger's filter; a filter that cannot be evaluated lets nothing through. */
+function passes(workflow: Workflow, event: WorkflowEvent): boolean {
+  const filter = 'filter' in workflow.trigger ? workflow.trigger.filter : null
+  if (filter === null) return true
+  try {
+    return evaluateCondition(parseCondition(filter), expressionContext(event))
+  } catch {
+    return false
+  }
+}
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString())
+
+function normalizeRun(r: RunRecord): RunRecord {
+  return {
+    ...r,
+    createdAt: iso(r.createdAt)!,
+    startedAt: iso(r.startedAt),
+    finishedAt: iso(r.finishedAt),
+  }
+}

@@ -1,0 +1,30 @@
+import type { RunRecord, WorkflowEvent } from '../workflows/index.ts'
+
+/** Who did something, for the audit log. */
+export type Actor = { type: 'user' | 'api_token' | 'agent' | 'system'; id: string | null; ip?: string | null }
+
+export const SYSTEM: Actor = { type: 'system', id: null }
+
+export type WebhookAnswer = {
+  accepted: true
+  runId: string | null
+  reason?: 'filtered' | 'debounced' | 'throttled'
+}
+
+/** The workflow engine as routes and the CLI see it (docs/contracts-s2.md). */
+export interface Engine {
+  /** POST /api/v1/hooks/:id — verifies signature + replay, applies filter/debounce/throttle; starts a run or says why not. */
+  ingestWebhook(
+    workflowId: string,
+    rawBody: Buffer,
+    signatureHeader: string | undefined,
+    ip: string | null,
+  ): Promise<WebhookAnswer>
+  /** Cancels a run and its in-flight instructions; 409 STAVILY_ERR_RUN_FINISHED on a finished run. */
+  cancelRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord>
+  /** Starts a new run of the same workflow version with the same event. */
+  retryRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord>
+  /** Starts a run from a supplied event; applies the filter (null when it is false). */
+  startRun(orgId: string, workflowId: string, event: WorkflowEvent, actor: Actor): Promise<RunRecord | null>
+  close(): Promise<void>
+}
