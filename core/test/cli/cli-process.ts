@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const PATHS = fileURLToPath(new URL('./tsconfig.paths.json', import.meta.url))
+// By URL: `--import tsx` would resolve from the child's working folder, which tests vary.
+const TSX = import.meta.resolve('tsx')
 
 export interface Result {
   code: number | null
@@ -32,7 +34,8 @@ export function freshConfig(): string {
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TSX_TSCONFIG_PATH: PATHS }
   // The user's own configuration must not leak into the tests.
-  for (const k of ['STAVILY_URL', 'STAVILY_TOKEN', 'STAVILY_CONFIG', 'NO_COLOR', 'STAVILY_REGISTRY_URL']) delete env[k]
+  for (const k of ['STAVILY_URL', 'STAVILY_TOKEN', 'STAVILY_CONFIG', 'NO_COLOR', 'STAVILY_REGISTRY_URL'])
+    delete env[k]
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k]
     else env[k] = v
@@ -41,7 +44,7 @@ function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.Proces
 }
 
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: childEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],

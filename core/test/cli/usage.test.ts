@@ -20,7 +20,16 @@ describe('stavily without a server', () => {
   it('prints help for everything, a group and a command', async () => {
     const top = await cli(['help'])
     expect(top.code).toBe(0)
-    for (const c of ['server', 'login', 'workflow apply', 'run watch', 'agent token', 'plugin publish', 'secret set', 'audit verify'])
+    for (const c of [
+      'server',
+      'login',
+      'workflow apply',
+      'run watch',
+      'agent token',
+      'plugin publish',
+      'secret set',
+      'audit verify',
+    ])
       expect(top.stdout).toContain(c)
     expect(top.stdout).toMatch(/5 +the orchestrator cannot be reached/)
 
@@ -86,7 +95,9 @@ describe('stavily without a server', () => {
       token: 'stv_admin_example',
     })
     expect(statSync(config).mode & 0o777).toBe(0o600)
-    const bad = await cli(['login', '--url', 'ftp://x', '--no-check', '--token', 't'], { env: { STAVILY_CONFIG: config } })
+    const bad = await cli(['login', '--url', 'ftp://x', '--no-check', '--token', 't'], {
+      env: { STAVILY_CONFIG: config },
+    })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--url: expected an http(s) URL')
   })
