@@ -3,7 +3,12 @@
 // graceful SIGTERM, and a revoked credential.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+
+// Each test starts agent processes (and their sandbox hosts) on a 2-core box shared with
+// other suites: generous time, no timing assertions.
+vi.setConfig({ testTimeout: 180_000 })
+
 import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
 import {
   call,

@@ -4,7 +4,12 @@
 import { appendFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+
+// Each test starts agent processes (and their sandbox hosts) on a 2-core box shared with
+// other suites: generous time, no timing assertions.
+vi.setConfig({ testTimeout: 180_000 })
+
 import { startTamperProxy } from '../../../registry/test/helpers/tamper-proxy.ts'
 import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
 import {

@@ -1,0 +1,140 @@
+// `npm run bench -- agent`: the agent's resident memory when idle with 5 plugins loaded,
+// summed over its processes (the agent and its sandbox host child) from /proc, against a
+// bare `node` process measured in the same run. The agent runs from dist/ (as installed),
+// against an orchestrator and registry in this process (PGlite, in-process fleet state).
+import { execFileSync, spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type BenchContext, type BenchReport, round } from '../../bench/lib.ts'
+import { setups } from '../../core/test/helpers/harness.ts'
+import { echoSource, platform } from '../test/agent/helpers/platform.ts'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+/** Resident set of a process, bytes (VmRSS), or 0 when it is gone. */
+function rss(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+/** pid and every descendant, from the parent ids in /proc/<pid>/stat. */
+function tree(pid: number): number[] {
+  const parent = new Map<number, number>()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch {}
+  }
+  const out = [pid]
+  for (let i = 0; i < out.length; i++) for (const [c, pp] of parent) if (pp === out[i]) out.push(c)
+  return out
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+export default async function bench(ctx: BenchContext): Promise<BenchReport> {
+  ctx.progress('building sdk, registry and agent-runtime (the agent runs from dist/)')
+  for (const w of ['sdk', 'registry', 'agent-runtime'])
+    execFileSync('npx', ['tsup'], { cwd: join(root, w), stdio: 'ignore' })
+
+  const setup = setups({ postgres: false })[0]!
+  await setup.prepare()
+  const r = await setup.start()
+  const p = await platform(r)
+  const names = Array.from({ length: 5 }, (_, i) => `@bench/stavily-plugin-p${i}`)
+  ctx.progress('publishing 5 plugins through the Git path')
+  for (const name of names) {
+    await p.publish(name, '1.0.0', echoSource('1'), { permissions: { exec: ['sleep'] } })
+    await p.enable('bench', name, '1.0.0')
+  }
+  const token = await p.token('action', 'bench')
+
+  const baseline = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+  const agent = spawn(
+    process.execPath,
+    [
+      join(root, 'agent-runtime/dist/agent.js'),
+      '--orchestrator',
+      r.url,
+      '--registry',
+      p.registryUrl,
+      '--data-dir',
+      join(p.root, 'bench-agent'),
+      '--enrollment-token',
+      token,
+      '--log-level',
+      'info',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // BENCH_AGENT_NODE_OPTIONS tries V8 flags on the agent and (inherited) its sandbox host.
+      env: { ...process.env, NODE_OPTIONS: process.env.BENCH_AGENT_NODE_OPTIONS ?? '' },
+    },
+  )
+  let loaded = 0
+  agent.stdout!.setEncoding('utf8')
+  agent.stdout!.on('data', (t: string) => {
+    loaded += (t.match(/"msg":"plugin loaded"/g) ?? []).length
+  })
+  try {
+    const until = Date.now() + 120_000
+    while (loaded < 5) {
+      if (Date.now() > until || agent.exitCode !== null)
+        throw new Error(`the agent loaded ${loaded} of 5 plugins`)
+      await sleep(100)
+    }
+    // Idle: let startup garbage be collected and the loops settle into their waits.
+    ctx.progress('5 plugins loaded; sampling idle RSS')
+    await sleep(ctx.quick ? 3_000 : 10_000)
+    const samples: { total: number; agent: number; host: number; procs: number }[] = []
+    const base: number[] = []
+    for (let i = 0; i < (ctx.quick ? 3 : 10); i++) {
+      const pids = tree(agent.pid!)
+      const sizes = pids.map(rss)
+      samples.push({
+        total: sizes.reduce((a, b) => a + b, 0),
+        agent: sizes[0]!,
+        host: sizes.slice(1).reduce((a, b) => a + b, 0),
+        procs: pids.length,
+      })
+      base.push(rss(baseline.pid!))
+      await sleep(1_000)
+    }
+    const mb = (b: number) => round(b / 1024 / 1024, 1)
+    const total = median(samples.map((s) => s.total))
+    return {
+      metrics: {
+        agent_idle_rss_mb: {
+          value: mb(total),
+          unit: 'MB',
+          target: 100,
+          better: 'lower',
+          baseline: 'bare node -e process',
+          baseline_value: mb(median(base)),
+        },
+      },
+      info: {
+        agent_process_rss_mb: mb(median(samples.map((s) => s.agent))),
+        sandbox_host_rss_mb: mb(median(samples.map((s) => s.host))),
+        processes: samples[0]!.procs,
+        plugins: 5,
+        node: process.version,
+        node_options: process.env.BENCH_AGENT_NODE_OPTIONS ?? '',
+      },
+    }
+  } finally {
+    agent.kill('SIGTERM')
+    baseline.kill('SIGKILL')
+    await new Promise((res) => (agent.exitCode !== null ? res(undefined) : agent.once('exit', res)))
+    await p.close()
+    await setup.cleanup()
+  }
+}
