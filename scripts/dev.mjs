@@ -14,7 +14,7 @@
 // (seconds between failures, 0 = only on f), STAVILY_DEMO_EXIT_AFTER_RUNS (stop after that
 // many finished runs; tests use it), DATABASE_URL, REDIS_URL, STAVILY_SCHEMA.
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { emitKeypressEvents } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -31,6 +31,9 @@ const failAfterS = Number(env.STAVILY_DEMO_FAIL_AFTER ?? 10)
 const failEveryS = Number(env.STAVILY_DEMO_FAIL_EVERY ?? 0)
 const exitAfterRuns = Number(env.STAVILY_DEMO_EXIT_AFTER_RUNS ?? 0)
 const out = createPrinter(process.stdout.isTTY === true)
+/** The log plugin may write only under /var/log/stavily or /tmp/stavily (its manifest). */
+const LOG_DIR = '/tmp/stavily'
+const logFile = join(LOG_DIR, `demo-runs-${port}.jsonl`)
 const logs = join(devDir, 'logs')
 mkdirSync(logs, { recursive: true })
 
@@ -45,6 +48,7 @@ async function shutdown(code) {
   stopping = true
   clearInterval(failTimer)
   clearTimeout(failTimer)
+  unwatchFile(logFile)
   abort.abort()
   out.step('stopping: agents and demo processes first, then the orchestrator…')
   for (const p of started.slice().reverse()) {
@@ -170,7 +174,11 @@ async function main() {
     {
       name: 'dev-action',
       kind: 'action',
-      grants: ['--allow-host', '127.0.0.1', '--allow-command', 'curl'],
+      grants: [
+        ...['--allow-host', '127.0.0.1', '--allow-command', 'curl'],
+        // The log output appends to a file under /tmp/stavily (a folder its manifest declares).
+        ...['--allow-read', LOG_DIR, '--allow-write', LOG_DIR],
+      ],
     },
   ]
   for (const a of agents) {
@@ -215,6 +223,7 @@ async function main() {
     .replaceAll('__WEB_URL__', service.web)
     .replaceAll('__CONTROL_URL__', service.control)
     .replaceAll('__RECEIVER_URL__', receiver.url)
+    .replaceAll('__LOG_FILE__', logFile)
   const applied = await api.post('/workflows', { document })
   await api.post(`/workflows/${encodeURIComponent(applied.workflow.name)}/enable`)
   out.detail(
@@ -252,6 +261,20 @@ async function main() {
     .catch((err) => {
       if (!stopping) out.error(`the event stream ended: ${err.message}`)
     })
+
+  // The log output's file, printed as it grows.
+  mkdirSync(LOG_DIR, { recursive: true })
+  let logLines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).length : 0
+  watchFile(logFile, { interval: 300 }, () => {
+    if (!existsSync(logFile)) return
+    const all = readFileSync(logFile, 'utf8').split('\n').filter(Boolean)
+    // The plugin drops the oldest lines past its size bound: never print a line twice.
+    for (const l of all.slice(Math.min(logLines, all.length))) {
+      const entry = safeJson(l)
+      if (entry) out.logLine(entry)
+    }
+    logLines = all.length
+  })
 
   // 8. Break the service: after a while, on a timer if asked, and on f.
   const breakIt = async (why) => {

@@ -3,7 +3,7 @@
 
 export class ApiError extends Error {
   constructor(status, body, what) {
-    super(`${what}: HTTP ${status}: ${body?.error?.message ?? JSON.stringify(body)}`)
+    super(`${what}: HTTP ${status}: ${body?.error?.message ?? body?.message ?? JSON.stringify(body)}`)
     this.status = status
     this.body = body
   }

@@ -1,6 +1,8 @@
 // What `npm run dev` prints: the steps as they happen, where everything is, and the run as
 // it happens (from the live event stream), in colour on a terminal.
 
+const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
+
 export function createPrinter(tty) {
   const paint = (code) => (s) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s)
   const bold = paint('1')
@@ -15,6 +17,8 @@ export function createPrinter(tty) {
   const statusColour = (s) =>
     s === 'succeeded' ? green(s) : s === 'failed' || s === 'cancelled' ? red(s) : yellow(s ?? '?')
   let progressShown = false
+  /** Workflow names by run id (only the run's first events carry the name). */
+  const names = new Map()
   const endProgress = () => {
     if (progressShown && tty) process.stdout.write('\r\x1b[K')
     progressShown = false
@@ -86,33 +90,44 @@ export function createPrinter(tty) {
     /** One live-stream event. */
     event(type, d) {
       endProgress()
+      const error = d.error
+        ? ` — ${d.error.code ? `${d.error.code}: ` : ''}${d.error.message ?? d.error}`
+        : ''
       if (type === 'run') {
-        const id = String(d.id ?? d.runId ?? '').slice(0, 8)
+        if (d.workflow) names.set(d.runId, d.workflow)
+        const id = String(d.runId ?? d.id ?? '').slice(0, 8)
         line(
-          `${time()} ${cyan('run')}      ${id} ${d.workflowName ?? d.workflow ?? ''} ${statusColour(d.status)}${d.error ? ` — ${d.error.message ?? d.error}` : ''}`,
+          `${time()} ${cyan('run')}      ${id} ${names.get(d.runId) ?? ''} ${statusColour(d.status)}${error}`,
         )
       } else if (type === 'step') {
         const id = String(d.runId ?? '').slice(0, 8)
         const attempt = d.attempt > 1 ? ` (attempt ${d.attempt})` : ''
+        const reason = d.reason ? ` (${d.reason})` : ''
         line(
-          `${time()} ${cyan('step')}     ${id} ${bold(d.stepId ?? d.id ?? '?')} ${statusColour(d.status)}${attempt}${d.error ? ` — ${d.error.message ?? d.error}` : ''}`,
+          `${time()} ${cyan('step')}     ${id} ${bold(d.step ?? d.stepId ?? '?')} ${statusColour(d.status)}${attempt}${reason}${error}`,
         )
       } else if (type === 'agent') {
         line(`${time()} ${dim('agent')}    ${d.name ?? d.id ?? ''} ${d.status ?? ''}`)
       }
     },
-    /** A finished run: each step's status and what its plugin logged. */
+    /** A finished run: each step's status, attempts and output (or error). */
     runSummary(run) {
       line(`${time()} ${bold('run finished')} ${String(run.id).slice(0, 8)} ${statusColour(run.status)}`)
       for (const s of run.steps ?? []) {
-        line(
-          `           ${(s.stepId ?? s.id ?? '?').padEnd(8)} ${statusColour(s.status)}${s.error ? ` — ${s.error.message ?? JSON.stringify(s.error)}` : ''}`,
-        )
-        for (const l of s.logs ?? [])
-          line(
-            `             ${dim(`${l.level} ${l.message}${l.fields ? ` ${JSON.stringify(l.fields)}` : ''}`)}`,
-          )
+        const attempts = s.attempt > 1 ? ` after ${s.attempt} attempts` : ''
+        const detail = s.error
+          ? ` — ${s.error.code}: ${s.error.message}`
+          : s.output != null
+            ? `  ${dim(clip(JSON.stringify(s.output), 110))}`
+            : ''
+        line(`           ${String(s.stepId ?? '?').padEnd(8)} ${statusColour(s.status)}${attempts}${detail}`)
       }
+    },
+    /** A line the log output appended to its file. */
+    logLine(entry) {
+      line(
+        `${time()} ${magenta('log')}      ${entry.message}${entry.fields ? ` ${dim(JSON.stringify(entry.fields))}` : ''}`,
+      )
     },
   }
 }
