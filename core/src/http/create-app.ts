@@ -1,10 +1,11 @@
 import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Services } from '../services/context.ts'
 import { installErrorHandler } from './error-handler.ts'
 import { agentApi } from './routes/agent-api.ts'
 import { healthRoutes } from './routes/health.ts'
-import { operatorApi } from './routes/operator-api.ts'
+import { operatorApi, registryMount } from './routes/operator/index.ts'
 import { validatorCompiler } from './validation.ts'
 
 // Builds the Fastify apps: one serving both APIs (the default), or two, so that only the
@@ -46,7 +47,11 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
   await app.register(healthRoutes(services, { metrics: role !== 'agent' }))
   if (role !== 'operator') await app.register(agentApi(services), { prefix: '/agents/v1' })
   if (role !== 'agent') await app.register(operatorApi(services), { prefix: '/api/v1' })
+  // Agents fetch TUF metadata and bundles from <orchestrator>/api/v1/registry, so with two
+  // listeners the agent-facing one serves the registry too (same authorization).
+  await app.register(registryMount(services), { prefix: '/api/v1/registry' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  if (role !== 'agent') await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.ready()
   return app
 }

@@ -1,3 +1,4 @@
+import { isRegistryError } from '@stavily/registry'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { isStavilyError } from '../errors.ts'
 
@@ -31,14 +32,25 @@ const FASTIFY_CODES: Record<string, { code: string; status: number; message?: st
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (isStavilyError(err)) {
+    if (isStavilyError(err) || isRegistryError(err)) {
       const field = err.data?.field
+      // Every problem of an invalid workflow document, with its line and field, for the CLI.
+      const issues = Array.isArray(err.data?.issues) ? { issues: err.data.issues } : {}
       if (err.code === 'STAVILY_ERR_RATE_LIMITED' && typeof err.data?.retryAfterSeconds === 'number') {
         void reply.header('retry-after', String(err.data.retryAfterSeconds))
       }
-      return reply
-        .code(err.statusCode)
-        .send({ error: { code: err.code, message: err.message, ...(field ? { field } : {}) } })
+      if (err.statusCode === 500) {
+        req.log.error({ err }, 'internal error')
+        return reply.code(err.statusCode).send({ error: { code: err.code, message: 'internal error' } })
+      }
+      return reply.code(err.statusCode).send({
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(typeof field === 'string' ? { field } : {}),
+          ...issues,
+        },
+      })
     }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined
     if (mapped) {

@@ -16,7 +16,13 @@ export const Labels = Type.Record(
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 
 export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String()),
+    /** An invalid workflow document: every problem, with its line and field. */
+    issues: Type.Optional(Type.Array(Type.Unknown())),
+  }),
 })
 
 /** Free-form JSON (plugin input, output, event data): any JSON value. */
@@ -29,6 +35,7 @@ export const errorResponses = {
   404: ErrorBody,
   409: ErrorBody,
   413: ErrorBody,
+  415: ErrorBody,
   429: ErrorBody,
   503: ErrorBody,
 }

@@ -1,0 +1,12 @@
+// Limits and intervals of the operator API, each with the reason for its value.
+
+export const API_POLICY = {
+  /** SSE comment lines keep idle streams open through proxies that cut silent connections (often at 30–60 s). */
+  streamHeartbeatMs: 15_000,
+  /** What an EventSource waits before reconnecting after the stream ends (sent as `retry:`). */
+  streamRetryMs: 3_000,
+  /** Open streams per instance: each holds a socket and a subscription; beyond this a client gets 503. */
+  maxStreams: 1_000,
+  /** Largest webhook body: webhooks carry events, not files. */
+  webhookBodyLimitBytes: 1_048_576,
+} as const

@@ -1,0 +1,91 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import { StavilyError } from '../../../errors.ts'
+import type { Services } from '../../../services/context.ts'
+import { SIGNATURE_HEADER } from '../../../workflows/webhook/signature.ts'
+import { API_POLICY } from '../../policy.ts'
+import { rateLimit } from '../../rate-limit.ts'
+import { errorResponses, IdParams } from '../../schemas/common.ts'
+
+// POST /hooks/:id — a webhook trigger. No API token: the request is authenticated by its
+// HMAC signature (Stavily-Signature), which covers the exact bytes sent, so this plugin
+// keeps the raw body: its own JSON parser checks the JSON and hands the engine the buffer.
+// Only JSON is accepted (415 otherwise); bodies over the limit get 413.
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: Buffer
+  }
+}
+
+const Accepted = Type.Object({
+  accepted: Type.Literal(true),
+  runId: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Optional(
+    Type.Union([Type.Literal('filtered'), Type.Literal('debounced'), Type.Literal('throttled')], {
+      description: 'why no run started',
+    }),
+  ),
+})
+
+export function hookRoutes(services: Services) {
+  return async (root: FastifyInstance): Promise<void> => {
+    // Scoped to this plugin: the rest of the API keeps Fastify's own JSON parser.
+    root.removeAllContentTypeParsers()
+    root.addContentTypeParser(
+      /^application\/([a-z0-9.+-]+\+)?json(;|$)/i,
+      { parseAs: 'buffer', bodyLimit: API_POLICY.webhookBodyLimitBytes },
+      (req, body, done) => {
+        const raw = body as Buffer
+        req.rawBody = raw
+        try {
+          done(null, raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8')))
+        } catch (err) {
+          done(
+            new StavilyError(
+              'STAVILY_ERR_MALFORMED_BODY',
+              `body: not valid JSON (${(err as Error).message})`,
+              {
+                data: { field: 'body' },
+              },
+            ),
+            undefined,
+          )
+        }
+      },
+    )
+    const app = root.withTypeProvider<TypeBoxTypeProvider>()
+
+    app.post(
+      '/hooks/:id',
+      {
+        preHandler: rateLimit(services.fleet, services.tuning),
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Deliver an event to a webhook-triggered workflow (HMAC-signed)',
+          description: `Signed with the header \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`, keyed with the organization secret the trigger names. 202 whether or not a run started; \`reason\` says why not.`,
+          security: [],
+          params: IdParams,
+          headers: Type.Object({ [SIGNATURE_HEADER]: Type.Optional(Type.String()) }),
+          response: { 202: Accepted, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        if (!req.rawBody || req.rawBody.length === 0) {
+          throw new StavilyError('STAVILY_ERR_MALFORMED_BODY', 'body: empty, expected a JSON value', {
+            data: { field: 'body' },
+          })
+        }
+        const header = req.headers[SIGNATURE_HEADER]
+        const answer = await services.engine.ingestWebhook(
+          req.params.id,
+          req.rawBody,
+          typeof header === 'string' ? header : undefined,
+          req.ip,
+        )
+        return reply.code(202).send(answer)
+      },
+    )
+  }
+}

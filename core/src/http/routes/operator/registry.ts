@@ -1,0 +1,65 @@
+import { type RegistryAction, registryRoutes } from '@stavily/registry'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Services } from '../../../services/context.ts'
+import { auditMutation } from '../../audit-trail.ts'
+import { operatorAuth } from '../../auth.ts'
+
+// The registry's own routes under /api/v1/registry, with operator tokens: reading the
+// catalog needs a viewer, publishing and yanking an operator. The TUF files stay public:
+// agents fetch them with no API token, and TUF's signatures, not the transport, are what
+// they trust. Publishes and yanks that succeed go on the publishing token's audit log.
+
+const ROLE_OF: Record<RegistryAction, 'operator'> = { publish: 'operator', yank: 'operator' }
+
+export function registryMount(services: Services) {
+  const viewer = operatorAuth(services, 'viewer')
+  return async (app: FastifyInstance): Promise<void> => {
+    app.addHook('onRequest', async (req) => {
+      if (req.method === 'GET' && !isTuf(req)) await viewer(req)
+    })
+    // onSend, not onResponse: the entry exists by the time the client has its answer.
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.method !== 'POST' || !req.principal || reply.statusCode >= 300) return payload
+      try {
+        if (req.url.includes('/yank')) {
+          const p = req.params as { name: string; version: string }
+          await auditMutation(
+            services,
+            req,
+            'plugin.yanked',
+            { type: 'plugin', id: `${p.name}@${p.version}` },
+            {
+              reason: (req.body as { reason?: string } | null)?.reason ?? null,
+            },
+          )
+        } else {
+          const b = req.body as { repo: string; ref: string; path?: string }
+          const streamed = /application\/x-ndjson/.test(req.headers.accept ?? '')
+          // A streamed publish answers 200 before it ends; its last line says how it ended.
+          await auditMutation(
+            services,
+            req,
+            streamed ? 'plugin.publish_started' : 'plugin.published',
+            {
+              type: 'repository',
+              id: b.repo,
+            },
+            { ref: b.ref, path: b.path ?? '', status: reply.statusCode },
+          )
+        }
+      } catch (err) {
+        req.log.error({ err }, 'audit entry of a registry change failed')
+      }
+      return payload
+    })
+    await app.register(registryRoutes, {
+      registry: services.registry,
+      authorize: async (req: FastifyRequest, action: RegistryAction) =>
+        operatorAuth(services, ROLE_OF[action])(req),
+    })
+  }
+}
+
+function isTuf(req: FastifyRequest): boolean {
+  return /\/registry\/tuf\//.test(req.url)
+}

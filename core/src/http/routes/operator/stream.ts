@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { StavilyError } from '../../../errors.ts'
+import type { Services } from '../../../services/context.ts'
+import { API_POLICY } from '../../policy.ts'
+import { orgOf, type RoleGuards } from '../../request-context.ts'
+import { errorResponses } from '../../schemas/common.ts'
+
+// GET /stream: the organization's live events as Server-Sent Events (`event: run|step|agent`,
+// `data: <JSON>`), for the CLI's watch commands and dashboards. Best effort: a client that
+// reconnects reads the current state from the API. EventSource cannot set headers, so the
+// token may come as `?token=` (keep such URLs out of shared logs). Streams end when the
+// server closes, so a graceful shutdown never waits on them.
+
+const StreamQuery = Type.Object(
+  {
+    token: Type.Optional(Type.String({ description: 'the API token, for clients that cannot set headers' })),
+  },
+  { additionalProperties: false },
+)
+
+// Runs before authentication: a `?token=` stands in for a missing Authorization header.
+async function tokenFromQuery(req: FastifyRequest): Promise<void> {
+  const token = (req.query as { token?: string } | undefined)?.token
+  if (token && req.headers.authorization === undefined) req.headers.authorization = `Bearer ${token}`
+}
+
+export function streamRoutes(services: Services, role: RoleGuards) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const open = new Set<() => void>()
+    app.addHook('preClose', async () => {
+      for (const end of [...open]) end()
+    })
+
+    app.get(
+      '/stream',
+      {
+        preHandler: [tokenFromQuery, role.viewer.preHandler],
+        schema: {
+          tags: ['stream'],
+          summary:
+            'Live events of the organization (Server-Sent Events: event run, step or agent; JSON data)',
+          querystring: StreamQuery,
+          produces: ['text/event-stream'],
+          response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        if (open.size >= API_POLICY.maxStreams || services.lifecycle.closing) {
+          throw new StavilyError(
+            'STAVILY_ERR_SHUTTING_DOWN',
+            'stream: this instance cannot take more streams; retry later',
+          )
+        }
+        reply.hijack()
+        const res = reply.raw
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          // nginx buffers responses unless told otherwise; events must arrive as they happen.
+          'x-accel-buffering': 'no',
+        })
+        res.write(`retry: ${API_POLICY.streamRetryMs}\n: connected\n\n`)
+        let ended = false
+        const unsubscribe = services.stream.subscribe(orgOf(req), (e) => {
+          if (!ended) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`)
+        })
+        const heartbeat = setInterval(() => res.write(': ping\n\n'), API_POLICY.streamHeartbeatMs)
+        heartbeat.unref()
+        const end = () => {
+          if (ended) return
+          ended = true
+          clearInterval(heartbeat)
+          unsubscribe()
+          open.delete(end)
+          res.end()
+        }
+        open.add(end)
+        // The response's close (the socket went away), not the request's: a GET request
+        // stream closes as soon as its empty body has been read.
+        res.on('close', end)
+        res.on('error', end)
+      },
+    )
+  }
+}

@@ -1,0 +1,23 @@
+import { Type } from 'typebox'
+import { Kind, Labels, Pool, Uuid } from './common.ts'
+import { PageOf } from './pagination.ts'
+
+export const AgentReply = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  kind: Kind,
+  pool: Pool,
+  labels: Labels,
+  version: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String({ description: 'online, lost or revoked' }),
+  drain: Type.Boolean(),
+  lastSeenAt: Type.String(),
+  online: Type.Boolean({ description: 'status online and a heartbeat within the lost-after window' }),
+})
+
+export const AgentList = Type.Intersect([
+  PageOf(AgentReply),
+  Type.Object({ agents: Type.Array(AgentReply, { description: 'deprecated: the same as items' }) }),
+])
+
+export const DrainBody = Type.Object({ drain: Type.Boolean() }, { additionalProperties: false })

@@ -1,0 +1,47 @@
+import { Type } from 'typebox'
+import { Kind, Labels, Pool, Uuid } from './common.ts'
+
+// Enrollment tokens (agents exchange them for a credential) and operator API tokens.
+
+export const CreateEnrollmentBody = Type.Object(
+  {
+    kind: Kind,
+    pool: Pool,
+    labels: Type.Optional(Labels),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 60 })),
+    uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+)
+
+export const EnrollmentReply = Type.Object({
+  id: Uuid,
+  token: Type.String({ description: 'shown once' }),
+  kind: Kind,
+  pool: Pool,
+  labels: Labels,
+  expiresAt: Type.String(),
+  usesLeft: Type.Integer(),
+})
+
+export const Role = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('viewer')])
+
+export const CreateTokenBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), role: Role },
+  { additionalProperties: false },
+)
+
+export const TokenReply = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  role: Type.String(),
+  token: Type.String({ description: 'shown once' }),
+})
+
+export const TokenSummary = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  role: Type.String(),
+  createdAt: Type.String(),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+})

@@ -1,0 +1,219 @@
+import type { PluginSummary, PluginVersion, Registry } from '@stavily/registry'
+import semver from 'semver'
+import type { AuditEntryInput } from '../audit/index.ts'
+import { checkPool } from '../checks.ts'
+import { type Database, run, type Statement } from '../db/sql-client.ts'
+import { invalid, StavilyError } from '../errors.ts'
+
+// Plugins per organization and pool: search the registry, and keep the desired set that
+// agents of a pool load (desired_plugins, read by /agents/v1/plugins). Enabling resolves a
+// semver range to the newest published, non-yanked version and records its signed target
+// (digest, permissions, the targets-role signature) with the change on the audit log, in
+// one transaction. A pin is a range of one exact version.
+
+export interface EnabledPlugin {
+  name: string
+  pool: string
+  version: string
+  digest: string
+  updatedAt: string
+}
+
+export interface CatalogEntry extends PluginSummary {
+  /** Where the organization has it enabled, and at which version. */
+  enabled: { pool: string; version: string }[]
+}
+
+type Actor = { type: 'api_token' | 'user' | 'system'; id: string | null; ip?: string | null }
+
+/** The audit log as the catalog needs it (AuditLog.record). */
+interface AuditRecorder {
+  record(input: AuditEntryInput, sql?: Database['sql']): Promise<unknown>
+}
+
+const ROW = `name, pool, version, digest, updated_at AS "updatedAt"`
+
+const plans = {
+  enabled: (orgId: string): Statement => ({
+    text: `SELECT ${ROW} FROM desired_plugins WHERE org_id = $1 ORDER BY name, pool`,
+    values: [orgId],
+  }),
+  upsert: (orgId: string, pool: string, v: PluginVersion, signature: string): Statement => ({
+    text: `INSERT INTO desired_plugins (org_id, pool, name, version, digest, signature, permissions)
+      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+      ON CONFLICT (org_id, pool, name) DO UPDATE SET version = EXCLUDED.version, digest = EXCLUDED.digest,
+        signature = EXCLUDED.signature, permissions = EXCLUDED.permissions, updated_at = now()
+      RETURNING ${ROW}`,
+    values: [orgId, pool, v.name, v.version, v.digest, signature, JSON.stringify(v.permissions ?? {})],
+  }),
+  remove: (orgId: string, pool: string, name: string): Statement => ({
+    text: `DELETE FROM desired_plugins WHERE org_id = $1 AND pool = $2 AND name = $3 RETURNING ${ROW}`,
+    values: [orgId, pool, name],
+  }),
+}
+
+const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/
+
+function checkPluginName(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v.length > 214 || !NAME.test(v))
+    throw invalid(field, 'a plugin (npm package) name such as @acme/restart', v)
+  return v
+}
+
+function checkRange(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 256 || semver.validRange(v) === null)
+    throw invalid(field, 'a semver range such as ^1.2.0, ~1.2, 1.x, or an exact version to pin', v)
+  return v
+}
+
+const iso = (d: unknown) => new Date(d as string).toISOString()
+
+function toEnabled(r: Record<string, unknown>): EnabledPlugin {
+  return {
+    name: r.name as string,
+    pool: r.pool as string,
+    version: r.version as string,
+    digest: r.digest as string,
+    updatedAt: iso(r.updatedAt),
+  }
+}
+
+export class PluginCatalog {
+  readonly #db: Database
+  readonly #registry: Registry
+  readonly #audit: AuditRecorder
+
+  constructor(db: Database, registry: Registry, audit: AuditRecorder) {
+    this.#db = db
+    this.#registry = registry
+    this.#audit = audit
+  }
+
+  /** Registry search, each plugin with where this organization enabled it. */
+  async search(orgId: string, q: { query?: string; limit: number; offset: number }): Promise<CatalogEntry[]> {
+    const [found, enabled] = await Promise.all([
+      this.#registry.list({ query: q.query ?? '', limit: q.limit, offset: q.offset }),
+      this.enabled(orgId),
+    ])
+    return found.map((p) => ({
+      ...p,
+      enabled: enabled.filter((e) => e.name === p.name).map((e) => ({ pool: e.pool, version: e.version })),
+    }))
+  }
+
+  async enabled(orgId: string): Promise<EnabledPlugin[]> {
+    return (await run<Record<string, unknown>>(this.#db.sql, plans.enabled(orgId))).rows.map(toEnabled)
+  }
+
+  /** Enables (or re-resolves) a plugin in a pool at the newest version `range` allows. */
+  async enable(
+    orgId: string,
+    input: { name: string; pool: string; range: string },
+    actor: Actor,
+  ): Promise<EnabledPlugin & { range: string }> {
+    const name = checkPluginName('name', input.name)
+    const pool = checkPool('pool', input.pool)
+    const range = checkRange('range', input.range)
+    const published = await this.#versions(name)
+    const best = semver.maxSatisfying(
+      published.filter((v) => !v.yanked).map((v) => v.version),
+      range,
+    )
+    if (best === null) {
+      const shown = published.map((v) => `${v.version}${v.yanked ? ' (yanked)' : ''}`).join(', ')
+      throw new StavilyError(
+        'STAVILY_ERR_NOT_FOUND',
+        `range: no published, non-yanked version of ${name} satisfies "${range}"; published: ${shown || 'none'}`,
+        { data: { field: 'range', published: published.map((v) => v.version) } },
+      )
+    }
+    const version = published.find((v) => v.version === best)!
+    const signature = await this.#targetSignature(version)
+    return this.#db.sql.transaction(async (tx) => {
+      const row = toEnabled(
+        (await run<Record<string, unknown>>(tx, plans.upsert(orgId, pool, version, signature))).rows[0]!,
+      )
+      await this.#audit.record(
+        {
+          org: orgId,
+          actor: { type: actor.type, id: actor.id },
+          action: 'plugin.enabled',
+          target: { type: 'plugin', id: `${pool}/${name}` },
+          data: { name, pool, range, version: row.version, digest: row.digest },
+          ip: actor.ip ?? null,
+        },
+        tx,
+      )
+      return { ...row, range }
+    })
+  }
+
+  /** Removes a plugin from a pool's desired set; agents unload it on their next read. */
+  async disable(orgId: string, input: { name: string; pool: string }, actor: Actor): Promise<EnabledPlugin> {
+    const name = checkPluginName('name', input.name)
+    const pool = checkPool('pool', input.pool)
+    return this.#db.sql.transaction(async (tx) => {
+      const r = (await run<Record<string, unknown>>(tx, plans.remove(orgId, pool, name))).rows[0]
+      if (!r) {
+        throw new StavilyError('STAVILY_ERR_NOT_FOUND', `plugin ${name}: not enabled in pool ${pool}`, {
+          data: { field: 'name' },
+        })
+      }
+      const row = toEnabled(r)
+      await this.#audit.record(
+        {
+          org: orgId,
+          actor: { type: actor.type, id: actor.id },
+          action: 'plugin.disabled',
+          target: { type: 'plugin', id: `${pool}/${name}` },
+          data: { name, pool, version: row.version },
+          ip: actor.ip ?? null,
+        },
+        tx,
+      )
+      return row
+    })
+  }
+
+  async #versions(name: string): Promise<PluginVersion[]> {
+    try {
+      return await this.#registry.versions(name)
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        throw new StavilyError(
+          'STAVILY_ERR_NOT_FOUND',
+          `name: no plugin named ${name} in the registry; publish it first`,
+          {
+            cause: err,
+            data: { field: 'name' },
+          },
+        )
+      }
+      throw err
+    }
+  }
+
+  /**
+   * The signature vouching for this version: TUF signs the targets role, which lists every
+   * target with its digest, so what is stored is that role's version and signatures
+   * (`targets.v<N>:<keyid>:<sig>[,…]`), after checking the role lists this exact target.
+   * Agents verify the artifact through TUF themselves; this records what was resolved.
+   */
+  async #targetSignature(v: PluginVersion): Promise<string> {
+    const body = await this.#registry.metadata('targets.json')
+    const meta = body
+      ? (JSON.parse(body) as {
+          signed: { version: number; targets: Record<string, { hashes?: { sha256?: string } }> }
+          signatures: { keyid: string; sig: string }[]
+        })
+      : undefined
+    const target = meta?.signed.targets[`${v.name}/${v.version}.js`]
+    if (!meta || !target || `sha256:${target.hashes?.sha256}` !== v.digest) {
+      throw new StavilyError(
+        'STAVILY_ERR_INTERNAL',
+        `${v.name}@${v.version}: the registry's signed targets do not list this version with digest ${v.digest}`,
+      )
+    }
+    return meta.signatures.map((s) => `targets.v${meta.signed.version}:${s.keyid}:${s.sig}`).join(',')
+  }
+}

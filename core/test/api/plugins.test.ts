@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { call, type Running, setups } from '../helpers/harness.ts'
+import { type Actors, actors } from './helpers.ts'
+import { PluginRepo } from './plugin-repo.ts'
+
+// Plugins through the operator API: publish from Git through the mounted registry routes,
+// search, enable at a range (newest match, yanked skipped), pin an exact version, disable;
+// the desired set agents read follows, and each change is on the audit log.
+
+for (const setup of setups()) {
+  describe(`plugins API on ${setup.name}`, () => {
+    let r: Running
+    let a: Actors
+    const repo = new PluginRepo('@acme/restart')
+    const api = (method: string, path: string, opts: Parameters<typeof call>[3] = {}) =>
+      call(r.operatorUrl, method, `/api/v1${path}`, { token: a.operator, ...opts })
+
+    beforeAll(async () => {
+      await setup.prepare()
+      r = await setup.start()
+      a = await actors(r)
+    })
+    afterAll(async () => {
+      await setup.cleanup()
+      repo.remove()
+    })
+
+    it('publishes versions through /api/v1/registry with an operator token', async () => {
+      for (const version of ['1.0.0', '1.1.0', '1.2.0', '2.0.0']) {
+        const ref = repo.release(version)
+        const res = await api('POST', '/registry/plugins', { body: { repo: repo.url, ref } })
+        expect(res.status, JSON.stringify(res.body)).toBe(201)
+        expect(res.body.version).toMatchObject({ name: '@acme/restart', version })
+      }
+      const yank = await api(
+        'POST',
+        `/registry/plugins/${encodeURIComponent('@acme/restart')}/versions/1.2.0/yank`,
+        {
+          body: { reason: 'broken' },
+        },
+      )
+      expect(yank.status, JSON.stringify(yank.body)).toBe(200)
+    })
+
+    it('searches the registry, saying where each plugin is enabled', async () => {
+      const found = await api('GET', '/plugins?q=restart', { token: a.viewer })
+      expect(found.status).toBe(200)
+      expect(found.body.items).toHaveLength(1)
+      expect(found.body.items[0]).toMatchObject({ name: '@acme/restart', latest: '2.0.0', enabled: [] })
+      const none = await api('GET', '/plugins?q=nothing-like-this', { token: a.viewer })
+      expect(none.body.items).toEqual([])
+    })
+
+    it('enables at the newest non-yanked version a range allows, pins an exact one, and agents see it', async () => {
+      const enabled = await api('POST', '/plugins/enable', {
+        body: { name: '@acme/restart', pool: 'web', range: '^1.0.0' },
+      })
+      expect(enabled.status, JSON.stringify(enabled.body)).toBe(200)
+      // 1.2.0 is yanked: the newest match is 1.1.0.
+      expect(enabled.body).toMatchObject({
+        name: '@acme/restart',
+        pool: 'web',
+        range: '^1.0.0',
+        version: '1.1.0',
+      })
+      expect(enabled.body.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+
+      const pinned = await api('POST', '/plugins/enable', {
+        body: { name: '@acme/restart', pool: 'canary', range: '1.0.0' },
+      })
+      expect(pinned.body).toMatchObject({ pool: 'canary', version: '1.0.0' })
+
+      const list = await api('GET', '/plugins', { token: a.viewer })
+      expect(list.body.items[0].enabled).toEqual([
+        { pool: 'canary', version: '1.0.0' },
+        { pool: 'web', version: '1.1.0' },
+      ])
+      expect(list.body.enabled.map((e: { pool: string }) => e.pool)).toEqual(['canary', 'web'])
+
+      // What an agent of pool web loads: the resolved version with its digest and a signature.
+      const org = (await r.o.services.tenancy.authenticateApiToken(a.admin))!.orgId
+      const desired = await r.o.services.db.sql.query<{
+        version: string
+        digest: string
+        signature: string
+        permissions: unknown
+      }>(
+        "SELECT version, digest, signature, permissions FROM desired_plugins WHERE org_id = $1 AND pool = 'web'",
+        [org],
+      )
+      expect(desired.rows).toHaveLength(1)
+      expect(desired.rows[0]).toMatchObject({ version: '1.1.0', digest: enabled.body.digest })
+      expect(desired.rows[0]!.signature).toMatch(/^targets\.v\d+:[0-9a-f]+:[0-9a-f]+/)
+      expect(desired.rows[0]!.permissions).toMatchObject({ secrets: ['SLACK_TOKEN'] })
+
+      const upgraded = await api('POST', '/plugins/enable', {
+        body: { name: '@acme/restart', pool: 'web', range: '>=1.0.0' },
+      })
+      expect(upgraded.body.version).toBe('2.0.0')
+    })
+
+    it('refuses unknown plugins and ranges nothing matches, listing the published versions', async () => {
+      const unknown = await api('POST', '/plugins/enable', {
+        body: { name: '@acme/nothing', pool: 'web', range: '^1' },
+      })
+      expect(unknown.status).toBe(404)
+      expect(unknown.body.error).toMatchObject({ field: 'name' })
+      expect(unknown.body.error.message).toContain('@acme/nothing')
+
+      const noMatch = await api('POST', '/plugins/enable', {
+        body: { name: '@acme/restart', pool: 'web', range: '^3.0.0' },
+      })
+      expect(noMatch.status).toBe(404)
+      expect(noMatch.body.error.field).toBe('range')
+      expect(noMatch.body.error.message).toContain('2.0.0, 1.2.0 (yanked), 1.1.0, 1.0.0')
+
+      const badRange = await api('POST', '/plugins/enable', {
+        body: { name: '@acme/restart', pool: 'web', range: 'soon' },
+      })
+      expect(badRange.status).toBe(400)
+      expect(badRange.body.error.field).toBe('range')
+      const badPool = await api('POST', '/plugins/enable', {
+        body: { name: '@acme/restart', pool: 'Web!', range: '^1' },
+      })
+      expect(badPool.body.error.field).toBe('body.pool')
+      const missing = await api('POST', '/plugins/enable', { body: { name: '@acme/restart', pool: 'web' } })
+      expect(missing.body.error.field).toBe('body.range')
+    })
+
+    it('disables: the row goes, a second disable is a 404, and each change is audited', async () => {
+      const off = await api('POST', '/plugins/disable', { body: { name: '@acme/restart', pool: 'canary' } })
+      expect(off.status).toBe(200)
+      expect(off.body).toEqual({ name: '@acme/restart', pool: 'canary', disabled: true })
+      const again = await api('POST', '/plugins/disable', { body: { name: '@acme/restart', pool: 'canary' } })
+      expect(again.status).toBe(404)
+      const list = await api('GET', '/plugins', { token: a.viewer })
+      expect(list.body.items[0].enabled).toEqual([{ pool: 'web', version: '2.0.0' }])
+
+      const audit = await api('GET', '/audit?limit=100', { token: a.viewer })
+      const actions = audit.body.items.map((e: { action: string }) => e.action)
+      expect(actions.filter((x: string) => x === 'plugin.enabled')).toHaveLength(3)
+      expect(actions.filter((x: string) => x === 'plugin.disabled')).toHaveLength(1)
+      expect(actions.filter((x: string) => x === 'plugin.published')).toHaveLength(4)
+      expect(actions.filter((x: string) => x === 'plugin.yanked')).toHaveLength(1)
+      const enabled = audit.body.items.find((e: { action: string }) => e.action === 'plugin.enabled')
+      expect(enabled).toMatchObject({
+        actor: { type: 'api_token', id: a.ids.operator },
+        target: { type: 'plugin', id: 'web/@acme/restart' },
+        data: { range: '>=1.0.0', version: '2.0.0' },
+      })
+      expect((await api('GET', '/audit/verify', { token: a.viewer })).body.ok).toBe(true)
+    })
+  })
+}
