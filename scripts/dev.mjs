@@ -240,6 +240,22 @@ async function main() {
     failAfterS,
   })
 
+  // The log output's file, printed as it grows (and read once more when a run finishes,
+  // so its line comes before the run's summary).
+  mkdirSync(LOG_DIR, { recursive: true })
+  let logLines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).length : 0
+  const printNewLogLines = () => {
+    if (!existsSync(logFile)) return
+    const all = readFileSync(logFile, 'utf8').split('\n').filter(Boolean)
+    // The plugin drops the oldest lines past its size bound: never print a line twice.
+    for (const l of all.slice(Math.min(logLines, all.length))) {
+      const entry = safeJson(l)
+      if (entry) out.logLine(entry)
+    }
+    logLines = all.length
+  }
+  watchFile(logFile, { interval: 300 }, printNewLogLines)
+
   // 7. The run as it happens: the live stream, and each finished run's steps.
   let finished = 0
   const printed = new Set()
@@ -250,6 +266,7 @@ async function main() {
       const runId = data.runId ?? data.run?.id ?? data.id
       if (type === 'run' && ['succeeded', 'failed', 'cancelled'].includes(status) && !printed.has(runId)) {
         printed.add(runId)
+        printNewLogLines()
         try {
           out.runSummary(await api.get(`/runs/${runId}`))
         } catch (err) {
@@ -261,20 +278,6 @@ async function main() {
     .catch((err) => {
       if (!stopping) out.error(`the event stream ended: ${err.message}`)
     })
-
-  // The log output's file, printed as it grows.
-  mkdirSync(LOG_DIR, { recursive: true })
-  let logLines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).length : 0
-  watchFile(logFile, { interval: 300 }, () => {
-    if (!existsSync(logFile)) return
-    const all = readFileSync(logFile, 'utf8').split('\n').filter(Boolean)
-    // The plugin drops the oldest lines past its size bound: never print a line twice.
-    for (const l of all.slice(Math.min(logLines, all.length))) {
-      const entry = safeJson(l)
-      if (entry) out.logLine(entry)
-    }
-    logLines = all.length
-  })
 
   // 8. Break the service: after a while, on a timer if asked, and on f.
   const breakIt = async (why) => {
