@@ -121,7 +121,7 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
       audit,
       stream,
       engine,
-      workflows: new WorkflowService(db, audit, engine.schedules),
+      workflows: new WorkflowService(db, audit, engine.schedules, dispatcher),
       runs: new RunService(db),
       agentPlugins: new AgentPlugins(db, secrets, tuning),
       lifecycle: { closing: false, lastSweepError: undefined },

@@ -6,6 +6,7 @@ import { type Database, run, type SqlClient } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import { evaluateCondition, parseCondition, renderTemplate } from '../expressions/index.ts'
 import type { Dispatcher } from '../queue/dispatcher.ts'
+import { instructionQueue } from '../queue/queue-names.ts'
 import type { SecretStore } from '../secrets/index.ts'
 import type { AuditLog } from '../services/audit-log.ts'
 import type { Events } from '../services/events.ts'
@@ -135,6 +136,13 @@ export class WorkflowEngine implements Engine {
     this.#closed = true
     this.#d.dispatcher.setStepHooks(undefined)
     while (this.#pending.size > 0) await Promise.all([...this.#pending])
+  }
+
+  // pg-boss queues are created outside any transaction: on PGlite's single connection a
+  // creation inside one would wait for that same transaction to end.
+  async #ensureQueues(orgId: string, workflow: Workflow): Promise<void> {
+    const pools = new Set([...workflow.actions, ...workflow.outputs].map((s) => s.pool))
+    for (const pool of pools) await this.#d.dispatcher.ensureQueue(instructionQueue(orgId, 'action', pool))
   }
 
   // ---- definitions ------------------------------------------------------------------------
@@ -355,6 +363,7 @@ export class WorkflowEngine implements Engine {
   ): Promise<RunRecord> {
     const fx = new Effects()
     const limited = workflow.concurrency !== null
+    await this.#ensureQueues(head.orgId, workflow)
     const r = await this.#d.db.sql.transaction(async (tx) => {
       const { rows } = await run<Row<RunRecord>>(
         tx,

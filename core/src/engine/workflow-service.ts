@@ -1,6 +1,8 @@
 import semver from 'semver'
 import { type Database, run } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
+import type { Dispatcher } from '../queue/dispatcher.ts'
+import { instructionQueue } from '../queue/queue-names.ts'
 import type { AuditLog } from '../services/audit-log.ts'
 import {
   applyWorkflow,
@@ -84,10 +86,13 @@ export class WorkflowService {
   readonly #audit: AuditLog
   readonly #schedules: Schedules
 
-  constructor(db: Database, audit: AuditLog, schedules: Schedules) {
+  readonly #dispatcher: Dispatcher
+
+  constructor(db: Database, audit: AuditLog, schedules: Schedules, dispatcher: Dispatcher) {
     this.#db = db
     this.#audit = audit
     this.#schedules = schedules
+    this.#dispatcher = dispatcher
   }
 
   /**
@@ -117,6 +122,9 @@ export class WorkflowService {
         },
       )
     const definition = loadWorkflow(documentText)
+    // The engine enqueues steps inside its transactions, where queues cannot be created.
+    for (const pool of new Set([...definition.actions, ...definition.outputs].map((s) => s.pool)))
+      await this.#dispatcher.ensureQueue(instructionQueue(org, 'action', pool))
     const result = await this.#db.sql.transaction(async (tx) => {
       const applied = await applyWorkflow(tx, org, documentText, { actor: actorText(actor) })
       if (applied.changed || applied.created) {

@@ -14,6 +14,7 @@ import type {
   ResultAnswer,
   ResultReport,
 } from '../types.ts'
+import { bossSchema } from './boss.ts'
 import { txBossDb } from './pglite-boss-db.ts'
 import { DEAD_LETTER_QUEUE, instructionQueue, wakeChannel } from './queue-names.ts'
 
@@ -103,6 +104,17 @@ export class Dispatcher {
     return p
   }
 
+  async #queueExists(sql: SqlClient, name: string): Promise<void> {
+    if (this.#queues.has(name)) return
+    const { rows } = await sql.query(`SELECT 1 FROM ${bossSchema(this.#db)}.queue WHERE name = $1`, [name])
+    if (rows.length === 0)
+      throw new StavilyError(
+        'STAVILY_ERR_INTERNAL',
+        `queue ${name}: does not exist; ensureQueue() it before enqueueing inside a transaction`,
+      )
+    this.#queues.set(name, Promise.resolve())
+  }
+
   async #createQueue(name: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -128,7 +140,10 @@ export class Dispatcher {
   /** Stores an instruction and its job in one transaction, then wakes the pool's parked polls. */
   async enqueue(orgId: string, spec: InstructionSpec, sql?: SqlClient): Promise<Instruction> {
     const queue = instructionQueue(orgId, spec.kind, spec.pool)
-    await this.ensureQueue(queue)
+    // Inside a caller's transaction the queue must already exist: creating it would use
+    // another connection (on PGlite's single one, wait for this very transaction).
+    if (sql) await this.#queueExists(sql, queue)
+    else await this.ensureQueue(queue)
     const id = spec.id ?? randomUUID()
     const retryLimit = spec.retryLimit ?? this.#tuning.retryLimit
     const timeoutMs = spec.timeoutMs ?? this.#tuning.leaseTtlMs
