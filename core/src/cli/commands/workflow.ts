@@ -31,7 +31,13 @@ const apply: CommandSpec = {
     const api = await client()
     let res: Awaited<
       ReturnType<
-        typeof api.request<{ workflow: Summary; version: number; created?: boolean; changed: boolean; warnings?: string[] }>
+        typeof api.request<{
+          workflow: Summary
+          version: number
+          created?: boolean
+          changed: boolean
+          warnings?: string[]
+        }>
       >
     >
     try {
