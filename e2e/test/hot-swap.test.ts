@@ -1,21 +1,30 @@
 // A new plugin version, published from a git daemon repository and enabled while a sensor
 // runs every second: the sensor agent hot-swaps it, and no sensor call fails or is skipped.
+import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DemoService, startDemoService } from '../src/demo.ts'
 import { waitFor } from '../src/net.ts'
 import { type Platform, startPlatform } from '../src/platform.ts'
 
 let platform: Platform
-let service: DemoService
+let target: Server
+let targetUrl: string
+/** The release header of each check that reached the target, in order ('' when absent). */
+const checks: string[] = []
 
 beforeAll(async () => {
   // A short heartbeat: the agent learns of the changed plugin set at its next one.
   platform = await startPlatform('swap', { orchestratorEnv: { STAVILY_HEARTBEAT_MS: '1000' } })
-  service = await startDemoService()
+  target = createServer((req, res) => {
+    checks.push(String(req.headers['x-e2e-release'] ?? ''))
+    res.writeHead(200).end('ok')
+  })
+  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
+  targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}`
 }, 180_000)
 
 afterAll(async () => {
-  await service?.child.stop()
+  target?.closeAllConnections()
+  target?.close()
   await platform?.close()
 })
 
@@ -32,7 +41,7 @@ trigger:
     plugin: "@stavily/plugin-http-check"
     version: ">=0.1.0"
     interval: 1s
-    config: { url: "${service.web}/health", name: swap-target }
+    config: { url: "${targetUrl}/health", name: swap-target }
     filter: event.type == 'http-check.down'
 outputs:
   - id: log
@@ -46,13 +55,19 @@ outputs:
       grants: { hosts: ['127.0.0.1'] },
     })
     await sensor.child.waitForLine((l) => l.includes('plugin loaded') && l.includes(first.version), 90_000)
-    await waitFor('the sensor to check the service', async () =>
-      (await service.state()).checks >= 3 ? true : undefined,
-    )
+    await waitFor('the sensor to check the target', () => (checks.length >= 3 ? true : undefined))
 
-    // A new release: the version bumped in the repository, committed, tagged, published.
-    platform.repo.setVersion('http-check', '0.1.1')
-    platform.repo.commit('http-check 0.1.1')
+    // A new release that behaves visibly differently (it sends a header), committed,
+    // tagged and published from the git daemon's repository.
+    const probe = 'plugins/http-check/src/probe.ts'
+    const source = platform.repo.read(probe)
+    const changed = source.replace(
+      'const headers = { ...settings.headers }',
+      "const headers: Record<string, string> = { 'x-e2e-release': '0.1.1', ...settings.headers }",
+    )
+    expect(changed).not.toBe(source)
+    platform.repo.write(probe, changed).setVersion('http-check', '0.1.1')
+    platform.repo.commit('http-check 0.1.1: sends x-e2e-release')
     platform.repo.tag('http-check@0.1.1')
     const second = await platform.publish('http-check', 'http-check@0.1.1')
     expect(second.version).toBe('0.1.1')
@@ -60,10 +75,13 @@ outputs:
     await platform.enable(second.name, '0.1.1')
 
     await sensor.child.waitForLine((l) => l.includes('plugin hot-swapped') && l.includes('0.1.1'), 90_000)
-    const atSwap = (await service.state()).checks
-    await waitFor('checks by the new version', async () =>
-      (await service.state()).checks >= atSwap + 3 ? true : undefined,
+    await waitFor('three checks by the new version', () =>
+      checks.filter((c) => c === '0.1.1').length >= 3 ? true : undefined,
     )
+    // Old version until the swap, new after it: never a mix once the new one took over.
+    const firstNew = checks.indexOf('0.1.1')
+    expect(checks.slice(0, firstNew).every((c) => c === '')).toBe(true)
+    expect(checks.slice(firstNew).every((c) => c === '0.1.1')).toBe(true)
     const failed = sensor.child.lines.filter((l) => l.includes('sensor check failed'))
     expect(failed, platform.logs()).toEqual([])
     expect(sensor.child.running).toBe(true)
