@@ -58,10 +58,10 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
   const token = await p.token('action', 'bench')
 
   const baseline = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+  // Started as the installed bin is: the file itself, through its #! line.
   const agent = spawn(
-    process.execPath,
+    join(root, 'agent-runtime/dist/agent.js'),
     [
-      join(root, 'agent-runtime/dist/agent.js'),
       '--orchestrator',
       r.url,
       '--registry',
@@ -76,7 +76,11 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       // BENCH_AGENT_NODE_OPTIONS tries V8 flags on the agent and (inherited) its sandbox host.
-      env: { ...process.env, NODE_OPTIONS: process.env.BENCH_AGENT_NODE_OPTIONS ?? '' },
+      env: {
+        ...process.env,
+        PATH: `${process.execPath.slice(0, process.execPath.lastIndexOf('/'))}:${process.env.PATH ?? ''}`,
+        NODE_OPTIONS: process.env.BENCH_AGENT_NODE_OPTIONS ?? '',
+      },
     },
   )
   let loaded = 0

@@ -1,0 +1,113 @@
+// A sensor agent runs the sensor assignments of its pool (from enabled workflows whose
+// trigger is a sensor there), reports their events with the assignment's sensorId, and
+// restarts a sensor when its workflow changes.
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
+import {
+  call,
+  ECHO_PERMISSIONS,
+  echoSource,
+  type Platform,
+  platform,
+  setups,
+  TICKER_SOURCE,
+  until,
+} from './helpers/platform.ts'
+
+vi.setConfig({ testTimeout: 180_000 })
+
+const TICKER = '@acme/stavily-plugin-ticker'
+const ECHO = '@acme/stavily-plugin-echo'
+
+function workflow(label: string): string {
+  return `name: ticks
+trigger:
+  sensor:
+    plugin: "${TICKER}"
+    version: 1.0.0
+    pool: sense
+    interval: 1s
+    config:
+      label: ${label}
+actions:
+  - id: echo
+    plugin: "${ECHO}"
+    version: 1.0.0
+    pool: web
+    input:
+      msg: \${{ trigger.label }}
+`
+}
+
+describe.each(setups())('sensor agent on $name', (setup) => {
+  let p: Platform
+  let a: AgentProcess | undefined
+
+  beforeAll(async () => {
+    await setup.prepare()
+    p = await platform(await setup.start())
+    await p.publish(TICKER, '1.0.0', TICKER_SOURCE, { kind: 'sensor' })
+    await p.publish(ECHO, '1.0.0', echoSource('1'), { permissions: ECHO_PERMISSIONS })
+    await p.enable('sense', TICKER, '1.0.0')
+    await p.enable('web', ECHO, '1.0.0')
+  }, 180_000)
+
+  afterAll(async () => {
+    await a?.stop('SIGKILL')
+    await p?.close()
+    await setup.cleanup()
+  })
+
+  const apply = async (label: string) => {
+    const res = await call(p.r.operatorUrl, 'POST', '/api/v1/workflows', {
+      token: p.r.admin,
+      body: { document: workflow(label) },
+    })
+    if (res.status >= 300) throw new Error(`apply: ${res.status} ${JSON.stringify(res.body)}`)
+    return res.body.workflow.id as string
+  }
+
+  it('runs the assigned sensor, reports events with its sensorId, and restarts it on a new revision', async () => {
+    const id = await apply('first')
+    a = startAgent([
+      '--orchestrator',
+      p.r.url,
+      '--registry',
+      p.registryUrl,
+      '--data-dir',
+      join(p.root, 'sensor'),
+      '--enrollment-token',
+      await p.token('sensor', 'sense'),
+      '--plugin-sync-ms',
+      '1000',
+    ])
+    await a.waitForLog((l) => l.msg === 'sensor started' && l.sensorId === id, 60_000, 'sensor started')
+    const sql = p.r.o.services.db.sql
+    const events = (label: string) =>
+      sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM events WHERE source = $1 AND data ->> 'label' = $2`,
+        [TICKER, label],
+      )
+    await until(async () => (await events('first')).rows[0]!.n >= 2, 60_000, 'events stored')
+    // Events carrying the sensorId start runs of that workflow.
+    await until(
+      async () => {
+        const runs = await call(p.r.operatorUrl, 'GET', `/api/v1/runs?workflow=${id}`, { token: p.r.admin })
+        return runs.status === 200 && runs.body.items.length > 0
+      },
+      60_000,
+      'a run of the workflow',
+    )
+
+    await apply('second')
+    await a.waitForLog(
+      (l) => l.msg === 'sensor restarting (new revision)' && l.sensorId === id,
+      60_000,
+      'restart',
+    )
+    await until(async () => (await events('second')).rows[0]!.n >= 1, 60_000, 'events of the new revision')
+    expect(a.count((l) => l.msg === 'sensor check failed')).toBe(0)
+    expect((await a.stop()).code).toBe(0)
+  })
+})
