@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Running, setups, until } from '../helpers/harness.ts'
+import { deliver, enablePlugin, HOOK_SECRET, runDone, SYSTEM } from './fixtures.ts'
+import { SimAgent } from './sim-agent.ts'
+
+// Operators cancel a run (its in-flight instruction is cancelled on the agent) and retry it
+// (a new run of the same version with the same event); another organization can touch
+// neither the workflow, its runs nor its webhook.
+
+const doc = (name: string) => `
+name: ${name}
+trigger: { webhook: { secret: HOOK_KEY } }
+actions:
+  - { id: slow, plugin: "@acme/slow", version: ^1, pool: ops, input: { job: "\${{ trigger.job }}" } }
+outputs:
+  - { id: tell, plugin: "@acme/slow", version: ^1, pool: ops, on: always, input: { text: done } }
+`
+
+for (const setup of setups()) {
+  describe(`cancel, retry and tenancy on ${setup.name}`, () => {
+    let r: Running
+    let agent: SimAgent
+    let org: string
+    let hold = true
+
+    beforeAll(async () => {
+      await setup.prepare()
+      r = await setup.start()
+      agent = await SimAgent.enroll(r, 'ops')
+      org = agent.orgId
+      await enablePlugin(r, org, 'ops', '@acme/slow', '1.0.0')
+      await r.o.services.secrets.set(org, 'HOOK_KEY', HOOK_SECRET)
+      agent.start((i) =>
+        i.stepId === 'slow' && hold ? 'hold' : { status: 'succeeded', output: { ok: true } },
+      )
+    }, 60_000)
+    afterAll(async () => {
+      await agent?.stop()
+      await setup.cleanup()
+    })
+
+    it('cancels a run and its in-flight instruction, then retries it on the same version and event', async () => {
+      const { workflow } = await r.o.services.workflows.apply(org, doc('cancellable'), SYSTEM)
+      const { runId } = await deliver(r, workflow.id, { job: 'backup' })
+      await until(async () => agent.seen.some((i) => i.runId === runId), 15_000, 'the agent holds the step')
+      const operator = { type: 'api_token' as const, id: 'tok-1', ip: '10.0.0.7' }
+      const cancelled = await r.o.services.engine.cancelRun(org, runId!, operator)
+      expect(cancelled.status).toBe('cancelled')
+      const run = await r.o.services.runs.get(org, runId!)
+      expect(run.steps.map((s) => [s.stepId, s.status])).toEqual([['slow', 'cancelled']])
+      // The agent holding it learns at its next heartbeat.
+      const beat = await agent.heartbeat()
+      const held = agent.seen.find((i) => i.runId === runId)!
+      expect(beat.body.cancel).toEqual([{ id: held.id, attempt: held.attempt }])
+      await expect(r.o.services.engine.cancelRun(org, runId!, operator)).rejects.toMatchObject({
+        code: 'STAVILY_ERR_RUN_FINISHED',
+        statusCode: 409,
+      })
+      const [entry] = await r.o.services.audit.list(org, { action: 'run.cancelled', targetId: runId! })
+      expect(entry).toMatchObject({ actor: { type: 'api_token', id: 'tok-1' }, ip: '10.0.0.7' })
+
+      // The workflow changes; the retry still runs version 1 with the same event.
+      await r.o.services.workflows.apply(org, doc('cancellable').replace('text: done', 'text: v2'), SYSTEM)
+      hold = false
+      const retried = await r.o.services.engine.retryRun(org, runId!, operator)
+      expect(retried.id).not.toBe(runId)
+      const done = await runDone(r, org, retried.id)
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        workflowVersion: 1,
+        event: { data: { job: 'backup' } },
+      })
+      expect(done.steps.find((s) => s.stepId === 'tell')?.input).toEqual({ text: 'done' })
+    })
+
+    it('keeps another organization away from the workflow, its runs and its webhook', async () => {
+      const { workflow } = await r.o.services.workflows.apply(org, doc('private'), SYSTEM)
+      const { runId } = await deliver(r, workflow.id, { job: 'x' })
+      const other = await r.o.services.tenancy.createOrganization('other-org')
+      const otherOrg = other.organization.id
+      const svc = r.o.services
+      await expect(svc.workflows.get(otherOrg, workflow.id)).rejects.toMatchObject({ statusCode: 404 })
+      await expect(svc.workflows.get(otherOrg, 'private')).rejects.toMatchObject({ statusCode: 404 })
+      await expect(svc.workflows.setEnabled(otherOrg, 'private', false, SYSTEM)).rejects.toMatchObject({
+        statusCode: 404,
+      })
+      expect(await svc.workflows.list(otherOrg)).toEqual([])
+      await expect(svc.runs.get(otherOrg, runId!)).rejects.toMatchObject({
+        code: 'STAVILY_ERR_RUN_NOT_FOUND',
+      })
+      expect(await svc.runs.list(otherOrg)).toEqual([])
+      await expect(svc.engine.cancelRun(otherOrg, runId!, SYSTEM)).rejects.toMatchObject({ statusCode: 404 })
+      await expect(svc.engine.retryRun(otherOrg, runId!, SYSTEM)).rejects.toMatchObject({ statusCode: 404 })
+      await expect(
+        svc.engine.startRun(otherOrg, workflow.id, { type: 't', data: {} }, SYSTEM),
+      ).rejects.toMatchObject({
+        statusCode: 404,
+      })
+      // The other organization's secret of the same name does not sign this webhook.
+      await svc.secrets.set(otherOrg, 'HOOK_KEY', 'another-secret')
+      await expect(deliver(r, workflow.id, { job: 'y' }, 'another-secret')).rejects.toMatchObject({
+        code: 'STAVILY_ERR_WEBHOOK_SIGNATURE',
+        statusCode: 401,
+      })
+      // Disabled workflows refuse their webhook.
+      await svc.workflows.setEnabled(org, 'private', false, SYSTEM)
+      await expect(deliver(r, workflow.id, { job: 'z' })).rejects.toMatchObject({
+        code: 'STAVILY_ERR_WEBHOOK_DISABLED',
+      })
+    })
+  })
+}
