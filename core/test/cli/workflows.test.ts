@@ -221,4 +221,20 @@ describe('stavily against an orchestrator', () => {
     expect(write.stderr).toContain('forbidden')
     expect(write.stderr).toContain('operator token')
   })
+
+  it('audit verify exits 1 and names the first broken link once a row is edited', async () => {
+    await r.o.services.db.sql.query(`UPDATE audit_log SET actor_id = 'someone-else' WHERE seq = 2`)
+    const v = await stavily(['audit', 'verify'])
+    expect(v.code).toBe(1)
+    expect(v.stdout).toMatch(/^audit chain BROKEN at entry 2: edited \(entry 2 does not match its hash/m)
+    const json = await stavily(['audit', 'verify', '--json'])
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, firstBroken: { seq: 2, reason: 'edited' } })
+  })
+
+  it('prints no colour codes when the output is not a terminal', async () => {
+    const out = await stavily(['run', 'list'])
+    expect(out.stdout).toMatch(/failed/)
+    expect(out.stdout + out.stderr).not.toContain('\x1b[')
+  })
 })
