@@ -48,7 +48,7 @@ CREATE TABLE pool_changes (
   changed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (org_id, pool)
 );
-CREATE FUNCTION stavily_touch_pool() RETURNS trigger LANGUAGE plpgsql AS $fn$ DECLARE r record; BEGIN IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF; INSERT INTO pool_changes (org_id, pool, changed_at) VALUES (r.org_id, r.pool, now()) ON CONFLICT (org_id, pool) DO UPDATE SET changed_at = now(); RETURN NULL; END $fn$;
+CREATE FUNCTION stavily_touch_pool() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$ DECLARE r record; BEGIN IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF; INSERT INTO pool_changes (org_id, pool, changed_at) VALUES (r.org_id, r.pool, now()) ON CONFLICT (org_id, pool) DO UPDATE SET changed_at = now(); RETURN NULL; END $fn$;
 CREATE TRIGGER desired_plugins_changed AFTER INSERT OR UPDATE OR DELETE ON desired_plugins
   FOR EACH ROW EXECUTE FUNCTION stavily_touch_pool()
 `

@@ -1,0 +1,302 @@
+// Workflow benchmark: trivial workflows (webhook → one action → one output) end to end,
+// with simulated action agents over real HTTP on loopback. The orchestrator runs in its own
+// process, as in production, on PostgreSQL (and Redis when REDIS_URL is set); this process
+// plays the webhook senders, the agents and an SSE client that sees each run finish.
+//   runs_per_s: runs started by webhooks and finished, per second, with work in flight;
+//   run_latency_ms_p50/p99: webhook sent → run finished (seen on the SSE stream), one run
+//     at a time, so the figure is the engine's path and not queueing behind other runs;
+//   baseline: the bare dispatch round trip (enqueue → agent picks up → result) in the same
+//     process, one at a time: a run is two of those plus the engine's work.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createHmac, randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import http from 'node:http'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+const SRC_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
+
+interface Reply {
+  status: number
+  // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads the API's JSON answers as is
+  body: any
+}
+
+function request(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: Buffer; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const payload = opts.raw ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)))
+    const req = http.request(
+      `${base}${path}`,
+      {
+        method,
+        agent: keepAlive,
+        headers: {
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString()
+          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined })
+        })
+      },
+    )
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+function spawnOrchestrator(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const args = existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let err = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const line = out.split('\n').find((l) => l.startsWith('{'))
+      if (line) resolve({ child, url: JSON.parse(line).agentUrl })
+    })
+    child.on('exit', (code) => reject(new Error(`orchestrator exited (${code}): ${err}`)))
+  })
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    child.on('exit', () => {
+      clearTimeout(t)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Follows the SSE stream and resolves each run's waiter when the run finishes. */
+function followRuns(base: string, token: string, onFinished: (runId: string, status: string) => void) {
+  return new Promise<http.ClientRequest>((resolve, reject) => {
+    const req = http.get(`${base}/api/v1/stream?token=${token}`, { agent: false }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`stream: ${res.statusCode}`))
+      let buf = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buf += chunk
+        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+          const block = buf.slice(0, i)
+          buf = buf.slice(i + 2)
+          if (!block.startsWith('event: run')) continue
+          const data = JSON.parse(block.slice(block.indexOf('data: ') + 6))
+          if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(data.status))
+            onFinished(data.runId, data.status)
+        }
+      })
+      resolve(req)
+    })
+    req.on('error', reject)
+  })
+}
+
+const SECRET = 'whsec_bench'
+const WORKFLOW = `
+name: bench-trivial
+trigger: { webhook: { secret: HOOK_KEY } }
+actions:
+  - { id: act, plugin: "@bench/act", version: ^1, pool: bench, input: { n: "\${{ trigger.n }}" } }
+outputs:
+  - { id: out, plugin: "@bench/out", version: ^1, pool: bench, input: { got: "\${{ steps.act.output.n }}" } }
+`
+
+export default async function workflows(ctx: BenchContext): Promise<BenchReport> {
+  const dbUrl = process.env.DATABASE_URL
+  if (!dbUrl) throw new Error('bench workflows: set DATABASE_URL (the figures are for PostgreSQL)')
+  const redisUrl = process.env.REDIS_URL
+  const schema = `bench_${randomBytes(4).toString('hex')}`
+  const admin = `stv_admin_${randomBytes(32).toString('base64url')}`
+  const info: Record<string, string | number | boolean> = {
+    backend: `postgres+${redisUrl ? 'redis' : 'memory'}`,
+  }
+  const metrics: BenchReport['metrics'] = {}
+  const o = await spawnOrchestrator({
+    DATABASE_URL: dbUrl,
+    STAVILY_SCHEMA: schema,
+    ...(redisUrl ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${schema}:` } : { REDIS_URL: '' }),
+    STAVILY_PORT: '0',
+    STAVILY_BOOTSTRAP_TOKEN: admin,
+    STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
+    STAVILY_RATE_LIMIT_PER_IP: '1000000000',
+    STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
+    STAVILY_POLL_JITTER_MS: '0',
+  })
+  const base = o.url
+  const db = new pg.Client({ connectionString: dbUrl })
+  await db.connect()
+  let stream: http.ClientRequest | undefined
+  let stop = false
+  try {
+    const agentsN = 16
+    const et = await request(base, 'POST', '/api/v1/enrollment-tokens', {
+      token: admin,
+      body: { kind: 'action', pool: 'bench', uses: agentsN },
+    })
+    const creds: string[] = []
+    for (let i = 0; i < agentsN; i++) {
+      const r = await request(base, 'POST', '/agents/v1/register', {
+        body: { enrollmentToken: et.body.token, name: `bench-${i}` },
+      })
+      creds.push(r.body.credential)
+    }
+    const orgId = (await db.query(`SELECT org_id FROM ${schema}.api_tokens LIMIT 1`)).rows[0].org_id as string
+    // Plugins enabled as the catalog would (publishing real plugins is not what is measured).
+    for (const name of ['@bench/act', '@bench/out']) {
+      await db.query(
+        `INSERT INTO ${schema}.desired_plugins (org_id, pool, name, version, digest, signature) VALUES ($1, 'bench', $2, '1.0.0', 'd', 's')`,
+        [orgId, name],
+      )
+    }
+    const put = await request(base, 'PUT', '/api/v1/secrets/HOOK_KEY', {
+      token: admin,
+      body: { value: SECRET },
+    })
+    if (put.status >= 300) throw new Error(`secret: ${put.status} ${JSON.stringify(put.body)}`)
+    const applied = await request(base, 'POST', '/api/v1/workflows', {
+      token: admin,
+      body: { document: WORKFLOW },
+    })
+    if (applied.status >= 300) throw new Error(`apply: ${applied.status} ${JSON.stringify(applied.body)}`)
+    const hook = `/api/v1/hooks/${applied.body.workflow.id}`
+
+    const waiters = new Map<string, () => void>()
+    const early = new Set<string>()
+    stream = await followRuns(base, admin, (runId) => {
+      const w = waiters.get(runId)
+      if (w) {
+        waiters.delete(runId)
+        w()
+      } else early.add(runId)
+    })
+
+    // The simulated agents: take up to 10 at a time, answer at once.
+    const agents = creds.map(async (c) => {
+      while (!stop) {
+        const got = await request(base, 'GET', '/agents/v1/instructions?waitMs=1000&max=10', { token: c })
+        await Promise.all(
+          (got.body?.instructions ?? []).map((i: { id: string; attempt: number; input: unknown }) =>
+            request(base, 'POST', `/agents/v1/instructions/${i.id}/result`, {
+              token: c,
+              body: { attempt: i.attempt, status: 'succeeded', output: i.input },
+            }),
+          ),
+        )
+      }
+    })
+
+    let seq = 0
+    const runOnce = async (): Promise<number> => {
+      const raw = Buffer.from(JSON.stringify({ n: seq++ }))
+      const t = Math.floor(Date.now() / 1000)
+      const sig = createHmac('sha256', SECRET).update(`${t}.`).update(raw).digest('hex')
+      const t0 = nowMs()
+      const r = await request(base, 'POST', hook, {
+        raw,
+        headers: { 'stavily-signature': `t=${t},v1=${sig}` },
+      })
+      if (r.status !== 202 || !r.body.runId) throw new Error(`hook: ${r.status} ${JSON.stringify(r.body)}`)
+      if (!early.delete(r.body.runId)) await new Promise<void>((res) => waiters.set(r.body.runId, res))
+      return nowMs() - t0
+    }
+
+    // Warm up (queues, caches, connections).
+    for (let i = 0; i < 30; i++) await runOnce()
+
+    // Latency: one run at a time.
+    const latN = ctx.quick ? 100 : 400
+    ctx.progress(`latency: ${latN} runs one at a time`)
+    const lat: number[] = []
+    for (let i = 0; i < latN; i++) lat.push(await runOnce())
+
+    // Baseline: the bare dispatch round trip, one at a time, on the same orchestrator.
+    const bn = ctx.quick ? 100 : 400
+    ctx.progress(`baseline: ${bn} bare dispatch round trips`)
+    const baseline: number[] = []
+    for (let i = 0; i < bn; i++) {
+      const t0 = nowMs()
+      const e = await request(base, 'POST', '/api/v1/instructions', {
+        token: admin,
+        body: { kind: 'action', pool: 'bench', plugin: '@bench/act', operation: 'run', input: {} },
+      })
+      for (;;) {
+        const s = await request(base, 'GET', `/api/v1/instructions/${e.body.id}`, { token: admin })
+        if (s.body.status === 'succeeded') break
+        await new Promise((r) => setImmediate(r))
+      }
+      baseline.push(nowMs() - t0)
+    }
+
+    // Throughput: many webhooks in flight.
+    const total = ctx.quick ? 1_500 : 6_000
+    const inFlight = 128
+    ctx.progress(`throughput: ${total} runs, ${inFlight} in flight`)
+    const loaded: number[] = []
+    const t0 = nowMs()
+    let next = 0
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < total) {
+          next++
+          loaded.push(await runOnce())
+        }
+      }),
+    )
+    const elapsed = (nowMs() - t0) / 1000
+    metrics.runs_per_s = { value: round(total / elapsed, 1), unit: '/s', target: 500, better: 'higher' }
+    metrics.run_latency_ms_p50 = {
+      value: round(percentile(lat, 50)),
+      unit: 'ms',
+      target: 20,
+      better: 'lower',
+      baseline: 'bare dispatch round trip (enqueue → pickup → result), p50',
+      baseline_value: round(percentile(baseline, 50)),
+    }
+    metrics.run_latency_ms_p99 = { value: round(percentile(lat, 99)), unit: 'ms', better: 'lower' }
+    metrics.dispatch_round_trip_ms_p50 = {
+      value: round(percentile(baseline, 50)),
+      unit: 'ms',
+      better: 'lower',
+    }
+    info.loaded_run_latency_ms_p50 = round(percentile(loaded, 50))
+    info.loaded_run_latency_ms_p99 = round(percentile(loaded, 99))
+    info.runs = total
+    info.in_flight = inFlight
+    info.agents = agentsN
+    stop = true
+    await Promise.all(agents)
+  } finally {
+    stop = true
+    stream?.destroy()
+    await stopChild(o.child)
+    await db.query(`DROP SCHEMA IF EXISTS ${schema}, ${schema}_boss, ${schema}_registry CASCADE`)
+    await db.end()
+  }
+  return { metrics, info }
+}
