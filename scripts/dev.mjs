@@ -15,6 +15,7 @@
 // many finished runs; tests use it), DATABASE_URL, REDIS_URL, STAVILY_SCHEMA.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { emitKeypressEvents } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -119,24 +120,47 @@ async function main() {
   out.detail(`up (pid ${ready.pid}); log: ${orchestrator.logFile}`)
 
   // 3. The demo service and the webhook receiver.
-  const demo = startProcess('demo service', [join(root, 'scripts/demo/service.mjs')], {
-    logFile: join(logs, 'demo-service.log'),
-    onLine: (line) => {
-      const e = safeJson(line)
-      if (e?.event === 'restarted') out.service(`restarted (restart #${e.restarts}): healthy again`)
+  // The same ports as last time when they are free: the workflow then stays the same
+  // document, and a sensor agent that restarts with its cached assignment checks the
+  // service that runs now, not a port nobody listens on any more.
+  const portsFile = join(devDir, 'demo-ports.json')
+  const last = existsSync(portsFile) ? (safeJson(readFileSync(portsFile, 'utf8')) ?? {}) : {}
+  const reuse = async (p) => (Number.isInteger(p) && (await portIsFree(p)) ? String(p) : '0')
+  const demo = startProcess(
+    'demo service',
+    [join(root, 'scripts/demo/service.mjs'), await reuse(last.web), await reuse(last.control)],
+    {
+      logFile: join(logs, 'demo-service.log'),
+      onLine: (line) => {
+        const e = safeJson(line)
+        if (e?.event === 'restarted') out.service(`restarted (restart #${e.restarts}): healthy again`)
+      },
     },
-  })
+  )
   started.push(demo)
   const service = JSON.parse(await demo.ready((l) => l.includes('"ready":true')))
-  const receiverProc = startProcess('webhook receiver', [join(root, 'scripts/demo/receiver.mjs')], {
-    logFile: join(logs, 'receiver.log'),
-    onLine: (line) => {
-      const e = safeJson(line)
-      if (e?.received) out.webhook(e.received)
+  const receiverProc = startProcess(
+    'webhook receiver',
+    [join(root, 'scripts/demo/receiver.mjs'), await reuse(last.receiver)],
+    {
+      logFile: join(logs, 'receiver.log'),
+      onLine: (line) => {
+        const e = safeJson(line)
+        if (e?.received) out.webhook(e.received)
+      },
     },
-  })
+  )
   started.push(receiverProc)
   const receiver = JSON.parse(await receiverProc.ready((l) => l.includes('"ready":true')))
+  const portOf = (url) => Number(new URL(url).port)
+  writeFileSync(
+    portsFile,
+    JSON.stringify({
+      web: portOf(service.web),
+      control: portOf(service.control),
+      receiver: portOf(receiver.url),
+    }),
+  )
 
   // 4. The first-party plugins, published from Git and enabled for the default pool.
   out.step('publishing the first-party plugins from Git (clone → build → sign)…')
@@ -167,7 +191,19 @@ async function main() {
     await api.post('/plugins/enable', { name: p.name, pool: 'default', range: `^${version}` })
   }
 
-  // 5. One sensor agent and one action agent.
+  // 5. The demo workflow, before the agents start: their first sync sees this version.
+  const document = readFileSync(join(root, 'scripts/demo/workflow.yaml'), 'utf8')
+    .replaceAll('__WEB_URL__', service.web)
+    .replaceAll('__CONTROL_URL__', service.control)
+    .replaceAll('__RECEIVER_URL__', receiver.url)
+    .replaceAll('__LOG_FILE__', logFile)
+  const applied = await api.post('/workflows', { document })
+  await api.post(`/workflows/${encodeURIComponent(applied.workflow.name)}/enable`)
+  out.detail(
+    `workflow ${applied.workflow.name} applied (version ${applied.version}) from scripts/demo/workflow.yaml`,
+  )
+
+  // 6. One sensor agent and one action agent.
   out.step('starting a sensor agent and an action agent…')
   const agents = [
     { name: 'dev-sensor', kind: 'sensor', grants: ['--allow-host', '127.0.0.1'] },
@@ -217,18 +253,6 @@ async function main() {
       `${a.name} (${a.kind}) ${token ? 'enrolled' : 'started with its stored credential'}; log: ${agent.logFile}`,
     )
   }
-
-  // 6. The demo workflow.
-  const document = readFileSync(join(root, 'scripts/demo/workflow.yaml'), 'utf8')
-    .replaceAll('__WEB_URL__', service.web)
-    .replaceAll('__CONTROL_URL__', service.control)
-    .replaceAll('__RECEIVER_URL__', receiver.url)
-    .replaceAll('__LOG_FILE__', logFile)
-  const applied = await api.post('/workflows', { document })
-  await api.post(`/workflows/${encodeURIComponent(applied.workflow.name)}/enable`)
-  out.detail(
-    `workflow ${applied.workflow.name} applied (version ${applied.version}) from scripts/demo/workflow.yaml`,
-  )
 
   out.ready({
     operatorUrl,
@@ -305,6 +329,15 @@ async function main() {
       void shutdown(1)
     })
   }
+}
+
+/** Whether `port` can be listened on at 127.0.0.1 right now. */
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
 }
 
 function safeJson(line) {
