@@ -14,8 +14,9 @@ async function readStdin(): Promise<string> {
 function promptHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin
-    process.stderr.write(question)
+    // Echo off before the question shows, so nothing typed in answer is ever displayed.
     stdin.setRawMode?.(true)
+    process.stderr.write(question)
     stdin.resume()
     let value = ''
     const done = (err?: Error) => {

@@ -51,7 +51,7 @@ export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
   })
 }
 
-export function collect(proc: ChildProcess, input?: string): Promise<Result> {
+export function collect(proc: ChildProcess, input?: string | null): Promise<Result> {
   let stdout = ''
   let stderr = ''
   proc.stdout!.on('data', (d: Buffer) => {
@@ -60,8 +60,9 @@ export function collect(proc: ChildProcess, input?: string): Promise<Result> {
   proc.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString()
   })
-  if (input !== undefined) proc.stdin!.end(input)
-  else proc.stdin!.end()
+  // null: leave standard input open (a terminal session types into it later).
+  if (typeof input === 'string') proc.stdin!.end(input)
+  else if (input === undefined) proc.stdin!.end()
   return new Promise((resolve, reject) => {
     proc.on('error', reject)
     proc.on('close', (code) => resolve({ code, stdout, stderr }))
@@ -70,4 +71,30 @@ export function collect(proc: ChildProcess, input?: string): Promise<Result> {
 
 export function cli(args: string[], opts: CliOptions = {}): Promise<Result> {
   return collect(spawnCli(args, opts), opts.input)
+}
+
+/**
+ * Runs `stavily` on a pseudo-terminal (util-linux `script`), as a person at a shell: it
+ * waits for `prompt`, then types `answer` and Enter. Typed characters would be echoed by
+ * the terminal unless the CLI turns echo off, so the output shows whether it did.
+ */
+export function cliOnTerminal(
+  args: string[],
+  opts: CliOptions & { prompt: string; answer: string },
+): Promise<Result> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+  const command = [process.execPath, '--import', TSX, MAIN, ...args].map(quote).join(' ')
+  const proc = spawn('script', ['-qec', command, '/dev/null'], {
+    cwd: opts.cwd ?? ROOT,
+    env: childEnv(opts.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let typed = false
+  proc.stdout!.on('data', (d: Buffer) => {
+    if (!typed && d.toString().includes(opts.prompt)) {
+      typed = true
+      proc.stdin!.write(`${opts.answer}\r`)
+    }
+  })
+  return collect(proc, null)
 }

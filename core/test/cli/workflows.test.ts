@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { call, type Running, setups } from '../helpers/harness.ts'
-import { cli, freshConfig } from './cli-process.ts'
+import { cli, cliOnTerminal, freshConfig } from './cli-process.ts'
 import { signedHook, WORKFLOW_INVALID, WORKFLOW_V1, WORKFLOW_V2, writeFiles } from './fixtures.ts'
 
 // `stavily` as a user runs it, against a real orchestrator (PGlite in memory, loopback
@@ -132,6 +132,17 @@ describe('stavily against an orchestrator', () => {
     const list = await stavily(['secret', 'list', '--json'])
     for (const out of [set, again, list]) expect(out.stdout + out.stderr).not.toContain(HOOK_SECRET)
     expect(list.stdout).toContain('HOOK_SECRET')
+    // On a terminal the value is asked for, and what is typed is not echoed.
+    const typed = await cliOnTerminal(['secret', 'set', 'TYPED_SECRET'], {
+      env,
+      cwd: dir,
+      prompt: 'value of TYPED_SECRET: ',
+      answer: 'typed-value-93kq',
+    })
+    expect(typed.code).toBe(0)
+    expect(typed.stdout).toContain('secret TYPED_SECRET created')
+    expect(typed.stdout).not.toContain('typed-value-93kq')
+    expect((await stavily(['secret', 'list'])).stdout).toMatch(/^TYPED_SECRET +/m)
     const badName = await stavily(['secret', 'set', 'lower'], 'x')
     expect(badName.code).toBe(2)
   })
