@@ -24,6 +24,8 @@ export const AGENT_DEFAULTS = Object.freeze({
   watchRestartMs: 1_000,
   /** SIGTERM: how long in-flight calls may take to finish before they are handed back. */
   shutdownGraceMs: 30_000,
+  /** After the grace period a call is asked to stop; one that has not stopped after this is handed back. */
+  handBackAfterStopMs: 2_000,
   /** Extra time for the HTTP answer of a long-poll beyond the wait the server holds it. */
   pollSlackMs: 15_000,
   /** Timeout of every other request: the orchestrator answers within milliseconds when healthy. */

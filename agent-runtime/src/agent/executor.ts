@@ -5,7 +5,7 @@ import type { SandboxError } from '../errors.ts'
 import type { Sandbox } from '../sandbox/sandbox.ts'
 import { type ApiClient, ApiError } from './api-client.ts'
 import { sleep } from './backoff.ts'
-import type { Intervals } from './defaults.ts'
+import { AGENT_DEFAULTS, type Intervals } from './defaults.ts'
 import { AgentErrorCodes } from './errors.ts'
 import type { Instruction } from './instruction.ts'
 import type { Logger } from './logger.ts'
@@ -17,6 +17,8 @@ interface Running {
   abort: AbortController
   /** Why the call is being stopped: an operator cancel, a lost lease, or shutdown. */
   stopReason: 'cancel' | 'not-held' | 'shutdown' | undefined
+  /** Reported as handed back at shutdown: whatever the call does later is not reported. */
+  handedBack: boolean
   done: Promise<void>
 }
 
@@ -64,6 +66,7 @@ export class Executor {
       instruction,
       abort: new AbortController(),
       stopReason: undefined,
+      handedBack: false,
       done: Promise.resolve(),
     }
     this.running.set(key, r)
@@ -89,18 +92,43 @@ export class Executor {
   }
 
   /**
-   * Shutdown: waits up to `graceMs` for calls in flight; then asks the rest to stop and
-   * reports them as failed and retryable, so the orchestrator hands them to another agent.
+   * Shutdown: waits up to `graceMs` for calls in flight; then asks the rest to stop, and
+   * what has not stopped shortly after is reported failed and retryable ("handed back"), so
+   * the orchestrator gives it to another agent at once instead of waiting for the lease.
    */
   async drain(graceMs: number): Promise<void> {
     const all = () => Promise.all([...this.running.values()].map((r) => r.done))
-    const finished = await Promise.race([all().then(() => true), sleep(graceMs).then(() => false)])
-    if (finished) return
+    const within = (ms: number) => Promise.race([all().then(() => true), sleep(ms).then(() => false)])
+    if (await within(graceMs)) return
     for (const r of this.running.values()) {
       r.stopReason ??= 'shutdown'
       r.abort.abort()
     }
-    await all()
+    if (await within(AGENT_DEFAULTS.handBackAfterStopMs)) return
+    for (const r of this.running.values()) {
+      if (r.handedBack || r.stopReason === 'not-held') continue
+      r.handedBack = true
+      const i = r.instruction
+      this.o.outbox.add({
+        type: 'result',
+        instructionId: i.id,
+        attempt: i.attempt,
+        body: {
+          attempt: i.attempt,
+          status: 'failed',
+          error: {
+            code: AgentErrorCodes.SHUTDOWN,
+            message: 'the agent shut down before the call finished; handed back for a retry',
+            retryable: true,
+          },
+        },
+      })
+      this.o.log.warn(
+        { instructionId: i.id, attempt: i.attempt, plugin: i.plugin },
+        'handed back: the agent is shutting down',
+      )
+    }
+    this.o.onResultWritten()
   }
 
   private async execute(r: Running): Promise<void> {
@@ -126,6 +154,7 @@ export class Executor {
       log.warn('the lease of this attempt was lost; its result is dropped')
       return
     }
+    if (r.handedBack) return
     this.o.outbox.add(entry)
     // Test hook (docs/deploying-agents.md does not list it): die between outbox and send.
     if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_OUTBOX === '1') process.kill(process.pid, 'SIGKILL')

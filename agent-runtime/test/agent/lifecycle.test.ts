@@ -130,6 +130,37 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
     await b.stop()
   })
 
+  it('follows a cancel, and hands back what it cannot finish at shutdown', async () => {
+    const a = agent(join(p.root, 'a6'), [
+      '--enrollment-token',
+      await p.token('action', 'web'),
+      '--shutdown-grace-ms',
+      '300',
+    ])
+    await a.waitForLog((l) => l.msg === 'plugin loaded', 60_000, 'plugin loaded')
+    const c = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'cancel me', sleepMs: 8000 } })
+    await a.waitForLog((l) => l.msg === 'instruction started' && l.instructionId === c.id)
+    const res = await call(p.r.operatorUrl, 'POST', `/api/v1/instructions/${c.id}/cancel`, {
+      token: p.r.admin,
+    })
+    expect(res.status).toBeLessThan(300)
+    await a.waitForLog(
+      (l) => l.msg === 'result reported' && l.instructionId === c.id,
+      60_000,
+      'cancel reported',
+    )
+    expect((await instruction(c.id)).status).toBe('cancelled')
+
+    const h = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'too slow', sleepMs: 8000 } })
+    await a.waitForLog((l) => l.msg === 'instruction started' && l.instructionId === h.id)
+    expect((await a.stop('SIGTERM')).code).toBe(0)
+    const reported = a.logs.find((l) => l.msg === 'result reported' && l.instructionId === h.id)
+    expect(reported).toMatchObject({ status: 'failed', willRetry: true })
+    const i = await instruction(h.id)
+    expect(i.error?.code ?? 'STAVILY_ERR_AGENT_SHUTDOWN').toBe('STAVILY_ERR_AGENT_SHUTDOWN')
+    expect(['queued', 'retrying', 'pending']).toContain(i.status)
+  })
+
   it('stops with a message telling the operator to enroll again when its credential is revoked', async () => {
     const dataDir = join(p.root, 'a3')
     const a = agent(dataDir, ['--enrollment-token', await p.token('action', 'web'), '--name', 'to-revoke'])

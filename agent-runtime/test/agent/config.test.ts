@@ -1,0 +1,96 @@
+// Configuration: flags over environment over file, YAML and JSON files, and errors that
+// name the setting and where it came from.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/agent/config.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'stavily-agent-config-'))
+function file(name: string, text: string): string {
+  const f = join(dir, name)
+  writeFileSync(f, text)
+  return f
+}
+
+describe('agent configuration', () => {
+  it('takes flags over environment over the file, and defaults the registry to the orchestrator', () => {
+    const cfg = file(
+      'agent.yaml',
+      `orchestratorUrl: http://from-file:8080
+name: file-name
+pool: file-pool
+labels: { zone: a }
+grants:
+  net: [api.example.com]
+  exec: [systemctl]
+  fs: { read: [/var/log] }
+plugins:
+  "@acme/x":
+    grants: { secrets: [TOKEN] }
+    limits: { wallMs: 60000 }
+limits: { memoryMb: 32 }
+`,
+    )
+    const c = loadConfig(['--config', cfg, '--name', 'flag-name', '--allow-host', 'flag.example.com'], {
+      STAVILY_NAME: 'env-name',
+      STAVILY_POOL: 'env-pool',
+      STAVILY_LABELS: 'zone=b,role=web',
+    })
+    expect(c.orchestratorUrl).toBe('http://from-file:8080')
+    expect(c.registryUrl).toBe('http://from-file:8080/api/v1/registry')
+    expect(c.name).toBe('flag-name')
+    expect(c.pool).toBe('env-pool')
+    expect(c.labels).toEqual({ zone: 'b', role: 'web' })
+    expect(c.grants.net).toEqual(['flag.example.com'])
+    expect(c.grants.exec).toEqual(['systemctl'])
+    expect(c.grants.fs.read).toEqual(['/var/log'])
+    expect(c.plugins['@acme/x']).toMatchObject({ grants: { secrets: ['TOKEN'] }, limits: { wallMs: 60000 } })
+    expect(c.limits).toEqual({ memoryMb: 32 })
+    expect(c.concurrency).toBe(4)
+    expect(c.logLevel).toBe('info')
+  })
+
+  it('reads JSON files and environment lists', () => {
+    const cfg = file(
+      'agent.json',
+      JSON.stringify({ orchestratorUrl: 'https://o.example.com/', concurrency: 2 }),
+    )
+    const c = loadConfig([], {
+      STAVILY_CONFIG: cfg,
+      STAVILY_ALLOW_COMMANDS: 'a, b',
+      STAVILY_ALLOW_PRIVATE_NETWORK: '1',
+    })
+    expect(c.orchestratorUrl).toBe('https://o.example.com')
+    expect(c.concurrency).toBe(2)
+    expect(c.grants.exec).toEqual(['a', 'b'])
+    expect(c.grants.allowPrivateNetwork).toBe(true)
+  })
+
+  it.each([
+    [[], {}, /orchestratorUrl: required/],
+    [['--orchestrator', 'ftp://x'], {}, /--orchestrator: must be an absolute http\(s\) URL, got "ftp:\/\/x"/],
+    [
+      ['--orchestrator', 'http://o', '--kind', 'robot'],
+      {},
+      /--kind: expected "sensor" or "action", got "robot"/,
+    ],
+    [['--orchestrator', 'http://o'], { STAVILY_LOG_LEVEL: 'loud' }, /STAVILY_LOG_LEVEL: expected one of/],
+    [['--orchestrator', 'http://o', '--label', 'novalue'], {}, /--label: expected KEY=VALUE, got "novalue"/],
+    [['--orchestrator', 'http://o', '--plugin-sync-ms', '120000'], {}, /--plugin-sync-ms: at most 60000/],
+    [['--orchestrator', 'http://o', '--bogus'], {}, /flags: Unknown option '--bogus'/],
+  ] as const)('refuses %j %j', (argv, env, message) => {
+    expect(() => loadConfig([...argv], env)).toThrow(message)
+  })
+
+  it('names the file and the setting for bad file values', () => {
+    const bad = file('bad.yaml', 'orchestratorUrl: http://o\ngrants:\n  net: api.example.com\n')
+    expect(() => loadConfig(['--config', bad], {})).toThrow(`${bad}: grants.net: expected a list of strings`)
+    const unknown = file('unknown.yaml', 'orchestratorUrl: http://o\nconcurency: 3\n')
+    expect(() => loadConfig(['--config', unknown], {})).toThrow(`${unknown}: concurency: unknown setting`)
+    const limits = file('limits.yaml', 'orchestratorUrl: http://o\nlimits: { memoryMb: -1 }\n')
+    expect(() => loadConfig(['--config', limits], {})).toThrow(
+      `${limits}: limits.memoryMb: expected a positive integer, got -1`,
+    )
+  })
+})
