@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, type Running, setups } from '../helpers/harness.ts'
+import { call, enroll, type Running, setups } from '../helpers/harness.ts'
 import { cli, collect, freshConfig, spawnCli } from './cli-process.ts'
 import { signedHook } from './fixtures.ts'
 
@@ -71,6 +71,31 @@ function pluginRepo(): string {
   git(['tag', 'v1.0.0'])
   return `file://${work}`
 }
+
+/** Resolves once the watcher has shown the run waiting; kills it and fails after 15 s. */
+async function shownWaiting(watcher: ReturnType<typeof spawnCli>): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let seen = ''
+      const timer = setTimeout(() => reject(new Error(`watch showed no waiting run:\n${seen}`)), 15_000)
+      const onData = (d: Buffer) => {
+        seen += d.toString()
+        if (/ run (queued|running)/.test(seen)) {
+          clearTimeout(timer)
+          watcher.stdout!.off('data', onData)
+          resolve()
+        }
+      }
+      watcher.stdout!.on('data', onData)
+      watcher.stderr!.on('data', onData)
+    })
+  } catch (err) {
+    watcher.kill()
+    throw err
+  }
+}
+
+let workflowId: string
 
 beforeAll(async () => {
   await setup.prepare()
@@ -150,6 +175,7 @@ actions:
     )
     const applied = JSON.parse((await stavily(['workflow', 'apply', 'wf.yaml', '--json'])).stdout)
     expect(applied.warnings).toEqual([])
+    workflowId = applied.workflow.id
     const hook = await signedHook(r.operatorUrl, applied.workflow.id, 'hook-secret', {
       unit: 'nginx.service',
     })
@@ -159,25 +185,7 @@ actions:
     // No agent serves pool web: the run waits, and watch waits with it.
     const watcher = spawnCli(['run', 'watch', runId], { env, cwd: dir })
     const watched = collect(watcher)
-    try {
-      await new Promise<void>((resolve, reject) => {
-        let seen = ''
-        const timer = setTimeout(() => reject(new Error(`watch showed no waiting run:\n${seen}`)), 15_000)
-        const onData = (d: Buffer) => {
-          seen += d.toString()
-          if (/ run (queued|running)/.test(seen)) {
-            clearTimeout(timer)
-            watcher.stdout!.off('data', onData)
-            resolve()
-          }
-        }
-        watcher.stdout!.on('data', onData)
-        watcher.stderr!.on('data', onData)
-      })
-    } catch (err) {
-      watcher.kill()
-      throw err
-    }
+    await shownWaiting(watcher)
     const cancel = await stavily(['run', 'cancel', runId])
     expect(cancel.code).toBe(0)
     expect(cancel.stdout).toContain(`run ${runId}: cancelled`)
@@ -191,5 +199,46 @@ actions:
     expect(w.stdout).toContain(`run ${runId}: cancelled`)
     expect(w.stdout).toMatch(/^restart +action +cancelled +/m)
     expect(w.stderr).toContain(`run ${runId} of cli-watch cancelled`)
+  })
+
+  it('watch shows each step of a run an agent completes, and exits 0', async () => {
+    // An action agent of pool web, simulated at the protocol level.
+    const agent = await enroll(r, 'action', 'web')
+    const hook = await signedHook(r.operatorUrl, workflowId, 'hook-secret', { unit: 'api.service' })
+    const runId = hook.body.runId!
+    const watcher = spawnCli(['run', 'watch', runId], { env, cwd: dir })
+    const watched = collect(watcher)
+    await shownWaiting(watcher)
+
+    const poll = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=10000', { token: agent.credential })
+    expect(poll.status).toBe(200)
+    const inst = poll.body.instructions[0]
+    expect(inst).toMatchObject({ plugin: NAME, input: { unit: 'api.service' } })
+    const acc = await call(r.url, 'POST', `/agents/v1/instructions/${inst.id}/accept`, {
+      token: agent.credential,
+      body: { attempt: inst.attempt },
+    })
+    expect(acc.status).toBe(200)
+    const res = await call(r.url, 'POST', `/agents/v1/instructions/${inst.id}/result`, {
+      token: agent.credential,
+      body: { attempt: inst.attempt, status: 'succeeded', output: { echoed: { unit: 'api.service' } } },
+    })
+    expect(res.status).toBe(200)
+
+    const guard = setTimeout(() => watcher.kill(), 20_000)
+    const w = await watched
+    clearTimeout(guard)
+    expect(w.code).toBe(0)
+    expect(w.stdout).toMatch(/^\d\d:\d\d:\d\d {2}action restart running$/m)
+    expect(w.stdout).toMatch(/^\d\d:\d\d:\d\d {2}action restart succeeded in \S+$/m)
+    expect(w.stdout).toMatch(/^\d\d:\d\d:\d\d {2}run succeeded$/m)
+    expect(w.stdout).toMatch(/^restart +action +succeeded +1 +/m)
+    const json = await stavily(['run', 'watch', runId, '--json'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      id: runId,
+      status: 'succeeded',
+      steps: [{ stepId: 'restart', output: { echoed: { unit: 'api.service' } } }],
+    })
   })
 })
