@@ -60,7 +60,12 @@ function request(
 }
 
 function spawnOrchestrator(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const args = existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]
+  // BENCH_WORKFLOWS_PROFILE=<dir>: a CPU profile of the orchestrator process, written when it stops.
+  const prof = process.env.BENCH_WORKFLOWS_PROFILE
+  const args = [
+    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+    ...(existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]),
+  ]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },

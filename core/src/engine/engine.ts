@@ -5,7 +5,7 @@ import * as eventPlans from '../db/plans/events.ts'
 import { type Database, run, type SqlClient } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import { evaluateCondition, parseCondition, renderTemplate } from '../expressions/index.ts'
-import type { Dispatcher } from '../queue/dispatcher.ts'
+import type { Dispatcher, StepHooks } from '../queue/dispatcher.ts'
 import { instructionQueue } from '../queue/queue-names.ts'
 import type { SecretStore } from '../secrets/index.ts'
 import type { AuditLog } from '../services/audit-log.ts'
@@ -20,6 +20,7 @@ import {
   getRun,
   purgeExpiredDeliveries,
   type RunRecord,
+  type StepState,
   type StepStatus,
   takeDebounced,
   throttleEvent,
@@ -63,12 +64,20 @@ type Head = { id: string; orgId: string; name: string; enabled: boolean; version
 const DEFINITION_CACHE = ENGINE_POLICY.definitionCache
 
 type Row<T> = T & Record<string, unknown>
+type LockedRun = Row<RunRecord & { steps: ({ stepId: string } & StepState)[] }>
+
+function stepsOf(r: LockedRun): Record<string, StepState> {
+  const out: Record<string, StepState> = {}
+  for (const s of r.steps) out[s.stepId] = { status: s.status, output: s.output, error: s.error }
+  return out
+}
 
 export class WorkflowEngine implements Engine {
   readonly #d: EngineDeps
   // Saved versions never change, so their definitions are cached by (id, version).
   readonly #definitions = new Map<string, Workflow>()
   readonly #pending = new Set<Promise<unknown>>()
+  readonly #handled = new WeakSet<InstructionOutcome>()
   readonly schedules: Schedules
   #closed = false
 
@@ -81,7 +90,7 @@ export class WorkflowEngine implements Engine {
 
   async start(): Promise<void> {
     const d = this.#d
-    d.dispatcher.setStepHooks({
+    const hooks: Omit<StepHooks, 'finished'> = {
       leased: async (tx, instructions) => {
         const { rows } = await run<{ runId: string; stepId: string; attempt: number; orgId: string }>(
           tx,
@@ -104,9 +113,20 @@ export class WorkflowEngine implements Engine {
             data: { runId: r.runId, step: r.stepId, status: 'queued', attempt: r.attempt },
           })
       },
+    }
+    d.dispatcher.setStepHooks({
+      ...hooks,
+      // Results and expired leases: recorded in the dispatcher's own transaction.
+      finished: async (tx, o) => {
+        this.#handled.add(o)
+        const fx = new Effects()
+        await this.#recordOutcome(tx, o, fx)
+        return () => this.#after(fx)
+      },
     })
+    // Everything else that finishes an instruction (an operator cancelling queued work).
     d.dispatcher.onFinished((outcomes) => {
-      for (const o of outcomes) this.#track(this.#applyOutcome(o))
+      for (const o of outcomes) if (!this.#handled.has(o)) this.#track(this.#applyOutcome(o))
     })
     d.events.onStored((orgId, ids) => this.#track(this.#onEvents(orgId, ids)))
     if (d.background) {
@@ -437,7 +457,8 @@ export class WorkflowEngine implements Engine {
     }
   }
 
-  async #applyOutcome(o: InstructionOutcome): Promise<void> {
+  // A step's instruction finished: record it on the step and advance the run, in `tx`.
+  async #recordOutcome(tx: SqlClient, o: InstructionOutcome, fx: Effects): Promise<void> {
     if (!o.runId || !o.stepId) return
     const to: StepStatus =
       o.status === 'succeeded'
@@ -447,27 +468,31 @@ export class WorkflowEngine implements Engine {
           : o.error?.code === 'STAVILY_ERR_STEP_TIMEOUT'
             ? 'timed_out'
             : 'failed'
-    const fx = new Effects()
-    await this.#d.db.sql.transaction(async (tx) => {
-      // The run's lock first, always: two outcomes of one run take turns.
-      const r = (await run<Row<RunRecord>>(tx, plans.lockRun(o.orgId, o.runId!))).rows[0]
-      if (!r) return
-      const done = (
-        await run<{ attempt: number }>(
-          tx,
-          plans.finishStep(o.id, to, allowedFrom('step', to), o.output, o.error),
-        )
-      ).rows[0]
-      if (!done) return
-      fx.record(r.org, `step.${to}`, r.id, {
-        step: o.stepId,
-        attempt: done.attempt,
-        ...(o.error ? { error: o.error } : {}),
-      })
-      const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
-      await advance(tx, this.#d, r, workflow, fx)
-      await this.#d.audit.defer(fx.audit, tx)
+    // The run's lock first, always: two outcomes of one run take turns.
+    const r = (await run<LockedRun>(tx, plans.lockRun(o.orgId, o.runId))).rows[0]
+    if (!r) return
+    const done = (
+      await run<{ attempt: number }>(
+        tx,
+        plans.finishStep(o.id, to, allowedFrom('step', to), o.output, o.error),
+      )
+    ).rows[0]
+    if (!done) return
+    fx.record(r.org, `step.${to}`, r.id, {
+      step: o.stepId,
+      attempt: done.attempt,
+      ...(o.error ? { error: o.error } : {}),
     })
+    const steps = stepsOf(r)
+    steps[o.stepId] = { status: to, output: o.output, error: o.error }
+    const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
+    await advance(tx, this.#d, r, workflow, fx, steps)
+    await this.#d.audit.defer(fx.audit, tx)
+  }
+
+  async #applyOutcome(o: InstructionOutcome): Promise<void> {
+    const fx = new Effects()
+    await this.#d.db.sql.transaction((tx) => this.#recordOutcome(tx, o, fx))
     this.#after(fx)
   }
 
@@ -482,6 +507,7 @@ export class WorkflowEngine implements Engine {
     const fx = new Effects()
     const org = checkUuid('orgId', orgId)
     const id = checkUuid('runId', runId, 'STAVILY_ERR_RUN_NOT_FOUND')
+    const instructions: string[] = []
     const cancelled = await this.#d.db.sql.transaction(async (tx) => {
       const r = (await run<Row<RunRecord>>(tx, plans.lockRun(org, id))).rows[0]
       if (!r) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${id}: not found`)
@@ -497,8 +523,7 @@ export class WorkflowEngine implements Engine {
       ).rows
       for (const s of steps) {
         fx.record(org, 'step.cancelled', id, { step: s.stepId })
-        // The agent holding it is told at its next heartbeat or poll; queued work never starts.
-        if (s.instructionId) await this.#d.dispatcher.cancel(org, s.instructionId, tx)
+        if (s.instructionId) instructions.push(s.instructionId)
       }
       fx.record(org, 'run.cancelled', id, { workflowId: r.workflowId, version: r.workflowVersion }, actor)
       const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
@@ -507,6 +532,11 @@ export class WorkflowEngine implements Engine {
       return row
     })
     this.#after(fx)
+    // After the run's commit, each in its own transaction: a result being recorded locks its
+    // instruction and then the run, so taking them in the other order here could deadlock.
+    // The agent holding one is told at its next heartbeat or poll; queued work never starts.
+    // A crash in between is caught by the reconcile pass (orphanedInstructions).
+    for (const i of instructions) await this.#d.dispatcher.cancel(org, i).catch(() => {})
     return normalizeRun(cancelled)
   }
 
@@ -543,10 +573,10 @@ export class WorkflowEngine implements Engine {
     ).rows) {
       const fx = new Effects()
       await sql.transaction(async (tx) => {
-        const locked = (await run<Row<RunRecord>>(tx, plans.lockRun(r.orgId, r.id))).rows[0]
+        const locked = (await run<LockedRun>(tx, plans.lockRun(r.orgId, r.id))).rows[0]
         if (!locked) return
         const workflow = await this.definition(tx, locked.workflowId, locked.workflowVersion)
-        await advance(tx, this.#d, locked, workflow, fx)
+        await advance(tx, this.#d, locked, workflow, fx, stepsOf(locked))
         await this.#d.audit.defer(fx.audit, tx)
       })
       this.#after(fx)

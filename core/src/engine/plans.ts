@@ -44,9 +44,14 @@ export const insertRun = (r: {
   ],
 })
 
-/** Locks a run and reads it; advancing one run happens one transaction at a time. */
+/**
+ * Locks a run and reads it with its steps (one round trip); advancing one run happens one
+ * transaction at a time.
+ */
 export const lockRun = (org: string, runId: string): Statement => ({
-  text: `SELECT ${RUN} FROM runs r WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE`,
+  text: `SELECT ${RUN}, (SELECT coalesce(json_agg(json_build_object('stepId', s.step_id, 'status', s.status,
+      'output', s.output, 'error', s.error)), '[]'::json) FROM run_steps s WHERE s.run_id = r.id) AS steps
+    FROM runs r WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE OF r`,
   values: [org, runId],
 })
 
@@ -198,6 +203,15 @@ export const stalledRuns = (graceMs: number, limit: number): Statement => ({
       AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id AND s.status IN ('queued', 'running'))
     LIMIT $2`,
   values: [graceMs, limit],
+})
+
+/** Unfinished instructions of runs that ended (cancelled): the cancel after the run's commit did not happen. */
+export const orphanedInstructions = (limit: number): Statement => ({
+  text: `SELECT i.id, i.org_id AS "orgId" FROM instructions i JOIN runs r ON r.id = i.run_id
+    WHERE i.run_id IS NOT NULL AND i.status IN ('queued', 'leased', 'running') AND NOT i.cancel_requested
+      AND r.status IN ('succeeded', 'failed', 'cancelled', 'timed_out')
+    LIMIT $1`,
+  values: [limit],
 })
 
 export const workflowsWithQueuedRuns = (limit: number): Statement => ({

@@ -31,7 +31,10 @@ export interface Pick {
 /**
  * Called inside the dispatcher's transactions for instructions that belong to a workflow
  * step (runId set), so the step's row moves atomically with its instruction: picked up by
- * an agent (`leased`), or back in the queue for another attempt (`requeued`).
+ * an agent (`leased`), back in the queue for another attempt (`requeued`), or finished
+ * (`finished`: the step's result is recorded and the run advanced in the transaction that
+ * records the instruction's outcome, so neither can be lost without the other). A hook may
+ * return work to do after the commit (waking agents, the live stream).
  */
 export interface StepHooks {
   leased(tx: SqlClient, instructions: Instruction[]): Promise<void>
@@ -39,7 +42,10 @@ export interface StepHooks {
     tx: SqlClient,
     instructions: { id: string; orgId: string; runId: string; stepId: string; error: unknown }[],
   ): Promise<void>
+  finished(tx: SqlClient, outcome: InstructionOutcome): Promise<AfterCommit>
 }
+
+export type AfterCommit = (() => void) | undefined
 
 export type FinishedListener = (outcomes: InstructionOutcome[]) => void
 
@@ -273,6 +279,7 @@ export class Dispatcher {
   async report(agent: Agent, id: string, report: ResultReport): Promise<ResultAnswer> {
     let wakeQueue: string | undefined
     let outcome: InstructionOutcome | undefined
+    let after: AfterCommit
     const answer = await this.#db.sql.transaction(async (tx) => {
       // Lock the instruction first: a concurrent repeat of this report waits here, then
       // finds the stored answer.
@@ -348,11 +355,13 @@ export class Dispatcher {
             output: status === 'succeeded' ? (report.output ?? null) : null,
             error: errorOf(error),
           }
+          if (this.#hooks) after = await this.#hooks.finished(tx, outcome)
         }
       }
       return answer
     })
     this.#metrics.countResult(answer.instructionStatus === 'queued' ? 'retried' : report.status)
+    after?.()
     if (outcome) this.#emit([outcome])
     if (wakeQueue) await this.wake(wakeQueue)
     return answer
@@ -387,6 +396,7 @@ export class Dispatcher {
   async sweepLeases(limit = 100): Promise<number> {
     const queues = new Set<string>()
     const outcomes: InstructionOutcome[] = []
+    const afters: AfterCommit[] = []
     const n = await this.#db.sql.transaction(async (tx) => {
       const { rows } = await run<{
         id: string
@@ -418,7 +428,7 @@ export class Dispatcher {
               { id: r.id, orgId: r.orgId, runId: step.runId, stepId: step.stepId, error },
             ])
           } else {
-            outcomes.push({
+            const outcome: InstructionOutcome = {
               id: r.id,
               orgId: r.orgId,
               runId: step.runId,
@@ -427,13 +437,16 @@ export class Dispatcher {
               status: 'failed',
               output: null,
               error,
-            })
+            }
+            outcomes.push(outcome)
+            if (this.#hooks) afters.push(await this.#hooks.finished(tx, outcome))
           }
         }
       }
       return rows.length
     })
     this.#metrics.leasesExpired += n
+    for (const a of afters) a?.()
     this.#emit(outcomes)
     for (const q of queues) await this.wake(q)
     return n
