@@ -101,4 +101,12 @@ describe('stavily without a server', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--url: expected an http(s) URL')
   })
+
+  it('token generate makes a bootstrap admin token locally', async () => {
+    const a = await cli(['token', 'generate'])
+    const b = await cli(['token', 'generate'])
+    expect(a.code).toBe(0)
+    expect(a.stdout).toMatch(/^stv_admin_[A-Za-z0-9_-]{43}\n$/)
+    expect(b.stdout).not.toBe(a.stdout)
+  })
 })

@@ -218,19 +218,29 @@ describe('stavily against an orchestrator', () => {
     expect(JSON.parse((await stavily(['audit', 'verify', '--json'])).stdout)).toMatchObject({ ok: true })
   })
 
-  it('a viewer token may read but not change (exit 3 with what to do)', async () => {
-    const t = await call(r.operatorUrl, 'POST', '/api/v1/tokens', {
-      token: r.admin,
-      body: { name: 'ro', role: 'viewer' },
-    })
-    expect(t.status).toBe(201)
-    const viewer = { STAVILY_CONFIG: env.STAVILY_CONFIG!, STAVILY_TOKEN: t.body.token }
+  it('token create/list/revoke: a viewer may read but not change (exit 3), a revoked token nothing', async () => {
+    const created = await stavily(['token', 'create', '--name', 'ro', '--role', 'viewer'])
+    expect(created.code).toBe(0)
+    const token = created.stdout.trim()
+    expect(token).toMatch(/^stv_api_\S+$/)
+    expect(created.stderr).toContain('viewer token "ro"')
+    const viewer = { STAVILY_CONFIG: env.STAVILY_CONFIG!, STAVILY_TOKEN: token }
     const read = await cli(['workflow', 'list'], { env: viewer })
     expect(read.code).toBe(0)
     const write = await cli(['workflow', 'apply', join(dir, 'wf.yaml')], { env: viewer })
     expect(write.code).toBe(3)
     expect(write.stderr).toContain('forbidden')
     expect(write.stderr).toContain('operator token')
+
+    const list = await stavily(['token', 'list'])
+    const id = /^(\S+) +ro +viewer +/m.exec(list.stdout)?.[1]
+    expect(id).toBeTruthy()
+    const revoked = await stavily(['token', 'revoke', id!])
+    expect(revoked.code).toBe(0)
+    expect(revoked.stdout).toContain(`token ro (${id}) revoked`)
+    const after = await cli(['workflow', 'list'], { env: viewer })
+    expect(after.code).toBe(3)
+    expect(after.stderr).toContain('stavily login')
   })
 
   it('audit verify exits 1 and names the first broken link once a row is edited', async () => {

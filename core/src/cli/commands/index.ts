@@ -6,10 +6,19 @@ import { pluginGroup } from './plugin.ts'
 import { runGroup } from './run.ts'
 import { secretGroup } from './secret.ts'
 import { server } from './server.ts'
+import { tokenGroup } from './token.ts'
 import { workflowGroup } from './workflow.ts'
 
 // Every command, in the order `stavily help` lists them.
 
 export const SINGLES: CommandSpec[] = [server, login]
 
-export const GROUPS: GroupSpec[] = [workflowGroup, runGroup, agentGroup, pluginGroup, secretGroup, auditGroup]
+export const GROUPS: GroupSpec[] = [
+  workflowGroup,
+  runGroup,
+  agentGroup,
+  pluginGroup,
+  secretGroup,
+  auditGroup,
+  tokenGroup,
+]
