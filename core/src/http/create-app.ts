@@ -29,6 +29,13 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
   // Both APIs speak JSON only; a text body is refused (415) rather than validated as a string.
   app.removeContentTypeParser('text/plain')
   installErrorHandler(app)
+  // A request still in flight when shutdown begins finishes, but its connection must not
+  // then idle in keep-alive: the server already closed the idle ones and would wait for this
+  // one until the keep-alive timeout.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (services.lifecycle.closing) void reply.header('connection', 'close')
+    return payload
+  })
   await app.register(swagger, {
     openapi: {
       info: {

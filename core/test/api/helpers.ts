@@ -88,10 +88,13 @@ export async function readStream(
   const decoder = new TextDecoder()
   const seen: string[] = []
   let buffer = ''
-  let opened = false
+  let opened: Promise<void> | undefined
   for (;;) {
     const { value, done } = await reader.read()
-    if (done) return seen
+    if (done) {
+      await opened
+      return seen
+    }
     buffer += decoder.decode(value, { stream: true })
     let cut = buffer.indexOf('\n\n')
     while (cut >= 0) {
@@ -100,14 +103,14 @@ export async function readStream(
       cut = buffer.indexOf('\n\n')
       seen.push(block)
       if (!opened && block.includes(': connected')) {
-        opened = true
-        void onOpen()
+        opened = onOpen()
         continue
       }
       const event = /^event: (.*)$/m.exec(block)?.[1]
       const data = /^data: (.*)$/m.exec(block)?.[1]
       if (event && data && onEvent({ event, data: JSON.parse(data) })) {
         await reader.cancel()
+        await opened
         return seen
       }
     }

@@ -57,7 +57,10 @@ export function streamRoutes(services: Services, role: RoleGuards) {
         res.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
+          // The stream is the connection's whole life: once it ends (client gone, or the
+          // server closing) the socket closes too, instead of idling in keep-alive, which
+          // would hold a graceful shutdown until the keep-alive timeout.
+          connection: 'close',
           // nginx buffers responses unless told otherwise; events must arrive as they happen.
           'x-accel-buffering': 'no',
         })
