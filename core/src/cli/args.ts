@@ -72,3 +72,27 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     throw usageError(`${commandName(spec)}: unexpected argument "${args[spec.args.length]}"`, help)
   return { args, opts: values }
 }
+
+/** An integer option within bounds, or a usage error naming the option. */
+export function intOption(name: string, value: unknown, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined
+  const n = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
+  if (!(n >= min && n <= max))
+    throw usageError(`--${name}: expected an integer from ${min} to ${max}, got "${value}"`)
+  return n
+}
+
+/** `--since`: an ISO date/time, or an age such as 30m, 12h, 7d (that long ago). */
+export function sinceOption(value: unknown, now = Date.now()): string | undefined {
+  if (value === undefined) return undefined
+  const s = String(value)
+  const age = /^([0-9]+)(m|h|d)$/.exec(s)
+  if (age) {
+    const ms = Number(age[1]) * ({ m: 60_000, h: 3_600_000, d: 86_400_000 } as const)[age[2] as 'm']
+    return new Date(now - ms).toISOString()
+  }
+  if (/^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s))) return s
+  throw usageError(
+    `--since: expected an age such as 30m, 12h, 7d or a date such as 2026-11-28T10:00:00Z, got "${s}"`,
+  )
+}

@@ -243,6 +243,29 @@ describe('stavily against an orchestrator', () => {
     expect(after.stderr).toContain('stavily login')
   })
 
+  it('workflow versions, run list --since, agent drain, secret delete', async () => {
+    const versions = await stavily(['workflow', 'versions', 'cli-restart'])
+    expect(versions.code).toBe(0)
+    expect(versions.stdout).toMatch(/^VERSION +CREATED +BY\n1 +.*\n2 +/m)
+    const recent = JSON.parse((await stavily(['run', 'list', '--since', '1h', '--json'])).stdout)
+    expect(recent.items.length).toBeGreaterThan(0)
+    const future = JSON.parse((await stavily(['run', 'list', '--since', '2999-01-01', '--json'])).stdout)
+    expect(future.items).toEqual([])
+    expect((await stavily(['run', 'list', '--limit', '0'])).code).toBe(2)
+
+    const agents = JSON.parse((await stavily(['agent', 'list', '--json'])).stdout)
+    const id = agents.items[0].id
+    const drained = await stavily(['agent', 'drain', id])
+    expect(drained.code).toBe(0)
+    expect(drained.stdout).toContain('draining: no new work')
+    expect((await stavily(['agent', 'drain', id, '--undo'])).stdout).toContain('takes work again')
+
+    const del = await stavily(['secret', 'delete', 'TYPED_SECRET'])
+    expect(del.code).toBe(0)
+    expect((await stavily(['secret', 'list'])).stdout).not.toContain('TYPED_SECRET')
+    expect((await stavily(['secret', 'delete', 'TYPED_SECRET'])).code).toBe(4)
+  })
+
   it('audit verify exits 1 and names the first broken link once a row is edited', async () => {
     await r.o.services.db.sql.query(`UPDATE audit_log SET actor_id = 'someone-else' WHERE seq = 2`)
     const v = await stavily(['audit', 'verify'])

@@ -137,8 +137,24 @@ const revoke: CommandSpec = {
   },
 }
 
+const drain: CommandSpec = {
+  words: ['agent', 'drain'],
+  summary: 'give an agent no new work (it finishes what it holds); --undo gives it work again',
+  args: [{ name: 'ID', required: true, description: 'agent id' }],
+  options: { undo: { type: 'boolean', description: 'stop draining' } },
+  async run({ args, opts, out, json, client }) {
+    const { body } = await (await client()).request<Agent>('POST', `/agents/${enc(args[0]!)}/drain`, {
+      body: { drain: opts.undo !== true },
+    })
+    if (json) out.json(body)
+    else
+      out.line(`agent ${body.name} (${body.id}) ${body.drain ? 'draining: no new work' : 'takes work again'}`)
+    return EXIT.ok
+  },
+}
+
 export const agentGroup: GroupSpec = {
   name: 'agent',
   summary: 'agents: the sensor and action processes that run plugins',
-  commands: [list, token, revoke],
+  commands: [list, token, revoke, drain],
 }

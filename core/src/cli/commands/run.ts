@@ -1,4 +1,5 @@
 import { itemsOf } from '../api-client.ts'
+import { intOption, sinceOption } from '../args.ts'
 import { usageError } from '../cli-error.ts'
 import { EXIT } from '../exit-codes.ts'
 import { between, brief, type Output, time } from '../output.ts'
@@ -78,18 +79,22 @@ const list: CommandSpec = {
       value: 'STATUS',
       description: `only runs in this status (${STATUSES.join(', ')})`,
     },
-    limit: { type: 'string', value: 'N', description: 'at most N runs (default 20)' },
+    since: {
+      type: 'string',
+      value: 'AGE|DATE',
+      description: 'only runs created since then: 30m, 12h, 7d or an ISO date',
+    },
+    limit: { type: 'string', value: 'N', description: 'at most N runs (default 20, at most 500)' },
   },
-  examples: ['stavily run list --workflow restart-on-alert --status failed'],
+  examples: ['stavily run list --workflow restart-on-alert --status failed --since 1d'],
   async run({ opts, out, json, client }) {
     if (opts.status !== undefined && !STATUSES.includes(opts.status as string))
       throw usageError(`--status: expected one of ${STATUSES.join(', ')}, got "${opts.status}"`)
-    if (opts.limit !== undefined && !/^[1-9][0-9]*$/.test(opts.limit as string))
-      throw usageError(`--limit: expected a positive integer, got "${opts.limit}"`)
     const body = await (await client()).get('/runs', {
       workflow: opts.workflow as string | undefined,
       status: opts.status as string | undefined,
-      limit: (opts.limit as string | undefined) ?? 20,
+      since: sinceOption(opts.since),
+      limit: intOption('limit', opts.limit, 1, 500) ?? 20,
     })
     if (json) {
       out.json(body)
@@ -111,6 +116,8 @@ const list: CommandSpec = {
         between(r.startedAt, r.finishedAt),
       ]),
     )
+    if ((body as { nextCursor?: string | null }).nextCursor)
+      out.note(`(more runs: raise --limit, or narrow with --workflow, --status, --since)`)
     return EXIT.ok
   },
 }

@@ -71,8 +71,21 @@ const list: CommandSpec = {
   },
 }
 
+const remove: CommandSpec = {
+  words: ['secret', 'delete'],
+  summary: 'delete an organization secret (plugins that read it get nothing from then on)',
+  args: [{ name: 'NAME', required: true, description: 'the secret name' }],
+  options: {},
+  async run({ args, out, json, client }) {
+    const { body } = await (await client()).request('DELETE', `/secrets/${encodeURIComponent(args[0]!)}`)
+    if (json) out.json(body ?? { name: args[0], deleted: true })
+    else out.line(`secret ${args[0]} deleted`)
+    return EXIT.ok
+  },
+}
+
 export const secretGroup: GroupSpec = {
   name: 'secret',
   summary: 'secrets: encrypted values plugins may read when they declare and are granted them',
-  commands: [set, list],
+  commands: [set, list, remove],
 }

@@ -1,4 +1,5 @@
 import { itemsOf } from '../api-client.ts'
+import { intOption } from '../args.ts'
 import { EXIT } from '../exit-codes.ts'
 import { time } from '../output.ts'
 import { readDocument } from '../read-input.ts'
@@ -65,9 +66,13 @@ const list: CommandSpec = {
   words: ['workflow', 'list'],
   summary: 'list workflows',
   args: [],
-  options: { limit: { type: 'string', value: 'N', description: 'at most N workflows (default 100)' } },
+  options: {
+    limit: { type: 'string', value: 'N', description: 'at most N workflows (default 100, at most 500)' },
+  },
   async run({ opts, out, json, client }) {
-    const body = await (await client()).get('/workflows', { limit: (opts.limit as string) ?? 100 })
+    const body = await (await client()).get('/workflows', {
+      limit: intOption('limit', opts.limit, 1, 500) ?? 100,
+    })
     if (json) {
       out.json(body)
       return EXIT.ok
@@ -104,10 +109,30 @@ const get: CommandSpec = {
   ],
   async run({ args, opts, out, json, client }) {
     const body = await (await client()).get<{ document: string }>(`/workflows/${enc(args[0]!)}`, {
-      version: opts.version as string | undefined,
+      version: intOption('version', opts.version, 1, 2 ** 31 - 1),
     })
     if (json) out.json(body)
     else out.line(body.document.replace(/\n$/, ''))
+    return EXIT.ok
+  },
+}
+
+const versions: CommandSpec = {
+  words: ['workflow', 'versions'],
+  summary: 'list the versions of a workflow, oldest first',
+  args: [{ name: 'NAME', required: true, description: 'workflow name or id' }],
+  options: {},
+  async run({ args, out, json, client }) {
+    const body = await (await client()).get(`/workflows/${enc(args[0]!)}/versions`, { limit: 500 })
+    if (json) {
+      out.json(body)
+      return EXIT.ok
+    }
+    const list = itemsOf<{ version: number; createdBy: string | null; createdAt: string }>(body, 'versions')
+    out.table(
+      ['VERSION', 'CREATED', 'BY'],
+      list.map((v) => [String(v.version), time(v.createdAt), v.createdBy ?? '-']),
+    )
     return EXIT.ok
   },
 }
@@ -131,5 +156,5 @@ function toggle(enable: boolean): CommandSpec {
 export const workflowGroup: GroupSpec = {
   name: 'workflow',
   summary: 'workflows: TRIGGER → ACTIONS → OUTPUTS documents (docs/workflows.md)',
-  commands: [apply, list, get, workflowDiff, workflowDryRun, toggle(true), toggle(false)],
+  commands: [apply, list, get, versions, workflowDiff, workflowDryRun, toggle(true), toggle(false)],
 }
