@@ -41,7 +41,7 @@ export function takeOutbox(org: string, limit: number): Statement {
   }
 }
 
-/** Chain rows in one statement. */
+/** Chain rows and the new head in one statement. */
 export function insertEntries(
   rows: {
     org: string
@@ -57,9 +57,11 @@ export function insertEntries(
     prevHash: string
     hash: string
   }[],
+  head: { org: string; seq: number; hash: string },
 ): Statement {
   return {
-    text: `INSERT INTO audit_log (org_id, seq, at, actor_type, actor_id, action, target_type, target_id, data, ip, prev_hash, hash)
+    text: `WITH head AS (UPDATE audit_heads SET seq = $2, hash = decode($3, 'hex') WHERE org_id = $4)
+           INSERT INTO audit_log (org_id, seq, at, actor_type, actor_id, action, target_type, target_id, data, ip, prev_hash, hash)
            SELECT org_id, seq, at, actor_type, actor_id, action, target_type, target_id, data, ip,
                   decode(prev_hash, 'hex'), decode(hash, 'hex')
            FROM jsonb_to_recordset($1::jsonb) AS x(org_id uuid, seq bigint, at timestamptz, actor_type text,
@@ -81,6 +83,9 @@ export function insertEntries(
           hash: r.hash,
         })),
       ),
+      head.seq,
+      head.hash,
+      head.org,
     ],
   }
 }

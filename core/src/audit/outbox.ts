@@ -1,7 +1,7 @@
 import { checkEntry } from './checks.ts'
 import { type AuditEntryInput, entryHash } from './entry.ts'
 import { insertEntries, insertOutbox, outboxOrgs, takeOutbox } from './outbox-plans.ts'
-import { advanceHead, ensureHead, lockHead } from './plans.ts'
+import { ensureHead, lockHead, type Statement } from './plans.ts'
 import { GENESIS_HASH } from './policy.ts'
 import { exec, type SqlClient, toBuffer } from './sql.ts'
 
@@ -12,6 +12,11 @@ import { exec, type SqlClient, toBuffer } from './sql.ts'
 // the record atomic with the change (a crash loses neither or both) and the chain append
 // cheap (one lock, two statements per batch). Entries reach the chain in the order they
 // were written to the outbox.
+
+/** The statement that writes entries to the outbox (to run alone or combined with others); undefined for none. */
+export function outboxStatement(inputs: readonly AuditEntryInput[]): Statement | undefined {
+  return inputs.length === 0 ? undefined : insertOutbox(inputs.map(checkEntry))
+}
 
 /** Writes entries to the outbox in one statement; they join the chain at the next drain. */
 export async function deferAudit(sql: SqlClient, inputs: readonly AuditEntryInput[]): Promise<void> {
@@ -40,8 +45,11 @@ export async function drainAuditOutbox(sql: SqlClient, batch = 1_000): Promise<n
   let moved = 0
   for (const { org } of orgs) {
     moved += await sql.transaction(async (tx) => {
-      await exec(tx, ensureHead(org, GENESIS_HASH))
-      const head = (await exec<{ seq: string; hash: unknown; now: unknown }>(tx, lockHead(org))).rows[0]!
+      let head = (await exec<{ seq: string; hash: unknown; now: unknown }>(tx, lockHead(org))).rows[0]
+      if (!head) {
+        await exec(tx, ensureHead(org, GENESIS_HASH))
+        head = (await exec<{ seq: string; hash: unknown; now: unknown }>(tx, lockHead(org))).rows[0]!
+      }
       const rows = (await exec<OutboxRow>(tx, takeOutbox(org, batch))).rows
       if (rows.length === 0) return 0
       rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
@@ -79,8 +87,7 @@ export async function drainAuditOutbox(sql: SqlClient, batch = 1_000): Promise<n
           hash,
         }
       })
-      await exec(tx, insertEntries(entries))
-      await exec(tx, advanceHead(org, seq, Buffer.from(prevHash, 'hex')))
+      await exec(tx, insertEntries(entries, { org, seq, hash: prevHash }))
       return rows.length
     })
   }

@@ -52,11 +52,10 @@ export async function advance(
   for (let round = 0; round <= workflow.actions.length + workflow.outputs.length + 1; round++) {
     const plan = planNext(workflow, r.event, { id: r.id }, steps)
     if (plan.finished) {
-      const done = (await run(tx, finishRun(r.id, plan.status))).rows[0]
-      if (done) {
-        fx.record(r.org, `run.${plan.status}`, r.id, { workflowId: r.workflowId, version: r.workflowVersion })
-        if (workflow.concurrency !== null) fx.freed.set(r.workflowId, r.org)
-      }
+      // The caller holds the run's lock and the run is running: the update cannot miss.
+      fx.statements.push(finishRun(r.id, plan.status))
+      fx.record(r.org, `run.${plan.status}`, r.id, { workflowId: r.workflowId, version: r.workflowVersion })
+      if (workflow.concurrency !== null) fx.freed.set(r.workflowId, r.org)
       return
     }
     if (plan.moves.length === 0) return
@@ -85,7 +84,7 @@ export async function advance(
         continue
       }
       const instructionId = randomUUID()
-      const inst = await deps.dispatcher.enqueue(
+      const inst = await deps.dispatcher.prepare(
         r.org,
         {
           id: instructionId,
@@ -106,11 +105,13 @@ export async function advance(
         },
         tx,
       )
+      fx.statements.push(inst.statement)
+      await inst.send(tx)
       fx.wake.add(inst.queue)
       rows.push(row(stepId, m.kind, 'queued', key, { input: m.input, instructionId }))
       steps[stepId] = { status: 'queued' }
     }
-    await run(tx, insertSteps(r.id, rows))
+    fx.statements.push(insertSteps(r.id, rows))
     for (const s of rows) {
       fx.record(r.org, `step.${s.status}`, r.id, {
         step: s.stepId,

@@ -1,4 +1,5 @@
 import type { AuditEntryInput } from '../audit/index.ts'
+import type { Statement } from '../db/sql-client.ts'
 import type { StreamEvent } from '../services/live-stream.ts'
 
 // What an engine transaction leaves to do once it committed: wake the pools it queued work
@@ -8,6 +9,8 @@ export class Effects {
   readonly wake = new Set<string>()
   readonly stream: { orgId: string; event: StreamEvent }[] = []
   readonly audit: AuditEntryInput[] = []
+  /** Independent writes of the transaction, sent together at its end (engine/batch.ts). */
+  readonly statements: Statement[] = []
   /** Workflows (org, id) a run of which finished and that have a concurrency limit. */
   readonly freed = new Map<string, string>()
 

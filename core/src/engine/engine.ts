@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type PgBoss from 'pg-boss'
+import { outboxStatement } from '../audit/outbox.ts'
 import type { Tuning } from '../config.ts'
 import * as eventPlans from '../db/plans/events.ts'
 import { type Database, run, type SqlClient } from '../db/sql-client.ts'
@@ -31,6 +32,7 @@ import {
 } from '../workflows/index.ts'
 import { countRunning, oldestQueued } from '../workflows/runs/plans.ts'
 import { advance } from './advance.ts'
+import { combine } from './batch.ts'
 import { Effects } from './effects.ts'
 import * as plans from './plans.ts'
 import { ENGINE_POLICY } from './policy.ts'
@@ -414,7 +416,7 @@ export class WorkflowEngine implements Engine {
         fx.record(head.orgId, 'run.started', created.id, info)
         await advance(tx, this.#d, created, workflow, fx, {})
       }
-      await this.#d.audit.defer(fx.audit, tx)
+      await this.#flush(tx, fx)
       return created
     })
     this.#after(fx)
@@ -448,7 +450,7 @@ export class WorkflowEngine implements Engine {
         })
         fx.record(orgId, 'run.started', r.id, { workflowId, version: r.workflowVersion })
         await advance(tx, this.#d, { ...r, status: 'running' }, workflow, fx, {})
-        await this.#d.audit.defer(fx.audit, tx)
+        await this.#flush(tx, fx)
         return true
       })
       this.#after(fx)
@@ -487,13 +489,21 @@ export class WorkflowEngine implements Engine {
     steps[o.stepId] = { status: to, output: o.output, error: o.error }
     const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
     await advance(tx, this.#d, r, workflow, fx, steps)
-    await this.#d.audit.defer(fx.audit, tx)
+    await this.#flush(tx, fx)
   }
 
   async #applyOutcome(o: InstructionOutcome): Promise<void> {
     const fx = new Effects()
     await this.#d.db.sql.transaction((tx) => this.#recordOutcome(tx, o, fx))
     this.#after(fx)
+  }
+
+  // The transaction's collected writes and audit entries, in one round trip.
+  async #flush(tx: SqlClient, fx: Effects): Promise<void> {
+    const audit = outboxStatement(fx.audit)
+    const all = combine(audit ? [...fx.statements, audit] : fx.statements)
+    fx.statements.length = 0
+    if (all) await run(tx, all)
   }
 
   #after(fx: Effects): void {
@@ -528,7 +538,7 @@ export class WorkflowEngine implements Engine {
       fx.record(org, 'run.cancelled', id, { workflowId: r.workflowId, version: r.workflowVersion }, actor)
       const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
       if (workflow.concurrency !== null) fx.freed.set(r.workflowId, org)
-      await this.#d.audit.defer(fx.audit, tx)
+      await this.#flush(tx, fx)
       return row
     })
     this.#after(fx)
@@ -577,7 +587,7 @@ export class WorkflowEngine implements Engine {
         if (!locked) return
         const workflow = await this.definition(tx, locked.workflowId, locked.workflowVersion)
         await advance(tx, this.#d, locked, workflow, fx, stepsOf(locked))
-        await this.#d.audit.defer(fx.audit, tx)
+        await this.#flush(tx, fx)
       })
       this.#after(fx)
     }

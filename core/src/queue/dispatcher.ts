@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type PgBoss from 'pg-boss'
 import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/instructions.ts'
-import { type Database, run, type SqlClient } from '../db/sql-client.ts'
+import { type Database, run, type SqlClient, type Statement } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import type { Metrics } from '../metrics.ts'
@@ -145,49 +145,64 @@ export class Dispatcher {
 
   /** Stores an instruction and its job in one transaction, then wakes the pool's parked polls. */
   async enqueue(orgId: string, spec: InstructionSpec, sql?: SqlClient): Promise<Instruction> {
-    const queue = instructionQueue(orgId, spec.kind, spec.pool)
-    // Inside a caller's transaction the queue must already exist: creating it would use
-    // another connection (on PGlite's single one, wait for this very transaction).
-    if (sql) await this.#queueExists(sql, queue)
-    else await this.ensureQueue(queue)
-    const id = spec.id ?? randomUUID()
-    const retryLimit = spec.retryLimit ?? this.#tuning.retryLimit
-    const timeoutMs = spec.timeoutMs ?? this.#tuning.leaseTtlMs
-    const send: PgBoss.SendOptions = { id, retryLimit }
-    if (spec.retryDelaySeconds !== undefined) send.retryDelay = spec.retryDelaySeconds
-    if (spec.retryBackoff !== undefined) send.retryBackoff = spec.retryBackoff
-    // pg-boss's own expiry must not cut an attempt its step allows to run longer.
-    if (timeoutMs / 1000 + 60 > this.#tuning.jobHardExpirySeconds)
-      send.expireInSeconds = Math.ceil(timeoutMs / 1000) + 60
+    const prepared = await this.prepare(orgId, spec, sql)
     const work = async (tx: SqlClient) => {
-      const { rows } = await run<Instruction>(
-        tx,
-        plans.insertInstruction({
-          id,
-          orgId,
-          kind: spec.kind,
-          pool: spec.pool,
-          queue,
-          plugin: spec.plugin,
-          operation: spec.operation,
-          input: spec.input ?? {},
-          config: spec.config ?? {},
-          timeoutMs,
-          maxAttempts: retryLimit + 1,
-          pluginVersion: spec.pluginVersion ?? null,
-          idempotencyKey: spec.idempotencyKey ?? id,
-          runId: spec.runId ?? null,
-          stepId: spec.stepId ?? null,
-        }),
-      )
-      await this.#boss.send(queue, { orgId }, { ...send, db: txBossDb(tx) })
+      const { rows } = await run<Instruction>(tx, prepared.statement)
+      await prepared.send(tx)
       return rows[0]!
     }
     // Part of a caller's transaction (a workflow step): the caller wakes after its commit.
     if (sql) return work(sql)
     const row = await this.#db.sql.transaction(work)
-    await this.wake(queue)
+    await this.wake(prepared.queue)
     return row
+  }
+
+  /**
+   * An instruction as a statement the caller runs (possibly combined with its own, in one
+   * round trip) plus its pg-boss job, to send in the same transaction. With `sql` (a
+   * caller's transaction) the queue must already exist: creating it would use another
+   * connection (on PGlite's single one, wait for this very transaction).
+   */
+  async prepare(
+    orgId: string,
+    spec: InstructionSpec,
+    sql?: SqlClient,
+  ): Promise<{ id: string; queue: string; statement: Statement; send(tx: SqlClient): Promise<unknown> }> {
+    const queue = instructionQueue(orgId, spec.kind, spec.pool)
+    if (sql) await this.#queueExists(sql, queue)
+    else await this.ensureQueue(queue)
+    const id = spec.id ?? randomUUID()
+    const retryLimit = spec.retryLimit ?? this.#tuning.retryLimit
+    const timeoutMs = spec.timeoutMs ?? this.#tuning.leaseTtlMs
+    const options: PgBoss.SendOptions = { id, retryLimit }
+    if (spec.retryDelaySeconds !== undefined) options.retryDelay = spec.retryDelaySeconds
+    if (spec.retryBackoff !== undefined) options.retryBackoff = spec.retryBackoff
+    // pg-boss's own expiry must not cut an attempt its step allows to run longer.
+    if (timeoutMs / 1000 + 60 > this.#tuning.jobHardExpirySeconds)
+      options.expireInSeconds = Math.ceil(timeoutMs / 1000) + 60
+    return {
+      id,
+      queue,
+      statement: plans.insertInstruction({
+        id,
+        orgId,
+        kind: spec.kind,
+        pool: spec.pool,
+        queue,
+        plugin: spec.plugin,
+        operation: spec.operation,
+        input: spec.input ?? {},
+        config: spec.config ?? {},
+        timeoutMs,
+        maxAttempts: retryLimit + 1,
+        pluginVersion: spec.pluginVersion ?? null,
+        idempotencyKey: spec.idempotencyKey ?? id,
+        runId: spec.runId ?? null,
+        stepId: spec.stepId ?? null,
+      }),
+      send: (tx) => this.#boss.send(queue, { orgId }, { ...options, db: txBossDb(tx) }),
+    }
   }
 
   wake(queue: string): Promise<void> {
