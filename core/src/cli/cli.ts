@@ -141,6 +141,11 @@ function report(io: CliIo, out: Output, err: unknown, json: boolean): number {
     return err.exitCode
   }
   const e = err as Error
+  if (e?.name === 'AbortError') {
+    // Ctrl-C at a prompt.
+    io.stderr('interrupted\n')
+    return 130
+  }
   io.stderr(
     `error: stavily failed unexpectedly: ${e?.message ?? String(err)}\n${io.env.STAVILY_DEBUG ? `${e?.stack}\n` : 'set STAVILY_DEBUG=1 for the stack trace and report it\n'}`,
   )

@@ -22,7 +22,10 @@ export function configPath(env: Readonly<Record<string, string | undefined>>): s
   return join(base, 'stavily', 'config.json')
 }
 
-export async function readConfig(path: string): Promise<Partial<StoredConfig>> {
+export async function readConfig(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<Partial<StoredConfig>> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -37,7 +40,9 @@ export async function readConfig(path: string): Promise<Partial<StoredConfig>> {
     throw new CliError(
       EXIT.failed,
       `the config file ${path} is not valid JSON`,
-      'run `stavily login` again to rewrite it',
+      env.STAVILY_CONFIG
+        ? 'STAVILY_CONFIG names it: if it is set for stavily-agent (its YAML/JSON configuration), unset it for the CLI; else run `stavily login` to rewrite it'
+        : 'run `stavily login` again to rewrite it',
     )
   }
   const c = (parsed ?? {}) as Record<string, unknown>
@@ -81,7 +86,7 @@ export async function resolveTarget(
   env: Readonly<Record<string, string | undefined>>,
   flagUrl: string | undefined,
 ): Promise<Target> {
-  const file = await readConfig(configPath(env))
+  const file = await readConfig(configPath(env), env)
   const token = env.STAVILY_TOKEN || file.token
   if (flagUrl) return { url: checkUrl('--url', flagUrl), token, urlFrom: '--url' }
   if (env.STAVILY_URL) return { url: checkUrl('STAVILY_URL', env.STAVILY_URL), token, urlFrom: 'STAVILY_URL' }

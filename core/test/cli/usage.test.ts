@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { cli, freshConfig } from './cli-process.ts'
@@ -108,5 +108,19 @@ describe('stavily without a server', () => {
     expect(a.code).toBe(0)
     expect(a.stdout).toMatch(/^stv_admin_[A-Za-z0-9_-]{43}\n$/)
     expect(b.stdout).not.toBe(a.stdout)
+  })
+
+  it('a config file that is not JSON is named, and login rewrites it', async () => {
+    const config = freshConfig()
+    await writeFile(config, 'orchestrator: http://x\n')
+    const r = await cli(['workflow', 'list'], { env: { STAVILY_CONFIG: config } })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`the config file ${config} is not valid JSON`)
+    expect(r.stderr).toContain('stavily-agent')
+    const login = await cli(['login', '--url', 'http://127.0.0.1:1', '--no-check', '--token', 'stv_x'], {
+      env: { STAVILY_CONFIG: config },
+    })
+    expect(login.code).toBe(0)
+    expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({ url: 'http://127.0.0.1:1', token: 'stv_x' })
   })
 })

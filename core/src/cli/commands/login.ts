@@ -32,7 +32,7 @@ export const login: CommandSpec = {
   ],
   async run({ io, opts, out, json }) {
     const path = configPath(io.env)
-    const stored = await readConfig(path)
+    const stored = await readConfig(path, io.env).catch(() => ({}) as { url?: string })
     const url = checkUrl(
       opts.url ? '--url' : 'STAVILY_URL',
       (opts.url as string | undefined) ?? io.env.STAVILY_URL ?? stored.url ?? DEFAULT_URL,
