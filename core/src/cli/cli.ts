@@ -63,8 +63,23 @@ function helpFor(words: readonly string[]): string {
   return 'help' in found ? found.help : commandHelp(found.spec)
 }
 
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+/** `stavily --json --url U run list` means `stavily run list --json --url U`: global options may come first. */
+function globalsLast(argv: readonly string[]): string[] {
+  const front: string[] = []
+  let i = 0
+  while (i < argv.length) {
+    const a = argv[i]!
+    if (a === '--json' || a.startsWith('--url=')) front.push(a)
+    else if (a === '--url' && i + 1 < argv.length) front.push(a, argv[++i]!)
+    else break
+    i++
+  }
+  return [...argv.slice(i), ...front]
+}
+
+export async function runCli(rawArgv: readonly string[], io: CliIo): Promise<number> {
   const out = new Output(io)
+  const argv = globalsLast(rawArgv)
   let json = argv.includes('--json')
   try {
     const [first] = argv

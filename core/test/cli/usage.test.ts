@@ -80,6 +80,10 @@ describe('stavily without a server', () => {
     expect(r.stderr).toContain('stavily server')
     // --json: scripts get the failure as JSON too.
     expect(JSON.parse(r.stdout).error.exitCode).toBe(5)
+    // Options every command takes may also come before the command.
+    const first = await cli(['--json', '--url', url, 'agent', 'list'], { env: { STAVILY_TOKEN: 'stv_x' } })
+    expect(first.code).toBe(5)
+    expect(JSON.parse(first.stdout).error.message).toContain(`cannot reach the orchestrator at ${url}`)
   })
 
   it('login --no-check stores URL and token (token from stdin) in a 0600 file', async () => {
