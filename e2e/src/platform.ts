@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AgentOptions, type AgentProcess, enrollmentToken, startAgent } from './agent.ts'
 import { type Api, operatorApi } from './api.ts'
+import { dropPlatformData } from './cleanup.ts'
 import { type GitDaemon, PluginRepo, startGitDaemon } from './git.ts'
 import { waitFor } from './net.ts'
 import { type Orchestrator, restartOrchestrator, startOrchestrator } from './orchestrator.ts'
@@ -145,6 +146,7 @@ export async function startPlatform(label: string, opts: PlatformOptions = {}): 
       await Promise.all(platform.agents.map((a) => a.stop()))
       await platform.orchestrator.stop()
       await daemon.close()
+      if (process.env.STAVILY_E2E_KEEP !== '1') await dropPlatformData(platform.orchestrator.options.schema)
       if (process.env.STAVILY_E2E_KEEP !== '1') rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -8,20 +8,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Child, startChild } from '../src/child.ts'
+import { dropPlatformData } from '../src/cleanup.ts'
 import { freePort } from '../src/net.ts'
 import { SOURCE_ROOT } from '../src/source.ts'
 
 let dev: Child | undefined
 const dir = mkdtempSync(join(tmpdir(), 'stavily-e2e-dev-'))
+const schema = `e2e_dev_${randomBytes(5).toString('hex')}`
 
 afterAll(async () => {
   await dev?.stop(30_000)
   rmSync(dir, { recursive: true, force: true })
+  await dropPlatformData(schema)
 })
 
 describe('npm run dev', () => {
   it('runs the demo: the service fails, is restarted by an action agent, and webhook and log report it', async () => {
-    const schema = `e2e_dev_${randomBytes(5).toString('hex')}`
     dev = startChild('dev', process.execPath, [join(SOURCE_ROOT, 'scripts/dev.mjs')], {
       cwd: SOURCE_ROOT,
       env: {
