@@ -167,6 +167,7 @@ export class Agent {
   /** Hard stop without waiting (second SIGINT): the outbox keeps what was not sent. */
   async kill(): Promise<void> {
     this.stopping.abort()
+    if (this.executor) this.executor.abandoned = true
     await this.sandbox?.close()
   }
 

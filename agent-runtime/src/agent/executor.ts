@@ -24,6 +24,8 @@ interface Running {
 
 export class Executor {
   private readonly running = new Map<string, Running>()
+  /** A forced stop: calls ended by closing the sandbox are not reported (their leases lapse). */
+  abandoned = false
   /** Slots freed: the poll loop waits on this when all are taken. */
   private freed: (() => void) | undefined
 
@@ -49,12 +51,17 @@ export class Executor {
     return Math.max(0, this.o.concurrency - this.running.size)
   }
 
-  /** Resolves when a slot is free (or at once). */
+  /** Resolves when a slot is free (or at once), or when `signal` aborts. */
   async whenFree(signal: AbortSignal): Promise<void> {
     while (this.free === 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        this.freed = resolve
-        signal.addEventListener('abort', () => resolve(), { once: true })
+        const done = () => {
+          signal.removeEventListener('abort', done)
+          this.freed = undefined
+          resolve()
+        }
+        this.freed = done
+        signal.addEventListener('abort', done, { once: true })
       })
     }
   }
@@ -154,7 +161,7 @@ export class Executor {
       log.warn('the lease of this attempt was lost; its result is dropped')
       return
     }
-    if (r.handedBack) return
+    if (r.handedBack || this.abandoned) return
     this.o.outbox.add(entry)
     // Test hook (docs/deploying-agents.md does not list it): die between outbox and send.
     if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_OUTBOX === '1') process.kill(process.pid, 'SIGKILL')

@@ -16,6 +16,9 @@ const SEMI_SPACE = '--max-semi-space-size=1'
 if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? ''))
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${SEMI_SPACE}`.trim()
 
+/** A second SIGINT: exit 130 whatever the graceful path was about to return. */
+let forced = false
+
 async function main(): Promise<number> {
   let config: ReturnType<typeof loadConfig>
   try {
@@ -36,6 +39,7 @@ async function main(): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     signals++
     if (sig === 'SIGINT' && signals > 1) {
+      forced = true
       log.warn('second SIGINT: stopping now; unsent reports stay in the outbox')
       void agent.kill().finally(() => process.exit(130))
       return
@@ -81,7 +85,7 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(forced ? 130 : code),
   (err) => {
     process.stderr.write(`stavily-agent: ${(err as Error).stack ?? err}\n`)
     process.exit(1)

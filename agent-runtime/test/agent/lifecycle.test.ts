@@ -161,6 +161,20 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
     expect(['queued', 'retrying', 'pending']).toContain(i.status)
   })
 
+  it('stops at once on a second SIGINT; the interrupted call is left to its lease', async () => {
+    const a = agent(join(p.root, 'a7'), ['--enrollment-token', await p.token('action', 'web')])
+    await a.waitForLog((l) => l.msg === 'plugin loaded', 60_000, 'plugin loaded')
+    const h = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'interrupted', sleepMs: 8000 } })
+    await a.waitForLog((l) => l.msg === 'instruction started' && l.instructionId === h.id)
+    a.child.kill('SIGINT')
+    await a.waitForLog((l) => l.msg.startsWith('signal received'))
+    a.child.kill('SIGINT')
+    const exit = await a.exited
+    expect(exit.code).toBe(130)
+    expect(a.count((l) => l.msg.startsWith('second SIGINT'))).toBe(1)
+    expect(a.count((l) => l.msg === 'result reported' && l.instructionId === h.id)).toBe(0)
+  })
+
   it('stops with a message telling the operator to enroll again when its credential is revoked', async () => {
     const dataDir = join(p.root, 'a3')
     const a = agent(dataDir, ['--enrollment-token', await p.token('action', 'web'), '--name', 'to-revoke'])

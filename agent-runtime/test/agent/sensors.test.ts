@@ -20,14 +20,14 @@ vi.setConfig({ testTimeout: 180_000 })
 const TICKER = '@acme/stavily-plugin-ticker'
 const ECHO = '@acme/stavily-plugin-echo'
 
-function workflow(label: string): string {
-  return `name: ticks
+function workflow(label: string, watch = false): string {
+  return `name: ${watch ? 'watched-ticks' : 'ticks'}
 trigger:
   sensor:
     plugin: "${TICKER}"
     version: 1.0.0
     pool: sense
-    interval: 1s
+    ${watch ? 'watch: true' : 'interval: 1s'}
     config:
       label: ${label}
 actions:
@@ -59,10 +59,10 @@ describe.each(setups())('sensor agent on $name', (setup) => {
     await setup.cleanup()
   })
 
-  const apply = async (label: string) => {
+  const apply = async (label: string, watch = false) => {
     const res = await call(p.r.operatorUrl, 'POST', '/api/v1/workflows', {
       token: p.r.admin,
-      body: { document: workflow(label) },
+      body: { document: workflow(label, watch) },
     })
     if (res.status >= 300) throw new Error(`apply: ${res.status} ${JSON.stringify(res.body)}`)
     return res.body.workflow.id as string
@@ -107,7 +107,20 @@ describe.each(setups())('sensor agent on $name', (setup) => {
       'restart',
     )
     await until(async () => (await events('second')).rows[0]!.n >= 1, 60_000, 'events of the new revision')
-    expect(a.count((l) => l.msg === 'sensor check failed')).toBe(0)
+
+    // A watch sensor runs continuously and streams its events.
+    const watched = await apply('watched', true)
+    await a.waitForLog(
+      (l) => l.msg === 'sensor started' && l.sensorId === watched && l.mode === 'watch',
+      60_000,
+      'watch',
+    )
+    await until(async () => (await events('watched')).rows[0]!.n >= 3, 60_000, 'watched events').catch(
+      (err) => {
+        throw new Error(`${err.message}; agent log: ${JSON.stringify(a?.logs.slice(-12))}`)
+      },
+    )
+    expect(a.count((l) => l.msg === 'sensor check failed' || l.msg.startsWith('sensor watch failed'))).toBe(0)
     expect((await a.stop()).code).toBe(0)
   })
 })

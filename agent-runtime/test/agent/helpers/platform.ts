@@ -122,13 +122,19 @@ export default defineAction({
 `
 }
 
-/** A sensor plugin: each check emits one tick carrying its config's label. */
+/** A sensor plugin: each check emits one tick carrying its config's label; watch emits one every 200 ms. */
 export const TICKER_SOURCE = `import { defineSensor, Type } from '@stavily/sdk'
 export default defineSensor({
   config: Type.Object({ label: Type.String() }),
   event: Type.Object({ label: Type.String() }),
   async check(ctx) {
     await ctx.emit({ type: 'tick', data: { label: ctx.config.label } })
+  },
+  async watch(ctx) {
+    while (!ctx.isStopping()) {
+      await ctx.emit({ type: 'tick', data: { label: ctx.config.label } })
+      await ctx.sleep(200)
+    }
   },
 })
 `
