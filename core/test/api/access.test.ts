@@ -162,6 +162,19 @@ for (const setup of setups()) {
       expect(root.body.signed._type).toBe('root')
     })
 
+    it('with two listeners, the agent-facing one serves agents and the registry, not the operator API', async () => {
+      const split = await setup.start({ operatorListen: { host: '127.0.0.1', port: 0 } })
+      expect(split.url).not.toBe(split.operatorUrl)
+      const tuf = await call(split.url, 'GET', '/api/v1/registry/tuf/1.root.json')
+      expect(tuf.status).toBe(200)
+      expect((await call(split.url, 'GET', '/api/v1/workflows', { token: split.admin })).status).toBe(404)
+      expect((await call(split.url, 'GET', '/docs')).status).toBe(404)
+      expect((await call(split.operatorUrl, 'GET', '/api/v1/workflows', { token: split.admin })).status).toBe(
+        200,
+      )
+      await split.close()
+    })
+
     it('serves its OpenAPI description listing the routes, and Swagger UI at /docs', async () => {
       const spec = await call(r.operatorUrl, 'GET', '/openapi.json')
       expect(spec.status).toBe(200)
