@@ -58,10 +58,14 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
   const token = await p.token('action', 'bench')
 
   const baseline = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
-  // Started as the installed bin is: the file itself, through its #! line.
+  // Started as the installed bin is: the file itself, through its #! line (or, to try V8
+  // flags on the agent process, `node BENCH_AGENT_NODE_ARGS dist/agent.js`).
+  const bin = join(root, 'agent-runtime/dist/agent.js')
+  const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean)
   const agent = spawn(
-    join(root, 'agent-runtime/dist/agent.js'),
+    nodeArgs ? process.execPath : bin,
     [
+      ...(nodeArgs ? [...nodeArgs, bin] : []),
       '--orchestrator',
       r.url,
       '--registry',
@@ -132,6 +136,7 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
         plugins: 5,
         node: process.version,
         node_options: process.env.BENCH_AGENT_NODE_OPTIONS ?? '',
+        node_args: process.env.BENCH_AGENT_NODE_ARGS ?? '(#! line)',
       },
     }
   } finally {
