@@ -316,7 +316,8 @@ async function main() {
     emitKeypressEvents(process.stdin)
     process.stdin.setRawMode(true)
     process.stdin.on('keypress', (_s, key) => {
-      if (key?.ctrl && key.name === 'c') void shutdown(0)
+      // Raw mode turns Ctrl-C into a key, not a signal: the same rules as SIGINT (twice forces).
+      if (key?.ctrl && key.name === 'c') stopping ? forceQuit() : void shutdown(0)
       else if (key?.name === 'q') void shutdown(0)
       else if (key?.name === 'f') void breakIt('you pressed f')
     })

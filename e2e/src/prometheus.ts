@@ -1,5 +1,6 @@
 // A real Prometheus (Debian's `prometheus` binary) on a loopback port with its own config
 // and data folder, scraping a tiny exporter whose metric value the test sets.
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
@@ -55,6 +56,11 @@ export interface Prometheus {
 
 /** Starts `prometheus` scraping `target` (host:port) every second. */
 export async function startPrometheus(dir: string, target: string): Promise<Prometheus> {
+  if (spawnSync('prometheus', ['--version']).error) {
+    throw new Error(
+      "the prometheus binary is not on PATH: install Debian's prometheus package (.ci/run does: apt-get install --no-install-recommends prometheus)",
+    )
+  }
   mkdirSync(join(dir, 'data'), { recursive: true })
   const config = join(dir, 'prometheus.yml')
   writeFileSync(

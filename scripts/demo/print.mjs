@@ -76,7 +76,9 @@ export function createPrinter(tty) {
         `  event stream   curl -N -H "Authorization: Bearer $(cat ${r.tokenFile})" ${r.operatorUrl}/api/v1/stream`,
       )
       line(`  agent API      ${r.agentUrl}/agents/v1`)
-      line(`  CLI            npx stavily login --url ${r.operatorUrl}   then: npx stavily run list`)
+      line(
+        `  CLI            npx stavily login --url ${r.operatorUrl} < ${r.tokenFile}   (after npm run build once)`,
+      )
       line(`  demo service   ${r.service.web}/health   (control: ${r.service.control}/state)`)
       line(`  webhook recv.  ${r.receiver}`)
       line(`  logs           ${r.logs}/`)
