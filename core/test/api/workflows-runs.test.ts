@@ -229,6 +229,27 @@ for (const setup of setups()) {
       expect(retried.body.id).not.toBe(newest.id)
       expect(retried.body).toMatchObject({ workflowId, workflowVersion: newest.workflowVersion })
       expect((await api('GET', '/runs/00000000-0000-4000-8000-000000000000')).status).toBe(404)
+
+      // The changes are on the audit log with the operator's token and address; it verifies.
+      const audit = await api('GET', '/audit?limit=500', { token: a.viewer })
+      const find = (action: string, targetId: string) =>
+        audit.body.items.find(
+          (e: { action: string; target: { id: string } | null }) =>
+            e.action === action && e.target?.id === targetId,
+        )
+      for (const [action, target] of [
+        ['workflow.created', workflowId],
+        ['workflow.applied', workflowId],
+        ['workflow.disabled', workflowId],
+        ['workflow.enabled', workflowId],
+        ['run.cancelled', newest.id],
+      ]) {
+        expect(find(action!, target!), action).toMatchObject({
+          actor: { type: 'api_token', id: a.ids.operator },
+          ip: expect.stringMatching(/127\.0\.0\.1/),
+        })
+      }
+      expect((await api('GET', '/audit/verify', { token: a.viewer })).body).toMatchObject({ ok: true })
     })
 
     it('streams run events over SSE to a client authenticated with ?token=', async () => {
