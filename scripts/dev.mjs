@@ -205,6 +205,12 @@ async function main() {
 
   // 6. One sensor agent and one action agent.
   out.step('starting a sensor agent and an action agent…')
+  // The registry's root of trust, handed to the agents as a file (out of band, as in
+  // production) instead of trusting whatever they fetch on their first start.
+  const trustedRoot = join(devDir, 'registry-root.json')
+  const rootAnswer = await fetch(`${api.base}/registry/tuf/1.root.json`)
+  if (!rootAnswer.ok) throw new Error(`GET /api/v1/registry/tuf/1.root.json: HTTP ${rootAnswer.status}`)
+  writeFileSync(trustedRoot, await rootAnswer.text())
   const agents = [
     { name: 'dev-sensor', kind: 'sensor', grants: ['--allow-host', '127.0.0.1'] },
     {
@@ -238,6 +244,8 @@ async function main() {
         a.kind,
         '--pool',
         'default',
+        '--trusted-root',
+        trustedRoot,
         ...(token ? ['--enrollment-token', token] : []),
         ...a.grants,
       ],
