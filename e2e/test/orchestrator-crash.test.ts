@@ -76,5 +76,7 @@ outputs:
     const notes = receiver.received().filter((r) => JSON.stringify(r.received).includes(runId!))
     expect(notes).toHaveLength(1)
     expect((await platform.runsOf(workflow.id)).map((r) => r.id)).toEqual([runId])
+    // The audit chain the killed process was appending to is still whole.
+    expect(await platform.api.get('/audit/verify')).toMatchObject({ ok: true })
   }, 240_000)
 })
