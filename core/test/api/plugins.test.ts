@@ -148,6 +148,11 @@ for (const setup of setups()) {
         target: { type: 'plugin', id: 'web/@acme/restart' },
         data: { range: '>=1.0.0', version: '2.0.0' },
       })
+      const published = audit.body.items.find((e: { action: string }) => e.action === 'plugin.published')
+      expect(published).toMatchObject({
+        target: { type: 'plugin', id: '@acme/restart@2.0.0' },
+        data: { repo: repo.url, ref: 'v2.0.0' },
+      })
       expect((await api('GET', '/audit/verify', { token: a.viewer })).body.ok).toBe(true)
     })
   })

@@ -34,18 +34,34 @@ export function registryMount(services: Services) {
           )
         } else {
           const b = req.body as { repo: string; ref: string; path?: string }
-          const streamed = /application\/x-ndjson/.test(req.headers.accept ?? '')
-          // A streamed publish answers 200 before it ends; its last line says how it ended.
-          await auditMutation(
-            services,
-            req,
-            streamed ? 'plugin.publish_started' : 'plugin.published',
-            {
-              type: 'repository',
-              id: b.repo,
-            },
-            { ref: b.ref, path: b.path ?? '', status: reply.statusCode },
-          )
+          if (/application\/x-ndjson/.test(req.headers.accept ?? '')) {
+            // A streamed publish answers 200 before it ends; its last line says how it ended.
+            await auditMutation(
+              services,
+              req,
+              'plugin.publish_started',
+              { type: 'repository', id: b.repo },
+              {
+                ref: b.ref,
+                path: b.path ?? '',
+              },
+            )
+          } else if (reply.statusCode === 201 && typeof payload === 'string') {
+            // 200 is "this exact build was already published": nothing changed.
+            const v = (JSON.parse(payload) as { version: { name: string; version: string; digest: string } })
+              .version
+            await auditMutation(
+              services,
+              req,
+              'plugin.published',
+              { type: 'plugin', id: `${v.name}@${v.version}` },
+              {
+                repo: b.repo,
+                ref: b.ref,
+                digest: v.digest,
+              },
+            )
+          }
         }
       } catch (err) {
         req.log.error({ err }, 'audit entry of a registry change failed')
