@@ -1,11 +1,11 @@
 // The agent's configuration from flags, STAVILY_* environment variables and a JSON/YAML
 // file, in that order of precedence. Every bad value is reported with the field it came from.
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { homedir, hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Grants } from '@stavily/sdk/manifest'
-import { parse as parseYaml } from 'yaml'
 import type { PluginLimits } from '../defaults.ts'
 import { AGENT_DEFAULTS } from './defaults.ts'
 import { configError } from './errors.ts'
@@ -216,7 +216,10 @@ function readConfigFile(file: string): Raw {
   }
   let parsed: unknown
   try {
-    parsed = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text)
+    // yaml is loaded only for a YAML file: a few MB an agent configured by flags never needs.
+    parsed = /\.json$/i.test(file)
+      ? JSON.parse(text)
+      : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text)
   } catch (err) {
     throw configError(file, `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}`)
   }
