@@ -32,9 +32,10 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
   // A request still in flight when shutdown begins finishes, but its connection must not
   // then idle in keep-alive: the server already closed the idle ones and would wait for this
   // one until the keep-alive timeout.
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // (A callback hook, not an async one: it runs on every answer, the agent API's hot path too.)
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (services.lifecycle.closing) void reply.header('connection', 'close')
-    return payload
+    done(null, payload)
   })
   await app.register(swagger, {
     openapi: {
