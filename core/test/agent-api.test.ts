@@ -315,6 +315,8 @@ for (const setup of setups()) {
             permissions: { exec: ['systemctl'] },
           },
         ],
+        // An action agent runs no sensors.
+        sensors: [],
       })
     })
 
@@ -348,7 +350,7 @@ for (const setup of setups()) {
       }
       const agents = await call(a.operatorUrl, 'GET', '/api/v1/agents', { token: a.admin })
       const byId = Object.fromEntries(
-        agents.body.agents.map((x: { id: string; status: string }) => [x.id, x.status]),
+        agents.body.items.map((x: { id: string; status: string }) => [x.id, x.status]),
       )
       expect(byId[dead.id]).toBe('lost')
     })
@@ -358,7 +360,7 @@ for (const setup of setups()) {
       const a = await enroll(r, 'action', 'grace')
       await sleep(1_200)
       const agents = await call(r.operatorUrl, 'GET', '/api/v1/agents', { token: r.admin })
-      expect(agents.body.agents.find((x: { id: string }) => x.id === a.id).status).toBe('online')
+      expect(agents.body.items.find((x: { id: string }) => x.id === a.id).status).toBe('online')
     })
 
     it('hands back at once work claimed for a poll that went away', async () => {

@@ -26,7 +26,7 @@ describe('tenancy', () => {
 
   it('operator routes of B see none of A', async () => {
     const seen = await call(r.operatorUrl, 'GET', '/api/v1/agents', { token: bAdmin })
-    expect(seen.body.agents.map((a: { id: string }) => a.id)).toEqual([bAgent.id])
+    expect(seen.body.items.map((a: { id: string }) => a.id)).toEqual([bAgent.id])
     for (const [method, path, body] of [
       ['GET', `/api/v1/instructions/${aInst}`, undefined],
       ['POST', `/api/v1/instructions/${aInst}/cancel`, undefined],
@@ -40,7 +40,7 @@ describe('tenancy', () => {
     const inst = await call(r.operatorUrl, 'GET', `/api/v1/instructions/${aInst}`, { token: r.admin })
     expect(inst.body).toMatchObject({ status: 'leased', cancelRequested: false })
     const agents = await call(r.operatorUrl, 'GET', '/api/v1/agents', { token: r.admin })
-    expect(agents.body.agents.find((a: { id: string }) => a.id === aAgent.id)).toMatchObject({
+    expect(agents.body.items.find((a: { id: string }) => a.id === aAgent.id)).toMatchObject({
       status: 'online',
       drain: false,
     })

@@ -15,9 +15,6 @@ export const AgentReply = Type.Object({
   online: Type.Boolean({ description: 'status online and a heartbeat within the lost-after window' }),
 })
 
-export const AgentList = Type.Intersect([
-  PageOf(AgentReply),
-  Type.Object({ agents: Type.Array(AgentReply, { description: 'deprecated: the same as items' }) }),
-])
+export const AgentList = PageOf(AgentReply)
 
 export const DrainBody = Type.Object({ drain: Type.Boolean() }, { additionalProperties: false })

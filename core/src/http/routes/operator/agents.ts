@@ -29,10 +29,7 @@ export function agentRoutes(services: Services, role: RoleGuards) {
           response: { 200: S.AgentList, ...errorResponses },
         },
       },
-      async (req) => {
-        const page = pageOf((await services.agents.list(orgOf(req))).map(wire), (a) => a.id, req.query)
-        return { ...page, agents: page.items }
-      },
+      async (req) => pageOf((await services.agents.list(orgOf(req))).map(wire), (a) => a.id, req.query),
     )
 
     app.post(
