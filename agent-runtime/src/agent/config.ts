@@ -45,7 +45,7 @@ export interface AgentConfig {
 
 export const USAGE = `usage: stavily-agent [options]
 
-  --config FILE             JSON or YAML configuration file (STAVILY_CONFIG)
+  --config FILE             JSON or YAML configuration file (STAVILY_AGENT_CONFIG)
   --orchestrator URL        orchestrator agent API base URL (STAVILY_ORCHESTRATOR_URL)
   --enrollment-token TOKEN  one-time token for the first start (STAVILY_ENROLLMENT_TOKEN)
   --data-dir DIR            credential, plugin cache, outbox (STAVILY_DATA_DIR; default ~/.stavily-agent)
@@ -105,7 +105,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw configError('flags', `${(err as Error).message}; see --help`)
   }
   if (flags.help) throw new HelpRequested()
-  const file = (flags.config as string | undefined) ?? env.STAVILY_CONFIG
+  const file = (flags.config as string | undefined) ?? env.STAVILY_AGENT_CONFIG
   const fromFile = file ? readConfigFile(file) : {}
   const list = (s: string | undefined) =>
     s === undefined

@@ -57,7 +57,7 @@ limits: { memoryMb: 32 }
       JSON.stringify({ orchestratorUrl: 'https://o.example.com/', concurrency: 2 }),
     )
     const c = loadConfig([], {
-      STAVILY_CONFIG: cfg,
+      STAVILY_AGENT_CONFIG: cfg,
       STAVILY_ALLOW_COMMANDS: 'a, b',
       STAVILY_ALLOW_PRIVATE_NETWORK: '1',
     })

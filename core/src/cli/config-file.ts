@@ -41,7 +41,7 @@ export async function readConfig(
       EXIT.failed,
       `the config file ${path} is not valid JSON`,
       env.STAVILY_CONFIG
-        ? 'STAVILY_CONFIG names it: if it is set for stavily-agent (its YAML/JSON configuration), unset it for the CLI; else run `stavily login` to rewrite it'
+        ? 'STAVILY_CONFIG names it: run `stavily login` to rewrite it'
         : 'run `stavily login` again to rewrite it',
     )
   }

@@ -120,7 +120,7 @@ describe('stavily without a server', () => {
     const r = await cli(['workflow', 'list'], { env: { STAVILY_CONFIG: config } })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(`the config file ${config} is not valid JSON`)
-    expect(r.stderr).toContain('stavily-agent')
+    expect(r.stderr).toContain('run `stavily login` to rewrite it')
     const login = await cli(['login', '--url', 'http://127.0.0.1:1', '--no-check', '--token', 'stv_x'], {
       env: { STAVILY_CONFIG: config },
     })
