@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { createRegistry } from '@stavily/registry'
 import type { FastifyInstance } from 'fastify'
@@ -23,7 +22,7 @@ import { Metrics } from './metrics.ts'
 import { startBoss } from './queue/boss.ts'
 import { Dispatcher } from './queue/dispatcher.ts'
 import { PollHub } from './queue/poll-hub.ts'
-import { createKeyring, createSecretStore, type Keyring, loadKeyring } from './secrets/index.ts'
+import { createSecretStore, type Keyring, loadKeyring } from './secrets/index.ts'
 import { Agents } from './services/agents.ts'
 import { AuditLog } from './services/audit-log.ts'
 import type { Services } from './services/context.ts'
@@ -80,16 +79,9 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
     const polls = new PollHub(dispatcher, fleet, tuning)
     const tenancy = new Tenancy(db, tuning)
     const boot = await tenancy.bootstrap(config.bootstrapToken)
-    let keysDir =
-      config.registry.keysDir ?? (config.dataDir ? join(config.dataDir, 'registry-keys') : undefined)
-    if (!keysDir) {
-      // No data folder (in-memory database): keys for this process only, like the database.
-      const tmp = await mkdtemp(join(tmpdir(), 'stavily-registry-keys-'))
-      cleanup.push(() => rm(tmp, { recursive: true, force: true }))
-      keysDir = tmp
-    }
+    const keysDir = config.registry.keysDir ?? join(localDir(config), 'registry-keys')
     const registry = await createRegistry({ sql: db.sql, schema: `${db.schema}_registry`, keysDir })
-    const secrets = createSecretStore(db.sql, await keyring(config))
+    const secrets = createSecretStore(db.sql, await keyring(config, localDir(config)))
     const audit = new AuditLog(db)
     const stream = new LiveStream(fleet)
     const events = new Events(db)
@@ -198,12 +190,24 @@ function startSweeper(s: Services): NodeJS.Timeout {
   return timer
 }
 
-// The secrets key: configured, or generated in the data folder, or (no data folder: tests,
-// in-memory databases) a random key that lives as long as the process.
-async function keyring(config: ResolvedConfig): Promise<Keyring> {
+// Where generated keys live: the data folder, or, without one (PostgreSQL without
+// STAVILY_DATA_DIR, in-memory databases), a folder of this user's cache named after the
+// database and schema, so that instances and restarts on this machine find the same keys.
+// Instances on other machines must be given the keys (STAVILY_SECRETS_KEY,
+// STAVILY_REGISTRY_KEYS_DIR): with keys of their own they refuse to start (registry) or
+// cannot read secrets.
+function localDir(config: ResolvedConfig): string {
+  if (config.dataDir) return config.dataDir
+  const d = config.database
+  const identity =
+    d.backend === 'postgres' ? `${d.url.replace(/:[^:@/]*@/, '@')}#${d.schema}` : `pglite#${d.schema}`
+  const id = createHash('sha256').update(identity).digest('hex').slice(0, 16)
+  return join(homedir(), '.cache', 'stavily', `keys-${id}`)
+}
+
+// The secrets key: configured, or generated in the data folder (see localDir).
+async function keyring(config: ResolvedConfig, dir: string): Promise<Keyring> {
   if (config.secrets.key !== undefined)
     return loadKeyring({ key: config.secrets.key, previousKeys: config.secrets.previousKeys })
-  if (config.dataDir)
-    return loadKeyring({ dataDir: config.dataDir, previousKeys: config.secrets.previousKeys })
-  return createKeyring(randomBytes(32))
+  return loadKeyring({ dataDir: dir, previousKeys: config.secrets.previousKeys })
 }

@@ -66,11 +66,15 @@ type Head = { id: string; orgId: string; name: string; enabled: boolean; version
 const DEFINITION_CACHE = ENGINE_POLICY.definitionCache
 
 type Row<T> = T & Record<string, unknown>
-type LockedRun = Row<RunRecord & { steps: ({ stepId: string } & StepState)[] }>
+type LockedRun = Row<RunRecord>
 
-function stepsOf(r: LockedRun): Record<string, StepState> {
+/** A locked run's steps, read after the lock (see plans.lockRun). */
+async function stepsOf(tx: SqlClient, r: LockedRun): Promise<Record<string, StepState>> {
   const out: Record<string, StepState> = {}
-  for (const s of r.steps) out[s.stepId] = { status: s.status, output: s.output, error: s.error }
+  for (const s of (
+    await run<{ stepId: string } & StepState & Record<string, unknown>>(tx, plans.runSteps(r.id))
+  ).rows)
+    out[s.stepId] = { status: s.status, output: s.output, error: s.error }
   return out
 }
 
@@ -485,8 +489,7 @@ export class WorkflowEngine implements Engine {
       attempt: done.attempt,
       ...(o.error ? { error: o.error } : {}),
     })
-    const steps = stepsOf(r)
-    steps[o.stepId] = { status: to, output: o.output, error: o.error }
+    const steps = await stepsOf(tx, r)
     const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
     await advance(tx, this.#d, r, workflow, fx, steps)
     await this.#flush(tx, fx)
@@ -586,7 +589,7 @@ export class WorkflowEngine implements Engine {
         const locked = (await run<LockedRun>(tx, plans.lockRun(r.orgId, r.id))).rows[0]
         if (!locked) return
         const workflow = await this.definition(tx, locked.workflowId, locked.workflowVersion)
-        await advance(tx, this.#d, locked, workflow, fx, stepsOf(locked))
+        await advance(tx, this.#d, locked, workflow, fx, await stepsOf(tx, locked))
         await this.#flush(tx, fx)
       })
       this.#after(fx)

@@ -45,13 +45,13 @@ export const insertRun = (r: {
 })
 
 /**
- * Locks a run and reads it with its steps (one round trip); advancing one run happens one
- * transaction at a time.
+ * Locks a run and reads it; advancing one run happens one transaction at a time. Its steps
+ * are read by the next statement: in READ COMMITTED a statement that waited for the lock
+ * still sees the data of its start, so steps read here could miss what the transaction it
+ * waited for wrote (and the step would be enqueued twice).
  */
 export const lockRun = (org: string, runId: string): Statement => ({
-  text: `SELECT ${RUN}, (SELECT coalesce(json_agg(json_build_object('stepId', s.step_id, 'status', s.status,
-      'output', s.output, 'error', s.error)), '[]'::json) FROM run_steps s WHERE s.run_id = r.id) AS steps
-    FROM runs r WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE OF r`,
+  text: `SELECT ${RUN} FROM runs r WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE`,
   values: [org, runId],
 })
 
