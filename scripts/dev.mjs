@@ -316,10 +316,31 @@ async function main() {
     out.service(`breaking the web service (${why}): /health answers 503 now`)
     await fetch(`${service.control}/fail`, { method: 'POST' }).catch((err) => out.error(err.message))
   }
-  failTimer = setTimeout(() => {
-    void breakIt('demo timer')
-    if (failEveryS > 0) failTimer = setInterval(() => void breakIt('demo timer'), failEveryS * 1000)
-  }, failAfterS * 1000)
+  // The countdown starts once the sensor has seen the service healthy twice: http-check
+  // reports changes, and its state (kept by the agent across restarts) may still say
+  // "down" from the last session; a failure it never saw recover would start no run.
+  const seenHealthy = async () => {
+    const first = await demoState()
+    for (let i = 0; i < 240 && !stopping; i++) {
+      const now = await demoState()
+      if (now.healthy && now.checks >= first.checks + 2) return
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+  const demoState = async () => {
+    try {
+      return await (await fetch(`${service.control}/state`)).json()
+    } catch {
+      return { healthy: false, checks: 0 }
+    }
+  }
+  void seenHealthy().then(() => {
+    if (stopping) return
+    failTimer = setTimeout(() => {
+      void breakIt('demo timer')
+      if (failEveryS > 0) failTimer = setInterval(() => void breakIt('demo timer'), failEveryS * 1000)
+    }, failAfterS * 1000)
+  })
   if (process.stdin.isTTY) {
     emitKeypressEvents(process.stdin)
     process.stdin.setRawMode(true)

@@ -84,7 +84,7 @@ export function createPrinter(tty) {
       line(`  logs           ${r.logs}/`)
       line('')
       line(
-        `The demo breaks the web service in ${r.failAfterS} s. Then watch: http-check notices, restart-service brings it back, webhook and log report it.`,
+        `The demo breaks the web service ${r.failAfterS} s after the sensor agent has seen it healthy. Then watch: http-check notices, restart-service brings it back, webhook and log report it.`,
       )
       line(dim(tty ? 'Press f to break it again, q or Ctrl-C to stop.' : 'Ctrl-C stops.'))
       line('')
