@@ -71,7 +71,7 @@ export function createPrinter(tty) {
       line('')
       line(bold('Stavily is running.'))
       line(`  operator API   ${r.operatorUrl}/api/v1        (token: cat ${r.tokenFile})`)
-      line(`  API docs       ${r.operatorUrl}/docs           (OpenAPI: ${r.operatorUrl}/docs/json)`)
+      line(`  API docs       ${r.operatorUrl}/docs           (OpenAPI: ${r.operatorUrl}/openapi.json)`)
       line(
         `  event stream   curl -N -H "Authorization: Bearer $(cat ${r.tokenFile})" ${r.operatorUrl}/api/v1/stream`,
       )
