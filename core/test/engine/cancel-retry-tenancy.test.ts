@@ -73,6 +73,49 @@ for (const setup of setups()) {
       expect(done.steps.find((s) => s.stepId === 'tell')?.input).toEqual({ text: 'done' })
     })
 
+    it('runs at most `concurrency` runs of a workflow at once; the others wait queued and start in order', async () => {
+      await enablePlugin(r, org, 'conc', '@acme/slow', '1.0.0')
+      const gate = await SimAgent.enroll(r, 'conc')
+      const held: (() => void)[] = []
+      gate.start(
+        (i) =>
+          new Promise((res) => {
+            held.push(() => res({ status: 'succeeded', output: { job: i.input.job } }))
+          }),
+      )
+      try {
+        const { workflow } = await r.o.services.workflows.apply(
+          org,
+          doc('one-at-a-time')
+            .replaceAll('pool: ops', 'pool: conc')
+            .replace('outputs:', 'concurrency: 1\noutputs:'),
+          SYSTEM,
+        )
+        const ids: string[] = []
+        for (const job of ['a', 'b', 'c']) ids.push((await deliver(r, workflow.id, { job })).runId!)
+        const statuses = async () =>
+          Promise.all(ids.map(async (id) => (await r.o.services.runs.get(org, id)).status))
+        expect(await statuses()).toEqual(['running', 'queued', 'queued'])
+        // Release each held step as it arrives: the runs finish one after another, in order.
+        const order: string[] = []
+        await until(async () => {
+          const next = held.shift()
+          if (next) next()
+          const s = await statuses()
+          for (const [k, st] of s.entries())
+            if (st === 'succeeded' && !order.includes(ids[k]!)) order.push(ids[k]!)
+          return s.every((x) => x === 'succeeded')
+        }, 30_000)
+        expect(order).toEqual(ids)
+        const started = await Promise.all(
+          ids.map(async (id) => (await r.o.services.runs.get(org, id)).startedAt!),
+        )
+        expect([...started].sort()).toEqual(started)
+      } finally {
+        await gate.stop()
+      }
+    })
+
     it('keeps another organization away from the workflow, its runs and its webhook', async () => {
       const { workflow } = await r.o.services.workflows.apply(org, doc('private'), SYSTEM)
       const { runId } = await deliver(r, workflow.id, { job: 'x' })
