@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stepIdempotencyKey } from '../../src/workflows/index.ts'
-import { type Running, setups } from '../helpers/harness.ts'
+import { call, enroll, type Running, setups, until } from '../helpers/harness.ts'
 import { deliver, enablePlugin, HOOK_SECRET, runDone, SYSTEM } from './fixtures.ts'
 import { SimAgent, type WireInstruction } from './sim-agent.ts'
 
@@ -193,6 +193,74 @@ for (const setup of setups()) {
         await gate.stop()
       }
       expect(v1.version).toBe(1)
+    })
+
+    it('hands sensors to sensor agents and starts runs from the events they report', async () => {
+      const sensor = await enroll(r, 'sensor', 'mon')
+      await enablePlugin(r, org, 'mon', '@acme/prom', '1.3.0', { secrets: ['PROM_TOKEN'] })
+      await r.o.services.secrets.set(org, 'PROM_TOKEN', 'prom-secret')
+      const doc = `
+name: on-alert
+trigger:
+  sensor:
+    plugin: "@acme/prom"
+    version: ^1.2.0
+    pool: mon
+    interval: 30s
+    config: { url: "http://prom:9090" }
+    filter: trigger.severity == 'critical'
+actions:
+  - { id: restart, plugin: "@acme/restart", version: ^1, pool: web, input: { service: "\${{ trigger.service }}" } }
+`
+      const { workflow } = await r.o.services.workflows.apply(org, doc, SYSTEM)
+      const beat = await call(r.url, 'POST', '/agents/v1/heartbeat', { token: sensor.credential, body: {} })
+      expect(beat.body.pluginsChanged).toBe(true)
+      const plugins = await call(r.url, 'GET', '/agents/v1/plugins', { token: sensor.credential })
+      expect(plugins.body.sensors).toEqual([
+        {
+          id: workflow.id,
+          revision: 1,
+          plugin: '@acme/prom',
+          version: '1.3.0',
+          config: { url: 'http://prom:9090' },
+          intervalMs: 30_000,
+          watch: false,
+          secrets: { PROM_TOKEN: 'prom-secret' },
+        },
+      ])
+      // Action agents get no sensors.
+      const mine = await call(r.url, 'GET', '/agents/v1/plugins', { token: agent.credential })
+      expect(mine.body.sensors).toEqual([])
+
+      const report = (events: object[]) =>
+        call(r.url, 'POST', '/agents/v1/events', { token: sensor.credential, body: { events } })
+      const ev = { source: '@acme/prom', type: 'alert.firing' }
+      expect(
+        (
+          await report([
+            {
+              ...ev,
+              data: { severity: 'critical', service: 'cache' },
+              sensorId: workflow.id,
+              dedupeKey: 'a1',
+            },
+            { ...ev, data: { severity: 'info', service: 'cache' }, sensorId: workflow.id, dedupeKey: 'a2' },
+            { ...ev, data: { severity: 'critical', service: 'other' }, dedupeKey: 'a3' },
+          ])
+        ).status,
+      ).toBe(202)
+      const [run] = await until(async () => {
+        const runs = await r.o.services.runs.list(org, { workflow: 'on-alert' })
+        return runs.length > 0 ? runs : undefined
+      })
+      const done = await runDone(r, org, run!.id)
+      expect(done).toMatchObject({ status: 'succeeded', event: { data: { service: 'cache' } } })
+      // The same event reported again starts nothing more; the filtered and the unrouted ones none at all.
+      await report([
+        { ...ev, data: { severity: 'critical', service: 'cache' }, sensorId: workflow.id, dedupeKey: 'a1' },
+      ])
+      await r.o.services.engine.reconcile()
+      expect(await r.o.services.runs.list(org, { workflow: 'on-alert' })).toHaveLength(1)
     })
 
     it('records every run and step transition on an audit chain that verifies', async () => {
