@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { createRegistry } from '@stavily/registry'
 import type { FastifyInstance } from 'fastify'
 import { type OrchestratorConfig, type ResolvedConfig, resolveConfig } from './config.ts'
@@ -80,7 +82,12 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
     const tenancy = new Tenancy(db, tuning)
     const boot = await tenancy.bootstrap(config.bootstrapToken)
     const keysDir = config.registry.keysDir ?? join(localDir(config), 'registry-keys')
-    const registry = await createRegistry({ sql: db.sql, schema: `${db.schema}_registry`, keysDir })
+    const registry = await createRegistry({
+      sql: db.sql,
+      schema: `${db.schema}_registry`,
+      keysDir,
+      build: { provided: providedSdk() },
+    })
     const secrets = createSecretStore(db.sql, await keyring(config, localDir(config)))
     const audit = new AuditLog(db)
     const stream = new LiveStream(fleet)
@@ -196,6 +203,16 @@ function startSweeper(s: Services): NodeJS.Timeout {
 // Instances on other machines must be given the keys (STAVILY_SECRETS_KEY,
 // STAVILY_REGISTRY_KEYS_DIR): with keys of their own they refuse to start (registry) or
 // cannot read secrets.
+// Every plugin imports @stavily/sdk, and the SDK is bundled into each plugin. The registry
+// builds it from the orchestrator's own copy: the SDK is not on the npm registry (yet), so a
+// plugin's lockfile could not fetch it, and one host copy keeps builds of a commit identical.
+function providedSdk(): Record<string, string> {
+  const root = dirname(createRequire(import.meta.url).resolve('@stavily/sdk/package.json'))
+  const built = join(root, 'dist/index.js')
+  // A source checkout that has not been built yet (tests run from source) uses the source.
+  return { '@stavily/sdk': existsSync(built) ? built : join(root, 'src/index.ts') }
+}
+
 function localDir(config: ResolvedConfig): string {
   if (config.dataDir) return config.dataDir
   const d = config.database
