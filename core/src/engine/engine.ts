@@ -86,6 +86,7 @@ export class WorkflowEngine implements Engine {
   readonly #handled = new WeakSet<InstructionOutcome>()
   readonly schedules: Schedules
   #closed = false
+  #reconciles = 0
 
   constructor(deps: EngineDeps) {
     this.#d = deps
@@ -604,6 +605,9 @@ export class WorkflowEngine implements Engine {
       await this.checkDebounce(w.orgId, w.workflowId, w.key)
     }
     await purgeExpiredDeliveries(sql)
+    // Schedules applied through another instance get a worker here too (and one removed
+    // there stops here), about once a minute at the default interval.
+    if (this.#d.background && ++this.#reconciles % 12 === 0) await this.schedules.syncAll()
     await this.#d.audit.drain()
   }
 }

@@ -41,6 +41,11 @@ export class Schedules {
     for (const s of await this.#boss.getSchedules()) {
       if (s.name.startsWith(PREFIX) && !wanted.has(s.name)) await this.#boss.unschedule(s.name)
     }
+    for (const [name, worker] of this.#workers) {
+      if (wanted.has(name)) continue
+      this.#workers.delete(name)
+      await worker.then((id) => this.#boss.offWork({ id })).catch(() => {})
+    }
   }
 
   /** After a workflow changed: schedule it (with its current cron) or remove its schedule. */
