@@ -33,7 +33,7 @@ export function nextSteps(options: {
     ...steps.map((step) => `  ${step}`),
     '',
     `To publish, push it to a Git repository, tag it with its version, and run`,
-    `  stavily plugin publish <git-url> v0.1.0`,
+    `  stavily plugin publish --repo <git-url> --ref v0.1.0`,
     '',
   ].join('\n')
 }

@@ -63,7 +63,7 @@ describe('create-stavily-plugin (as a separate process, stdin not a terminal)', 
         const readme = await readFile(join(dir, 'README.md'), 'utf8')
         expect(readme.split('\n').slice(0, 3)).toEqual([`# ${name}`, '', `Does ${kind} things`])
         expect(readme).not.toMatch(/stavily-\w+-example/)
-        expect(readme).toContain('stavily plugin publish <git-url>')
+        expect(readme).toContain('stavily plugin publish --repo <git-url>')
 
         for (const step of [`cd ${name}`, 'npm install', 'npm test', 'npm run build']) {
           expect(result.stdout).toContain(step)

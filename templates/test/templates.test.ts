@@ -34,7 +34,7 @@ describe('the template folders', () => {
       // customize.ts finds the title and description by these exact strings.
       const readme = await readFile(join(dir, 'README.md'), 'utf8')
       expect(readme.startsWith(`# ${pkg.name}\n\n${pkg.description}\n`)).toBe(true)
-      expect(readme).toContain('stavily plugin publish <git-url>')
+      expect(readme).toContain('stavily plugin publish --repo <git-url>')
     })
   }
 
