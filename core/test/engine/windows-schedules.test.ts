@@ -40,6 +40,7 @@ for (const setup of setups()) {
     it('starts one run, with the last event, for 1,000 events within the debounce window', async () => {
       const { workflow } = await r.o.services.workflows.apply(
         org,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow template, not JavaScript's
         hooked('storm', 'debounce: { window: 2s, key: "${{ trigger.service }}" }'),
         SYSTEM,
       )
