@@ -364,34 +364,66 @@ export class WorkflowEngine implements Engine {
 
   /** A debounce window's check: starts its run when it has been quiet for the whole window. */
   async checkDebounce(orgId: string, workflowId: string, key: string): Promise<RunRecord | null> {
-    const check = await takeDebounced(this.#d.db.sql, { workflowId, key })
-    if (!check.due) {
-      if (check.closesAt) await this.#scheduleDebounce(orgId, workflowId, key, new Date(check.closesAt))
+    const head = await this.#head(workflowId)
+    if (!head?.enabled) {
+      // A disabled workflow starts nothing: a due window is closed without a run.
+      await takeDebounced(this.#d.db.sql, { workflowId, key })
       return null
     }
-    // The window is taken (deleted) and the run created in two steps: a crash between them
-    // loses this window's run. The window row is deleted only when due, so the gap is one
-    // statement wide.
-    const head = await this.#head(workflowId)
-    if (!head?.enabled) return null
     const workflow = await this.definition(this.#d.db.sql, head.id, head.version)
-    return this.#createRun(head, workflow, check.event, null, SYSTEM)
+    let closesAt: string | null = null
+    // The window is taken (deleted) in the transaction that creates its run: a crash leaves
+    // both or neither, so a quiet window always starts exactly one run.
+    const r = await this.#createRun(
+      head,
+      workflow,
+      async (tx) => {
+        const check = await takeDebounced(tx, { workflowId, key })
+        if (check.due) return check.event
+        closesAt = check.closesAt
+        return null
+      },
+      null,
+      SYSTEM,
+    )
+    if (closesAt) await this.#scheduleDebounce(orgId, workflowId, key, new Date(closesAt))
+    return r
   }
 
   // ---- runs ---------------------------------------------------------------------------------
 
+  // `event` may be read inside the run's transaction (a debounce window taken atomically with
+  // the run it starts); when that read finds nothing, no run is created.
   async #createRun(
     head: Head,
     workflow: Workflow,
     event: WorkflowEvent,
     dedupeKey: string | null,
     actor: Actor,
+    version?: number,
+  ): Promise<RunRecord>
+  async #createRun(
+    head: Head,
+    workflow: Workflow,
+    event: (tx: SqlClient) => Promise<WorkflowEvent | null>,
+    dedupeKey: string | null,
+    actor: Actor,
+    version?: number,
+  ): Promise<RunRecord | null>
+  async #createRun(
+    head: Head,
+    workflow: Workflow,
+    eventOrRead: WorkflowEvent | ((tx: SqlClient) => Promise<WorkflowEvent | null>),
+    dedupeKey: string | null,
+    actor: Actor,
     version = head.version,
-  ): Promise<RunRecord> {
+  ): Promise<RunRecord | null> {
     const fx = new Effects()
     const limited = workflow.concurrency !== null
     await this.#ensureQueues(head.orgId, workflow)
     const r = await this.#d.db.sql.transaction(async (tx) => {
+      const event = typeof eventOrRead === 'function' ? await eventOrRead(tx) : eventOrRead
+      if (!event) return null
       const { rows } = await run<Row<RunRecord>>(
         tx,
         plans.insertRun({
@@ -424,6 +456,7 @@ export class WorkflowEngine implements Engine {
       await this.#flush(tx, fx)
       return created
     })
+    if (!r) return null
     this.#after(fx)
     if (limited) await this.startQueued(head.orgId, head.id)
     return normalizeRun(r)
