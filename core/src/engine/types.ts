@@ -11,7 +11,7 @@ export type WebhookAnswer = {
   reason?: 'filtered' | 'debounced' | 'throttled'
 }
 
-/** The workflow engine as routes and the CLI see it (docs/contracts-s2.md). */
+/** The workflow engine as routes and the CLI see it (docs/internals.md, docs/operator-api.md). */
 export interface Engine {
   /** POST /api/v1/hooks/:id — verifies signature + replay, applies filter/debounce/throttle; starts a run or says why not. */
   ingestWebhook(
