@@ -102,7 +102,7 @@ export class Agent {
       trustedRootFile: this.config.trustedRootFile,
       log: this.log,
     })
-    this.sync = new PluginSync(this.sandbox, this.store, this.config, this.log)
+    this.sync = new PluginSync(this.sandbox, this.store, this.config, this.log, this.identity.kind)
     const onUnauthorized = (err: ApiError) => this.fatal(err)
     this.sender = new Sender(this.outbox, this.api, () => this.intervals, this.log, onUnauthorized)
     this.batcher = new EventBatcher(this.outbox, () => this.sender.wake())

@@ -20,7 +20,13 @@ export class PluginSync {
     private readonly store: PluginStore,
     private readonly config: AgentConfig,
     private readonly log: Logger,
+    /** Sensor agents run only sensors; action agents run actions and outputs. */
+    private readonly agentKind: 'sensor' | 'action',
   ) {}
+
+  private runs(kind: string): boolean {
+    return this.agentKind === 'sensor' ? kind === 'sensor' : kind !== 'sensor'
+  }
 
   /** Queues a reconcile to `desired` (or the last desired set) and resolves when it ran. */
   reconcile(desired?: DesiredPlugin[]): Promise<void> {
@@ -51,6 +57,9 @@ export class PluginSync {
 
   private async run(desired: DesiredPlugin[]): Promise<void> {
     const loaded = new Map(this.sandbox.list().map((p) => [p.name, p]))
+    // A pool's desired set holds every kind; the kind comes from the signed target, so a
+    // plugin this agent never runs is downloaded and verified (cached) but not loaded.
+    const notMine = new Set<string>()
     for (const want of desired) {
       const current = loaded.get(want.name)
       if (current?.version === want.version) {
@@ -59,6 +68,11 @@ export class PluginSync {
       }
       try {
         const { bundle, target } = await this.store.obtain(want.name, want.version)
+        if (!this.runs(target.kind)) {
+          notMine.add(want.name)
+          this.failures.delete(want.name)
+          continue
+        }
         // The manifest comes from the signed target, never from the unsigned /plugins answer.
         const manifest = {
           name: target.name,
@@ -107,7 +121,7 @@ export class PluginSync {
         )
       }
     }
-    const wanted = new Set(desired.map((d) => d.name))
+    const wanted = new Set(desired.map((d) => d.name).filter((name) => !notMine.has(name)))
     for (const name of loaded.keys()) {
       if (wanted.has(name)) continue
       await this.sandbox.unload(name)

@@ -138,7 +138,9 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
       '300',
     ])
     await a.waitForLog((l) => l.msg === 'plugin loaded', 60_000, 'plugin loaded')
-    const c = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'cancel me', sleepMs: 8000 } })
+    // The cancel reaches the agent on its next heartbeat (15 s) or lease renewal (10 s): the
+    // call must outlast both, or it may finish before the agent hears of the cancel.
+    const c = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'cancel me', sleepMs: 25_000 } })
     await a.waitForLog((l) => l.msg === 'instruction started' && l.instructionId === c.id)
     const res = await call(p.r.operatorUrl, 'POST', `/api/v1/instructions/${c.id}/cancel`, {
       token: p.r.admin,
@@ -159,7 +161,7 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
     const i = await instruction(h.id)
     expect(i.error?.code ?? 'STAVILY_ERR_AGENT_SHUTDOWN').toBe('STAVILY_ERR_AGENT_SHUTDOWN')
     expect(['queued', 'retrying', 'pending']).toContain(i.status)
-  })
+  }, 90_000)
 
   it('stops at once on a second SIGINT; the interrupted call is left to its lease', async () => {
     const a = agent(join(p.root, 'a7'), ['--enrollment-token', await p.token('action', 'web')])
