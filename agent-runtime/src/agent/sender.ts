@@ -65,8 +65,11 @@ export class Sender {
       for (const { id, entry } of entries) {
         if (this.stopped) return
         try {
-          await this.send(entry)
+          const settled = await this.send(entry)
           this.outbox.remove(id)
+          // Logged after the removal, so "result reported" means the report is settled
+          // and gone from disk: a crash after this line replays nothing.
+          settled()
           this.backoff.reset()
         } catch (err) {
           if (!(err instanceof ApiError)) {
@@ -122,7 +125,8 @@ export class Sender {
     return sleep(ms, this.stopping.signal)
   }
 
-  private async send(entry: OutboxEntry): Promise<void> {
+  /** Sends one entry; returns what to log once the entry is removed from the outbox. */
+  private async send(entry: OutboxEntry): Promise<() => void> {
     if (entry.type === 'result') {
       const res = await this.api.request<{ instructionStatus: string; willRetry: boolean }>(
         'POST',
@@ -130,24 +134,24 @@ export class Sender {
         { body: entry.body },
       )
       this.sent.results++
-      this.log.info(
-        {
-          instructionId: entry.instructionId,
-          attempt: entry.attempt,
-          status: entry.body.status,
-          instructionStatus: res.body?.instructionStatus,
-          willRetry: res.body?.willRetry,
-        },
-        'result reported',
-      )
-      return
+      return () =>
+        this.log.info(
+          {
+            instructionId: entry.instructionId,
+            attempt: entry.attempt,
+            status: entry.body.status,
+            instructionStatus: res.body?.instructionStatus,
+            willRetry: res.body?.willRetry,
+          },
+          'result reported',
+        )
     }
     const events = this.stripSensorId ? entry.events.map(({ sensorId: _s, ...e }) => e) : entry.events
     const res = await this.api.request<{ ids: string[]; duplicates: number }>('POST', '/events', {
       body: { events },
     })
     this.sent.events += events.length
-    this.log.debug({ events: events.length, duplicates: res.body?.duplicates }, 'events reported')
+    return () => this.log.debug({ events: events.length, duplicates: res.body?.duplicates }, 'events reported')
   }
 }
 

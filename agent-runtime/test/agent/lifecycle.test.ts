@@ -3,7 +3,7 @@
 // graceful SIGTERM, and a revoked credential.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
 // Each test starts agent processes (and their sandbox hosts) on a 2-core box shared with
 // other suites: generous time, no timing assertions.
@@ -34,8 +34,13 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
     await p.enable('web', ECHO, '1.0.0')
   }, 120_000)
 
+  // A test that fails half-way must not leave its agents running: they would lease the
+  // next tests' instructions in the same pool.
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop('SIGKILL')
+  })
+
   afterAll(async () => {
-    for (const a of agents) await a.stop('SIGKILL')
     await p?.close()
     await setup.cleanup()
   })

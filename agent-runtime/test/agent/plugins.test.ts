@@ -4,7 +4,7 @@
 import { appendFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
 // Each test starts agent processes (and their sandbox hosts) on a 2-core box shared with
 // other suites: generous time, no timing assertions.
@@ -39,8 +39,12 @@ describe.each(setups())('agent plugin sync on $name', (setup) => {
     await p.publish(ECHO, '2.0.0', echoSource('2'), { permissions: ECHO_PERMISSIONS })
   }, 180_000)
 
+  // A test that fails half-way must not leave its agents running into the next test.
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop('SIGKILL')
+  })
+
   afterAll(async () => {
-    for (const a of agents) await a.stop('SIGKILL')
     await p?.close()
     await setup.cleanup()
   })
