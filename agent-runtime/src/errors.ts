@@ -44,6 +44,8 @@ export const SandboxErrorCodes = {
   INVALID_INPUT: 'STAVILY_ERR_INVALID_INPUT',
   INVALID_OUTPUT: 'STAVILY_ERR_INVALID_OUTPUT',
   INVALID_EVENT: 'STAVILY_ERR_INVALID_EVENT',
+  /** The caller stopped the call and it did not return within the stop grace. */
+  STOPPED: 'STAVILY_ERR_SANDBOX_STOPPED',
   /** The sandbox was closed. */
   CLOSED: 'STAVILY_ERR_SANDBOX_CLOSED',
   /** A capability was used with bad arguments, or failed on the host side. */

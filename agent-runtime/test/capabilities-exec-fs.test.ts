@@ -101,6 +101,27 @@ describe('ctx.exec', () => {
   })
 })
 
+describe('stopping a call (an operator cancel, a lost lease, shutdown)', () => {
+  it('ends the command it is running at once, not at its timeout, and returns what the plugin made of it', async () => {
+    const stop = new AbortController()
+    const running = call({ op: 'exec', command: 'sleep', args: ['10'] }, { signal: stop.signal })
+    await new Promise((r) => setTimeout(r, 300))
+    stop.abort()
+    // Killed by the stop (SIGTERM), not by the 3 s exec timeout (which would say timedOut).
+    expect((await running).output).toMatchObject({ timedOut: false, code: null, signal: 'SIGTERM' })
+  })
+
+  it('ends a call that does not return after a stop with STAVILY_ERR_SANDBOX_STOPPED', async () => {
+    const stop = new AbortController()
+    const running = call({ op: 'hang' }, { signal: stop.signal })
+    await new Promise((r) => setTimeout(r, 100))
+    stop.abort()
+    await expect(running).rejects.toMatchObject({ code: C.STOPPED, retryable: false })
+    // The plugin still answers the next call.
+    expect((await call({ op: 'exec', command: 'echo', args: ['after'] })).output).toMatchObject({ code: 0 })
+  })
+})
+
 describe('ctx.fs', () => {
   it('reads and lists inside the granted prefix', async () => {
     expect((await call({ op: 'read', path: join(granted, 'a.txt') })).output).toEqual({ text: 'inside' })

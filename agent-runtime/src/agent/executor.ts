@@ -179,6 +179,14 @@ export class Executor {
         error: { code, message, retryable, ...(data === undefined ? {} : { data }) },
       },
     })
+    const handBack = (): ResultEntry => {
+      log.warn('handed back: the agent is shutting down')
+      return fail(
+        AgentErrorCodes.SHUTDOWN,
+        'the agent shut down before the call finished; handed back for a retry',
+        true,
+      )
+    }
     let loaded = this.o.sandbox.list().find((p) => p.name === i.plugin)
     if (!loaded || (i.version && loaded.version !== i.version && !this.o.sync.failures.has(i.plugin))) {
       // Not loaded yet (or an older version): the desired set may have just changed.
@@ -214,6 +222,10 @@ export class Executor {
       })
       if (r.stopReason === 'cancel')
         return { ...base, body: { attempt: i.attempt, status: 'cancelled', logs: res.logs } }
+      // Stopped at shutdown, its commands and fetches were cut short: a success it reports
+      // may not be one, so it is handed back like a failure (the retry carries the same
+      // idempotency key, so a plugin can tell work that did finish).
+      if (r.stopReason === 'shutdown') return handBack()
       log.info({ wallMs: Math.round(res.stats.wallMs) }, 'instruction succeeded')
       return {
         ...base,
@@ -223,14 +235,7 @@ export class Executor {
       const e = err as SandboxError
       if (r.stopReason === 'cancel')
         return { ...base, body: { attempt: i.attempt, status: 'cancelled', logs: e.logs ?? [] } }
-      if (r.stopReason === 'shutdown') {
-        log.warn('handed back: the agent is shutting down')
-        return fail(
-          AgentErrorCodes.SHUTDOWN,
-          'the agent shut down before the call finished; handed back for a retry',
-          true,
-        )
-      }
+      if (r.stopReason === 'shutdown') return handBack()
       log.warn({ code: e.code, error: e.message, retryable: e.retryable }, 'instruction failed')
       const entry = fail(e.code ?? 'STAVILY_ERR_PLUGIN_FAILED', e.message, e.retryable === true, e.data)
       entry.body.logs = e.logs ?? []

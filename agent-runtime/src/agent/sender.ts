@@ -151,7 +151,8 @@ export class Sender {
       body: { events },
     })
     this.sent.events += events.length
-    return () => this.log.debug({ events: events.length, duplicates: res.body?.duplicates }, 'events reported')
+    return () =>
+      this.log.debug({ events: events.length, duplicates: res.body?.duplicates }, 'events reported')
   }
 }
 

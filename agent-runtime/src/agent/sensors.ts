@@ -107,6 +107,9 @@ export class SensorRunner {
           })
           for (const e of res.events) this.o.batcher.add(t.a.plugin, t.a.id, e)
         } catch (err) {
+          // Stopped mid-check (the sensor was removed, or the agent stops): its fetch was
+          // aborted on purpose, which is not a failure.
+          if (t.stop.signal.aborted) break
           this.failures++
           const e = err as { code?: string; message: string }
           this.o.log.warn(

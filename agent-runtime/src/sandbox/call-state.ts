@@ -17,9 +17,11 @@ export interface CallState {
   /** Aborts the call's host work (fetch, exec, sleep) when it ends; made on first use (callSignal). */
   abort: AbortController | undefined
   wallTimer: NodeJS.Timeout | undefined
+  /** Ends a stopped call that did not return within the stop grace (not watch). */
+  stopTimer: NodeJS.Timeout | undefined
   /** Capability operations started and not yet settled into the isolate. */
   openOps: number
-  /** Set by stop() (watch): ctx.isStopping() turns true. */
+  /** Set by stop(): ctx.isStopping() turns true; a call other than watch loses its host work. */
   stopping: boolean
   /** Sleeping ctx.sleep() calls, woken early by stop(). */
   readonly wakers: Set<() => void>
@@ -37,17 +39,23 @@ export function newCallState(req: InvokeRequest): CallState {
     done: false,
     abort: undefined,
     wallTimer: undefined,
+    stopTimer: undefined,
     openOps: 0,
     stopping: false,
     wakers: new Set(),
   }
 }
 
-/** The signal that aborts the call's host work when the call ends. */
+/** Whether the call's host work is over: it ended, or (other than a watch) it was stopped. */
+export function hostWorkEnded(call: CallState): boolean {
+  return call.done || (call.stopping && call.req.operation !== 'watch')
+}
+
+/** The signal that aborts the call's host work when the call ends or is stopped. */
 export function callSignal(call: CallState): AbortSignal {
   // Created only for calls that use a capability: an AbortController per trivial call is
   // a measurable share of the invoke cost.
   call.abort ??= new AbortController()
-  if (call.done) call.abort.abort()
+  if (hostWorkEnded(call)) call.abort.abort()
   return call.abort.signal
 }

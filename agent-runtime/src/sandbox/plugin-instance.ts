@@ -31,6 +31,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 const DISPOSED = /disposed/i
 // forget() only walks the pending operations of one isolate.
 const FORGET_TIMEOUT_MS = 100
+/** How long a stopped call (not watch) has to return once its host work is ended. */
+const STOP_GRACE_MS = 2_000
 
 // V8 code cache by bundle digest, shared by all plugins in this host; bounded so a host that
 // sees many versions does not grow without end (Map keeps insertion order: oldest first).
@@ -180,12 +182,27 @@ export class PluginInstance implements RuntimeHandler {
     }, wallMs)
   }
 
-  /** ctx.isStopping() turns true for this call (watch). */
+  /**
+   * The caller stopped this call (an operator cancel, a lost lease, shutdown). A watch sees
+   * ctx.isStopping() turn true and returns in its own time. Any other call has no loop that
+   * asks: its host work (a command, a fetch, a sleep) is ended now, so a cancelled restart
+   * does not run on for minutes, and what it returns within the stop grace is its outcome;
+   * after that it ends with STAVILY_ERR_SANDBOX_STOPPED.
+   */
   stop(id: number): void {
     const call = this.calls.get(id)
-    if (!call) return
+    if (!call || call.stopping) return
     call.stopping = true
     for (const wake of call.wakers) wake()
+    if (call.req.operation === 'watch') return
+    call.abort?.abort()
+    call.stopTimer = setTimeout(() => {
+      this.complete(call, {
+        code: SandboxErrorCodes.STOPPED,
+        message: `${this.spec.name} was stopped by its caller and did not return within ${STOP_GRACE_MS} ms`,
+        retryable: false,
+      })
+    }, STOP_GRACE_MS)
   }
 
   private runtime(): Runtime {
@@ -344,6 +361,7 @@ export class PluginInstance implements RuntimeHandler {
     if (call.done) return
     call.done = true
     if (call.wallTimer) clearTimeout(call.wallTimer)
+    if (call.stopTimer) clearTimeout(call.stopTimer)
     this.calls.delete(call.req.id)
     if (!outcome.ok) this.counters.failures++
     if (call.abort && !call.abort.signal.aborted) call.abort.abort()

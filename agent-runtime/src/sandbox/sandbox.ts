@@ -48,7 +48,11 @@ export interface InvokeOptions {
   deadline?: number
   /** Receives events as they are emitted (then they are not collected in the result). */
   onEvent?(event: PluginEvent): void
-  /** Aborting asks the plugin to stop (ctx.isStopping() turns true; ctx.sleep wakes). */
+  /**
+   * Aborting stops the call: ctx.isStopping() turns true and ctx.sleep wakes; any operation
+   * but watch also has its commands and fetches ended, and fails with
+   * STAVILY_ERR_SANDBOX_STOPPED if it does not return within 2 s.
+   */
   signal?: AbortSignal
 }
 

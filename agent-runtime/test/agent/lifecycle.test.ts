@@ -157,12 +157,16 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
       'cancel reported',
     )
     expect((await instruction(c.id)).status).toBe('cancelled')
+    // The cancel ended the running command: the report came before its 25 s sleep was over.
+    const started = a.logs.find((l) => l.msg === 'instruction started' && l.instructionId === c.id)
+    const reported = a.logs.find((l) => l.msg === 'result reported' && l.instructionId === c.id)
+    expect(Date.parse(String(reported?.time)) - Date.parse(String(started?.time))).toBeLessThan(25_000)
 
     const h = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'too slow', sleepMs: 8000 } })
     await a.waitForLog((l) => l.msg === 'instruction started' && l.instructionId === h.id)
     expect((await a.stop('SIGTERM')).code).toBe(0)
-    const reported = a.logs.find((l) => l.msg === 'result reported' && l.instructionId === h.id)
-    expect(reported).toMatchObject({ status: 'failed', willRetry: true })
+    const handedBack = a.logs.find((l) => l.msg === 'result reported' && l.instructionId === h.id)
+    expect(handedBack).toMatchObject({ status: 'failed', willRetry: true })
     const i = await instruction(h.id)
     expect(i.error?.code ?? 'STAVILY_ERR_AGENT_SHUTDOWN').toBe('STAVILY_ERR_AGENT_SHUTDOWN')
     expect(['queued', 'retrying', 'pending']).toContain(i.status)
