@@ -43,7 +43,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export default async function bench(ctx: BenchContext): Promise<BenchReport> {
   ctx.progress('building sdk, registry and agent-runtime (the agent runs from dist/)')
   for (const w of ['sdk', 'registry', 'agent-runtime'])
-    execFileSync('npx', ['tsup'], { cwd: join(root, w), stdio: 'ignore' })
+    execFileSync('npm', ['run', 'build'], { cwd: join(root, w), stdio: 'ignore' })
 
   const setup = setups({ postgres: false })[0]!
   await setup.prepare()

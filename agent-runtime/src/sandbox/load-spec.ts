@@ -1,11 +1,11 @@
 // Checks a load/swap request on the agent side, before anything reaches the sandbox host:
 // the manifest (with the SDK's validator), the SDK range, the grants and the limits.
-import { SDK_API_VERSION } from '@stavily/sdk'
 import {
   createPermissionGuard,
   type Grants,
   isSdkCompatible,
   type PluginManifest,
+  SDK_API_VERSION,
   validateManifest,
 } from '@stavily/sdk/manifest'
 import { DEFAULT_LIMITS, MIN_LIMITS, type PluginLimits } from '../defaults.ts'

@@ -24,11 +24,33 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-export function startAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(process.execPath, ['--import', tsx, main, ...args], {
-    env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig, STAVILY_LOG_LEVEL: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+/** The built bin, as `npm install @stavily/agent` ships it (bundled; `npm run build` makes it). */
+export const BUILT_AGENT = fileURLToPath(new URL('../../../dist/agent.js', import.meta.url))
+
+/**
+ * Starts the agent from source under tsx, or with `{ built: true }` the built bin through
+ * its own #! line, as an operator runs it (with this test's node first on PATH).
+ */
+export function startAgent(
+  args: string[],
+  env: Record<string, string> = {},
+  o: { built?: boolean } = {},
+): AgentProcess {
+  const nodeDir = process.execPath.slice(0, process.execPath.lastIndexOf('/'))
+  const child = o.built
+    ? spawn(BUILT_AGENT, args, {
+        env: {
+          ...process.env,
+          PATH: `${nodeDir}:${process.env.PATH ?? ''}`,
+          STAVILY_LOG_LEVEL: 'debug',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(process.execPath, ['--import', tsx, main, ...args], {
+        env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig, STAVILY_LOG_LEVEL: 'debug', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
   const logs: LogLine[] = []
   const waiters = new Set<() => void>()
   let buffer = ''
