@@ -30,6 +30,7 @@ import { AuditLog } from './services/audit-log.ts'
 import type { Services } from './services/context.ts'
 import { Events } from './services/events.ts'
 import { LiveStream } from './services/live-stream.ts'
+import { PluginCatalog } from './services/plugin-catalog.ts'
 import { Tenancy } from './services/tenancy.ts'
 
 // The composition root: opens the database, migrates, starts pg-boss and fleet state,
@@ -82,14 +83,21 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
     const tenancy = new Tenancy(db, tuning)
     const boot = await tenancy.bootstrap(config.bootstrapToken)
     const keysDir = config.registry.keysDir ?? join(localDir(config), 'registry-keys')
+    // The catalog needs the registry and the registry tells the catalog of each publish:
+    // the callback reaches the catalog once both exist.
+    let catalog: PluginCatalog | undefined
     const registry = await createRegistry({
       sql: db.sql,
       schema: `${db.schema}_registry`,
       keysDir,
       build: { provided: providedSdk() },
+      onPublished: async (v) => {
+        await catalog?.followRanges(v.name)
+      },
     })
     const secrets = createSecretStore(db.sql, await keyring(config, localDir(config)))
     const audit = new AuditLog(db)
+    catalog = new PluginCatalog(db, registry, audit)
     const stream = new LiveStream(fleet)
     const events = new Events(db)
     const engine = new WorkflowEngine({
@@ -116,6 +124,7 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
       polls,
       events,
       registry,
+      catalog,
       secrets,
       audit,
       stream,

@@ -49,6 +49,13 @@ export interface RegistryOptions {
   expiry?: Partial<Expiry>
   /** The clock for build times and metadata expiry. */
   now?: () => Date
+  /**
+   * Called after a new version is published and signed (not for a no-op republish), before
+   * `publish` resolves: the orchestrator rolls it out to pools whose range allows it. The
+   * version is stored whatever this does; an error it throws is reported as a process
+   * warning, never to the publisher.
+   */
+  onPublished?: (version: PluginVersion) => Promise<void> | void
 }
 
 export interface Registry {
@@ -99,7 +106,20 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
   return {
     schema,
     generatedKeys: generated,
-    publish: (input, o) => publishFromGit(deps, input, o),
+    publish: async (input, o) => {
+      const result = await publishFromGit(deps, input, o)
+      if (result.status === 'published' && opts.onPublished) {
+        try {
+          await opts.onPublished(result.version)
+        } catch (err) {
+          process.emitWarning(
+            `after publishing ${result.version.name}@${result.version.version}: ${(err as Error).message}`,
+            { code: 'STAVILY_REGISTRY_ON_PUBLISHED' },
+          )
+        }
+      }
+      return result
+    },
     yank: (name, version, o) =>
       yank(
         sql,

@@ -15,6 +15,7 @@ import type { Agents } from './agents.ts'
 import type { AuditLog } from './audit-log.ts'
 import type { Events } from './events.ts'
 import type { LiveStream } from './live-stream.ts'
+import type { PluginCatalog } from './plugin-catalog.ts'
 import type { Tenancy } from './tenancy.ts'
 
 export type { Actor, Engine } from '../engine/types.ts'
@@ -34,6 +35,8 @@ export interface Services {
   events: Events
   /** The plugin registry on the same database (`<schema>_registry`). */
   registry: Registry
+  /** Plugins enabled per organization and pool (the desired sets agents load). */
+  catalog: PluginCatalog
   /** Organization secrets, encrypted at rest. */
   secrets: SecretStore
   /** The hash-chained audit log. */

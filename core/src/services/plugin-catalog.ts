@@ -8,20 +8,34 @@ import { invalid, StavilyError } from '../errors.ts'
 // Plugins per organization and pool: search the registry, and keep the desired set that
 // agents of a pool load (desired_plugins, read by /agents/v1/plugins). Enabling resolves a
 // semver range to the newest published, non-yanked version and records its signed target
-// (digest, permissions, the targets-role signature) with the change on the audit log, in
-// one transaction. A pin is a range of one exact version.
+// (digest, permissions, the targets-role signature) and the range with the change on the
+// audit log, in one transaction. A pin is a range of one exact version. When a new version
+// is published, every pool whose range allows it and is on an older version moves to it
+// (followRanges), so `^1.2.0` keeps rolling out 1.x releases as the operator expects.
 
 export interface EnabledPlugin {
   name: string
   pool: string
+  /** The range it was enabled at (null: enabled before ranges were kept; stays at its version). */
+  range: string | null
   version: string
   digest: string
   updatedAt: string
 }
 
+/** A pool moved to a newer version its range allows (followRanges). */
+export interface RangeFollowed {
+  orgId: string
+  pool: string
+  name: string
+  range: string
+  from: string
+  to: string
+}
+
 export interface CatalogEntry extends PluginSummary {
-  /** Where the organization has it enabled, and at which version. */
-  enabled: { pool: string; version: string }[]
+  /** Where the organization has it enabled, at which version and range. */
+  enabled: { pool: string; version: string; range: string | null }[]
 }
 
 type Actor = { type: 'api_token' | 'user' | 'system'; id: string | null; ip?: string | null }
@@ -31,20 +45,33 @@ interface AuditRecorder {
   record(input: AuditEntryInput, sql?: Database['sql']): Promise<unknown>
 }
 
-const ROW = `name, pool, version, digest, updated_at AS "updatedAt"`
+const ROW = `name, pool, range, version, digest, updated_at AS "updatedAt"`
 
 const plans = {
   enabled: (orgId: string): Statement => ({
     text: `SELECT ${ROW} FROM desired_plugins WHERE org_id = $1 ORDER BY name, pool`,
     values: [orgId],
   }),
-  upsert: (orgId: string, pool: string, v: PluginVersion, signature: string): Statement => ({
-    text: `INSERT INTO desired_plugins (org_id, pool, name, version, digest, signature, permissions)
-      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-      ON CONFLICT (org_id, pool, name) DO UPDATE SET version = EXCLUDED.version, digest = EXCLUDED.digest,
-        signature = EXCLUDED.signature, permissions = EXCLUDED.permissions, updated_at = now()
+  upsert: (orgId: string, pool: string, range: string, v: PluginVersion, signature: string): Statement => ({
+    text: `INSERT INTO desired_plugins (org_id, pool, name, range, version, digest, signature, permissions)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+      ON CONFLICT (org_id, pool, name) DO UPDATE SET range = EXCLUDED.range, version = EXCLUDED.version,
+        digest = EXCLUDED.digest, signature = EXCLUDED.signature, permissions = EXCLUDED.permissions,
+        updated_at = now()
       RETURNING ${ROW}`,
-    values: [orgId, pool, v.name, v.version, v.digest, signature, JSON.stringify(v.permissions ?? {})],
+    values: [orgId, pool, v.name, range, v.version, v.digest, signature, JSON.stringify(v.permissions ?? {})],
+  }),
+  /** Every pool, of every organization, that enabled `name` at a range. */
+  followers: (name: string): Statement => ({
+    text: `SELECT org_id AS "orgId", pool, range, version FROM desired_plugins WHERE name = $1 AND range IS NOT NULL`,
+    values: [name],
+  }),
+  /** Moves a pool to `v` only if it is still at `from` (an enable in between wins). */
+  follow: (orgId: string, pool: string, from: string, v: PluginVersion, signature: string): Statement => ({
+    text: `UPDATE desired_plugins SET version = $5, digest = $6, signature = $7, permissions = $8::jsonb, updated_at = now()
+      WHERE org_id = $1 AND pool = $2 AND name = $3 AND version = $4
+      RETURNING ${ROW}`,
+    values: [orgId, pool, v.name, from, v.version, v.digest, signature, JSON.stringify(v.permissions ?? {})],
   }),
   remove: (orgId: string, pool: string, name: string): Statement => ({
     text: `DELETE FROM desired_plugins WHERE org_id = $1 AND pool = $2 AND name = $3 RETURNING ${ROW}`,
@@ -72,6 +99,7 @@ function toEnabled(r: Record<string, unknown>): EnabledPlugin {
   return {
     name: r.name as string,
     pool: r.pool as string,
+    range: (r.range as string | null) ?? null,
     version: r.version as string,
     digest: r.digest as string,
     updatedAt: iso(r.updatedAt),
@@ -97,7 +125,9 @@ export class PluginCatalog {
     ])
     return found.map((p) => ({
       ...p,
-      enabled: enabled.filter((e) => e.name === p.name).map((e) => ({ pool: e.pool, version: e.version })),
+      enabled: enabled
+        .filter((e) => e.name === p.name)
+        .map((e) => ({ pool: e.pool, version: e.version, range: e.range })),
     }))
   }
 
@@ -131,7 +161,8 @@ export class PluginCatalog {
     const signature = await this.#targetSignature(version)
     return this.#db.sql.transaction(async (tx) => {
       const row = toEnabled(
-        (await run<Record<string, unknown>>(tx, plans.upsert(orgId, pool, version, signature))).rows[0]!,
+        (await run<Record<string, unknown>>(tx, plans.upsert(orgId, pool, range, version, signature)))
+          .rows[0]!,
       )
       await this.#audit.record(
         {
@@ -146,6 +177,64 @@ export class PluginCatalog {
       )
       return { ...row, range }
     })
+  }
+
+  /**
+   * After a version of `name` is published: each pool that enabled it at a range allowing a
+   * newer version than it runs moves to the newest such version, on the audit log as the
+   * system's change (agents hot-swap on their next read). A pool enabled at an exact
+   * version, or already at the newest, is left alone; so is one that has no range stored.
+   */
+  async followRanges(name: string): Promise<RangeFollowed[]> {
+    const followers = (
+      await run<{ orgId: string; pool: string; range: string; version: string }>(
+        this.#db.sql,
+        plans.followers(name),
+      )
+    ).rows
+    if (followers.length === 0) return []
+    const published = (await this.#registry.versions(name)).filter((v) => !v.yanked)
+    const signatures = new Map<string, string>()
+    const moved: RangeFollowed[] = []
+    for (const f of followers) {
+      const best = semver.maxSatisfying(
+        published.map((v) => v.version),
+        f.range,
+      )
+      if (best === null || !semver.gt(best, f.version)) continue
+      const version = published.find((v) => v.version === best)!
+      let signature = signatures.get(best)
+      if (signature === undefined) {
+        signature = await this.#targetSignature(version)
+        signatures.set(best, signature)
+      }
+      const changed = await this.#db.sql.transaction(async (tx) => {
+        const row = (await run(tx, plans.follow(f.orgId, f.pool, f.version, version, signature))).rows[0]
+        if (!row) return false
+        await this.#audit.record(
+          {
+            org: f.orgId,
+            actor: { type: 'system', id: null },
+            action: 'plugin.updated',
+            target: { type: 'plugin', id: `${f.pool}/${name}` },
+            data: {
+              name,
+              pool: f.pool,
+              range: f.range,
+              from: f.version,
+              version: best,
+              digest: version.digest,
+            },
+            ip: null,
+          },
+          tx,
+        )
+        return true
+      })
+      if (changed)
+        moved.push({ orgId: f.orgId, pool: f.pool, name, range: f.range, from: f.version, to: best })
+    }
+    return moved
   }
 
   /** Removes a plugin from a pool's desired set; agents unload it on their next read. */

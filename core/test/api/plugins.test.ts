@@ -72,8 +72,8 @@ for (const setup of setups()) {
 
       const list = await api('GET', '/plugins', { token: a.viewer })
       expect(list.body.items[0].enabled).toEqual([
-        { pool: 'canary', version: '1.0.0' },
-        { pool: 'web', version: '1.1.0' },
+        { pool: 'canary', version: '1.0.0', range: '1.0.0' },
+        { pool: 'web', version: '1.1.0', range: '^1.0.0' },
       ])
       expect(list.body.enabled.map((e: { pool: string }) => e.pool)).toEqual(['canary', 'web'])
 
@@ -134,13 +134,15 @@ for (const setup of setups()) {
       const again = await api('POST', '/plugins/disable', { body: { name: '@acme/restart', pool: 'canary' } })
       expect(again.status).toBe(404)
       const list = await api('GET', '/plugins', { token: a.viewer })
-      expect(list.body.items[0].enabled).toEqual([{ pool: 'web', version: '2.0.0' }])
+      expect(list.body.items[0].enabled).toEqual([{ pool: 'web', version: '2.0.0', range: '>=1.0.0' }])
 
       const audit = await api('GET', '/audit?limit=100', { token: a.viewer })
       const actions = audit.body.items.map((e: { action: string }) => e.action)
       expect(actions.filter((x: string) => x === 'plugin.enabled')).toHaveLength(3)
       expect(actions.filter((x: string) => x === 'plugin.disabled')).toHaveLength(1)
       expect(actions.filter((x: string) => x === 'plugin.published')).toHaveLength(4)
+      // Publishing never moved a pool: each new version was outside the ranges enabled then.
+      expect(actions.filter((x: string) => x === 'plugin.updated')).toHaveLength(0)
       expect(actions.filter((x: string) => x === 'plugin.yanked')).toHaveLength(1)
       const enabled = audit.body.items.find((e: { action: string }) => e.action === 'plugin.enabled')
       expect(enabled).toMatchObject({
@@ -154,6 +156,63 @@ for (const setup of setups()) {
         data: { repo: repo.url, ref: 'v2.0.0' },
       })
       expect((await api('GET', '/audit/verify', { token: a.viewer })).body.ok).toBe(true)
+    })
+
+    it("rolls a version published within a pool's range out to it, and leaves pins and other ranges alone", async () => {
+      const rolling = new PluginRepo('@acme/rolling')
+      try {
+        const publish = async (version: string) => {
+          const res = await api('POST', '/registry/plugins', {
+            body: { repo: rolling.url, ref: rolling.release(version) },
+          })
+          expect(res.status, JSON.stringify(res.body)).toBe(201)
+        }
+        await publish('1.0.0')
+        for (const [pool, range] of [
+          ['rolling', '^1.0.0'],
+          ['pinned', '1.0.0'],
+          ['patches', '~1.0.0'],
+        ] as const) {
+          const res = await api('POST', '/plugins/enable', { body: { name: '@acme/rolling', pool, range } })
+          expect(res.body).toMatchObject({ pool, version: '1.0.0' })
+        }
+        await publish('1.1.0')
+        await publish('2.0.0')
+        const versions = async () =>
+          Object.fromEntries(
+            (await api('GET', '/plugins?q=rolling', { token: a.viewer })).body.items[0].enabled.map(
+              (e: { pool: string; version: string }) => [e.pool, e.version],
+            ),
+          )
+        // ^1.0.0 follows to 1.1.0 (not 2.0.0); the pin and ~1.0.0 stay at 1.0.0.
+        expect(await versions()).toEqual({ patches: '1.0.0', pinned: '1.0.0', rolling: '1.1.0' })
+
+        // What agents of the pool load moved too: the new digest with a signature that lists it.
+        const org = (await r.o.services.tenancy.authenticateApiToken(a.admin))!.orgId
+        const row = await r.o.services.db.sql.query<{ version: string; digest: string; signature: string }>(
+          "SELECT version, digest, signature FROM desired_plugins WHERE org_id = $1 AND pool = 'rolling'",
+          [org],
+        )
+        const v110 = await r.o.services.registry.version('@acme/rolling', '1.1.0')
+        expect(row.rows[0]).toMatchObject({ version: '1.1.0', digest: v110.digest })
+        expect(row.rows[0]!.signature).toMatch(/^targets\.v\d+:[0-9a-f]+:[0-9a-f]+/)
+
+        await publish('1.0.1')
+        expect(await versions()).toEqual({ patches: '1.0.1', pinned: '1.0.0', rolling: '1.1.0' })
+
+        const audit = await api('GET', '/audit?limit=100', { token: a.viewer })
+        const updates = audit.body.items.filter((e: { action: string }) => e.action === 'plugin.updated')
+        expect(updates).toHaveLength(2)
+        expect(updates.find((e: { data: { pool: string } }) => e.data.pool === 'rolling')).toMatchObject({
+          actor: { type: 'system' },
+          target: { type: 'plugin', id: 'rolling/@acme/rolling' },
+          data: { range: '^1.0.0', from: '1.0.0', version: '1.1.0' },
+        })
+        for (const pool of ['rolling', 'pinned', 'patches'])
+          await api('POST', '/plugins/disable', { body: { name: '@acme/rolling', pool } })
+      } finally {
+        rolling.remove()
+      }
     })
   })
 }

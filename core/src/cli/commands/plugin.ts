@@ -10,8 +10,8 @@ import { pluginPublish } from './plugin-publish.ts'
 
 interface Enabled {
   pool: string
-  range: string
-  version: string | null
+  range: string | null
+  version: string
 }
 
 interface PluginRow {
@@ -43,12 +43,13 @@ const list: CommandSpec = {
       return EXIT.ok
     }
     out.table(
-      ['NAME', 'KIND', 'LATEST', 'ENABLED (pool=version)', 'DESCRIPTION'],
+      ['NAME', 'KIND', 'LATEST', 'ENABLED (pool=version range)', 'DESCRIPTION'],
       plugins.map((p) => [
         p.name,
         p.kind ?? '-',
         p.latest ?? '-',
-        (p.enabled ?? []).map((e) => `${e.pool}=${e.version ?? e.range}`).join(', ') || '-',
+        (p.enabled ?? []).map((e) => `${e.pool}=${e.version}${e.range ? ` ${e.range}` : ''}`).join(', ') ||
+          '-',
         brief(p.description ?? '', 50),
       ]),
     )

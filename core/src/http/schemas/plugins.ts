@@ -20,12 +20,22 @@ export const CatalogEntry = Type.Object({
   repository: Type.String(),
   latest: Type.Union([Type.String(), Type.Null()]),
   updatedAt: Type.String(),
-  enabled: Type.Array(Type.Object({ pool: Type.String(), version: Type.String() })),
+  enabled: Type.Array(
+    Type.Object({
+      pool: Type.String(),
+      version: Type.String(),
+      range: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
 })
 
 export const EnabledPlugin = Type.Object({
   name: Type.String(),
   pool: Type.String(),
+  range: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'the range it was enabled at: a newer version published within it is rolled out to the pool (null: enabled before ranges were kept)',
+  }),
   version: Type.String(),
   digest: Type.String(),
   updatedAt: Type.String(),

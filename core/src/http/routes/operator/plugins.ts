@@ -1,7 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../../services/context.ts'
-import { PluginCatalog } from '../../../services/plugin-catalog.ts'
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../../pagination.ts'
 import { actorOf, orgOf, type RoleGuards } from '../../request-context.ts'
 import { errorResponses } from '../../schemas/common.ts'
@@ -18,7 +17,7 @@ const REGISTRY_MAX = 200
 export function pluginRoutes(services: Services, role: RoleGuards) {
   return async (root: FastifyInstance): Promise<void> => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>()
-    const catalog = new PluginCatalog(services.db, services.registry, services.audit)
+    const catalog = services.catalog
     const tags = ['plugins']
 
     app.get(
