@@ -1,5 +1,5 @@
 import type { CheckedEntry } from './checks.ts'
-import type { Statement } from './plans.ts'
+import type { EntryRow, Statement } from './plans.ts'
 
 // Statements of the audit outbox (audit/outbox.ts).
 
@@ -43,20 +43,8 @@ export function takeOutbox(org: string, limit: number): Statement {
 
 /** Chain rows and the new head in one statement. */
 export function insertEntries(
-  rows: {
-    org: string
-    seq: number
-    at: string
-    actorType: string
-    actorId: string | null
-    action: string
-    targetType: string | null
-    targetId: string | null
-    data: unknown
-    ip: string | null
-    prevHash: string
-    hash: string
-  }[],
+  // An entry row (plans.ts) with its hashes as hex, as they travel in the JSON parameter.
+  rows: (Omit<EntryRow, 'prevHash' | 'hash'> & { prevHash: string; hash: string })[],
   head: { org: string; seq: number; hash: string },
 ): Statement {
   return {
