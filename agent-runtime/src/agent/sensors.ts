@@ -2,6 +2,7 @@
 // `watch` continuously (restarted with backoff when it ends). An assignment whose revision
 // changed is stopped and started again with its new config.
 import { randomUUID } from 'node:crypto'
+import type { PluginEvent } from '../sandbox/protocol.ts'
 import type { Sandbox } from '../sandbox/sandbox.ts'
 import { jittered, sleep } from './backoff.ts'
 import { AGENT_DEFAULTS } from './defaults.ts'
@@ -94,6 +95,11 @@ export class SensorRunner {
     while (!t.stop.signal.aborted) {
       if (this.loaded(t)) {
         const id = randomUUID()
+        let emitted = 0
+        const add = (e: PluginEvent) => {
+          emitted++
+          this.o.batcher.add(t.a.plugin, t.a.id, e)
+        }
         try {
           this.checks++
           const res = await this.o.sandbox.invoke(t.a.plugin, {
@@ -103,9 +109,15 @@ export class SensorRunner {
             invocationId: `sensor-${id}`,
             idempotencyKey: `sensor-${id}`,
             signal: t.stop.signal,
-            onEvent: (e) => this.o.batcher.add(t.a.plugin, t.a.id, e),
+            onEvent: add,
           })
-          for (const e of res.events) this.o.batcher.add(t.a.plugin, t.a.id, e)
+          for (const e of res.events) add(e)
+          // A finished check's events go to disk now, not after the batch delay: a kill -9
+          // right after the check must not lose them. (A watch's stream stays batched.)
+          this.o.batcher.flush()
+          // Test hook (docs/deploying-agents.md does not list it): die right after a check.
+          if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_CHECK === '1' && emitted > 0)
+            process.kill(process.pid, 'SIGKILL')
         } catch (err) {
           // Stopped mid-check (the sensor was removed, or the agent stops): its fetch was
           // aborted on purpose, which is not a failure.

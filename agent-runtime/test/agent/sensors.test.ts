@@ -1,8 +1,10 @@
 // A sensor agent runs the sensor assignments of its pool (from enabled workflows whose
 // trigger is a sensor there), reports their events with the assignment's sensorId, and
 // restarts a sensor when its workflow changes.
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { WireEvent } from '../../src/agent/outbox.ts'
 import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
 import {
   call,
@@ -121,6 +123,50 @@ describe.each(setups())('sensor agent on $name', (setup) => {
       },
     )
     expect(a.count((l) => l.msg === 'sensor check failed' || l.msg.startsWith('sensor watch failed'))).toBe(0)
+    expect((await a.stop()).code).toBe(0)
+  })
+
+  it("delivers a check's events after a kill -9 right after the check", async () => {
+    await apply('durable')
+    const dataDir = join(p.root, 'sensor')
+    const crashing = startAgent(
+      [
+        '--orchestrator',
+        p.r.url,
+        '--registry',
+        p.registryUrl,
+        '--data-dir',
+        dataDir,
+        '--plugin-sync-ms',
+        '1000',
+      ],
+      { STAVILY_AGENT_TEST_CRASH_AFTER_CHECK: '1' },
+    )
+    a = crashing
+    expect((await crashing.exited).signal).toBe('SIGKILL')
+    // The check's events were on disk before the kill, and not yet sent.
+    const pending = readdirSync(join(dataDir, 'outbox'))
+      .filter((f) => f.endsWith('.json'))
+      .flatMap(
+        (f) => (JSON.parse(readFileSync(join(dataDir, 'outbox', f), 'utf8')).events ?? []) as WireEvent[],
+      )
+      .filter((e) => (e.data as { label?: string }).label === 'durable')
+    expect(pending.length).toBeGreaterThan(0)
+
+    a = startAgent(['--orchestrator', p.r.url, '--registry', p.registryUrl, '--data-dir', dataDir])
+    const sql = p.r.o.services.db.sql
+    // The very events written before the kill arrive (by their timestamps), once each.
+    await until(
+      async () => {
+        const { rows } = await sql.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM events WHERE source = $1 AND occurred_at = ANY($2::timestamptz[])`,
+          [TICKER, pending.map((e) => e.occurredAt)],
+        )
+        return rows[0]!.n === pending.length
+      },
+      60_000,
+      'the events written before the kill',
+    )
     expect((await a.stop()).code).toBe(0)
   })
 })
