@@ -171,14 +171,24 @@ export class Agent {
     await this.sandbox?.close()
   }
 
-  private fatal(err: ApiError): void {
+  /** Stops the agent on an answer no retry can change: a refused credential, or another 4xx. */
+  private fatal(err: ApiError, what = 'request'): void {
     if (this.fatalError) return
-    this.fatalError = new AgentError(
-      AgentErrorCodes.UNAUTHORIZED,
-      `the orchestrator refused this agent's credential (${err.code ?? err.status}): it was revoked or rotated elsewhere. ` +
-        `Enroll again: delete ${join(this.config.dataDir, 'credential.json')} and start the agent with a new --enrollment-token`,
-      { data: { status: err.status, code: err.code } },
-    )
+    const data = { data: { status: err.status, code: err.code } }
+    this.fatalError =
+      err.kind === 'unauthorized'
+        ? new AgentError(
+            AgentErrorCodes.UNAUTHORIZED,
+            `the orchestrator refused this agent's credential (${err.code ?? err.status}): it was revoked or rotated elsewhere. ` +
+              `Enroll again: delete ${join(this.config.dataDir, 'credential.json')} and start the agent with a new --enrollment-token`,
+            data,
+          )
+        : new AgentError(
+            AgentErrorCodes.REFUSED,
+            `the orchestrator refused this agent's ${what} (${err.status} ${err.code ?? ''}): ${err.message}. ` +
+              "Sending it again cannot succeed: run an agent of the orchestrator's version (this one may be older or newer), or report it as a bug",
+            data,
+          )
     this.log.fatal({ code: err.code, status: err.status }, this.fatalError.message)
     this.finish(this.fatalError)
   }
@@ -248,8 +258,10 @@ export class Agent {
   /** Acts on a failure of a loop's request; returns the delay before trying again. */
   private onLoopError(err: unknown, backoff: Backoff, what: string): number {
     if (err instanceof ApiError) {
-      if (err.kind === 'unauthorized') {
-        this.fatal(err)
+      // 401, or another 4xx that is neither a rate limit nor a timeout: the same request
+      // would be refused again.
+      if (err.kind === 'unauthorized' || err.kind === 'refused') {
+        this.fatal(err, what)
         return 0
       }
       if (err.kind === 'retry-now') return jittered(200, 0.5)

@@ -79,7 +79,7 @@ async function main(): Promise<number> {
   ])
   if (fatal) {
     await agent.kill().catch(() => {})
-    return 3
+    return fatal.code === AgentErrorCodes.UNAUTHORIZED ? 3 : 1
   }
   return stopping ? await stopping : 0
 }
