@@ -3,6 +3,7 @@ import semver from 'semver'
 import type { AuditEntryInput } from '../audit/index.ts'
 import { checkPool } from '../checks.ts'
 import { type Database, run, type Statement } from '../db/sql-client.ts'
+import { SYSTEM } from '../engine/types.ts'
 import { invalid, StavilyError } from '../errors.ts'
 
 // Plugins per organization and pool: search the registry, and keep the desired set that
@@ -93,6 +94,14 @@ function checkRange(field: string, v: unknown): string {
   return v
 }
 
+/** The newest published, non-yanked version `range` allows, or null. */
+function newestAllowed(published: readonly PluginVersion[], range: string): string | null {
+  return semver.maxSatisfying(
+    published.filter((v) => !v.yanked).map((v) => v.version),
+    range,
+  )
+}
+
 const iso = (d: unknown) => new Date(d as string).toISOString()
 
 function toEnabled(r: Record<string, unknown>): EnabledPlugin {
@@ -145,10 +154,7 @@ export class PluginCatalog {
     const pool = checkPool('pool', input.pool)
     const range = checkRange('range', input.range)
     const published = await this.#versions(name)
-    const best = semver.maxSatisfying(
-      published.filter((v) => !v.yanked).map((v) => v.version),
-      range,
-    )
+    const best = newestAllowed(published, range)
     if (best === null) {
       const shown = published.map((v) => `${v.version}${v.yanked ? ' (yanked)' : ''}`).join(', ')
       throw new StavilyError(
@@ -193,14 +199,11 @@ export class PluginCatalog {
       )
     ).rows
     if (followers.length === 0) return []
-    const published = (await this.#registry.versions(name)).filter((v) => !v.yanked)
+    const published = await this.#registry.versions(name)
     const signatures = new Map<string, string>()
     const moved: RangeFollowed[] = []
     for (const f of followers) {
-      const best = semver.maxSatisfying(
-        published.map((v) => v.version),
-        f.range,
-      )
+      const best = newestAllowed(published, f.range)
       if (best === null || !semver.gt(best, f.version)) continue
       const version = published.find((v) => v.version === best)!
       let signature = signatures.get(best)
@@ -214,7 +217,7 @@ export class PluginCatalog {
         await this.#audit.record(
           {
             org: f.orgId,
-            actor: { type: 'system', id: null },
+            actor: SYSTEM,
             action: 'plugin.updated',
             target: { type: 'plugin', id: `${f.pool}/${name}` },
             data: {
