@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^@stavily\/sdk$/, replacement: src('./sdk/src/index.ts') },
       { find: /^@stavily\/sdk\/testing$/, replacement: src('./sdk/src/testing/index.ts') },
       { find: /^@stavily\/sdk\/manifest$/, replacement: src('./sdk/src/manifest/index.ts') },
+      { find: /^@stavily\/protocol$/, replacement: src('./protocol/src/index.ts') },
       { find: /^@stavily\/registry$/, replacement: src('./registry/src/index.ts') },
       { find: /^@stavily\/registry\/client$/, replacement: src('./registry/src/client/index.ts') },
       { find: /^@stavily\/agent$/, replacement: src('./agent-runtime/src/index.ts') },
@@ -20,7 +21,7 @@ export default defineConfig({
   },
   test: {
     include: [
-      '{sdk,registry,agent-runtime,core,templates}/{src,test}/**/*.test.ts',
+      '{sdk,protocol,registry,agent-runtime,core,templates}/{src,test}/**/*.test.ts',
       'plugins/*/{src,test}/**/*.test.ts',
       // Whole-platform tests: the orchestrator, agents and registry as real processes.
       'e2e/test/**/*.test.ts',

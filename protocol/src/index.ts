@@ -1,0 +1,8 @@
+export {
+  findWireProblem,
+  stringProblem,
+  toWireSafe,
+  toWireSafeString,
+  WIRE_LIMITS,
+  type WireProblem,
+} from './wire-value.ts'
