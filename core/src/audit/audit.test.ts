@@ -230,6 +230,26 @@ for (const backend of backends()) {
       await db.close()
     })
 
+    it('detects a last entry rewritten and re-hashed, which only the recorded head can tell', async () => {
+      const db = await openAudit(() => backend.open())
+      const org = randomUUID()
+      await chain(db, org, 3)
+      // The forger keeps the link to entry 2 and a hash that matches the new content, so every
+      // row-by-row check passes: nothing follows entry 3 to notice, only the head's hash does.
+      const last = (await listAudit(db.sql, org, { limit: 1 }))[0]!
+      const { hash: _, ...rest } = { ...last, data: { version: 3, note: 'rewritten' } }
+      await db.sql.query(`UPDATE audit_log SET data = $3::jsonb, hash = $4 WHERE org_id = $1 AND seq = $2`, [
+        org,
+        3,
+        JSON.stringify(rest.data),
+        Buffer.from(entryHash(rest), 'hex'),
+      ])
+      const r = await verifyAuditChain(db.sql, org)
+      expect(r).toMatchObject({ ok: false, entries: 3, broken: { seq: 3, reason: 'head_mismatch' } })
+      expect(!r.ok && r.broken.message).toBe('entry 3 is not the recorded head: the tail was rewritten')
+      await db.close()
+    })
+
     it('keeps one chain per organization under concurrent appends', async () => {
       const db = await openAudit(() => backend.open())
       const orgs = [randomUUID(), randomUUID()]
