@@ -1,5 +1,6 @@
 // ctx.exec, ctx.fs, ctx.secrets and ctx.state through the real host: allowlists, no shell,
 // scrubbed environment, timeouts, path prefixes after realpath, per-plugin state.
+import { randomInt } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -7,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SandboxErrorCodes as C, createSandbox, type Sandbox } from '../src/index.ts'
 import { buildFixture, ids, manifest } from './helpers/build-fixture.ts'
+import { waitForProcess } from './helpers/processes.ts'
 
 let sandbox: Sandbox
 let root: string
@@ -28,13 +30,13 @@ beforeAll(async () => {
   await sandbox.load({
     manifest: manifest('caps', {
       permissions: {
-        exec: ['echo', 'env', 'sleep', 'cat'],
+        exec: ['echo', 'env', 'sleep', 'cat', 'pwd'],
         fs: { read: [granted], write: [join(granted, 'out')] },
         secrets: ['API_TOKEN', 'OTHER_TOKEN'],
       },
     }),
     grants: {
-      exec: ['echo', 'env', 'sleep'],
+      exec: ['echo', 'env', 'sleep', 'pwd'],
       fs: { read: [granted], write: [join(granted, 'out')] },
       secrets: ['API_TOKEN'],
     },
@@ -93,6 +95,18 @@ describe('ctx.exec', () => {
     })
   })
 
+  it('runs a command in a cwd only inside the fs read grant, checked after symlinks', async () => {
+    const inside = await call({ op: 'exec', command: 'pwd', options: { cwd: join(granted, 'out') } })
+    expect(inside.output).toMatchObject({ code: 0, stdout: `${join(granted, 'out')}\n` })
+    // Outside the grant, by path or through a symlink inside it: refused before anything runs.
+    for (const cwd of [outside, `${granted}/../outside`, join(granted, 'escape-dir'), '/']) {
+      await expect(call({ op: 'exec', command: 'pwd', options: { cwd } }), cwd).rejects.toMatchObject({
+        code: C.PERMISSION_DENIED,
+        data: { permission: 'fs.read' },
+      })
+    }
+  })
+
   it('kills a command past its timeout and caps its output', async () => {
     const slow = await call({ op: 'exec', command: 'sleep', args: ['10'], options: { timeoutMs: 200 } })
     expect(slow.output).toMatchObject({ timedOut: true, code: null, signal: 'SIGTERM' })
@@ -104,8 +118,11 @@ describe('ctx.exec', () => {
 describe('stopping a call (an operator cancel, a lost lease, shutdown)', () => {
   it('ends the command it is running at once, not at its timeout, and returns what the plugin made of it', async () => {
     const stop = new AbortController()
-    const running = call({ op: 'exec', command: 'sleep', args: ['10'] }, { signal: stop.signal })
-    await new Promise((r) => setTimeout(r, 300))
+    // A duration no other process uses, so the wait below finds this very command.
+    const seconds = `10.${randomInt(1e6)}`
+    const running = call({ op: 'exec', command: 'sleep', args: [seconds] }, { signal: stop.signal })
+    // Stop once the command runs: a stop that lands earlier would test another path.
+    await waitForProcess(['sleep', seconds])
     stop.abort()
     // Killed by the stop (SIGTERM), not by the 3 s exec timeout (which would say timedOut).
     expect((await running).output).toMatchObject({ timedOut: false, code: null, signal: 'SIGTERM' })
