@@ -2,7 +2,7 @@
 // grants, checked twice: as written (normalised, so ".." cannot climb out) and after
 // realpath (so a symlink inside a granted folder cannot point out of it). Sensors read only.
 import { constants } from 'node:fs'
-import { open, readdir, realpath } from 'node:fs/promises'
+import { type FileHandle, lstat, open, readdir, realpath } from 'node:fs/promises'
 import { posix } from 'node:path'
 import type { PermissionGuard } from '@stavily/sdk/manifest'
 import type { PluginLimits } from '../../defaults.ts'
@@ -11,6 +11,8 @@ import { bad, str } from './args.ts'
 import { denied } from './denied.ts'
 
 const MAX_PATH = 4096
+/** Read size for files whose length stat cannot tell (/proc): a page multiple, small enough to allocate often. */
+const READ_CHUNK_BYTES = 64 * 1024
 
 export interface FsOptions {
   guard: PermissionGuard
@@ -45,26 +47,64 @@ async function real(permission: 'fs.read' | 'fs.write', path: string, o: FsOptio
 
 export async function readText(pathArg: unknown, o: FsOptions): Promise<string> {
   const path = await real('fs.read', checkedPath('fs.readText path', pathArg), o)
+  // Checked before opening: opening a FIFO for reading waits for a writer, holding one of
+  // libuv's four thread-pool threads (shared by every plugin's fs and DNS) for as long.
+  await requireRegularFile('fs.readText path', path)
   let handle: Awaited<ReturnType<typeof open>> | undefined
   try {
     // O_NOFOLLOW: the last component cannot have become a symlink since realpath.
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-    const info = await handle.stat()
-    if (!info.isFile()) throw bad('fs.readText path', 'a regular file', path)
-    const buffer = Buffer.alloc(Math.min(info.size, o.limits.fsReadBytes) + 1)
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
-    if (bytesRead > o.limits.fsReadBytes) {
-      throw sandboxError(
-        SandboxErrorCodes.CAPABILITY_FAILED,
-        `fs.readText ${path}: larger than the limit of ${o.limits.fsReadBytes} bytes`,
-      )
-    }
-    return buffer.subarray(0, bytesRead).toString('utf8')
+    // O_NONBLOCK: should it have become a FIFO since the check, the open returns at once
+    // and the fstat below refuses it; on a regular file the flag changes nothing.
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    if (!(await handle.stat()).isFile()) throw bad('fs.readText path', 'a regular file', path)
+    return (await readToEnd(handle, path, o.limits.fsReadBytes)).toString('utf8')
   } catch (err) {
     throw fsError(path, err)
   } finally {
     await handle?.close()
   }
+}
+
+/**
+ * Reads until end of file, not to the size stat reported: /proc and /sys files report 0 (or
+ * a page) and are produced as they are read. Refuses anything over `limit` bytes.
+ */
+async function readToEnd(handle: FileHandle, path: string, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let total = 0
+  for (;;) {
+    // One byte over the limit tells "exactly the limit" from "larger".
+    const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, limit + 1 - total))
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
+    if (bytesRead === 0) break
+    chunks.push(chunk.subarray(0, bytesRead))
+    total += bytesRead
+    if (total > limit) {
+      throw sandboxError(
+        SandboxErrorCodes.CAPABILITY_FAILED,
+        `fs.readText ${path}: larger than the limit of ${limit} bytes`,
+      )
+    }
+  }
+  return Buffer.concat(chunks, total)
+}
+
+/** Refuses FIFOs, sockets, devices and folders by what the path is now, before any open. */
+async function requireRegularFile(where: string, path: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof lstat>>
+  try {
+    info = await lstat(path)
+  } catch (err) {
+    throw fsError(path, err)
+  }
+  if (!info.isFile()) throw bad(where, `a regular file (it is ${kindOf(info)})`, path)
+}
+
+function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+  if (info.isDirectory()) return 'a folder'
+  if (info.isFIFO()) return 'a FIFO'
+  if (info.isSocket()) return 'a socket'
+  return 'a device or other special file'
 }
 
 export async function list(pathArg: unknown, o: FsOptions): Promise<string[]> {
@@ -86,11 +126,16 @@ export async function writeText(pathArg: unknown, textArg: unknown, o: FsOptions
   const target = posix.join(dir, posix.basename(path))
   let handle: Awaited<ReturnType<typeof open>> | undefined
   try {
+    // O_NONBLOCK: opening an existing FIFO for writing would wait for a reader (holding a
+    // thread-pool thread); non-blocking it fails or returns at once and the fstat refuses it.
     handle = await open(
       target,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
       0o644,
     )
+    if (!(await handle.stat()).isFile()) throw bad('fs.writeText path', 'a regular file', path)
+    // Truncated only once it is known to be a regular file.
+    await handle.truncate(0)
     await handle.writeFile(text, 'utf8')
   } catch (err) {
     throw fsError(path, err)
@@ -109,6 +154,8 @@ function fsError(path: string, err: unknown): Error {
     const code = (err as { code: string }).code
     if (code.startsWith('STAVILY_ERR_')) return err as Error
     if (code === 'ELOOP') return denied('fs', path, 'symlink', 'it is a symbolic link')
+    // A non-blocking open of a FIFO for writing, with no reader.
+    if (code === 'ENXIO') return bad('fs path', 'a regular file (it is a FIFO or device)', path)
     return sandboxError(SandboxErrorCodes.CAPABILITY_FAILED, `fs ${path}: ${code}`, { data: { errno: code } })
   }
   return sandboxError(SandboxErrorCodes.CAPABILITY_FAILED, `fs ${path}: ${String(err)}`)
