@@ -1,4 +1,12 @@
 export {
+  AGENT_API_LIMITS,
+  EventsBody,
+  ResultBody,
+  ResultError,
+  WireEvent,
+} from './agent-reports.ts'
+export { eventProblem, type ReportProblem, resultProblem, schemaProblem } from './report-check.ts'
+export {
   findWireProblem,
   stringProblem,
   toWireSafe,

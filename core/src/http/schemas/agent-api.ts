@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Json, Kind, Labels, Pool, Uuid } from './common.ts'
+import { INT4_MAX, Json, Kind, Labels, Pool, Uuid } from './common.ts'
 
 // Wire schemas of the agent API, /agents/v1. A breaking change here is /agents/v2.
 
@@ -86,31 +86,14 @@ export const PollReply = Type.Object({
 })
 
 export const AcceptBody = Type.Object(
-  { attempt: Type.Integer({ minimum: 1 }) },
+  { attempt: Type.Integer({ minimum: 1, maximum: INT4_MAX }) },
   { additionalProperties: false },
 )
 export const AcceptReply = Type.Object({ leaseUntil: Type.String(), cancel: Type.Boolean() })
 
-export const ResultBody = Type.Object(
-  {
-    attempt: Type.Integer({ minimum: 1 }),
-    status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
-    output: Type.Optional(Json),
-    error: Type.Optional(
-      Type.Object(
-        {
-          code: Type.String({ maxLength: 200 }),
-          message: Type.String({ maxLength: 10_000 }),
-          retryable: Type.Optional(Type.Boolean()),
-          data: Type.Optional(Json),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    logs: Type.Optional(Type.Array(Json, { maxItems: 10_000 })),
-  },
-  { additionalProperties: false },
-)
+// What agents report (results, events) is one schema in @stavily/protocol: the agent checks
+// each report with it before its outbox, so what it accepted is what these routes accept.
+export { EventsBody, ResultBody } from '@stavily/protocol'
 
 export const ResultReply = Type.Object({
   instructionId: Uuid,
@@ -118,26 +101,6 @@ export const ResultReply = Type.Object({
   instructionStatus: Type.String(),
   willRetry: Type.Boolean(),
 })
-
-export const EventsBody = Type.Object(
-  {
-    events: Type.Array(
-      Type.Object(
-        {
-          source: Type.String({ minLength: 1, maxLength: 200 }),
-          type: Type.String({ minLength: 1, maxLength: 200 }),
-          data: Type.Optional(Json),
-          dedupeKey: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
-          occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
-          sensorId: Type.Optional(Uuid),
-        },
-        { additionalProperties: false },
-      ),
-      { minItems: 1, maxItems: 500 },
-    ),
-  },
-  { additionalProperties: false },
-)
 
 export const EventsReply = Type.Object({ ids: Type.Array(Uuid), duplicates: Type.Integer() })
 

@@ -1,0 +1,70 @@
+// What an agent reports over /agents/v1: step results and sensor events. The orchestrator's
+// routes validate request bodies with these schemas, and the agent checks every result and
+// event with the very same schemas (`reportProblem`) before writing it to its outbox, so a
+// value the agent accepted is one the server accepts. A breaking change here is /agents/v2.
+import { type Static, Type } from 'typebox'
+
+export const AGENT_API_LIMITS = {
+  /** The orchestrator's default request body limit (a 413 above it); agents batch under it. */
+  bodyBytes: 1_048_576,
+  /** Events per POST /events: a batch is one transaction on the server. */
+  eventsPerRequest: 500,
+  /** Log entries per result: what the sandbox keeps of one call, with room to spare. */
+  logsPerResult: 10_000,
+  /** A result error's code and message: codes are short identifiers, messages are for people. */
+  errorCodeLength: 200,
+  errorMessageLength: 10_000,
+  /** An event's source (plugin name) and type. */
+  eventNameLength: 200,
+  /** An event's dedupe key. */
+  dedupeKeyLength: 500,
+} as const
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'a UUID' })
+/** Free-form JSON (output, event data, error data); `findWireProblem` applies to it. */
+const Json = Type.Unknown()
+
+export const ResultError = Type.Object(
+  {
+    code: Type.String({ maxLength: AGENT_API_LIMITS.errorCodeLength }),
+    message: Type.String({ maxLength: AGENT_API_LIMITS.errorMessageLength }),
+    retryable: Type.Optional(Type.Boolean()),
+    data: Type.Optional(Json),
+  },
+  { additionalProperties: false },
+)
+
+export const ResultBody = Type.Object(
+  {
+    attempt: Type.Integer({ minimum: 1 }),
+    status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
+    output: Type.Optional(Json),
+    error: Type.Optional(ResultError),
+    logs: Type.Optional(Type.Array(Json, { maxItems: AGENT_API_LIMITS.logsPerResult })),
+  },
+  { additionalProperties: false },
+)
+
+export const WireEvent = Type.Object(
+  {
+    source: Type.String({ minLength: 1, maxLength: AGENT_API_LIMITS.eventNameLength }),
+    type: Type.String({ minLength: 1, maxLength: AGENT_API_LIMITS.eventNameLength }),
+    data: Type.Optional(Json),
+    dedupeKey: Type.Optional(Type.String({ minLength: 1, maxLength: AGENT_API_LIMITS.dedupeKeyLength })),
+    occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
+    sensorId: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+)
+
+export const EventsBody = Type.Object(
+  {
+    events: Type.Array(WireEvent, { minItems: 1, maxItems: AGENT_API_LIMITS.eventsPerRequest }),
+  },
+  { additionalProperties: false },
+)
+
+export type ResultBody = Static<typeof ResultBody>
+export type WireEvent = Static<typeof WireEvent>
+export type EventsBody = Static<typeof EventsBody>
