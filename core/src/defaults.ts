@@ -33,6 +33,8 @@ export const DEFAULTS = {
   recheckDegradedMs: 500,
   /** Most instructions one poll may take at once. */
   pollMaxBatch: 10,
+  /** Parked polls per agent: a further poll ends the oldest (answered empty). The agent parks one; two cover a reconnect whose old socket the server has not yet seen close. */
+  pollsPerAgent: 2,
   /** Request bodies above this are refused (413): results carry outputs and logs, not files. */
   bodyLimitBytes: 1_048_576,
   /** Enrollment tokens expire after a day unless the operator says otherwise. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashSecret } from '../src/auth/secrets.ts'
 import { call, enqueue, enroll, setups, sleep, until } from './helpers/harness.ts'
 
 for (const setup of setups()) {
@@ -371,8 +372,9 @@ for (const setup of setups()) {
       const { dispatcher, agents } = r.o.services
       const agentA = await agents.authenticate(a.credential)
       const queue = (await dispatcher.get(a.orgId, inst.id)).queue
-      const got = await dispatcher.claim(queue, [{ agent: agentA!, max: 1 }])
-      expect(got.get(a.id)?.[0]?.id).toBe(inst.id)
+      const credentialHash = hashSecret(a.credential).toString('hex')
+      const { got } = await dispatcher.claim(queue, [{ key: 1, agent: agentA!, credentialHash, max: 1 }])
+      expect(got.get(1)?.[0]?.id).toBe(inst.id)
       await dispatcher.handBack(queue, [inst.id])
       expect((await dispatcher.get(a.orgId, inst.id)).status).toBe('queued')
       const p = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=3000', { token: b.credential })

@@ -23,9 +23,24 @@ import { DEAD_LETTER_QUEUE, instructionQueue, wakeChannel } from './queue-names.
 // backoff and the dead letter. Every change to both happens in one transaction, so a crash
 // at any point leaves them agreeing. See docs/orchestrator.md, "Dispatch and leases".
 
+/** A parked poll asking for work. */
 export interface Pick {
+  /** The poll's own key: what it gets is keyed by it, never by agent (one agent may park several polls). */
+  key: number
   agent: Agent
+  /** Hex of the hash of the credential the poll came with: a rotation refuses it. */
+  credentialHash: string
   max: number
+}
+
+/** Why a parked poll may not lease: its agent was revoked, or the poll's credential rotated away. */
+export type Refusal = 'revoked' | 'rotated'
+
+export interface Claimed {
+  /** What each poll got, by its key; every poll gets at most its `max`. */
+  got: Map<number, Instruction[]>
+  /** Polls whose agent may no longer lease: end them with a 401. */
+  refused: Map<number, Refusal>
 }
 
 /**
@@ -210,33 +225,48 @@ export class Dispatcher {
   }
 
   /**
-   * Claims work for parked polls of one queue: one pg-boss fetch for all of them, then each
-   * job leased to one agent, all in one transaction. Returns what each agent got.
+   * Claims work for parked polls of one queue: where their agents stand (locked), one
+   * pg-boss fetch for the polls that may lease, then each job leased to one poll, all in one
+   * transaction. Returns what each poll got, and the polls refused (revoked or rotated).
    */
-  async claim(queue: string, picks: Pick[]): Promise<Map<string, Instruction[]>> {
-    const out = new Map<string, Instruction[]>()
-    const total = picks.reduce((n, p) => n + p.max, 0)
-    if (total === 0) return out
+  async claim(queue: string, picks: Pick[]): Promise<Claimed> {
+    const got = new Map<number, Instruction[]>()
+    const refused = new Map<number, Refusal>()
+    if (picks.length === 0) return { got, refused }
     const leased = await this.#db.sql.transaction(async (tx) => {
       // A pickup need not survive a crash: lost, the job is simply claimable again, and the
       // agent's report for the forgotten attempt is refused. So this commit does not wait
       // for the WAL flush; everything that acknowledges work to anyone does.
       await tx.query('SET LOCAL synchronous_commit = off')
+      const standing = await this.#standing(tx, picks)
+      for (const [key, why] of standing) refused.set(key, why)
+      const open = picks.filter((p) => !refused.has(p.key) && p.max > 0)
+      const total = open.reduce((n, p) => n + p.max, 0)
+      if (total === 0) return []
       const jobs = await this.#boss.fetch(queue, {
         batchSize: total,
         includeMetadata: true,
         db: txBossDb(tx),
       })
       if (jobs.length === 0) return []
-      // Round-robin over the polls, so a burst spreads over the agents that wait.
-      const assignment: { id: string; agentId: string; attempt: number }[] = []
-      const left = picks.map((p) => p.max)
+      // Round-robin over the polls, so a burst spreads over the agents that wait; each poll
+      // gets at most its own `max`, and each job goes to exactly one poll.
+      const assignment: { id: string; agentId: string; attempt: number; credentialHash: string }[] = []
+      const pollOf = new Map<string, number>()
+      const left = open.map((p) => p.max)
       let i = 0
       for (const job of jobs) {
-        while (left[i % picks.length] === 0) i++
-        const k = i % picks.length
+        while (left[i % open.length] === 0) i++
+        const k = i % open.length
         left[k]!--
-        assignment.push({ id: job.id, agentId: picks[k]!.agent.id, attempt: job.retryCount + 1 })
+        const pick = open[k]!
+        assignment.push({
+          id: job.id,
+          agentId: pick.agent.id,
+          attempt: job.retryCount + 1,
+          credentialHash: pick.credentialHash,
+        })
+        pollOf.set(job.id, pick.key)
         i++
       }
       const { rows } = await run<Instruction & { waitedSeconds: number }>(
@@ -248,16 +278,41 @@ export class Dispatcher {
       if (stale.length > 0) await this.#boss.cancel(queue, stale, { db: txBossDb(tx) })
       const steps = rows.filter((r) => r.runId !== null)
       if (steps.length > 0 && this.#hooks) await this.#hooks.leased(tx, steps)
-      return rows
+      return rows.map((r) => ({ row: r, key: pollOf.get(r.id)! }))
     })
-    for (const row of leased) {
+    for (const { row, key } of leased) {
       this.#metrics.dispatched++
       if (row.attempt === 1) this.#metrics.observePickup(row.waitedSeconds)
       const { waitedSeconds: _, ...instruction } = row
-      const list = out.get(instruction.agentId!) ?? []
+      const list = got.get(key) ?? []
       list.push(instruction)
-      out.set(instruction.agentId!, list)
+      got.set(key, list)
     }
+    return { got, refused }
+  }
+
+  /** The parked polls (of any queue) whose agent was revoked or whose credential rotated away. */
+  async refusedPolls(picks: Pick[]): Promise<Map<number, Refusal>> {
+    if (picks.length === 0) return new Map()
+    return this.#db.sql.transaction((tx) => this.#standing(tx, picks))
+  }
+
+  async #standing(tx: SqlClient, picks: Pick[]): Promise<Map<number, Refusal>> {
+    const { rows } = await run<{ key: number; revoked: boolean; current: boolean }>(
+      tx,
+      plans.agentStanding(
+        picks.map((p) => ({ key: p.key, agentId: p.agent.id, credentialHash: p.credentialHash })),
+      ),
+    )
+    const out = new Map<number, Refusal>()
+    const seen = new Set<number>()
+    for (const r of rows) {
+      seen.add(r.key)
+      if (r.revoked) out.set(r.key, 'revoked')
+      else if (!r.current) out.set(r.key, 'rotated')
+    }
+    // No row: the agent is gone altogether (its organization deleted).
+    for (const p of picks) if (!seen.has(p.key)) out.set(p.key, 'revoked')
     return out
   }
 

@@ -1,17 +1,26 @@
 import type { Tuning } from '../config.ts'
+import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
+import { onAgentRevoked } from '../fleet/revocations.ts'
 import type { Agent, Instruction } from '../types.ts'
-import type { Dispatcher } from './dispatcher.ts'
+import type { Dispatcher, Pick, Refusal } from './dispatcher.ts'
 import { wakeChannel } from './queue-names.ts'
 
 // Parked long-polls. Polls are grouped by queue; each group subscribes to its queue's
 // wake-up channel while it has polls. A wake-up (or a re-check timer, the polling fallback)
 // only prompts a claim: what an agent gets is always read from PostgreSQL.
+//
+// Each poll is its own claimant: what a claim leases is keyed by the poll, so one agent with
+// several parked polls never gets one instruction on two of them. An agent parks at most
+// `pollsPerAgent` polls; a further one ends its oldest (answered empty, as if its wait had
+// run out), so the newest, which the agent is surely still reading, is the one kept. A poll
+// whose agent is revoked, or whose credential is rotated, ends with a 401: at its next claim
+// (the claim checks the agent in the same transaction), and at once when the fleet
+// announces the revocation.
 
-interface Waiter {
-  agent: Agent
-  max: number
-  resolve: (got: Instruction[]) => void
+interface Waiter extends Pick {
+  queue: string
+  settle: (got: Instruction[] | StavilyError) => void
   timer: NodeJS.Timeout
   done: boolean
 }
@@ -27,10 +36,14 @@ interface Group {
 
 export class PollHub {
   readonly #groups = new Map<string, Group>()
+  /** Parked polls of each agent, oldest first. */
+  readonly #byAgent = new Map<string, Waiter[]>()
   readonly #dispatcher: Dispatcher
   readonly #fleet: FleetState
   readonly #tuning: Tuning
   readonly #recheck: NodeJS.Timeout
+  readonly #revocations: Promise<() => Promise<void>>
+  #nextKey = 1
   #parked = 0
   #closed = false
   /** Claim failures (database down) are kept for /readyz rather than thrown at agents. */
@@ -42,6 +55,7 @@ export class PollHub {
     this.#tuning = tuning
     this.#recheck = setInterval(() => this.#tick(), Math.max(50, tuning.recheckDegradedMs))
     this.#recheck.unref()
+    this.#revocations = onAgentRevoked(fleet, (agentId) => void this.#recheckAgent(agentId))
   }
 
   get parked(): number {
@@ -50,47 +64,96 @@ export class PollHub {
 
   /**
    * Answers with the agent's next instructions: at once when some are ready, else when work
-   * arrives, else empty after `waitMs`.
+   * arrives, else empty after `waitMs`. Rejects (401) once the agent is revoked or
+   * `credentialHash` (hex of the hash of the credential the poll came with) rotated away.
    */
   poll(
     queue: string,
     agent: Agent,
+    credentialHash: string,
     max: number,
     waitMs: number,
     signal: AbortSignal,
   ): Promise<Instruction[]> {
     if (this.#closed) return Promise.resolve([])
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const group = this.#group(queue)
       const waiter: Waiter = {
+        key: this.#nextKey++,
+        queue,
         agent,
+        credentialHash,
         max,
         done: false,
-        resolve: (got) => {
+        settle: (got) => {
           if (waiter.done) return
           waiter.done = true
           clearTimeout(waiter.timer)
           this.#parked--
-          resolve(got)
+          this.#forget(waiter)
+          if (got instanceof StavilyError) reject(got)
+          else resolve(got)
         },
         timer: setTimeout(() => {
-          waiter.resolve([])
+          waiter.settle([])
           this.#prune(group)
         }, waitMs),
       }
       this.#parked++
       group.waiters.push(waiter)
+      this.#admit(waiter)
       // The agent hung up: forget the poll so no work is leased to a closed socket.
       signal.addEventListener(
         'abort',
         () => {
-          waiter.resolve([])
+          waiter.settle([])
           this.#prune(group)
         },
         { once: true },
       )
       this.#kick(group)
     })
+  }
+
+  // Keeps at most `pollsPerAgent` parked polls per agent by ending the oldest ones.
+  #admit(waiter: Waiter): void {
+    const mine = this.#byAgent.get(waiter.agent.id) ?? []
+    mine.push(waiter)
+    this.#byAgent.set(waiter.agent.id, mine)
+    const limit = Math.max(1, this.#tuning.pollsPerAgent)
+    for (const old of mine.slice(0, Math.max(0, mine.length - limit))) {
+      old.settle([])
+      const g = this.#groups.get(old.queue)
+      if (g) this.#prune(g)
+    }
+  }
+
+  #forget(waiter: Waiter): void {
+    const mine = this.#byAgent.get(waiter.agent.id)
+    if (!mine) return
+    const left = mine.filter((w) => w !== waiter)
+    if (left.length === 0) this.#byAgent.delete(waiter.agent.id)
+    else this.#byAgent.set(waiter.agent.id, left)
+  }
+
+  // A revocation announced by some instance: end this agent's polls that may no longer
+  // lease. The database decides (a rotation keeps polls that came with the new credential).
+  async #recheckAgent(agentId: string): Promise<void> {
+    const mine = this.#byAgent.get(agentId)
+    if (!mine || mine.length === 0) return
+    let refused: Map<number, Refusal>
+    try {
+      refused = await this.#dispatcher.refusedPolls(mine)
+    } catch {
+      // Database unreachable: the next claim's own check ends them.
+      return
+    }
+    for (const w of mine) {
+      const why = refused.get(w.key)
+      if (why) w.settle(refusal(why))
+    }
+    const g = new Set(mine.map((w) => this.#groups.get(w.queue)))
+    for (const group of g) if (group) this.#prune(group)
   }
 
   #group(queue: string): Group {
@@ -135,12 +198,9 @@ export class PollHub {
         group.lastCheck = Date.now()
         const waiting = group.waiters.filter((w) => !w.done)
         if (waiting.length === 0) break
-        let got: Map<string, Instruction[]>
+        let claimed: Awaited<ReturnType<Dispatcher['claim']>>
         try {
-          got = await this.#dispatcher.claim(
-            group.queue,
-            waiting.map((w) => ({ agent: w.agent, max: w.max })),
-          )
+          claimed = await this.#dispatcher.claim(group.queue, waiting)
           this.lastError = undefined
         } catch (err) {
           this.lastError = err as Error
@@ -148,16 +208,21 @@ export class PollHub {
         }
         const orphans: string[] = []
         for (const w of waiting) {
-          const list = got.get(w.agent.id)
+          const why = claimed.refused.get(w.key)
+          if (why) {
+            w.settle(refusal(why))
+            continue
+          }
+          const list = claimed.got.get(w.key)
           if (!list || list.length === 0) continue
           if (w.done) orphans.push(...list.map((i) => i.id))
-          else w.resolve(list)
+          else w.settle(list)
         }
         // Claimed for a poll that went away during the claim: the agent never saw them.
         if (orphans.length > 0) await this.#dispatcher.handBack(group.queue, orphans).catch(() => {})
         group.waiters = group.waiters.filter((w) => !w.done)
         // Everyone served and more may be ready: go again; nothing came: wait for a wake-up.
-        if (got.size > 0 && group.waiters.length > 0) group.again = true
+        if (claimed.got.size > 0 && group.waiters.length > 0) group.again = true
       } while (group.again && !this.#closed)
     } finally {
       group.running = false
@@ -165,8 +230,8 @@ export class PollHub {
     }
   }
 
-  // The re-check: catches retries whose backoff ended (nobody publishes those) and is the
-  // whole mechanism while Redis is down.
+  // The re-check: catches retries whose backoff ended (nobody publishes those), revocations
+  // whose announcement was lost, and is the whole mechanism while Redis is down.
   #tick(): void {
     const every = this.#fleet.healthy() ? this.#tuning.recheckMs : this.#tuning.recheckDegradedMs
     const now = Date.now()
@@ -177,9 +242,26 @@ export class PollHub {
   async close(): Promise<void> {
     this.#closed = true
     clearInterval(this.#recheck)
-    for (const g of this.#groups.values()) for (const w of g.waiters) w.resolve([])
+    for (const g of this.#groups.values()) for (const w of g.waiters) w.settle([])
     const offs = [...this.#groups.values()].map((g) => g.unsubscribe.then((off) => off()).catch(() => {}))
+    offs.push(this.#revocations.then((off) => off()).catch(() => {}))
     this.#groups.clear()
     await Promise.all(offs)
   }
+}
+
+function refusal(why: Refusal): StavilyError {
+  return why === 'revoked'
+    ? new StavilyError(
+        'STAVILY_ERR_AGENT_REVOKED',
+        'authorization: this agent credential was revoked; enroll again',
+        {
+          data: { field: 'authorization' },
+        },
+      )
+    : new StavilyError(
+        'STAVILY_ERR_UNAUTHENTICATED',
+        'authorization: this agent credential was replaced (rotated); poll with the new one',
+        { data: { field: 'authorization' } },
+      )
 }

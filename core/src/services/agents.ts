@@ -7,6 +7,7 @@ import { spendEnrollmentToken } from '../db/plans/tenancy.ts'
 import { type Database, run } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
+import { announceAgentRevoked } from '../fleet/revocations.ts'
 import type { Agent, AgentKind } from '../types.ts'
 
 // Agents: enrollment (an enrollment token exchanged for a credential), authentication,
@@ -92,6 +93,8 @@ export class Agents {
     const credential = newSecret('agent')
     const { rows } = await run(this.#db.sql, plans.rotateCredential(agent.id, hashSecret(credential)))
     if (rows.length === 0) throw revoked()
+    // Polls parked with the old credential end now, on every instance.
+    await announceAgentRevoked(this.#fleet, agent.id)
     return credential
   }
 
@@ -99,6 +102,8 @@ export class Agents {
     const { rows } = await run<Agent>(this.#db.sql, plans.revokeAgent(orgId, id))
     if (!rows[0]) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `agent ${id}: not found`)
     await this.#fleet.forget(id)
+    // Its parked polls end now, on every instance (the claim refuses them anyway).
+    await announceAgentRevoked(this.#fleet, id)
     return rows[0]
   }
 

@@ -49,20 +49,45 @@ export const insertInstruction = (i: {
 })
 
 /**
+ * Where each parked poll's agent stands, read with its row locked (FOR SHARE) for the rest
+ * of the claim's transaction: a revoke or a rotation (an UPDATE of the row) either commits
+ * before this read, and the poll is refused, or waits until the claim has committed.
+ * `current` is false once the credential the poll came with was rotated away.
+ */
+export const agentStanding = (
+  polls: { key: number; agentId: string; credentialHash: string }[],
+): Statement => ({
+  text: `SELECT p.key, a.status = 'revoked' AS "revoked", a.credential_hash = decode(p.hash, 'hex') AS "current"
+    FROM unnest($1::int[], $2::uuid[], $3::text[]) AS p(key, agent_id, hash)
+    JOIN agents a ON a.id = p.agent_id
+    FOR SHARE OF a`,
+  values: [polls.map((p) => p.key), polls.map((p) => p.agentId), polls.map((p) => p.credentialHash)],
+})
+
+/**
  * Records pickups. The pg-boss fetch that preceded it (same transaction) is the exclusive
  * claim, so an instruction still marked as held by an earlier attempt is taken over: that
- * attempt's lease was given up by pg-boss's own expiry.
+ * attempt's lease was given up by pg-boss's own expiry. A pickup is recorded only for an
+ * agent that is not revoked and still holds the credential its poll came with (hex of its
+ * hash), checked in this very statement.
  */
 export const leaseInstructions = (
-  picks: { id: string; agentId: string; attempt: number }[],
+  picks: { id: string; agentId: string; attempt: number; credentialHash: string }[],
   leaseMs: number,
 ): Statement => ({
   text: `UPDATE instructions i SET status = 'leased', agent_id = p.agent_id, attempt = p.attempt,
       lease_until = now() + $4::int * interval '1 millisecond', picked_at = now()
-    FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS p(id, agent_id, attempt)
+    FROM unnest($1::uuid[], $2::uuid[], $3::int[], $5::text[]) AS p(id, agent_id, attempt, hash)
+    JOIN agents a ON a.id = p.agent_id AND a.status <> 'revoked' AND a.credential_hash = decode(p.hash, 'hex')
     WHERE i.id = p.id AND i.status IN ('queued', 'leased', 'running')
     RETURNING ${QUALIFIED}, extract(epoch FROM (now() - i.created_at))::float8 AS "waitedSeconds"`,
-  values: [picks.map((p) => p.id), picks.map((p) => p.agentId), picks.map((p) => p.attempt), leaseMs],
+  values: [
+    picks.map((p) => p.id),
+    picks.map((p) => p.agentId),
+    picks.map((p) => p.attempt),
+    leaseMs,
+    picks.map((p) => p.credentialHash),
+  ],
 })
 
 export const renewLease = (id: string, agentId: string, attempt: number, leaseMs: number): Statement => ({

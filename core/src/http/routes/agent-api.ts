@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { hashSecret } from '../../auth/secrets.ts'
 import { StavilyError } from '../../errors.ts'
 import { instructionQueue } from '../../queue/queue-names.ts'
 import type { Services } from '../../services/context.ts'
 import type { Agent, Instruction } from '../../types.ts'
-import { agentAuth } from '../auth.ts'
+import { agentAuth, bearer } from '../auth.ts'
 import { rateLimit } from '../rate-limit.ts'
 import * as S from '../schemas/agent-api.ts'
 import { errorResponses, IdParams } from '../schemas/common.ts'
@@ -105,6 +106,8 @@ export function agentApi(services: Services) {
         const got = await services.polls.poll(
           instructionQueue(agent.orgId, agent.kind, agent.pool),
           agent,
+          // The credential the poll came with: a rotation refuses the poll, not just later requests.
+          hashSecret(bearer(req)).toString('hex'),
           max,
           wait,
           abort.signal,
