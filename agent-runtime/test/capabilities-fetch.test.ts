@@ -29,6 +29,16 @@ beforeAll(async () => {
       res.setHeader('location', '/json')
       return res.end()
     }
+    if (url.pathname === '/headers') {
+      const { authorization, cookie, 'proxy-authorization': proxy, 'x-trace': trace } = req.headers
+      return res.end(JSON.stringify({ authorization, cookie, proxy, trace, host: req.headers.host }))
+    }
+    if (url.pathname === '/to-headers') {
+      // The same server under another name is another origin.
+      res.statusCode = 302
+      res.setHeader('location', url.searchParams.get('to') ?? '/headers')
+      return res.end()
+    }
     if (url.pathname === '/loop') {
       res.statusCode = 302
       res.setHeader('location', '/loop')
@@ -86,6 +96,31 @@ describe('ctx.fetch', () => {
   it('follows a redirect to an allowed URL and reports the final URL', async () => {
     const r = await fetchVia(`${allowed.url}/to-self`)
     expect(r.output).toMatchObject({ status: 200, url: `${allowed.url}/json` })
+  })
+
+  it('drops credentials on a redirect to another origin and keeps them on the same origin', async () => {
+    const headers = {
+      Authorization: 'Bearer s3cret',
+      cookie: 'sid=s3cret',
+      'Proxy-Authorization': 'Basic s3cret',
+      'x-trace': 'kept',
+    }
+    const seen = async (url: string) => {
+      const r = await fetchVia(url, { headers })
+      return JSON.parse((r.output as { body: string }).body)
+    }
+    expect(await seen(`${allowed.url}/to-headers`)).toEqual({
+      authorization: 'Bearer s3cret',
+      cookie: 'sid=s3cret',
+      proxy: 'Basic s3cret',
+      trace: 'kept',
+      host: `127.0.0.1:${allowed.port}`,
+    })
+    const other = `http://localhost:${allowed.port}/headers`
+    expect(await seen(`${allowed.url}/to-headers?to=${encodeURIComponent(other)}`)).toEqual({
+      trace: 'kept',
+      host: `localhost:${allowed.port}`,
+    })
   })
 
   it('refuses a host the manifest does not declare, naming the permission', async () => {
