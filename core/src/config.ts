@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import type { PGlite } from '@electric-sql/pglite'
 import { checkSchemaName } from './db/identifiers.ts'
 import { DEFAULTS } from './defaults.ts'
@@ -38,8 +39,13 @@ export interface OrchestratorConfig {
   supervise?: boolean
   /** Fastify's request log (default false). */
   logger?: boolean
-  /** Take the client IP from X-Forwarded-For (behind a load balancer). */
-  trustProxy?: boolean
+  /**
+   * Addresses or CIDR ranges of the proxies in front of the orchestrator (load balancers):
+   * only a request that comes from one of them has its client address taken from
+   * X-Forwarded-For. Empty (the default): the header is ignored, so rate limits and audit
+   * addresses cannot be forged with it.
+   */
+  trustedProxies?: string[]
   tuning?: Partial<Tuning>
   /** Secrets encryption (AES-256-GCM). Without a key, one is generated in the data folder, or kept in memory when there is none. */
   secrets?: { key?: string; previousKeys?: string[] }
@@ -59,7 +65,7 @@ export interface ResolvedConfig {
   bootstrapToken: string | undefined
   supervise: boolean
   logger: boolean
-  trustProxy: boolean
+  trustedProxies: string[]
   tuning: Tuning
   secrets: { key: string | undefined; previousKeys: string[] }
   registry: { keysDir: string | undefined }
@@ -81,6 +87,34 @@ function address(field: string, a: Partial<ListenAddress> | undefined): ListenAd
   return { host, port: checkPort(`${field}.port`, a?.port ?? DEFAULTS.port) }
 }
 
+function checkProxies(v: unknown): string[] {
+  if (v === undefined) return []
+  if (!Array.isArray(v)) throw invalid('trustedProxies', 'a list of IP addresses or CIDR ranges', v)
+  for (const [i, p] of v.entries()) {
+    const [ip, bits, extra] = typeof p === 'string' ? p.split('/') : []
+    const family = isIP(ip ?? '')
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32))
+    if (family === 0 || !okBits || extra !== undefined)
+      throw invalid(`trustedProxies[${i}]`, 'an IP address or CIDR range (10.0.0.0/8)', p)
+  }
+  return [...v]
+}
+
+function trustedProxiesFromEnv(env: NodeJS.ProcessEnv): Pick<OrchestratorConfig, 'trustedProxies'> {
+  // The old switch trusted X-Forwarded-For from anyone; refuse it rather than guess a list.
+  if (env.STAVILY_TRUST_PROXY !== undefined)
+    throw invalid(
+      'STAVILY_TRUST_PROXY',
+      'no longer read (it trusted X-Forwarded-For from anyone); list your proxies in STAVILY_TRUSTED_PROXIES=<addresses or CIDR ranges>',
+      env.STAVILY_TRUST_PROXY,
+    )
+  const list = (env.STAVILY_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+  return list.length > 0 ? { trustedProxies: list } : {}
+}
+
 /** Checks a programmatic configuration and fills in the defaults. */
 export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
   const tuning: Tuning = { ...DEFAULTS }
@@ -95,6 +129,12 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
     }
     ;(tuning as Record<string, unknown>)[key] = value
   }
+  if (tuning.headersTimeoutMs > tuning.requestTimeoutMs)
+    throw invalid(
+      'tuning.headersTimeoutMs',
+      `at most tuning.requestTimeoutMs (${tuning.requestTimeoutMs})`,
+      tuning.headersTimeoutMs,
+    )
   if (tuning.pollWaitMs > tuning.pollWaitMaxMs)
     throw invalid(
       'tuning.pollWaitMs',
@@ -149,7 +189,7 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
     bootstrapToken: c.bootstrapToken,
     supervise: c.supervise ?? true,
     logger: c.logger ?? false,
-    trustProxy: c.trustProxy ?? false,
+    trustedProxies: checkProxies(c.trustedProxies),
     tuning,
     secrets: { key: c.secrets?.key, previousKeys: c.secrets?.previousKeys ?? [] },
     registry: { keysDir: c.registry?.keysDir },
@@ -199,7 +239,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Orchestrato
       : {}),
     ...(env.STAVILY_BOOTSTRAP_TOKEN ? { bootstrapToken: env.STAVILY_BOOTSTRAP_TOKEN } : {}),
     logger: env.STAVILY_LOG === '1',
-    trustProxy: env.STAVILY_TRUST_PROXY === '1',
+    ...trustedProxiesFromEnv(env),
     tuning,
     ...(env.STAVILY_SECRETS_KEY
       ? {

@@ -49,6 +49,18 @@ export const DEFAULTS = {
   rateLimitPerIp: 6_000,
   /** The window both rate limits count in. */
   rateLimitWindowMs: 60_000,
+  /** Operator API requests per token per window: a dashboard or CLI makes a few per second at most. */
+  operatorRateLimitPerToken: 1_200,
+  /** Operator API requests per client address per window (everyone behind one proxy or NAT shares it). */
+  operatorRateLimitPerIp: 6_000,
+  /** Receiving one whole request (headers and body) may take this long: a client cannot trickle a body forever. The long-poll and the stream are GETs without a body, so this never cuts them. */
+  requestTimeoutMs: 30_000,
+  /** Receiving the headers of a request may take this long (slowloris); at most requestTimeoutMs. */
+  headersTimeoutMs: 10_000,
+  /** Live event streams open at once per organization on one instance: one organization cannot take every stream. */
+  streamsPerOrg: 100,
+  /** Live event streams open at once per API token on one instance: a leaked or looping client cannot take its organization's. */
+  streamsPerToken: 10,
   /** Registration attempts per IP per window: enrollment tokens must not be guessable by brute force. */
   registerLimitPerIp: 30,
   /** Events per request: sensors batch, but one request must stay small. */

@@ -13,14 +13,24 @@ declare module 'fastify' {
   }
 }
 
+// One parse for authentication and rate limits: the scheme in any case, the credential
+// with the surrounding whitespace gone, so every spelling of one credential is one key.
+const BEARER = /^[ \t]*bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i
+
+/** The credential of an `Authorization: Bearer <credential>` header, or undefined. */
+export function parseBearer(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined
+  return BEARER.exec(header)?.[1]
+}
+
 export function bearer(req: FastifyRequest): string {
-  const h = req.headers.authorization
-  if (typeof h !== 'string' || !h.startsWith('Bearer ')) {
+  const credential = parseBearer(req.headers.authorization)
+  if (credential === undefined) {
     throw new StavilyError('STAVILY_ERR_UNAUTHENTICATED', 'authorization: expected "Bearer <credential>"', {
       data: { field: 'authorization' },
     })
   }
-  return h.slice(7).trim()
+  return credential
 }
 
 export function agentAuth(services: Services) {

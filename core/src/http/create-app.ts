@@ -17,7 +17,8 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
   const app = Fastify({
     logger: services.config.logger,
     bodyLimit: services.tuning.bodyLimitBytes,
-    trustProxy: services.config.trustProxy,
+    // Only the configured proxies may say who the client is (rate limits, audit addresses).
+    trustProxy: services.config.trustedProxies.length > 0 ? services.config.trustedProxies : false,
     // Long-polls are held up to pollWaitMaxMs; the server must not cut them first.
     requestTimeout: 0,
     connectionTimeout: 0,

@@ -3,38 +3,111 @@ import type { FastifyRequest } from 'fastify'
 import type { Tuning } from '../config.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
+import { parseBearer } from './auth.ts'
 
-// Fixed-window rate limits on the agent API, counted in the fleet store (Redis, so all
-// instances share one budget): per client IP, per credential, and a tighter one for
-// registration. Counted before authentication, so a flood of forged credentials costs the
-// database nothing beyond its limit.
+// Fixed-window rate limits of both APIs, counted in the fleet store (Redis, so all
+// instances share one budget; in-process without it). Counted before authentication, so a
+// flood of forged credentials costs the database nothing beyond its limit.
+//
+// Keys are the client address (as the trusted proxies settle it, see config) and the
+// *parsed* credential, hashed: `Bearer  x`, `Bearer x ` and `bearer x` are one key, so
+// whitespace variants of one token share one budget.
+//
+// The agent API has two classes of traffic with separate budgets, derived from the
+// protocol, so that its normal traffic is never throttled into lost or repeated work:
+// - `poll`: asking for work or state (poll, heartbeat, plugin set, rotation). Limited per
+//   credential and per address: this is the traffic a misbehaving agent multiplies.
+// - `report`: accepts, lease renewals, results and events. Each answers work a poll handed
+//   out (a poll hands out at most `pollMaxBatch` instructions, each needing an accept, a
+//   few renewals and one result), so an agent inside its poll budget stays far inside
+//   its report budget (`reportBudget`). Refusing a result would only lose or repeat work.
+// The operator API is limited per token and per address; registration per address, tighter.
+
+export type AgentTraffic = 'poll' | 'report'
+
+/** Reports one handed-out instruction may need: accept, renewals over a long lease, result. */
+export const REPORTS_PER_INSTRUCTION = 4
+
+/** The report budget derived from the poll budget (see the header comment). */
+export function reportBudget(pollBudget: number, tuning: Pick<Tuning, 'pollMaxBatch'>): number {
+  return pollBudget * Math.max(1, tuning.pollMaxBatch) * REPORTS_PER_INSTRUCTION
+}
 
 function limited(what: string, resetMs: number): StavilyError {
   const retryAfterSeconds = Math.max(1, Math.ceil(resetMs / 1000))
   return new StavilyError(
     'STAVILY_ERR_RATE_LIMITED',
     `${what}: too many requests; retry in ${retryAfterSeconds} s`,
-    {
-      data: { retryAfterSeconds },
-    },
+    { data: { retryAfterSeconds } },
   )
 }
 
-export function rateLimit(fleet: FleetState, tuning: Tuning, opts: { register?: boolean } = {}) {
-  return async (req: FastifyRequest): Promise<void> => {
-    const keys = [`ip:${req.ip}`]
-    const h = req.headers.authorization
-    if (opts.register) keys.push(`reg:${req.ip}`)
-    else if (typeof h === 'string' && h.length > 7) {
-      keys.push(`cred:${createHash('sha256').update(h).digest('base64url').slice(0, 22)}`)
-    }
-    const [ip, second] = await fleet.hitMany(keys, tuning.rateLimitWindowMs)
-    if (ip!.count > tuning.rateLimitPerIp) throw limited('client address', ip!.resetMs)
-    if (!second) return
-    if (opts.register && second.count > tuning.registerLimitPerIp) {
-      throw limited('registration from this address', second.resetMs)
-    }
-    if (!opts.register && second.count > tuning.rateLimitPerCredential)
-      throw limited('credential', second.resetMs)
+/** A short, stable key for a credential; undefined when the header holds none. */
+export function credentialKey(req: FastifyRequest): string | undefined {
+  const credential = parseBearer(req.headers.authorization)
+  if (!credential) return undefined
+  return createHash('sha256').update(credential).digest('base64url').slice(0, 22)
+}
+
+type Budget = { key: string; limit: number; what: string }
+
+async function enforce(fleet: FleetState, windowMs: number, budgets: Budget[]): Promise<void> {
+  const counts = await fleet.hitMany(
+    budgets.map((b) => b.key),
+    windowMs,
+  )
+  for (const [i, b] of budgets.entries()) {
+    const c = counts[i]!
+    if (c.count > b.limit) throw limited(b.what, c.resetMs)
   }
+}
+
+/** The agent API's limit for one class of its traffic (see the header comment). */
+export function agentRateLimit(fleet: FleetState, tuning: Tuning, traffic: AgentTraffic) {
+  const scale = (n: number) => (traffic === 'report' ? reportBudget(n, tuning) : n)
+  return async (req: FastifyRequest): Promise<void> => {
+    const budgets: Budget[] = [
+      { key: `agent:${traffic}:ip:${req.ip}`, limit: scale(tuning.rateLimitPerIp), what: 'client address' },
+    ]
+    const cred = credentialKey(req)
+    if (cred) {
+      budgets.push({
+        key: `agent:${traffic}:cred:${cred}`,
+        limit: scale(tuning.rateLimitPerCredential),
+        what: 'credential',
+      })
+    }
+    await enforce(fleet, tuning.rateLimitWindowMs, budgets)
+  }
+}
+
+/** Registration: per address, and tighter, so enrollment tokens cannot be guessed. */
+export function registerRateLimit(fleet: FleetState, tuning: Tuning) {
+  return (req: FastifyRequest): Promise<void> =>
+    enforce(fleet, tuning.rateLimitWindowMs, [
+      { key: `agent:poll:ip:${req.ip}`, limit: tuning.rateLimitPerIp, what: 'client address' },
+      { key: `reg:${req.ip}`, limit: tuning.registerLimitPerIp, what: 'registration from this address' },
+    ])
+}
+
+/** The operator API: per token and per address. */
+export function operatorRateLimit(fleet: FleetState, tuning: Tuning) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const budgets: Budget[] = [
+      { key: `op:ip:${req.ip}`, limit: tuning.operatorRateLimitPerIp, what: 'client address' },
+    ]
+    const cred = credentialKey(req)
+    if (cred) {
+      budgets.push({ key: `op:tok:${cred}`, limit: tuning.operatorRateLimitPerToken, what: 'API token' })
+    }
+    await enforce(fleet, tuning.rateLimitWindowMs, budgets)
+  }
+}
+
+/** Unauthenticated public routes (webhooks): per address. */
+export function rateLimit(fleet: FleetState, tuning: Tuning) {
+  return (req: FastifyRequest): Promise<void> =>
+    enforce(fleet, tuning.rateLimitWindowMs, [
+      { key: `ip:${req.ip}`, limit: tuning.rateLimitPerIp, what: 'client address' },
+    ])
 }

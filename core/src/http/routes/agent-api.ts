@@ -6,7 +6,7 @@ import { instructionQueue } from '../../queue/queue-names.ts'
 import type { Services } from '../../services/context.ts'
 import type { Agent, Instruction } from '../../types.ts'
 import { agentAuth, bearer } from '../auth.ts'
-import { rateLimit } from '../rate-limit.ts'
+import { agentRateLimit, registerRateLimit } from '../rate-limit.ts'
 import * as S from '../schemas/agent-api.ts'
 import { errorResponses, IdParams } from '../schemas/common.ts'
 
@@ -18,8 +18,11 @@ export function agentApi(services: Services) {
     const app = root.withTypeProvider<TypeBoxTypeProvider>()
     const { tuning } = services
     const auth = agentAuth(services)
-    const limit = rateLimit(services.fleet, tuning)
-    const secured = { onRequest: limit, preHandler: auth }
+    // onRequest: the limit, then authentication, before the body is read or validated
+    // (no credential → 401, never a 400 about the body). Two budgets (rate-limit.ts):
+    // asking for work is limited like polls; reporting on work already handed out is not.
+    const secured = { onRequest: [agentRateLimit(services.fleet, tuning, 'poll'), auth] }
+    const reporting = { onRequest: [agentRateLimit(services.fleet, tuning, 'report'), auth] }
     const intervals = () => ({
       pollWaitMs: tuning.pollWaitMs,
       heartbeatMs: tuning.heartbeatMs,
@@ -32,7 +35,7 @@ export function agentApi(services: Services) {
     app.post(
       '/register',
       {
-        onRequest: rateLimit(services.fleet, tuning, { register: true }),
+        onRequest: registerRateLimit(services.fleet, tuning),
         schema: {
           summary: 'Exchange an enrollment token for an agent credential',
           body: S.RegisterBody,
@@ -121,7 +124,7 @@ export function agentApi(services: Services) {
     app.post(
       '/instructions/:id/accept',
       {
-        ...secured,
+        ...reporting,
         schema: {
           summary: 'Accept an instruction / renew its lease',
           params: IdParams,
@@ -142,7 +145,7 @@ export function agentApi(services: Services) {
     app.post(
       '/instructions/:id/result',
       {
-        ...secured,
+        ...reporting,
         schema: {
           summary: 'Report the result of an attempt (idempotent)',
           params: IdParams,
@@ -156,7 +159,7 @@ export function agentApi(services: Services) {
     app.post(
       '/events',
       {
-        ...secured,
+        ...reporting,
         schema: {
           summary: 'Report events (sensor agents)',
           body: S.EventsBody,

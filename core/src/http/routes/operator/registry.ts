@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Services } from '../../../services/context.ts'
 import { auditMutation } from '../../audit-trail.ts'
 import { operatorAuth } from '../../auth.ts'
+import { operatorRateLimit } from '../../rate-limit.ts'
 
 // The registry's own routes under /api/v1/registry, with operator tokens: reading the
 // catalog needs a viewer, publishing and yanking an operator. The TUF files stay public:
@@ -13,9 +14,15 @@ const ROLE_OF: Record<RegistryAction, 'operator'> = { publish: 'operator', yank:
 
 export function registryMount(services: Services) {
   const viewer = operatorAuth(services, 'viewer')
+  const operator = operatorAuth(services, 'operator')
+  const limit = operatorRateLimit(services.fleet, services.tuning)
   return async (app: FastifyInstance): Promise<void> => {
+    // Authorization before the body is read or validated (a publish without a token is a
+    // 401, never a 400 about its body); the registry's own authorize then finds it done.
     app.addHook('onRequest', async (req) => {
+      if (!isTuf(req)) await limit(req)
       if (req.method === 'GET' && !isTuf(req)) await viewer(req)
+      else if (req.method !== 'GET' && req.method !== 'HEAD') await operator(req)
     })
     // onSend, not onResponse: the entry exists by the time the client has its answer.
     app.addHook('onSend', async (req, reply, payload) => {

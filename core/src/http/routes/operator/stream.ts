@@ -35,7 +35,7 @@ export function streamRoutes(services: Services, role: RoleGuards) {
     app.get(
       '/stream',
       {
-        preHandler: [tokenFromQuery, role.viewer.preHandler],
+        onRequest: [tokenFromQuery, role.viewer.onRequest],
         schema: {
           tags: ['stream'],
           summary:
