@@ -1,4 +1,5 @@
 import type { FleetState } from '../fleet/fleet-state.ts'
+import { onTokenRevoked } from '../fleet/revocations.ts'
 
 // The live event stream (SSE for the CLI and dashboard): runs, steps and agents. Events go
 // through FleetState publish/subscribe, so a client connected to any instance sees what
@@ -20,8 +21,30 @@ export class LiveStream {
     { fns: Set<StreamListener>; unsubscribe: Promise<() => Promise<void>> }
   >()
 
+  /** Open streams by the API token that opened them, so a revocation ends them at once. */
+  readonly #byToken = new Map<string, Set<() => void>>()
+  #revocations: Promise<() => Promise<void>> | undefined
+
   constructor(fleet: FleetState) {
     this.#fleet = fleet
+  }
+
+  /**
+   * Calls `end` as soon as the API token `tokenId` is revoked on any instance (a stream
+   * outlives the request that authenticated it). Returns the release to call when the
+   * stream ends on its own.
+   */
+  endOnRevoke(tokenId: string, end: () => void): () => void {
+    this.#revocations ??= onTokenRevoked(this.#fleet, (id) => {
+      for (const fn of [...(this.#byToken.get(id) ?? [])]) fn()
+    })
+    const set = this.#byToken.get(tokenId) ?? new Set()
+    this.#byToken.set(tokenId, set)
+    set.add(end)
+    return () => {
+      set.delete(end)
+      if (set.size === 0 && this.#byToken.get(tokenId) === set) this.#byToken.delete(tokenId)
+    }
   }
 
   /** Sends an event to every subscriber of the organization on every instance. Never throws. */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { StavilyError } from '../../../errors.ts'
 import type { Services } from '../../../services/context.ts'
+import { bearer } from '../../auth.ts'
 import { API_POLICY } from '../../policy.ts'
 import { orgOf, type RoleGuards } from '../../request-context.ts'
 import { errorResponses } from '../../schemas/common.ts'
@@ -69,16 +70,29 @@ export function streamRoutes(services: Services, role: RoleGuards) {
         const unsubscribe = services.stream.subscribe(orgOf(req), (e) => {
           if (!ended) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`)
         })
-        const heartbeat = setInterval(() => res.write(': ping\n\n'), API_POLICY.streamHeartbeatMs)
+        // A revoked token's stream ends at once (announced to every instance) and, should the
+        // announcement be lost (Redis down), at the next heartbeat, which checks the token again.
+        const credential = bearer(req)
+        const heartbeat = setInterval(() => {
+          res.write(': ping\n\n')
+          void services.tenancy
+            .authenticateApiToken(credential)
+            .then((still) => {
+              if (!still) end()
+            })
+            .catch(() => {})
+        }, API_POLICY.streamHeartbeatMs)
         heartbeat.unref()
         const end = () => {
           if (ended) return
           ended = true
           clearInterval(heartbeat)
           unsubscribe()
+          release()
           open.delete(end)
           res.end()
         }
+        const release = services.stream.endOnRevoke(req.principal!.tokenId, end)
         open.add(end)
         // The response's close (the socket went away), not the request's: a GET request
         // stream closes as soon as its empty body has been read.

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { run } from '../../../db/sql-client.ts'
 import { StavilyError } from '../../../errors.ts'
+import { announceTokenRevoked } from '../../../fleet/revocations.ts'
 import type { Services } from '../../../services/context.ts'
 import { auditMutation } from '../../audit-trail.ts'
 import { pageOf } from '../../pagination.ts'
@@ -113,7 +114,7 @@ export function tokenRoutes(services: Services, role: RoleGuards) {
       },
       async (req) => {
         const org = orgOf(req)
-        return services.db.sql.transaction(async (tx) => {
+        const revoked = await services.db.sql.transaction(async (tx) => {
           const r = (await run<Record<string, unknown>>(tx, revokeApiToken(org, req.params.id))).rows[0]
           if (!r) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `token ${req.params.id}: not found`)
           await auditMutation(
@@ -132,6 +133,9 @@ export function tokenRoutes(services: Services, role: RoleGuards) {
             revokedAt: iso(r.revokedAt),
           }
         })
+        // Its open event streams end now, on every instance.
+        await announceTokenRevoked(services.fleet, revoked.id)
+        return revoked
       },
     )
   }
