@@ -5,20 +5,18 @@ import { call, enqueue, enroll, type Running, setups } from './helpers/harness.t
 // partial write. One orchestrator (PGlite) serves the whole file; the rules do not depend
 // on the backend.
 
-const [setup] = setups({ postgres: false })
-
-describe('bad input', () => {
+describe.each(setups())('bad input ($name)', (setup) => {
   let r: Running
   let action: { id: string; credential: string }
   let sensor: { id: string; credential: string }
   let instId: string
   beforeAll(async () => {
-    r = await setup!.start({ tuning: { bodyLimitBytes: 4_096 } })
+    r = await setup.start({ tuning: { bodyLimitBytes: 4_096 } })
     action = await enroll(r, 'action', 'web')
     sensor = await enroll(r, 'sensor', 'web')
     instId = (await enqueue(r, { pool: 'web' })).id
   })
-  afterAll(() => setup!.cleanup())
+  afterAll(() => setup.cleanup())
 
   const count = async (table: string) =>
     (await r.o.services.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n
@@ -291,6 +289,80 @@ describe('bad input', () => {
       'body.drain',
     ],
     ['GET', '/api/v1/nope', 'unknown route', { token: 'admin' }, 404, 'no such route'],
+    // The one value policy at the boundary (core/src/http/wire-boundary.ts), in every part.
+    [
+      'POST',
+      '/agents/v1/events',
+      'NUL in event data',
+      { token: 'sensor', body: { events: [{ source: 's', type: 't', data: { x: 'a\u0000b' } }] } },
+      400,
+      'body.events[0].data.x: must not contain a NUL',
+    ],
+    [
+      'POST',
+      '/agents/v1/instructions/:inst/result',
+      'lone surrogate in an output key',
+      { token: 'agent', body: { attempt: 1, status: 'succeeded', output: { '\uD800k': 1 } } },
+      400,
+      'lone UTF-16 surrogate',
+    ],
+    [
+      'POST',
+      '/agents/v1/instructions/:inst/result',
+      'output nested 65 deep',
+      {
+        token: 'agent',
+        raw: `{"attempt":1,"status":"succeeded","output":${'['.repeat(65)}${']'.repeat(65)}}`,
+      },
+      400,
+      'nests deeper than 64 levels',
+    ],
+    [
+      'POST',
+      '/agents/v1/instructions/:inst/result',
+      'JSON nested 1,500 deep',
+      {
+        token: 'agent',
+        raw: `{"attempt":1,"status":"succeeded","output":${'['.repeat(1_500)}${']'.repeat(1_500)}}`,
+      },
+      400,
+      'body.output',
+    ],
+    [
+      'POST',
+      '/agents/v1/instructions/:inst/accept',
+      'duplicate key',
+      { token: 'agent', raw: '{"attempt":1,"attempt":2}' },
+      400,
+      'body.attempt: duplicate key',
+    ],
+    [
+      'POST',
+      '/agents/v1/instructions/:inst/accept',
+      'attempt past the column',
+      { token: 'agent', body: { attempt: 2 ** 40 } },
+      400,
+      'body.attempt',
+    ],
+    [
+      'POST',
+      '/agents/v1/instructions/:inst/result',
+      'attempt 1e300',
+      { token: 'agent', raw: '{"attempt":1e300,"status":"failed"}' },
+      400,
+      'body.attempt',
+    ],
+    [
+      'GET',
+      '/api/v1/audit?afterSeq=1e300',
+      'afterSeq past the column',
+      { token: 'admin' },
+      400,
+      'query.afterSeq',
+    ],
+    ['GET', '/api/v1/audit?action=%00', 'NUL in a query value', { token: 'admin' }, 400, 'query.action'],
+    ['GET', '/api/v1/instructions/%E0%A4%A', 'malformed percent-escape', { token: 'admin' }, 400, 'path'],
+    ['GET', '/api/v1/registry/tuf/%E0%A4%A', 'malformed escape in a registry path', {}, 400, 'path'],
   ]
 
   it.each(cases)('%s %s: %s', async (method, path, _what, c, status, names) => {
@@ -321,6 +393,22 @@ describe('bad input', () => {
     expect(after).toEqual(before)
   })
 
+  it('refuses a body that is not valid UTF-8, naming the body', async () => {
+    const res = await fetch(`${r.url}/agents/v1/instructions/${instId}/accept`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${action.credential}`, 'content-type': 'application/json' },
+      body: Buffer.from([0x7b, 0x22, 0x61, 0xff, 0x22, 0x3a, 0x31, 0x7d]),
+    })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ error: { field: 'body', message: 'body: not valid UTF-8' } })
+  })
+
+  it('a registry target path is decoded once: an escaped percent is a 404, not a 500', async () => {
+    const res = await call(r.url, 'GET', '/api/v1/registry/tuf/targets/%25E0')
+    expect(res.status).toBe(404)
+    expect(res.body.code).toBe('STAVILY_ERR_REGISTRY_ARTIFACT_NOT_FOUND')
+  })
+
   it('enforces roles: a viewer reads but cannot enqueue or mint tokens', async () => {
     const viewer = await call(r.operatorUrl, 'POST', '/api/v1/tokens', {
       token: r.admin,
@@ -348,7 +436,7 @@ describe('bad input', () => {
   })
 
   it('rate-limits per credential and answers 429 with Retry-After', async () => {
-    const limited = await setup!.start({ tuning: { rateLimitPerCredential: 3 } })
+    const limited = await setup.start({ tuning: { rateLimitPerCredential: 3 } })
     const a = await enroll(limited, 'action', 'rl')
     const codes: number[] = []
     for (let i = 0; i < 5; i++)

@@ -4,16 +4,14 @@ import { call, enqueue, enroll, type Running, setups } from './helpers/harness.t
 // No API call reaches another organization's data: every route, tried with a token or
 // credential of organization B against organization A's objects.
 
-const [setup] = setups({ postgres: false })
-
-describe('tenancy', () => {
+describe.each(setups())('tenancy ($name)', (setup) => {
   let r: Running
   let bAdmin: string
   let aAgent: { id: string; credential: string }
   let bAgent: { id: string; credential: string }
   let aInst: string
   beforeAll(async () => {
-    r = await setup!.start()
+    r = await setup.start()
     bAdmin = (await r.o.services.tenancy.createOrganization('org-b')).adminToken
     aAgent = await enroll(r, 'action', 'web')
     bAgent = await enroll(r, 'action', 'web', { token: bAdmin })
@@ -22,7 +20,7 @@ describe('tenancy', () => {
     const got = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=3000', { token: aAgent.credential })
     expect(got.body.instructions[0].id).toBe(aInst)
   })
-  afterAll(() => setup!.cleanup())
+  afterAll(() => setup.cleanup())
 
   it('operator routes of B see none of A', async () => {
     const seen = await call(r.operatorUrl, 'GET', '/api/v1/agents', { token: bAdmin })

@@ -2,11 +2,13 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Services } from '../services/context.ts'
-import { installErrorHandler } from './error-handler.ts'
+import { frameworkErrors, installErrorHandler } from './error-handler.ts'
+import { API_POLICY } from './policy.ts'
 import { agentApi } from './routes/agent-api.ts'
 import { healthRoutes } from './routes/health.ts'
 import { operatorApi, registryMount } from './routes/operator/index.ts'
 import { validatorCompiler } from './validation.ts'
+import { checkWireValues, installJsonBody } from './wire-boundary.ts'
 
 // Builds the Fastify apps: one serving both APIs (the default), or two, so that only the
 // agent API faces the networks agents live in. Each serves its OpenAPI at /openapi.json.
@@ -14,21 +16,33 @@ import { validatorCompiler } from './validation.ts'
 export type AppRole = 'agent' | 'operator' | 'both'
 
 export async function createApp(services: Services, role: AppRole): Promise<FastifyInstance> {
+  const { tuning } = services
+  const proxies = services.config.trustedProxies
   const app = Fastify({
     logger: services.config.logger,
-    bodyLimit: services.tuning.bodyLimitBytes,
+    bodyLimit: tuning.bodyLimitBytes,
     // Only the configured proxies may say who the client is (rate limits, audit addresses).
-    trustProxy: services.config.trustedProxies.length > 0 ? services.config.trustedProxies : false,
-    // Long-polls are held up to pollWaitMaxMs; the server must not cut them first.
-    requestTimeout: 0,
-    connectionTimeout: 0,
-    keepAliveTimeout: services.tuning.pollWaitMaxMs + 10_000,
+    trustProxy: proxies.length > 0 ? proxies : false,
+    // Slow clients: receiving a whole request (headers and body) is bounded, so a body
+    // cannot trickle forever. The long-poll and the stream are bodiless GETs, received at
+    // once, so this bound never cuts them.
+    requestTimeout: tuning.requestTimeoutMs,
+    // A socket with no traffic either way is closed: longer than a held poll (which sends
+    // nothing until it answers) and than the stream's heartbeat; it also ends a client
+    // that stops reading its answer, whose writes then stall.
+    connectionTimeout: tuning.pollWaitMaxMs + API_POLICY.socketIdleMarginMs,
+    keepAliveTimeout: tuning.pollWaitMaxMs + API_POLICY.socketIdleMarginMs,
+    frameworkErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   })
+  app.server.headersTimeout = tuning.headersTimeoutMs
   app.setValidatorCompiler(validatorCompiler)
   // Both APIs speak JSON only; a text body is refused (415) rather than validated as a string.
   app.removeContentTypeParser('text/plain')
+  installJsonBody(app)
+  // Runs after the route's onRequest guards (authentication first) and before its schema.
+  app.addHook('preValidation', checkWireValues)
   installErrorHandler(app)
   // A request still in flight when shutdown begins finishes, but its connection must not
   // then idle in keep-alive: the server already closed the idle ones and would wait for this

@@ -1,12 +1,12 @@
 import { isRegistryError } from '@stavily/registry'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isStavilyError } from '../errors.ts'
 
 // The one place errors become HTTP answers: { error: { code, message, field? } }.
 // Stavily errors carry their status; Fastify's own request errors (bad JSON, too large,
 // wrong content type) are mapped to Stavily codes; anything else is a 500 without details.
 
-const FASTIFY_CODES: Record<string, { code: string; status: number; message?: string }> = {
+const FASTIFY_CODES: Record<string, { code: string; status: number; message?: string; field?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: 'STAVILY_ERR_BODY_TOO_LARGE',
     status: 413,
@@ -23,11 +23,29 @@ const FASTIFY_CODES: Record<string, { code: string; status: number; message?: st
     message: 'body: empty, expected a JSON object',
   },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'STAVILY_ERR_MALFORMED_BODY', status: 400 },
+  // A malformed percent-escape in the path (`%E0%A4%A`): the router cannot decode it.
+  FST_ERR_BAD_URL: {
+    code: 'STAVILY_ERR_VALIDATION',
+    status: 400,
+    message: 'path: not a valid URL (a malformed percent-escape)',
+    field: 'path',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: 'STAVILY_ERR_MALFORMED_BODY',
     status: 400,
     message: 'content-length: does not match the body',
   },
+}
+
+/**
+ * Fastify's router errors, which never reach the error handler: a path with a malformed
+ * percent-escape is a 400 in the same shape as every other refusal.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const mapped = (err.code ? FASTIFY_CODES[err.code] : undefined) ?? FASTIFY_CODES.FST_ERR_BAD_URL!
+  void reply.code(mapped.status).send({
+    error: { code: mapped.code, message: mapped.message, field: mapped.field ?? 'path' },
+  })
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -58,7 +76,7 @@ export function installErrorHandler(app: FastifyInstance): void {
         error: {
           code: mapped.code,
           message: mapped.message ?? `body: not valid JSON (${err.message})`,
-          field: 'body',
+          field: mapped.field ?? 'body',
         },
       })
     }

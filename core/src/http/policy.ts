@@ -7,6 +7,10 @@ export const API_POLICY = {
   streamRetryMs: 3_000,
   /** Open streams per instance: each holds a socket and a subscription; beyond this a client gets 503. */
   maxStreams: 1_000,
+  /** How much longer than the longest held poll a silent socket may live before it is closed. */
+  socketIdleMarginMs: 10_000,
+  /** Bytes a stream may have waiting for a client that does not read; beyond it the stream ends (the client reconnects and reads the state from the API). */
+  streamBufferBytes: 1_048_576,
   /** Largest webhook body: webhooks carry events, not files. */
   webhookBodyLimitBytes: 1_048_576,
 } as const

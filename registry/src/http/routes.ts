@@ -217,7 +217,9 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
       },
     },
     async (req, reply) => {
-      const path = decodeURIComponent((req.params as { '*': string })['*'])
+      // Fastify has decoded the path once already; decoding it again would turn `%25E0`
+      // into a URIError (a 500) and `%252e%252e` into `..`.
+      const path = (req.params as { '*': string })['*']
       const found = await registry.target(path)
       if (!found)
         return reply

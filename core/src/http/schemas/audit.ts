@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Json } from './common.ts'
+import { BIGINT_SAFE_MAX, Json } from './common.ts'
 import { PageQueryFields } from './pagination.ts'
 
 export const AuditQuery = Type.Object(
@@ -8,6 +8,7 @@ export const AuditQuery = Type.Object(
     afterSeq: Type.Optional(
       Type.Integer({
         minimum: 0,
+        maximum: BIGINT_SAFE_MAX,
         description: 'oldest first, the entries after this position (to follow the log); no cursor then',
       }),
     ),

@@ -3,6 +3,13 @@ import { LABEL_KEY_PATTERN, POOL_PATTERN } from '../../checks.ts'
 
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 
+// Integer fields are bounded by the column they end in, so an out-of-range number is a 400
+// naming the field, not a PostgreSQL error (a 500).
+/** Largest value of an `integer` column. */
+export const INT4_MAX = 2_147_483_647
+/** Largest value of a `bigint` column that JSON numbers carry exactly. */
+export const BIGINT_SAFE_MAX = Number.MAX_SAFE_INTEGER
+
 export const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'a UUID' })
 export const Pool = Type.String({ pattern: POOL_PATTERN, description: 'pool name: a-z, 0-9, -' })
 export const Kind = Type.Union([Type.Literal('sensor'), Type.Literal('action')])

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Kind, Labels, Pool, Uuid } from './common.ts'
+import { INT4_MAX, Kind, Labels, Pool, Uuid } from './common.ts'
 
 // Enrollment tokens (agents exchange them for a credential) and operator API tokens.
 
@@ -8,7 +8,7 @@ export const CreateEnrollmentBody = Type.Object(
     kind: Kind,
     pool: Pool,
     labels: Type.Optional(Labels),
-    ttlSeconds: Type.Optional(Type.Integer({ minimum: 60 })),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: INT4_MAX })),
     uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   },
   { additionalProperties: false },

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Json } from './common.ts'
+import { INT4_MAX, Json } from './common.ts'
 import { PageOf, PageQueryFields } from './pagination.ts'
 
 // Workflows: documents (YAML or JSON text) applied declaratively by name, versioned.
@@ -42,7 +42,9 @@ export const ApplyReply = Type.Object({
 export const WorkflowList = PageOf(WorkflowSummary)
 
 export const GetQuery = Type.Object(
-  { version: Type.Optional(Type.Integer({ minimum: 1, description: 'an older version' })) },
+  {
+    version: Type.Optional(Type.Integer({ minimum: 1, maximum: INT4_MAX, description: 'an older version' })),
+  },
   { additionalProperties: false },
 )
 
