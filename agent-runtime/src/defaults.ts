@@ -39,6 +39,8 @@ export interface PluginLimits {
   stateValueBytes: number
   /** JSON size of all of a plugin's state, bytes. */
   stateTotalBytes: number
+  /** JSON size of the arguments of one capability call (a fetch body, a file to write), characters. */
+  argumentBytes: number
 }
 
 export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
@@ -70,6 +72,9 @@ export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
   // State is small bookkeeping (cursors, last-seen ids), not storage.
   stateValueBytes: 64 * 1024,
   stateTotalBytes: 1024 * 1024,
+  // The largest legitimate argument is a request body or a file to write; the host parses
+  // arguments on its own thread, outside the plugin's CPU limit, so they are capped.
+  argumentBytes: 8 * 1024 * 1024,
 })
 
 /** Lower bounds an operator override may not go below. */

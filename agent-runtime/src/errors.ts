@@ -23,6 +23,10 @@ export const SandboxErrorCodes = {
   EVENT_LIMIT: 'STAVILY_ERR_SANDBOX_EVENT_LIMIT',
   /** More calls in flight for this plugin than its concurrency limit. */
   TOO_MANY_CALLS: 'STAVILY_ERR_SANDBOX_TOO_MANY_CALLS',
+  /** A call started more capability operations (exec, fetch, fs) at once than its limit or its plugin's. */
+  TOO_MANY_OPERATIONS: 'STAVILY_ERR_SANDBOX_TOO_MANY_OPERATIONS',
+  /** A value the plugin handed the host (output, error, log fields, event, state, arguments) nests too deeply. */
+  VALUE_TOO_DEEP: 'STAVILY_ERR_SANDBOX_VALUE_TOO_DEEP',
   /** The plugin threw something that is not a PluginError (a bug in the plugin). Shared with the SDK. */
   PLUGIN_FAILED: 'STAVILY_ERR_PLUGIN_FAILED',
   /** The bundle did not evaluate to a plugin definition. */

@@ -2,19 +2,38 @@
 // captures the two host callbacks (then removes them from the global), removes globals that
 // would escape the isolate's limits, and defines the runtime the host drives through
 // References it takes right after: `start` a call, `settle` a pending capability,
-// `describe` the plugin. Everything it hands the host is a JSON string or a number, so no
-// plugin object, getter, Proxy, thenable or toJSON ever runs on the host: they run here,
-// inside the isolate, under the call's CPU limit.
+// `describe` the plugin. Everything it hands the host is a string or a number, so no plugin
+// object, getter, Proxy, thenable or toJSON ever runs on the host: they run here, inside the
+// isolate, under the call's CPU limit.
+//
+// The plugin shares this realm and may replace anything in it: a prototype's methods, its
+// iterator, toJSON, getters and setters on Object.prototype, JSON, String, Promise.then.
+// So the bootstrap captures every intrinsic it uses while it runs (before any plugin code)
+// and at call time reads no property a plugin can reach: no array destructuring, spread or
+// for-of (iterators), no method looked up on a prototype (captured functions through
+// Reflect.apply), its own records without a prototype, property descriptors without one,
+// and the reports to the host built as strings. What the plugin returns or throws is its
+// own to shape (its toJSON and getters run), but never how the bootstrap reports it.
 //
 // It is plain ES2022 kept as a string: it is compiled by V8 inside the isolate, not by us.
+import { TEXT_CODEC_SHIM_SOURCE } from './text-codec-shim.ts'
 
 export const HOST_CALL_GLOBAL = '__stavilyHostCall'
 export const HOST_DONE_GLOBAL = '__stavilyHostDone'
 export const RUNTIME_GLOBAL = '__stavilyRuntime'
 export const BUNDLE_GLOBAL = '__stavilyPlugin'
 
-/** Status the isolate reports with a finished call (second argument of the done callback). */
+/**
+ * A call's outcome as the isolate reports it: one string, its first character the status
+ * (a digit), the rest the JSON of the output or error, or the output's length (TOO_LARGE).
+ */
 export const DoneStatus = { OK: 0, ERROR: 1, TOO_LARGE: 2 } as const
+
+/**
+ * What the host answers a capability call with: one string, its first character saying what
+ * the rest is (a value now as JSON, an error now as JSON, a pending operation's id, nothing).
+ */
+export const HostReply = { VALUE: 'v', ERROR: 'e', PENDING: 'p', NOTHING: 'u' } as const
 
 export const BOOTSTRAP_SOURCE = `'use strict';
 (() => {
@@ -27,103 +46,86 @@ export const BOOTSTRAP_SOURCE = `'use strict';
   delete globalThis.WebAssembly;
   delete globalThis.SharedArrayBuffer;
   delete globalThis.Atomics;
-  // TextEncoder/TextDecoder (UTF-8 only) are not ECMAScript, but libraries bundled into
-  // plugins (TypeBox among them) expect them at load; plain JS, so nothing of the host leaks.
-  class TextEncoder {
-    get encoding() { return 'utf-8'; }
-    encode(input = '') {
-      const s = String(input);
-      const out = [];
-      for (let i = 0; i < s.length; i++) {
-        let c = s.charCodeAt(i);
-        if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-          const d = s.charCodeAt(i + 1);
-          if (d >= 0xdc00 && d <= 0xdfff) { c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00); i++; } else c = 0xfffd;
-        } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-        if (c < 0x80) out.push(c);
-        else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-        else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-        else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-      }
-      return new Uint8Array(out);
-    }
-  }
-  class TextDecoder {
-    get encoding() { return 'utf-8'; }
-    decode(input) {
-      if (input === undefined) return '';
-      const b = input instanceof Uint8Array ? input : ArrayBuffer.isView(input)
-        ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
-      let out = '';
-      for (let i = 0; i < b.length;) {
-        const x = b[i];
-        let c = 0xfffd, n = 1;
-        if (x < 0x80) c = x;
-        else if (x >= 0xc2 && x < 0xe0 && (b[i + 1] & 0xc0) === 0x80) { c = ((x & 31) << 6) | (b[i + 1] & 63); n = 2; }
-        else if (x >= 0xe0 && x < 0xf0 && (b[i + 1] & 0xc0) === 0x80 && (b[i + 2] & 0xc0) === 0x80) {
-          c = ((x & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63); n = 3;
-          if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) c = 0xfffd;
-        } else if (x >= 0xf0 && x < 0xf5 && (b[i + 1] & 0xc0) === 0x80 && (b[i + 2] & 0xc0) === 0x80 && (b[i + 3] & 0xc0) === 0x80) {
-          c = ((x & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63); n = 4;
-          if (c < 0x10000 || c > 0x10ffff) c = 0xfffd;
-        }
-        out += String.fromCodePoint(c);
-        i += n;
-      }
-      return out;
-    }
-  }
-  Object.defineProperty(globalThis, 'TextEncoder', { value: TextEncoder, writable: true, configurable: true });
-  Object.defineProperty(globalThis, 'TextDecoder', { value: TextDecoder, writable: true, configurable: true });
+${TEXT_CODEC_SHIM_SOURCE}
+  // Intrinsics, captured before any plugin code runs (see the header of bootstrap.ts).
+  const apply = Reflect.apply;
   const parse = JSON.parse;
   const stringify = JSON.stringify;
+  const toString = String;
+  const freeze = Object.freeze;
+  const defineProperty = Object.defineProperty;
+  const hasOwn = Object.prototype.hasOwnProperty;
+  const sliceString = String.prototype.slice;
+  const ErrorCtor = Error;
   const P = Promise;
-  const pending = new Map();
+  const FALLBACK_ERROR = '{"name":"Error","message":"the plugin threw a value that cannot be described"}';
+  /** Pending capability operations by id; no prototype, so no inherited key is ever read. */
+  const pending = { __proto__: null };
   let definition;
   let outputLimit = 0;
 
+  const own = (o, key) => (apply(hasOwn, o, [key]) ? o[key] : undefined);
+  const data = (value) => ({ __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  const jsonOrNull = (v) => { const s = stringify(v); return typeof s === 'string' ? s : 'null'; };
+  // A list of arguments as JSON, item by item: JSON.stringify of the list itself would
+  // consult Array.prototype.toJSON.
+  function listJson(list) {
+    let json = '[';
+    for (let i = 0; i < list.length; i++) json += (i === 0 ? '' : ',') + jsonOrNull(list[i]);
+    return json + ']';
+  }
+
   function makeError(e) {
-    const err = new Error(String(e.message));
-    err.name = 'PluginError';
-    err.code = e.code;
-    err.retryable = e.retryable === true;
-    if (e.data !== undefined) err.data = e.data;
+    const err = new ErrorCtor(toString(own(e, 'message')));
+    defineProperty(err, 'name', data('PluginError'));
+    defineProperty(err, 'code', data(own(e, 'code')));
+    defineProperty(err, 'retryable', data(own(e, 'retryable') === true));
+    const d = own(e, 'data');
+    if (d !== undefined) defineProperty(err, 'data', data(d));
     return err;
   }
-  // One synchronous host call. The host answers {v} (a value now), {e} (an error now) or
-  // {p} (a pending operation it settles later through settle()).
-  function call(callId, cap, args) {
-    const r = parse(hostCall(callId, cap, stringify(args)));
-    if (r.e !== undefined) throw makeError(r.e);
-    if (r.p !== undefined) return new P((resolve, reject) => pending.set(r.p, { resolve, reject, callId }));
-    return r.v;
+  // One host call. The answer is a string whose first character says what follows: a value
+  // now, an error now, or the id of a pending operation the host settles later (settle()).
+  function call(callId, cap, args, async) {
+    const r = hostCall(callId, cap, listJson(args));
+    const kind = r[0];
+    const rest = apply(sliceString, r, [1]);
+    if (kind === '${HostReply.ERROR}') throw makeError(parse(rest));
+    // Its own promise, returned as it is: resolving one promise with another would look up
+    // .then, which the plugin may have replaced.
+    if (kind === '${HostReply.PENDING}') {
+      return new P((resolve, reject) => { pending[rest] = { __proto__: null, resolve, reject, callId }; });
+    }
+    const value = kind === '${HostReply.VALUE}' ? parse(rest) : undefined;
+    return async ? new P((resolve) => resolve(value)) : value;
   }
   function callAsync(callId, cap, args) {
-    try { return P.resolve(call(callId, cap, args)); } catch (e) { return P.reject(e); }
+    try { return call(callId, cap, args, true); } catch (e) { return new P((resolve, reject) => reject(e)); }
   }
   function makeResponse(r) {
-    const body = r.body;
-    return Object.freeze({
-      status: r.status, ok: r.status >= 200 && r.status < 300, url: r.url,
-      headers: Object.freeze(r.headers), body, json: () => parse(body),
+    const body = own(r, 'body');
+    const status = own(r, 'status');
+    return freeze({
+      status, ok: status >= 200 && status < 300, url: own(r, 'url'),
+      headers: freeze(own(r, 'headers')), body, json: () => parse(body),
     });
   }
   function makeCtx(callId, m) {
-    const log = (level) => (message, fields) => { call(callId, 'log', [level, String(message), fields === undefined ? null : fields]); };
+    const log = (level) => (message, fields) => { call(callId, 'log', [level, toString(message), fields === undefined ? null : fields], false); };
     const ctx = {
-      config: m.config,
-      invocationId: m.invocationId,
-      idempotencyKey: m.idempotencyKey,
-      deadline: m.deadline,
-      log: Object.freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
-      fetch: (url, init) => callAsync(callId, 'fetch', [String(url), init === undefined ? null : init]).then(makeResponse),
-      secrets: Object.freeze({ get: (name) => callAsync(callId, 'secrets.get', [name]) }),
-      state: Object.freeze({
+      config: own(m, 'config'),
+      invocationId: own(m, 'invocationId'),
+      idempotencyKey: own(m, 'idempotencyKey'),
+      deadline: own(m, 'deadline'),
+      log: freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
+      fetch: async (url, init) => makeResponse(await callAsync(callId, 'fetch', [toString(url), init === undefined ? null : init])),
+      secrets: freeze({ get: (name) => callAsync(callId, 'secrets.get', [name]) }),
+      state: freeze({
         get: (key) => callAsync(callId, 'state.get', [key]),
         set: (key, value) => callAsync(callId, 'state.set', [key, value === undefined ? null : value]),
         delete: (key) => callAsync(callId, 'state.delete', [key]),
       }),
-      fs: Object.freeze(definition.kind === 'sensor'
+      fs: freeze(definition.kind === 'sensor'
         ? { readText: (p) => callAsync(callId, 'fs.readText', [p]), list: (p) => callAsync(callId, 'fs.list', [p]) }
         : {
             readText: (p) => callAsync(callId, 'fs.readText', [p]),
@@ -132,47 +134,61 @@ export const BOOTSTRAP_SOURCE = `'use strict';
           }),
     };
     if (definition.kind === 'sensor') {
-      ctx.emit = (event) => callAsync(callId, 'emit', [event]);
-      ctx.sleep = (ms) => callAsync(callId, 'sleep', [ms]);
-      ctx.isStopping = () => call(callId, 'isStopping', []) === true;
+      defineProperty(ctx, 'emit', data((event) => callAsync(callId, 'emit', [event])));
+      defineProperty(ctx, 'sleep', data((ms) => callAsync(callId, 'sleep', [ms])));
+      defineProperty(ctx, 'isStopping', data(() => call(callId, 'isStopping', [], false) === true));
     }
     if (definition.kind === 'action') {
-      ctx.exec = (command, args, options) => callAsync(callId, 'exec', [command, args === undefined ? [] : args, options === undefined ? null : options]);
+      defineProperty(ctx, 'exec', data((command, args, options) => callAsync(callId, 'exec', [command, args === undefined ? [] : args, options === undefined ? null : options])));
     }
-    return Object.freeze(ctx);
+    return freeze(ctx);
   }
-  function serializeError(e) {
+  // A thrown value as JSON, written out field by field: only its own fields' values go
+  // through JSON.stringify (strings, and data, which is the plugin's to shape).
+  function errorJson(e) {
     try {
-      if (e !== null && typeof e === 'object') {
-        const out = {
-          name: String(e.name), message: String(e.message),
-          code: typeof e.code === 'string' ? e.code : undefined,
-          retryable: e.retryable === true, data: e.data,
-        };
-        try { return stringify(out); } catch { out.data = undefined; return stringify(out); }
+      if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+        const code = e.code;
+        let json = '{"name":' + stringify(toString(e.name)) + ',"message":' + stringify(toString(e.message)) +
+          ',"retryable":' + (e.retryable === true ? 'true' : 'false');
+        if (typeof code === 'string') json += ',"code":' + stringify(code);
+        const d = e.data;
+        if (d !== undefined) {
+          let s;
+          try { s = stringify(d); } catch { s = undefined; }
+          if (typeof s === 'string') json += ',"data":' + s;
+        }
+        return json + '}';
       }
-      return stringify({ name: 'Error', message: String(e) });
+      return '{"name":"Error","message":' + stringify(toString(e)) + '}';
     } catch {
-      return '{"name":"Error","message":"the plugin threw a value that cannot be described"}';
+      return FALLBACK_ERROR;
     }
   }
-  // The outcome of a call as [status, json]; finish() reports it through the done callback.
+  // The outcome of a call as one string: its status digit, then the JSON (or the length).
   function outcome(ok, value) {
-    let json = '';
-    if (ok) {
-      try {
-        // JSON.stringify runs toJSON, getters and Proxy traps here, in the isolate.
-        const s = value === undefined ? undefined : stringify(value);
-        json = s === undefined ? '' : s;
-      } catch (e) { ok = false; value = e; }
+    if (!ok) return '${DoneStatus.ERROR}' + errorJson(value);
+    let json;
+    try {
+      // JSON.stringify runs toJSON, getters and Proxy traps here, in the isolate.
+      json = value === undefined ? '' : stringify(value);
+    } catch (e) {
+      return '${DoneStatus.ERROR}' + errorJson(e);
     }
-    if (!ok) return [${DoneStatus.ERROR}, serializeError(value)];
-    if (json.length > outputLimit) return [${DoneStatus.TOO_LARGE}, String(json.length)];
-    return [${DoneStatus.OK}, json];
+    if (typeof json !== 'string') json = '';
+    if (json.length > outputLimit) return '${DoneStatus.TOO_LARGE}' + json.length;
+    return '${DoneStatus.OK}' + json;
   }
-  function finish(callId, ok, value) {
-    const [status, json] = outcome(ok, value);
-    hostDone(callId, status, json);
+  // await, not .then: it takes the value without looking up Promise.prototype.then or a
+  // species constructor on our side; a thenable the plugin returned is its own to resolve.
+  async function settleLater(callId, result) {
+    let report;
+    try {
+      report = outcome(true, await result);
+    } catch (e) {
+      report = outcome(false, e);
+    }
+    hostDone(callId, report);
   }
   const OPERATIONS = ['run', 'send', 'check', 'watch'];
   globalThis.${RUNTIME_GLOBAL} = {
@@ -180,11 +196,21 @@ export const BOOTSTRAP_SOURCE = `'use strict';
       outputLimit = limit;
       const mod = globalThis.${BUNDLE_GLOBAL};
       try { delete globalThis.${BUNDLE_GLOBAL}; } catch {}
-      const def = mod !== null && typeof mod === 'object' && mod.default !== undefined ? mod.default : mod;
-      if (def === null || typeof def !== 'object') return stringify({ error: 'the bundle did not define globalThis.${BUNDLE_GLOBAL} with a default export' });
-      definition = def;
-      const operations = OPERATIONS.filter((op) => typeof def[op] === 'function');
-      return stringify({ kind: def.kind, sdkApiVersion: def.sdkApiVersion, schemas: def.schemas === undefined ? {} : def.schemas, operations });
+      try {
+        const def = mod !== null && typeof mod === 'object' && mod.default !== undefined ? mod.default : mod;
+        if (def === null || typeof def !== 'object') return '{"error":"the bundle did not define globalThis.${BUNDLE_GLOBAL} with a default export"}';
+        definition = def;
+        let operations = '';
+        for (let i = 0; i < OPERATIONS.length; i++) {
+          const op = OPERATIONS[i];
+          if (typeof def[op] === 'function') operations += (operations === '' ? '"' : ',"') + op + '"';
+        }
+        const schemas = def.schemas;
+        return '{"kind":' + jsonOrNull(def.kind) + ',"sdkApiVersion":' + jsonOrNull(def.sdkApiVersion) +
+          ',"schemas":' + (schemas === undefined ? '{}' : jsonOrNull(schemas)) + ',"operations":[' + operations + ']}';
+      } catch (e) {
+        return '{"error":' + stringify('the plugin definition could not be read: ' + toString(e && e.message)) + '}';
+      }
     },
     start(callId, op, payload) {
       let result;
@@ -192,28 +218,28 @@ export const BOOTSTRAP_SOURCE = `'use strict';
         const m = parse(payload);
         const ctx = makeCtx(callId, m);
         const fn = definition[op];
-        result = op === 'check' || op === 'watch' ? fn.call(definition, ctx) : fn.call(definition, ctx, m.input);
-      } catch (e) { const [status, json] = outcome(false, e); return status + json; }
+        result = op === 'check' || op === 'watch' ? apply(fn, definition, [ctx]) : apply(fn, definition, [ctx, own(m, 'input')]);
+      } catch (e) { return outcome(false, e); }
       // A handler that returned a plain value (not a thenable) is answered in the same slice,
       // as the return value of start: no promise, no callback. Reading .then may run a
       // getter: it runs here, under the CPU limit, like everything the plugin returns.
       let thenable;
       try { thenable = result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function'; }
-      catch (e) { const [status, json] = outcome(false, e); return status + json; }
-      if (!thenable) { const [status, json] = outcome(true, result); return status + json; }
-      P.resolve(result).then((v) => finish(callId, true, v), (e) => finish(callId, false, e));
+      catch (e) { return outcome(false, e); }
+      if (!thenable) return outcome(true, result);
+      settleLater(callId, result);
       return undefined;
     },
     settle(opId, ok, json) {
-      const p = pending.get(opId);
+      const p = pending[opId];
       if (p === undefined) return;
-      pending.delete(opId);
+      delete pending[opId];
       if (!ok) { p.reject(makeError(parse(json))); return; }
       p.resolve(json === '' ? undefined : parse(json));
     },
     // A call the host ended early (wall time): its pending capabilities will never settle.
     forget(callId) {
-      for (const [opId, p] of pending) if (p.callId === callId) pending.delete(opId);
+      for (const opId in pending) if (pending[opId].callId === callId) delete pending[opId];
     },
   };
 })();

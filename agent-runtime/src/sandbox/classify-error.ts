@@ -1,5 +1,6 @@
 // Turns what the isolate reported as a thrown value into the error the caller sees.
 import { SandboxErrorCodes, type SerializedError } from '../errors.ts'
+import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 
 interface ReportedError {
   name?: unknown
@@ -43,7 +44,13 @@ export function classifyReportedError(json: string): SerializedError {
     }
   }
   const name = typeof e.name === 'string' ? e.name : 'Error'
-  const message = (typeof e.message === 'string' ? e.message : '').slice(0, MAX_MESSAGE)
+  let message = (typeof e.message === 'string' ? e.message : '').slice(0, MAX_MESSAGE)
+  // The error's data goes on to the agent and the orchestrator: too deep for them, it is
+  // dropped (V8's JSON.parse above does not recurse, so reading it was safe).
+  if (e.data !== undefined && jsonDeeperThan(json, MAX_VALUE_DEPTH + 1)) {
+    e.data = undefined
+    message = `${message} (its data was dropped: it nests deeper than ${MAX_VALUE_DEPTH} levels)`
+  }
   if (name === 'RangeError' && /Maximum call stack size exceeded/.test(message)) {
     return {
       code: SandboxErrorCodes.STACK_OVERFLOW,

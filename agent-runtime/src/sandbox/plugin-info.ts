@@ -1,6 +1,7 @@
 // Checks what a bundle's definition says about itself against its manifest and this runtime.
 import { isSdkCompatible, SDK_API_VERSION } from '@stavily/sdk/manifest'
 import { SandboxErrorCodes, sandboxError } from '../errors.ts'
+import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 import type { LoadRequest, Operation, PluginInfo } from './protocol.ts'
 import { findRiskyPattern } from './schema-patterns.ts'
 
@@ -23,6 +24,13 @@ export function checkPluginInfo(described: string, spec: LoadRequest): PluginInf
     throw fail(
       SandboxErrorCodes.LOAD_FAILED,
       `its schemas take ${described.length} bytes; the limit is ${MAX_SCHEMAS_BYTES}`,
+    )
+  }
+  // The description is {schemas: {input: schema}}: two levels above a schema's own nesting.
+  if (jsonDeeperThan(described, MAX_VALUE_DEPTH + 2)) {
+    throw fail(
+      SandboxErrorCodes.LOAD_FAILED,
+      `its schemas nest deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects`,
     )
   }
   const d = JSON.parse(described) as Record<string, unknown>
@@ -60,7 +68,7 @@ export function checkPluginInfo(described: string, spec: LoadRequest): PluginInf
   if (risky) {
     throw fail(
       SandboxErrorCodes.LOAD_FAILED,
-      `${risky}; the agent evaluates schema patterns outside the sandbox, so it refuses ones that can backtrack catastrophically: simplify the pattern or check the value in the plugin`,
+      `${risky}; the agent evaluates schema patterns outside the sandbox on a linear-time engine (RE2 syntax): rewrite the pattern without backreferences or lookaround, or check the value in the plugin`,
     )
   }
   const operations = (Array.isArray(d.operations) ? d.operations : []).filter((op): op is Operation =>

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto'
 import { SandboxErrorCodes, type SerializedError, sandboxError, toSerialized } from '../errors.ts'
 import type { IsolatedVm } from '../isolated-vm.ts'
-import { DoneStatus } from './bootstrap.ts'
+import { DoneStatus, HostReply } from './bootstrap.ts'
 import { type CallState, newCallState } from './call-state.ts'
 import { classifyReportedError } from './classify-error.ts'
+import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 import { checkPluginInfo } from './plugin-info.ts'
 import type { InvokeRequest, InvokeResult, LoadRequest, PluginInfo } from './protocol.ts'
 import type { Runtime, RuntimeHandler, SparePool } from './runtime.ts'
@@ -159,9 +160,9 @@ export class PluginInstance implements RuntimeHandler {
       return
     }
     this.slice(call, rt, (timeout) => {
-      // A string is the outcome of a handler that returned synchronously: "<status><json>".
+      // A string is the outcome of a handler that returned synchronously.
       const now = rt.start.applySync(undefined, [req.id, req.operation, payload], { timeout }) as unknown
-      if (typeof now === 'string') this.finished.push({ call, status: Number(now[0]), json: now.slice(1) })
+      if (typeof now === 'string') this.finished.push({ call, ...readReport(now) })
     })
     if (call.done) return
     // Only a call still waiting after its first slice needs a wall-time timer (the first
@@ -275,10 +276,10 @@ export class PluginInstance implements RuntimeHandler {
 
   // Called from inside the isolate (during a slice): only records; the outcome is
   // handled after the slice returns, so its CPU time is counted first.
-  onDone(callId: unknown, status: unknown, json: unknown): void {
+  onDone(callId: unknown, report: unknown): void {
     const call = typeof callId === 'number' ? this.calls.get(callId) : undefined
-    if (!call || call.done || typeof status !== 'number' || typeof json !== 'string') return
-    this.finished.push({ call, status, json })
+    if (!call || call.done || typeof report !== 'string') return
+    this.finished.push({ call, ...readReport(report) })
   }
 
   private drainFinished(): void {
@@ -328,6 +329,14 @@ export class PluginInstance implements RuntimeHandler {
     const size = Buffer.byteLength(json)
     if (size > this.spec.limits.outputBytes) {
       this.complete(call, this.outputTooLarge(size))
+      return
+    }
+    if (jsonDeeperThan(json, MAX_VALUE_DEPTH)) {
+      this.complete(call, {
+        code: SandboxErrorCodes.VALUE_TOO_DEEP,
+        message: `${this.spec.name} returned an output that nests arrays and objects deeper than ${MAX_VALUE_DEPTH} levels; return a flatter value`,
+        retryable: false,
+      })
       return
     }
     let output: unknown
@@ -385,16 +394,15 @@ export class PluginInstance implements RuntimeHandler {
   onHostCall(callId: unknown, cap: unknown, argsJson: unknown): string {
     const call = typeof callId === 'number' ? this.calls.get(callId) : undefined
     if (!call || call.done) {
-      return JSON.stringify({
-        e: {
-          code: SandboxErrorCodes.CAPABILITY_FAILED,
-          message: 'this call has already finished; its ctx can no longer be used',
-          retryable: false,
-        },
-      })
+      return `${HostReply.ERROR}${JSON.stringify({
+        code: SandboxErrorCodes.CAPABILITY_FAILED,
+        message: 'this call has already finished; its ctx can no longer be used',
+        retryable: false,
+      })}`
     }
     try {
       if (typeof cap !== 'string' || typeof argsJson !== 'string') throw new TypeError('malformed host call')
+      checkArguments(cap, argsJson, this.spec.limits.argumentBytes)
       const args = JSON.parse(argsJson) as unknown
       if (!Array.isArray(args)) throw new TypeError('malformed host call arguments')
       const value = this.caps.handle(this, call, cap, args)
@@ -405,12 +413,11 @@ export class PluginInstance implements RuntimeHandler {
           (v: unknown) => this.settle(call, opId, true, v === undefined ? '' : JSON.stringify(v)),
           (err: unknown) => this.settle(call, opId, false, JSON.stringify(toSerialized(err))),
         )
-        return JSON.stringify({ p: opId })
+        return `${HostReply.PENDING}${opId}`
       }
-      return value === undefined ? '{}' : JSON.stringify({ v: value })
+      return value === undefined ? HostReply.NOTHING : `${HostReply.VALUE}${JSON.stringify(value)}`
     } catch (err) {
-      const error = toSerialized(err)
-      return JSON.stringify({ e: error })
+      return `${HostReply.ERROR}${JSON.stringify(toSerialized(err))}`
     }
   }
 
@@ -438,5 +445,30 @@ export class PluginInstance implements RuntimeHandler {
     const rt = this.rt
     this.rt = undefined
     if (rt && !rt.isolate.isDisposed) rt.isolate.dispose()
+  }
+}
+
+/** Splits the isolate's report of an outcome: a status digit, then the JSON (or a length). */
+function readReport(report: string): { status: number; json: string } {
+  return { status: report.charCodeAt(0) - 0x30, json: report.slice(1) }
+}
+
+/**
+ * Refuses capability arguments too large or too deep for the host before it parses them:
+ * they would reach the agent's IPC (log fields, events, state values) and its serializer.
+ */
+function checkArguments(cap: string, argsJson: string, maxBytes: number): void {
+  if (argsJson.length > maxBytes) {
+    throw sandboxError(
+      SandboxErrorCodes.CAPABILITY_FAILED,
+      `${cap}: its arguments take ${argsJson.length} characters as JSON; the limit is ${maxBytes} (limits.argumentBytes)`,
+    )
+  }
+  // The arguments travel as an array: one level more than the values in it.
+  if (jsonDeeperThan(argsJson, MAX_VALUE_DEPTH + 1)) {
+    throw sandboxError(
+      SandboxErrorCodes.VALUE_TOO_DEEP,
+      `${cap}: a value passed to it nests arrays and objects deeper than ${MAX_VALUE_DEPTH} levels; pass a flatter value`,
+    )
   }
 }

@@ -2,12 +2,18 @@
 // except its own bundle. Prepared ahead of time by the spare pool, so loading a plugin
 // costs only compiling and running its bundle.
 import type { IsolatedVm, Ivm } from '../isolated-vm.ts'
-import { BOOTSTRAP_SOURCE, HOST_CALL_GLOBAL, HOST_DONE_GLOBAL, RUNTIME_GLOBAL } from './bootstrap.ts'
+import {
+  BOOTSTRAP_SOURCE,
+  HOST_CALL_GLOBAL,
+  HOST_DONE_GLOBAL,
+  HostReply,
+  RUNTIME_GLOBAL,
+} from './bootstrap.ts'
 
 /** Where the isolate's two host callbacks go; set when a plugin takes the runtime. */
 export interface RuntimeHandler {
   onHostCall(callId: unknown, cap: unknown, args: unknown): string
-  onDone(callId: unknown, status: unknown, json: unknown): void
+  onDone(callId: unknown, report: unknown): void
 }
 
 export interface Runtime {
@@ -44,14 +50,12 @@ export function prepareRuntime(ivm: Ivm, memoryMb: number): Runtime {
       new ivm.Callback((callId: unknown, cap: unknown, args: unknown) =>
         handler
           ? handler.onHostCall(callId, cap, args)
-          : '{"e":{"code":"STAVILY_ERR_SANDBOX_CAPABILITY_FAILED","message":"not ready","retryable":false}}',
+          : `${HostReply.ERROR}{"code":"STAVILY_ERR_SANDBOX_CAPABILITY_FAILED","message":"not ready","retryable":false}`,
       ),
     )
     global.setSync(
       HOST_DONE_GLOBAL,
-      new ivm.Callback((callId: unknown, status: unknown, json: unknown) =>
-        handler?.onDone(callId, status, json),
-      ),
+      new ivm.Callback((callId: unknown, report: unknown) => handler?.onDone(callId, report)),
     )
     const bootstrap = isolate.compileScriptSync(BOOTSTRAP_SOURCE, {
       filename: 'stavily:bootstrap',
