@@ -1,10 +1,10 @@
 // ctx.log and ctx.emit on the host: checked, counted and capped per call.
 
-import { assertValidEvent } from '@stavily/sdk/manifest'
 import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
 import type { CallState } from '../call-state.ts'
 import type { PluginInstance } from '../plugin-instance.ts'
 import type { LogEntry, PluginEvent } from '../protocol.ts'
+import { validateEvent } from '../validate.ts'
 import { bad, plainObject, str } from './args.ts'
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
@@ -57,7 +57,7 @@ export function hostEmit(
       `emit event: ${size} bytes as JSON; the limit is ${limits.eventBytes}`,
     )
   }
-  assertValidEvent(plugin.info.schemas.event ?? {}, event)
+  validateEvent(plugin.info.schemas.event, event)
   if (call.events.length + 1 > limits.events) {
     const error = sandboxError(
       SandboxErrorCodes.EVENT_LIMIT,
