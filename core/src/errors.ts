@@ -16,6 +16,8 @@ export const ERRORS = {
   STAVILY_ERR_ENROLLMENT_INVALID: 401,
   STAVILY_ERR_AGENT_REVOKED: 401,
   STAVILY_ERR_WRONG_AGENT_KIND: 403,
+  /** An event names a sensor that is not the sending agent's (another pool, or another plugin as source). */
+  STAVILY_ERR_EVENT_NOT_BOUND: 403,
   STAVILY_ERR_INSTRUCTION_NOT_HELD: 409,
   STAVILY_ERR_RESULT_CONFLICT: 409,
   STAVILY_ERR_RATE_LIMITED: 429,

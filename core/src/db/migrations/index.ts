@@ -1,10 +1,12 @@
 import initial from './0001-initial.ts'
 import workflows from './0002-workflows.ts'
 import pluginRanges from './0003-plugin-ranges.ts'
+import agentBindings from './0004-agent-bindings.ts'
 
 /** Numbered migrations, applied in order, each once (see ../migrate.ts). Never edit a shipped one: add the next number. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'workflows-audit-secrets', sql: workflows },
   { version: 3, name: 'plugin-ranges', sql: pluginRanges },
+  { version: 4, name: 'agent-bindings', sql: agentBindings },
 ]

@@ -11,13 +11,13 @@ export interface EventRow {
   sensorId: string | null
 }
 
-/** Stores a batch of events; a repeated (org, source, dedupe key) is skipped, not an error. */
+/** Stores a batch of events; a repeated (org, sensor, source, dedupe key) is skipped, not an error. */
 export const insertEvents = (orgId: string, agentId: string | null, events: EventRow[]): Statement => ({
   text: `INSERT INTO events (id, org_id, agent_id, source, type, data, dedupe_key, occurred_at, sensor_id)
     SELECT e.id, $1, $2, e.source, e.type, e.data, e.dedupe_key, e.occurred_at, e.sensor_id
     FROM jsonb_to_recordset($3::jsonb)
       AS e(id uuid, source text, type text, data jsonb, dedupe_key text, occurred_at timestamptz, sensor_id uuid)
-    ON CONFLICT (org_id, source, dedupe_key) DO NOTHING
+    ON CONFLICT ON CONSTRAINT events_dedupe DO NOTHING
     RETURNING id`,
   values: [
     orgId,
@@ -36,12 +36,32 @@ export const insertEvents = (orgId: string, agentId: string | null, events: Even
   ],
 })
 
-export const eventIdsByKeys = (orgId: string, keys: { source: string; dedupeKey: string }[]): Statement => ({
-  text: `SELECT ev.id, ev.source, ev.dedupe_key AS "dedupeKey" FROM events ev
-    JOIN jsonb_to_recordset($2::jsonb) AS k(source text, dedupe_key text)
-      ON ev.source = k.source AND ev.dedupe_key = k.dedupe_key
+/** The stored events of a batch's keys (the dedupe scope: sensor, source and key). */
+export const eventIdsByKeys = (
+  orgId: string,
+  keys: { sensorId: string | null; source: string; dedupeKey: string }[],
+): Statement => ({
+  text: `SELECT ev.id, ev.sensor_id AS "sensorId", ev.source, ev.dedupe_key AS "dedupeKey" FROM events ev
+    JOIN jsonb_to_recordset($2::jsonb) AS k(sensor_id uuid, source text, dedupe_key text)
+      ON ev.sensor_id IS NOT DISTINCT FROM k.sensor_id AND ev.source = k.source AND ev.dedupe_key = k.dedupe_key
     WHERE ev.org_id = $1`,
-  values: [orgId, JSON.stringify(keys.map((k) => ({ source: k.source, dedupe_key: k.dedupeKey })))],
+  values: [
+    orgId,
+    JSON.stringify(keys.map((k) => ({ sensor_id: k.sensorId, source: k.source, dedupe_key: k.dedupeKey }))),
+  ],
+})
+
+/**
+ * The sensor workflows of an organization among `ids`, with the pool and plugin their
+ * current trigger names: an event naming one is accepted only from an agent of that pool,
+ * with that plugin as its source.
+ */
+export const sensorBindings = (orgId: string, ids: string[]): Statement => ({
+  text: `SELECT w.id, v.definition -> 'trigger' ->> 'pool' AS "pool", v.definition -> 'trigger' ->> 'plugin' AS "plugin"
+    FROM workflows w
+    JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+    WHERE w.org_id = $1 AND w.id = ANY($2::uuid[]) AND v.definition -> 'trigger' ->> 'kind' = 'sensor'`,
+  values: [orgId, ids],
 })
 
 /** Stored events that name a sensor assignment: the ones the engine routes to workflows. */
