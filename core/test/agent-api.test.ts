@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashSecret } from '../src/auth/secrets.ts'
-import { call, enqueue, enroll, setups, sleep, until } from './helpers/harness.ts'
+import { deliver, enablePlugin, HOOK_SECRET, runDone, SYSTEM } from './engine/fixtures.ts'
+import { call, enqueue, enroll, parked, setups, sleep, until } from './helpers/harness.ts'
 
 for (const setup of setups()) {
   describe(`agent API on ${setup.name}`, () => {
@@ -8,10 +9,13 @@ for (const setup of setups()) {
     afterAll(() => setup.cleanup())
 
     it('enrolls an agent, hands it work through a long-poll, renews the lease and takes the result once', async () => {
-      const r = await setup.start()
+      // Re-checks are rare here: only the wake-up of the enqueue can answer the parked poll.
+      const r = await setup.start({ tuning: { recheckMs: 60_000 } })
       const agent = await enroll(r, 'action', 'web')
+      const isParked = parked(r)
       const poll = call(r.url, 'GET', '/agents/v1/instructions?waitMs=10000', { token: agent.credential })
-      await sleep(200)
+      // Enqueue only once the poll found nothing and waits for a wake-up.
+      await isParked
       const inst = await enqueue(r, { pool: 'web', input: { service: 'nginx' } })
       const got = await poll
       expect(got.status).toBe(200)
@@ -322,11 +326,15 @@ for (const setup of setups()) {
     })
 
     it('retries elsewhere, before its lease ends, the work of an agent marked lost', async () => {
-      const a = await setup.start({ tuning: { lostAfterMs: 600, leaseTtlMs: 60_000 } })
-      const b = a
+      const a = await setup.start({ tuning: { lostAfterMs: 2_000, leaseTtlMs: 60_000 } })
+      const b = await a.twin()
+      expect(b.url).not.toBe(a.url)
       const dead = await enroll(a, 'action', 'lost')
       const alive = await enroll(b, 'action', 'lost')
       const inst = await enqueue(a, { pool: 'lost' })
+      // Seen just before it takes the work (a poll is not a sign of life), so it is online
+      // when it gets it, however long the set-up took on a busy machine.
+      await call(a.url, 'POST', '/agents/v1/heartbeat', { token: dead.credential, body: {} })
       const got = await call(a.url, 'GET', '/agents/v1/instructions?waitMs=5000', { token: dead.credential })
       expect(got.body.instructions[0].id).toBe(inst.id)
       // `dead` never heartbeats again; `alive` does, and polls B.
@@ -354,6 +362,58 @@ for (const setup of setups()) {
         agents.body.items.map((x: { id: string; status: string }) => [x.id, x.status]),
       )
       expect(byId[dead.id]).toBe('lost')
+    })
+
+    it('fails a step attempt that runs past its timeout, though its agent still holds the lease', async () => {
+      // The lease outlasts the test: only the step's own timeout can end this attempt.
+      const r = await setup.start({ tuning: { leaseTtlMs: 60_000 } })
+      const agent = await enroll(r, 'action', 'slow')
+      await enablePlugin(r, agent.orgId, 'slow', '@acme/slow', '1.0.0')
+      await r.o.services.secrets.set(agent.orgId, 'HOOK_KEY', HOOK_SECRET)
+      const { workflow } = await r.o.services.workflows.apply(
+        agent.orgId,
+        `
+name: timeboxed
+trigger: { webhook: { secret: HOOK_KEY } }
+actions:
+  - { id: slow, plugin: "@acme/slow", version: ^1, pool: slow, timeout: 1s, retry: { limit: 0 } }
+`,
+        SYSTEM,
+      )
+      const { runId } = await deliver(r, workflow.id, {})
+      // Before the poll that leases it: the step's clock starts at the lease.
+      const started = Date.now()
+      const got = await until(async () => {
+        const g = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=2000', { token: agent.credential })
+        return g.body.instructions[0]
+      })
+      const acc = await call(r.url, 'POST', `/agents/v1/instructions/${got.id}/accept`, {
+        token: agent.credential,
+        body: { attempt: got.attempt },
+      })
+      expect(acc.status).toBe(200)
+      // The agent keeps beating (its lease stays good) and never answers.
+      const beat = setInterval(
+        () => void call(r.url, 'POST', '/agents/v1/heartbeat', { token: agent.credential, body: {} }),
+        200,
+      )
+      try {
+        const run = await runDone(r, agent.orgId, runId!, 15_000)
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1_000)
+        expect(run.status).toBe('timed_out')
+        const full = await r.o.services.runs.get(agent.orgId, runId!)
+        expect(full.steps[0], JSON.stringify(full.steps[0])).toMatchObject({
+          stepId: 'slow',
+          error: { code: 'STAVILY_ERR_STEP_TIMEOUT' },
+        })
+      } finally {
+        clearInterval(beat)
+      }
+      const late = await call(r.url, 'POST', `/agents/v1/instructions/${got.id}/result`, {
+        token: agent.credential,
+        body: { attempt: got.attempt, status: 'succeeded' },
+      })
+      expect(late.status).toBe(409)
     })
 
     it('marks no agent lost during the grace period after a start', async () => {

@@ -48,6 +48,12 @@ export class PollHub {
   #closed = false
   /** Claim failures (database down) are kept for /readyz rather than thrown at agents. */
   lastError: Error | undefined
+  /**
+   * Called with the queue each time its polls are left waiting: the claim found nothing for
+   * them and their wake-up subscription is in place. Tests set it to publish work only once
+   * a poll is really parked, so the wake-up path (not the first claim) is what hands it out.
+   */
+  onParked: ((queue: string) => void) | undefined
 
   constructor(dispatcher: Dispatcher, fleet: FleetState, tuning: Tuning) {
     this.#dispatcher = dispatcher
@@ -224,6 +230,10 @@ export class PollHub {
         // Everyone served and more may be ready: go again; nothing came: wait for a wake-up.
         if (claimed.got.size > 0 && group.waiters.length > 0) group.again = true
       } while (group.again && !this.#closed)
+      if (this.onParked && !this.lastError && group.waiters.length > 0) {
+        const queue = group.queue
+        void group.unsubscribe.then(() => this.onParked?.(queue)).catch(() => {})
+      }
     } finally {
       group.running = false
       this.#prune(group)

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import { runName } from '../../../test/run-names.ts'
 import { openPostgres } from '../../src/db/pg-client.ts'
 import { openPglite } from '../../src/db/pglite-client.ts'
 import type { Database } from '../../src/db/sql-client.ts'
@@ -20,8 +20,9 @@ export interface Backend {
   cleanup(): Promise<void>
 }
 
+/** A schema of this test run (the leak check counts those left at the end). */
 export function uniqueSchema(prefix = 't'): string {
-  return `${prefix}_${randomBytes(5).toString('hex')}`
+  return runName(prefix)
 }
 
 export function backends(): Backend[] {
@@ -57,10 +58,15 @@ export function backends(): Backend[] {
         if (schemas.length === 0) return
         const c = new pg.Client({ connectionString: url })
         await c.connect()
-        for (const s of schemas.splice(0)) await c.query(`DROP SCHEMA IF EXISTS ${s}, ${s}_boss CASCADE`)
+        for (const s of schemas.splice(0)) await c.query(dropSchemas(s))
         await c.end()
       },
     })
   }
   return list
+}
+
+/** Drops a test schema and those named after it (pg-boss's, the plugin registry's). */
+export function dropSchemas(schema: string): string {
+  return `DROP SCHEMA IF EXISTS ${schema}, ${schema}_boss, ${schema}_registry CASCADE`
 }

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import type { OrchestratorConfig } from '../../src/config.ts'
 import { createOrchestrator, type Orchestrator } from '../../src/orchestrator.ts'
-import { uniqueSchema } from './backends.ts'
+import { dropSchemas, uniqueSchema } from './backends.ts'
 
 // Orchestrators for tests: on PGlite + in-process fleet always, and on PostgreSQL + Redis
 // when DATABASE_URL / REDIS_URL are set. Each `start()` gets its own schema and Redis key
-// prefix; `twin()` starts another instance on the same schema and prefix.
+// prefix; `twin()` starts another instance on the same schema and prefix. cleanup() closes
+// every instance and removes what they left: schemas (with `_boss` and `_registry`) and
+// Redis keys (presence has no TTL, so nothing else would).
 
 export interface Setup {
   name: string
@@ -37,7 +40,8 @@ export const FAST = {
   retryDelaySeconds: 1,
 }
 
-async function boot(config: OrchestratorConfig, admin: string): Promise<Running> {
+// `running` collects every instance, twins included, so cleanup closes them all.
+async function boot(config: OrchestratorConfig, admin: string, running: Running[]): Promise<Running> {
   const o = await createOrchestrator(config)
   const { agentUrl, operatorUrl } = await o.listen()
   const r: Running = {
@@ -46,10 +50,28 @@ async function boot(config: OrchestratorConfig, admin: string): Promise<Running>
     operatorUrl,
     admin,
     config,
-    twin: (extra = {}) => boot({ ...config, ...extra, tuning: { ...config.tuning, ...extra.tuning } }, admin),
+    twin: (extra = {}) =>
+      boot({ ...config, ...extra, tuning: { ...config.tuning, ...extra.tuning } }, admin, running),
     close: () => o.close(),
   }
+  running.push(r)
   return r
+}
+
+/** Deletes the Redis keys under `prefix` (a test's own prefix). */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      cursor = next
+      if (keys.length > 0) await redis.del(...keys)
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
 }
 
 function adminToken(): string {
@@ -69,7 +91,7 @@ export function setups(opts: { pglite?: boolean; postgres?: boolean } = {}): Set
       async start(extra = {}) {
         shared ??= await PGlite.create()
         const admin = adminToken()
-        const r = await boot(
+        return boot(
           {
             database: { pglite: shared, schema: uniqueSchema() },
             listen: { host: '127.0.0.1', port: 0 },
@@ -78,9 +100,8 @@ export function setups(opts: { pglite?: boolean; postgres?: boolean } = {}): Set
             tuning: { ...FAST, ...extra.tuning },
           },
           admin,
+          running,
         )
-        running.push(r)
-        return r
       },
       async cleanup() {
         for (const r of running.splice(0)) await r.close()
@@ -100,11 +121,11 @@ export function setups(opts: { pglite?: boolean; postgres?: boolean } = {}): Set
         const schema = uniqueSchema()
         schemas.push(schema)
         const admin = adminToken()
-        const r = await boot(
+        return boot(
           {
             database: { url, schema },
             ...(process.env.REDIS_URL
-              ? { redis: { url: process.env.REDIS_URL, prefix: `test:${schema}:` } }
+              ? { redis: { url: process.env.REDIS_URL, prefix: redisPrefix(schema) } }
               : {}),
             listen: { host: '127.0.0.1', port: 0 },
             bootstrapToken: admin,
@@ -112,26 +133,41 @@ export function setups(opts: { pglite?: boolean; postgres?: boolean } = {}): Set
             tuning: { ...FAST, ...extra.tuning },
           },
           admin,
+          running,
         )
-        running.push(r)
-        const twin = r.twin
-        r.twin = async (e) => {
-          const t = await twin(e)
-          running.push(t)
-          return t
-        }
-        return r
       },
       async cleanup() {
         for (const r of running.splice(0)) await r.close()
+        const done = schemas.splice(0)
         const c = new pg.Client({ connectionString: url })
         await c.connect()
-        for (const s of schemas.splice(0)) await c.query(`DROP SCHEMA IF EXISTS ${s}, ${s}_boss CASCADE`)
+        for (const s of done) await c.query(dropSchemas(s))
         await c.end()
+        const redisUrl = process.env.REDIS_URL
+        if (redisUrl) for (const s of done) await deleteRedisKeys(redisUrl, redisPrefix(s))
       },
     })
   }
   return list
+}
+
+/** The Redis key prefix of a test orchestrator on `schema`. */
+export function redisPrefix(schema: string): string {
+  return `test:${schema}:`
+}
+
+/**
+ * Resolves the next time a long-poll on `r` is parked: its claim found nothing and it is
+ * subscribed to wake-ups. Call it before the poll starts.
+ */
+export function parked(r: Running): Promise<string> {
+  const hub = r.o.services.polls
+  return new Promise((resolve) => {
+    hub.onParked = (queue) => {
+      hub.onParked = undefined
+      resolve(queue)
+    }
+  })
 }
 
 /** A small JSON client for the two APIs. */
