@@ -86,6 +86,23 @@ export const MIN_LIMITS: Readonly<Partial<PluginLimits>> = Object.freeze({
   concurrency: 1,
 })
 
+/** How the sandbox host schedules plugin code between its messages. */
+export const HOST_SCHEDULE = Object.freeze({
+  // Plugin slices run back to back for at most this long (plus the one that overruns it)
+  // before the host reads its messages again: short enough to answer a ping at once,
+  // long enough that a burst of quick calls costs no extra event-loop turns.
+  stretchBudgetMs: 20,
+})
+
+/**
+ * The longest the sandbox host may legitimately not answer: one stretch, plus the longest
+ * task (a load runs the bundle and then reads its definition, each under the CPU limit).
+ * The supervisor adds this to its hang timeout.
+ */
+export function hostBusyAllowanceMs(maxCpuMs: number): number {
+  return HOST_SCHEDULE.stretchBudgetMs + 2 * maxCpuMs
+}
+
 /** How the sandbox host process is watched and restarted. */
 export interface SupervisorSettings {
   heartbeatIntervalMs: number

@@ -5,6 +5,7 @@ import { createDispatch } from './capabilities/dispatch.ts'
 import { PluginInstance } from './plugin-instance.ts'
 import type { FromHost, PluginStatsEntry, StateOp, ToHost } from './protocol.ts'
 import { SparePool } from './runtime.ts'
+import { SliceScheduler } from './slice-scheduler.ts'
 
 export class SandboxHost {
   private readonly plugins = new Map<string, PluginInstance>()
@@ -17,6 +18,10 @@ export class SandboxHost {
   private readonly dispatch
 
   private readonly pool: SparePool
+  /** Runs plugin code (loads, slices) in turns, with the event loop in between. */
+  private readonly scheduler = new SliceScheduler()
+  /** The scheduler's owner for loads: they take turns with the plugins' slices. */
+  private readonly loads = {}
 
   constructor(
     ivm: Ivm,
@@ -85,30 +90,12 @@ export class SandboxHost {
         this.post({ t: 'pong', n: m.n })
         return
       case 'load': {
-        if (this.plugins.has(m.req.key)) {
-          throw sandboxError(SandboxErrorCodes.ALREADY_LOADED, `${m.req.key} is already loaded`)
-        }
-        const plugin = new PluginInstance(m.req, this.pool, this.dispatch, (call, outcome) => {
-          this.callPlugin.delete(call.req.id)
-          if (outcome.ok) this.post({ t: 'result', id: call.req.id, ok: true, result: outcome.result })
-          else
-            this.post({
-              t: 'result',
-              id: call.req.id,
-              ok: false,
-              error: outcome.error,
-              logs: outcome.logs,
-              stats: outcome.stats,
-            })
-        })
-        const started = performance.now()
-        const info = plugin.load()
-        this.plugins.set(m.req.key, plugin)
-        this.post({
-          t: 'reply',
-          rid: m.rid,
-          ok: true,
-          value: { ...info, loadMs: performance.now() - started },
+        this.scheduler.run(this.loads, () => {
+          try {
+            this.load(m)
+          } catch (err) {
+            this.post({ t: 'reply', rid: m.rid, ok: false, error: toSerialized(err) })
+          }
         })
         return
       }
@@ -157,6 +144,40 @@ export class SandboxHost {
         return
       }
     }
+  }
+
+  private load(m: Extract<ToHost, { t: 'load' }>): void {
+    if (this.plugins.has(m.req.key)) {
+      throw sandboxError(SandboxErrorCodes.ALREADY_LOADED, `${m.req.key} is already loaded`)
+    }
+    const plugin = new PluginInstance(
+      m.req,
+      this.pool,
+      this.dispatch,
+      (call, outcome) => {
+        this.callPlugin.delete(call.req.id)
+        if (outcome.ok) this.post({ t: 'result', id: call.req.id, ok: true, result: outcome.result })
+        else
+          this.post({
+            t: 'result',
+            id: call.req.id,
+            ok: false,
+            error: outcome.error,
+            logs: outcome.logs,
+            stats: outcome.stats,
+          })
+      },
+      this.scheduler,
+    )
+    const started = performance.now()
+    const info = plugin.load()
+    this.plugins.set(m.req.key, plugin)
+    this.post({
+      t: 'reply',
+      rid: m.rid,
+      ok: true,
+      value: { ...info, loadMs: performance.now() - started },
+    })
   }
 
   private stateCall(plugin: string, op: StateOp, key: string, value?: unknown): Promise<unknown> {

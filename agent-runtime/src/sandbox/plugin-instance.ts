@@ -14,6 +14,7 @@ import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 import { checkPluginInfo } from './plugin-info.ts'
 import type { InvokeRequest, InvokeResult, LoadRequest, PluginInfo } from './protocol.ts'
 import type { Runtime, RuntimeHandler, SparePool } from './runtime.ts'
+import type { SliceScheduler } from './slice-scheduler.ts'
 import { validateAgainst } from './validate.ts'
 
 /** What runs the capabilities on the host side (capabilities/dispatch.ts). */
@@ -63,6 +64,7 @@ export class PluginInstance implements RuntimeHandler {
     private readonly pool: SparePool,
     private readonly caps: CapabilityHost,
     private readonly report: (call: CallState, outcome: CallOutcome) => void,
+    private readonly scheduler: SliceScheduler,
   ) {}
 
   get inFlight(): number {
@@ -152,22 +154,12 @@ export class PluginInstance implements RuntimeHandler {
       return
     }
     this.calls.set(req.id, call)
-    let rt: Runtime
-    try {
-      rt = this.runtime()
-    } catch (err) {
-      this.complete(call, toSerialized(err))
-      return
-    }
-    this.slice(call, rt, (timeout) => {
-      // A string is the outcome of a handler that returned synchronously.
-      const now = rt.start.applySync(undefined, [req.id, req.operation, payload], { timeout }) as unknown
-      if (typeof now === 'string') this.finished.push({ call, ...readReport(now) })
-    })
+    // Usually at once; in a later turn when the host has been busy for its stretch budget.
+    this.scheduler.run(this, () => this.firstSlice(call, payload))
     if (call.done) return
     // Only a call still waiting after its first slice needs a wall-time timer (the first
-    // slice itself is bounded by the CPU limit). A watch runs until stopped: only the
-    // caller's deadline bounds it, not the per-call wall limit.
+    // slice itself is bounded by the CPU limit); one still queued gets it too. A watch runs
+    // until stopped: only the caller's deadline bounds it, not the per-call wall limit.
     const elapsed = performance.now() - call.startedAt
     const untilDeadline = Math.max(0, req.deadline - Date.now())
     const wallMs =
@@ -181,6 +173,23 @@ export class PluginInstance implements RuntimeHandler {
         retryable: true,
       })
     }, wallMs)
+  }
+
+  private firstSlice(call: CallState, payload: string): void {
+    if (call.done) return
+    const { req } = call
+    let rt: Runtime
+    try {
+      rt = this.runtime()
+    } catch (err) {
+      this.complete(call, toSerialized(err))
+      return
+    }
+    this.slice(call, rt, (timeout) => {
+      // A string is the outcome of a handler that returned synchronously.
+      const now = rt.start.applySync(undefined, [req.id, req.operation, payload], { timeout }) as unknown
+      if (typeof now === 'string') this.finished.push({ call, ...readReport(now) })
+    })
   }
 
   /**
@@ -424,10 +433,12 @@ export class PluginInstance implements RuntimeHandler {
   private settle(call: CallState, opId: number, ok: boolean, json: string): void {
     call.openOps--
     if (call.done) return
-    const rt = this.rt
-    if (!rt || rt.isolate.isDisposed) return
-    this.slice(call, rt, (timeout) => {
-      rt.settle.applySync(undefined, [opId, ok, json], { timeout })
+    this.scheduler.run(this, () => {
+      const rt = this.rt
+      if (call.done || !rt || rt.isolate.isDisposed) return
+      this.slice(call, rt, (timeout) => {
+        rt.settle.applySync(undefined, [opId, ok, json], { timeout })
+      })
     })
   }
 

@@ -2,6 +2,7 @@
 // agent process; the plugins run in the supervised sandbox host child.
 import {
   DEFAULT_LIMITS,
+  hostBusyAllowanceMs,
   type PluginLimits,
   SUPERVISOR_DEFAULTS,
   type SupervisorSettings,
@@ -320,6 +321,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 
   async function loadVersion(spec: CheckedSpec): Promise<Route> {
     const key = `${spec.manifest.name}@${spec.manifest.version}#${nextKey++}`
+    // Its load runs under its own CPU limit: patient enough for that before it is loaded.
+    sup.sliceAllowanceMs = Math.max(sup.sliceAllowanceMs, hostBusyAllowanceMs(spec.limits.cpuMs))
     const { loadMs, ...info } = (await sup.request({
       t: 'load',
       req: loadRequest(key, spec),
@@ -340,11 +343,11 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     return route
   }
 
-  /** Keeps the heartbeat patient enough for the largest CPU limit among loaded plugins. */
+  /** Keeps the heartbeat patient enough for the longest task the host may run (see HOST_SCHEDULE). */
   function updateAllowance(): void {
-    let max = 0
+    let max = baseLimits.cpuMs
     for (const route of loaded.values()) max = Math.max(max, route.spec.limits.cpuMs)
-    sup.sliceAllowanceMs = max
+    sup.sliceAllowanceMs = hostBusyAllowanceMs(max)
   }
 
   function describe(route: Route): LoadedPlugin {
