@@ -39,7 +39,7 @@ describeCluster('two orchestrator instances on one database and Redis', () => {
 
   it('keeps work flowing when Redis stops mid-test, says so in /readyz, and recovers', async () => {
     const redis = await ownRedis()
-    cleanups.push(() => redis.stop())
+    cleanups.push(() => redis.close())
     const a = await setup.start({
       redis: { url: redis.url, prefix: 'stop:' },
       tuning: { recheckMs: 60_000, recheckDegradedMs: 200 },

@@ -1,11 +1,16 @@
-import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { FleetState } from '../src/fleet/fleet-state.ts'
 import { MemoryFleet } from '../src/fleet/memory-fleet.ts'
 import { RedisFleet } from '../src/fleet/redis-fleet.ts'
+import { uniqueSchema } from './helpers/backends.ts'
+import { deleteRedisKeys, redisPrefix, until } from './helpers/harness.ts'
 import { ownRedis } from './helpers/redis-server.ts'
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+// No test here depends on how fast the machine is: what must not have expired yet has a TTL
+// of minutes, what must have expired is waited for (polled to a deadline), and "not
+// delivered" is shown by a later message on the same connection arriving alone.
+
+const LONG = 600_000
 
 interface Pair {
   a: FleetState
@@ -29,76 +34,110 @@ if (redisUrl) {
   factories.push({
     name: 'redis',
     async make() {
-      const prefix = `test:${randomBytes(5).toString('hex')}:`
+      const prefix = redisPrefix(uniqueSchema('fleet'))
       const a = await RedisFleet.connect({ url: redisUrl, prefix })
       const b = await RedisFleet.connect({ url: redisUrl, prefix })
-      return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) }
+      return {
+        a,
+        b,
+        close: async () => {
+          await Promise.all([a.close(), b.close()])
+          // Presence is a sorted set without a TTL: nothing else would remove it.
+          await deleteRedisKeys(redisUrl, prefix)
+        },
+      }
     },
   })
 }
 
 for (const factory of factories) {
   describe(`fleet state (${factory.name})`, () => {
+    const open: Pair[] = []
+    const make = async () => {
+      const p = await factory.make()
+      open.push(p)
+      return p
+    }
+    afterAll(async () => {
+      for (const p of open.splice(0)) await p.close()
+    })
+
     it('expires presence after its TTL and hands each expired agent to one sweeper', async () => {
-      const { a, b, close } = await factory.make()
-      await a.touch('agent-1', 150)
-      await b.touch('agent-2', 150)
-      await a.touch('agent-3', 60_000)
-      expect(await b.countPresent()).toBe(3)
-      expect(await a.sweepExpired(10)).toEqual([])
-      await sleep(250)
-      expect(await a.countPresent()).toBe(1)
+      const { a, b } = await make()
+      await a.touch('agent-1', 50)
+      await b.touch('agent-2', 50)
+      await a.touch('agent-3', LONG)
+      // Wait until both short ones have expired, however long that takes here.
+      await until(async () => (await b.countPresent()) === 1, 10_000, 'two presences expired')
       const [x, y] = await Promise.all([a.sweepExpired(10), b.sweepExpired(10)])
       expect([...x, ...y].sort()).toEqual(['agent-1', 'agent-2'])
       expect(await a.sweepExpired(10)).toEqual([])
+      expect(await a.countPresent()).toBe(1)
       await a.forget('agent-3')
       expect(await b.countPresent()).toBe(0)
-      await close()
     })
 
-    it('renews presence on touch', async () => {
-      const { a, close } = await factory.make()
-      await a.touch('agent', 200)
-      await sleep(120)
-      await a.touch('agent', 60_000)
-      await sleep(150)
+    it('sweeps nobody whose TTL has not run out, and counts them present', async () => {
+      const { a, b } = await make()
+      await a.touch('agent-1', LONG)
+      await b.touch('agent-2', LONG)
+      expect(await b.countPresent()).toBe(2)
+      expect(await a.sweepExpired(10)).toEqual([])
+      expect(await b.sweepExpired(10)).toEqual([])
+    })
+
+    it('renews presence on touch, even one already past its TTL but not yet swept', async () => {
+      const { a } = await make()
+      await a.touch('agent', 1)
+      await until(async () => (await a.countPresent()) === 0, 10_000, 'presence expired')
+      await a.touch('agent', LONG)
       expect(await a.sweepExpired(10)).toEqual([])
       expect(await a.countPresent()).toBe(1)
-      await close()
     })
 
     it('delivers a wake-up published on one instance to subscribers on the other', async () => {
-      const { a, b, close } = await factory.make()
+      const { a, b } = await make()
       const got: string[] = []
       const off = await b.subscribe('queue-1', (m) => got.push(m))
       const other: string[] = []
       const offOther = await b.subscribe('queue-2', (m) => other.push(m))
       await a.publish('queue-1', 'hello')
-      for (let i = 0; i < 50 && got.length === 0; i++) await sleep(20)
+      await until(async () => got.length > 0, 10_000, 'the wake-up')
       expect(got).toEqual(['hello'])
       expect(other).toEqual([])
       await off()
       await a.publish('queue-1', 'after')
-      await sleep(100)
+      // Messages on one connection arrive in order: once the marker is in, 'after' would be too.
+      await a.publish('queue-2', 'marker')
+      await until(async () => other.length > 0, 10_000, 'the marker')
+      expect(other).toEqual(['marker'])
       expect(got).toEqual(['hello'])
       await offOther()
-      await close()
     })
 
     it('counts hits per key in a fixed window', async () => {
-      const { a, b, close } = await factory.make()
-      expect((await a.hit('ip:1', 300)).count).toBe(1)
-      expect((await b.hit('ip:1', 300)).count).toBe(2)
-      const third = await a.hit('ip:1', 300)
+      const { a, b } = await make()
+      expect((await a.hit('ip:1', LONG)).count).toBe(1)
+      expect((await b.hit('ip:1', LONG)).count).toBe(2)
+      const third = await a.hit('ip:1', LONG)
       expect(third.count).toBe(3)
       expect(third.resetMs).toBeGreaterThan(0)
-      expect(third.resetMs).toBeLessThanOrEqual(300)
-      expect((await a.hit('ip:2', 300)).count).toBe(1)
-      const [ip1, ip3] = await b.hitMany(['ip:1', 'ip:3'], 300)
+      expect(third.resetMs).toBeLessThanOrEqual(LONG)
+      expect((await a.hit('ip:2', LONG)).count).toBe(1)
+      const [ip1, ip3] = await b.hitMany(['ip:1', 'ip:3'], LONG)
       expect([ip1!.count, ip3!.count]).toEqual([4, 1])
-      await sleep(400)
-      expect((await a.hit('ip:1', 300)).count).toBe(1)
-      await close()
+    })
+
+    it('starts a new window once the old one ends', async () => {
+      const { a } = await make()
+      expect((await a.hit('ip:1', 50)).count).toBe(1)
+      // Hits go on until one lands in a fresh window (counted 1 again), however slow they are.
+      const fresh = await until(
+        async () => ((await a.hit('ip:1', 50)).count === 1 ? true : undefined),
+        10_000,
+        'a new window',
+      )
+      expect(fresh).toBe(true)
     })
   })
 }
@@ -106,12 +145,12 @@ for (const factory of factories) {
 describe('Redis fleet when Redis stops', () => {
   const cleanups: (() => Promise<void>)[] = []
   afterAll(async () => {
-    for (const c of cleanups) await c()
+    for (const c of cleanups.reverse()) await c()
   })
 
   it('keeps answering (degraded), says so, and recovers when Redis is back', async () => {
     const redis = await ownRedis()
-    cleanups.push(() => redis.stop())
+    cleanups.push(() => redis.close())
     const fleet = await RedisFleet.connect({ url: redis.url, prefix: 'x:' })
     cleanups.push(() => fleet.close())
     expect(fleet.healthy()).toBe(true)
@@ -119,22 +158,20 @@ describe('Redis fleet when Redis stops', () => {
     await fleet.subscribe('q', (m) => got.push(m))
 
     await redis.stop()
-    for (let i = 0; i < 50 && fleet.healthy(); i++) await sleep(20)
-    expect(fleet.healthy()).toBe(false)
+    await until(async () => !fleet.healthy(), 10_000, 'fleet notices Redis is gone')
     // Wake-ups still reach this instance's own parked polls; counters still count.
     await fleet.publish('q', 'local')
     expect(got).toEqual(['local'])
-    expect((await fleet.hit('k', 10_000)).count).toBe(1)
-    expect((await fleet.hit('k', 10_000)).count).toBe(2)
+    expect((await fleet.hit('k', LONG)).count).toBe(1)
+    expect((await fleet.hit('k', LONG)).count).toBe(2)
     await fleet.touch('agent', 1_000)
     expect(await fleet.sweepExpired(10)).toEqual([])
 
     await redis.start()
-    for (let i = 0; i < 100 && !fleet.healthy(); i++) await sleep(50)
-    expect(fleet.healthy()).toBe(true)
+    await until(async () => fleet.healthy(), 20_000, 'fleet back on Redis')
     // The subscription came back with the connection.
     await fleet.publish('q', 'remote')
-    for (let i = 0; i < 50 && got.length < 2; i++) await sleep(20)
+    await until(async () => got.length >= 2, 10_000, 'the wake-up through Redis')
     expect(got).toEqual(['local', 'remote'])
   })
 })
