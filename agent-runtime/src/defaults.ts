@@ -41,6 +41,10 @@ export interface PluginLimits {
   stateTotalBytes: number
   /** JSON size of the arguments of one capability call (a fetch body, a file to write), characters. */
   argumentBytes: number
+  /** exec, fetch and fs operations one call may have in flight at once. */
+  operationsPerCall: number
+  /** exec, fetch and fs operations all calls of one plugin may have in flight at once. */
+  operationsPerPlugin: number
 }
 
 export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
@@ -75,6 +79,11 @@ export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
   // The largest legitimate argument is a request body or a file to write; the host parses
   // arguments on its own thread, outside the plugin's CPU limit, so they are capped.
   argumentBytes: 8 * 1024 * 1024,
+  // Enough for a call to fan out over a handful of hosts or files; each holds a process,
+  // a socket or a thread-pool slot of the host until it settles.
+  operationsPerCall: 16,
+  // Four calls' worth: bounds the processes and sockets one plugin holds on the agent's machine.
+  operationsPerPlugin: 64,
 })
 
 /** Lower bounds an operator override may not go below. */
@@ -84,6 +93,8 @@ export const MIN_LIMITS: Readonly<Partial<PluginLimits>> = Object.freeze({
   cpuMs: 1,
   wallMs: 1,
   concurrency: 1,
+  operationsPerCall: 1,
+  operationsPerPlugin: 1,
 })
 
 /** How the sandbox host schedules plugin code between its messages. */

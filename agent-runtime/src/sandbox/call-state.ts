@@ -21,6 +21,8 @@ export interface CallState {
   stopTimer: NodeJS.Timeout | undefined
   /** Capability operations started and not yet settled into the isolate. */
   openOps: number
+  /** exec/fetch/fs operations whose host work is still running (operation-limits.ts). */
+  operationsInFlight: number
   /** Set by stop(): ctx.isStopping() turns true; a call other than watch loses its host work. */
   stopping: boolean
   /** Sleeping ctx.sleep() calls, woken early by stop(). */
@@ -41,6 +43,7 @@ export function newCallState(req: InvokeRequest): CallState {
     wallTimer: undefined,
     stopTimer: undefined,
     openOps: 0,
+    operationsInFlight: 0,
     stopping: false,
     wakers: new Set(),
   }

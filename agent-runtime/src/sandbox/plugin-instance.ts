@@ -58,6 +58,8 @@ export class PluginInstance implements RuntimeHandler {
   private readonly finished: { call: CallState; status: number; json: string }[] = []
   private nextOpId = 1
   readonly counters = { calls: 0, failures: 0, isolateRestarts: 0, cpuMs: 0 }
+  /** exec/fetch/fs operations of all its calls whose host work is still running. */
+  operationsInFlight = 0
 
   constructor(
     readonly spec: LoadRequest,
