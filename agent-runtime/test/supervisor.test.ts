@@ -38,8 +38,9 @@ describe('supervisor', () => {
       await sandbox.load({ manifest: manifest('echo'), bundle: await buildFixture('echo') })
       const first = sandbox.hostPid!
       const inFlight = sandbox.invoke('hostile', { ...ids(), input: { mode: 'pending' } })
-      // Let the call reach the host before killing it.
-      await new Promise((r) => setTimeout(r, 200))
+      // The call has reached the host once a later message on the same ordered channel
+      // is answered: stats goes out after the invoke, and the host reads them in order.
+      await sandbox.stats()
       process.kill(first, 'SIGKILL')
       await expect(inFlight).rejects.toMatchObject({ code: C.CRASHED, retryable: true })
       // Calls made while it restarts wait for it, then run on the reloaded plugins.
@@ -64,7 +65,8 @@ describe('supervisor', () => {
       })
       const first = sandbox.hostPid!
       const inFlight = sandbox.invoke('hostile', { ...ids(), input: { mode: 'pending' } })
-      await new Promise((r) => setTimeout(r, 200))
+      // Answered after the host read the invoke sent before it (one ordered channel).
+      await sandbox.stats()
       // A stopped process is the purest hang: alive, silent.
       process.kill(first, 'SIGSTOP')
       await expect(inFlight).rejects.toMatchObject({ code: C.CRASHED, retryable: true })
