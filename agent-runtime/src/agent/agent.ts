@@ -217,6 +217,7 @@ export class Agent {
             name: this.config.name,
             labels: this.config.labels,
             version: AGENT_VERSION,
+            secretGrants: this.secretGrants(),
           },
         })
         const c: StoredCredential = {
@@ -245,6 +246,18 @@ export class Agent {
         if (this.stopping.signal.aborted) throw err
       }
     }
+  }
+
+  /**
+   * The secrets the operator granted (to every plugin, and per plugin), reported at
+   * enrollment and with each heartbeat: the orchestrator sends only declared ∩ granted, so
+   * a secret this agent would drop never reaches it.
+   */
+  private secretGrants(): { all: string[]; plugins: Record<string, string[]> } {
+    const plugins: Record<string, string[]> = {}
+    for (const [name, p] of Object.entries(this.config.plugins))
+      if (p.grants.secrets.length > 0) plugins[name] = p.grants.secrets
+    return { all: this.config.grants.secrets, plugins }
   }
 
   private updateIntervals(i: Partial<Intervals> | undefined): void {
@@ -286,7 +299,10 @@ export class Agent {
           cancel?: { id: string; attempt: number }[]
           intervals?: Partial<Intervals>
           pluginsChanged?: boolean
-        }>('POST', '/heartbeat', { body: { version: AGENT_VERSION }, signal: this.stopping.signal })
+        }>('POST', '/heartbeat', {
+          body: { version: AGENT_VERSION, secretGrants: this.secretGrants() },
+          signal: this.stopping.signal,
+        })
         backoff.reset()
         this.updateIntervals(res.body.intervals)
         const drain = res.body.drain === true

@@ -1,7 +1,9 @@
 import semver from 'semver'
 import type { Tuning } from '../config.ts'
+import { agentSecretGrants } from '../db/plans/agents.ts'
 import { type Database, run } from '../db/sql-client.ts'
 import type { SecretStore } from '../secrets/index.ts'
+import { grantedTo, type SecretGrants } from '../services/secret-grants.ts'
 import type { Agent, Instruction } from '../types.ts'
 import type { SensorTrigger } from '../workflows/index.ts'
 import { pluginPermissions, poolChangedSince, sensorAssignments } from './plans.ts'
@@ -49,8 +51,10 @@ export class AgentPlugins {
       permissions: unknown
     }>(this.#db.sql, sensorAssignments(agent.orgId, agent.pool))
     const out: SensorAssignment[] = []
+    const grants = rows.length > 0 ? await this.#grants(agent) : null
     for (const r of rows) {
       if (!semver.satisfies(r.desiredVersion, r.trigger.version, { includePrerelease: true })) continue
+      const granted = grantedTo(grants, r.trigger.plugin)
       out.push({
         id: r.id,
         revision: r.revision,
@@ -59,13 +63,16 @@ export class AgentPlugins {
         config: r.trigger.config,
         intervalMs: r.trigger.watch ? null : r.trigger.intervalMs,
         watch: r.trigger.watch,
-        secrets: await this.#secrets.getExisting(agent.orgId, declaredSecrets(r.permissions)),
+        secrets: await this.#secrets.getExisting(
+          agent.orgId,
+          declaredSecrets(r.permissions).filter((n) => granted.has(n)),
+        ),
       })
     }
     return out
   }
 
-  /** The secrets each instruction's plugin declares and the organization has, by instruction id. */
+  /** The secrets each instruction's plugin declares, the agent grants it and the organization has, by instruction id. */
   async secretsFor(agent: Agent, instructions: Instruction[]): Promise<Map<string, Record<string, string>>> {
     const out = new Map<string, Record<string, string>>()
     if (instructions.length === 0) return out
@@ -74,7 +81,14 @@ export class AgentPlugins {
       this.#db.sql,
       pluginPermissions(agent.orgId, agent.pool, names),
     )
-    const declared = new Map(rows.map((r) => [r.name, declaredSecrets(r.permissions)]))
+    // Declared ∩ granted: a secret the agent does not grant its plugin never leaves the orchestrator.
+    const grants = await this.#grants(agent)
+    const declared = new Map(
+      rows.map((r) => [
+        r.name,
+        declaredSecrets(r.permissions).filter((n) => grantedTo(grants, r.name).has(n)),
+      ]),
+    )
     const wanted = [...new Set([...declared.values()].flat())]
     const values = wanted.length > 0 ? await this.#secrets.getExisting(agent.orgId, wanted) : {}
     for (const i of instructions) {
@@ -83,6 +97,15 @@ export class AgentPlugins {
       out.set(i.id, mine)
     }
     return out
+  }
+
+  // Read at hand-out, not from the poll's authentication: a heartbeat may have changed them.
+  async #grants(agent: Agent): Promise<SecretGrants | null> {
+    const { rows } = await run<{ secretGrants: SecretGrants | null }>(
+      this.#db.sql,
+      agentSecretGrants(agent.id),
+    )
+    return rows[0]?.secretGrants ?? null
   }
 
   /** Whether the pool's desired plugins or sensor assignments changed in the last two heartbeats. */

@@ -9,6 +9,7 @@ import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { announceAgentRevoked } from '../fleet/revocations.ts'
 import type { Agent, AgentKind } from '../types.ts'
+import { normalizeGrants, type SecretGrants } from './secret-grants.ts'
 
 // Agents: enrollment (an enrollment token exchanged for a credential), authentication,
 // heartbeats, credential rotation and revocation, and the lost-agent sweep.
@@ -39,6 +40,7 @@ export class Agents {
     name: string
     labels?: Record<string, string>
     version?: string
+    secretGrants?: SecretGrants
   }) {
     const name = checkName('name', input.name, 200)
     const extraLabels = checkLabels('labels', input.labels)
@@ -68,6 +70,7 @@ export class Agents {
           version: input.version ?? null,
           hash: hashSecret(credential),
           enrolledWith: token.id,
+          secretGrants: input.secretGrants ? normalizeGrants(input.secretGrants) : null,
         }),
       )
       return created.rows[0]!
@@ -81,8 +84,15 @@ export class Agents {
     return (await run<Agent>(this.#db.sql, plans.agentByCredential(hashSecret(credential)))).rows[0]
   }
 
-  async heartbeat(agent: Agent, version: string | undefined): Promise<{ drain: boolean }> {
-    const { rows } = await run<{ drain: boolean }>(this.#db.sql, plans.touchAgent(agent.id, version ?? null))
+  async heartbeat(
+    agent: Agent,
+    version: string | undefined,
+    secretGrants?: SecretGrants,
+  ): Promise<{ drain: boolean }> {
+    const { rows } = await run<{ drain: boolean }>(
+      this.#db.sql,
+      plans.touchAgent(agent.id, version ?? null, secretGrants ? normalizeGrants(secretGrants) : null),
+    )
     if (!rows[0]) throw revoked()
     await this.#fleet.touch(agent.id, this.#tuning.lostAfterMs)
     return rows[0]

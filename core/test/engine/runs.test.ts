@@ -51,6 +51,11 @@ for (const setup of setups()) {
       await setup.prepare()
       r = await setup.start()
       agent = await SimAgent.enroll(r, 'web')
+      // Secrets go only to agents that grant them (reported with heartbeats).
+      await call(r.url, 'POST', '/agents/v1/heartbeat', {
+        token: agent.credential,
+        body: { secretGrants: { all: ['RESTART_TOKEN'] } },
+      })
       org = agent.orgId
       await enablePlugin(r, org, 'web', '@acme/restart', '1.4.0', { secrets: ['RESTART_TOKEN'] })
       await enablePlugin(r, org, 'web', '@acme/slack', '2.0.1')
@@ -197,6 +202,10 @@ for (const setup of setups()) {
 
     it('hands sensors to sensor agents and starts runs from the events they report', async () => {
       const sensor = await enroll(r, 'sensor', 'mon')
+      await call(r.url, 'POST', '/agents/v1/heartbeat', {
+        token: sensor.credential,
+        body: { secretGrants: { all: ['PROM_TOKEN'] } },
+      })
       await enablePlugin(r, org, 'mon', '@acme/prom', '1.3.0', { secrets: ['PROM_TOKEN'] })
       await r.o.services.secrets.set(org, 'PROM_TOKEN', 'prom-secret')
       const doc = `

@@ -13,9 +13,10 @@ export const insertAgent = (a: {
   version: string | null
   hash: Buffer
   enrolledWith: string
+  secretGrants: unknown
 }): Statement => ({
-  text: `INSERT INTO agents (id, org_id, name, kind, pool, labels, version, credential_hash, enrolled_with)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) RETURNING ${AGENT_COLUMNS}`,
+  text: `INSERT INTO agents (id, org_id, name, kind, pool, labels, version, credential_hash, enrolled_with, secret_grants)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb) RETURNING ${AGENT_COLUMNS}`,
   values: [
     a.id,
     a.orgId,
@@ -26,6 +27,7 @@ export const insertAgent = (a: {
     a.version,
     a.hash,
     a.enrolledWith,
+    a.secretGrants == null ? null : JSON.stringify(a.secretGrants),
   ],
 })
 
@@ -39,11 +41,21 @@ export const agentByCredential = (hash: Buffer): Statement => ({
   values: [hash],
 })
 
-/** A heartbeat: seen now, back online if it was marked lost (never if revoked). */
-export const touchAgent = (id: string, version: string | null): Statement => ({
-  text: `UPDATE agents SET last_seen_at = now(), status = 'online', version = COALESCE($2, version)
+/**
+ * A heartbeat: seen now, back online if it was marked lost (never if revoked); the secret
+ * grants replaced when the agent reported them.
+ */
+export const touchAgent = (id: string, version: string | null, secretGrants: unknown): Statement => ({
+  text: `UPDATE agents SET last_seen_at = now(), status = 'online', version = COALESCE($2, version),
+      secret_grants = COALESCE($3::jsonb, secret_grants)
     WHERE id = $1 AND status <> 'revoked' RETURNING drain`,
-  values: [id, version],
+  values: [id, version, secretGrants == null ? null : JSON.stringify(secretGrants)],
+})
+
+/** The secret grants an agent last reported (read at hand-out, so a heartbeat's change counts at once). */
+export const agentSecretGrants = (id: string): Statement => ({
+  text: `SELECT secret_grants AS "secretGrants" FROM agents WHERE id = $1`,
+  values: [id],
 })
 
 export const rotateCredential = (id: string, hash: Buffer): Statement => ({

@@ -11,12 +11,32 @@ export const Intervals = Type.Object({
   backoffMaxMs: Type.Integer(),
 })
 
+const SecretNames = Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }), { maxItems: 500 })
+
+/** The secrets the agent's operator granted; the orchestrator sends only declared ∩ granted. */
+export const SecretGrants = Type.Object(
+  {
+    all: SecretNames,
+    plugins: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[@A-Za-z0-9][@A-Za-z0-9._/-]{0,213}$' }), SecretNames, {
+        maxProperties: 500,
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'secret names granted to every plugin (all) and per plugin name; sent at register and with heartbeats. An agent that never sends them gets no secrets',
+  },
+)
+
 export const RegisterBody = Type.Object(
   {
     enrollmentToken: Type.String({ minLength: 1, maxLength: 200 }),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     labels: Type.Optional(Labels),
     version: Type.Optional(Type.String({ maxLength: 100 })),
+    secretGrants: Type.Optional(SecretGrants),
   },
   { additionalProperties: false },
 )
@@ -34,7 +54,7 @@ export const RegisterReply = Type.Object({
 export const CancelList = Type.Array(Type.Object({ id: Uuid, attempt: Type.Integer() }))
 
 export const HeartbeatBody = Type.Object(
-  { version: Type.Optional(Type.String({ maxLength: 100 })) },
+  { version: Type.Optional(Type.String({ maxLength: 100 })), secretGrants: Type.Optional(SecretGrants) },
   { additionalProperties: false },
 )
 
