@@ -45,6 +45,11 @@ export interface PluginLimits {
   operationsPerCall: number
   /** exec, fetch and fs operations all calls of one plugin may have in flight at once. */
   operationsPerPlugin: number
+  /**
+   * A watch runs for hours, so its CPU (cpuMs) and its events (events) are budgeted per
+   * window of this many ms instead of per call.
+   */
+  watchWindowMs: number
 }
 
 export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
@@ -84,6 +89,8 @@ export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
   operationsPerCall: 16,
   // Four calls' worth: bounds the processes and sockets one plugin holds on the agent's machine.
   operationsPerPlugin: 64,
+  // With cpuMs, a watch may use a tenth of a core on average; with events, 100 a second.
+  watchWindowMs: 10_000,
 })
 
 /** Lower bounds an operator override may not go below. */
@@ -95,6 +102,7 @@ export const MIN_LIMITS: Readonly<Partial<PluginLimits>> = Object.freeze({
   concurrency: 1,
   operationsPerCall: 1,
   operationsPerPlugin: 1,
+  watchWindowMs: 1,
 })
 
 /** How the sandbox host schedules plugin code between its messages. */

@@ -13,6 +13,11 @@ beforeAll(async () => {
     bundle: await buildFixture('sensor'),
     limits: { events: 3 },
   })
+  // A watch's event limit is per window (hostile-watch.test.ts): this one streams with the defaults.
+  await sandbox.load({
+    manifest: manifest('sensor-watch', { kind: 'sensor' }),
+    bundle: await buildFixture('sensor'),
+  })
 })
 afterAll(async () => {
   await sandbox?.close()
@@ -59,7 +64,7 @@ describe('sensors', () => {
   it('watch streams events until the caller aborts, then returns', async () => {
     const controller = new AbortController()
     const seen: PluginEvent[] = []
-    const done = sandbox.invoke('sensor', {
+    const done = sandbox.invoke('sensor-watch', {
       ...ids(),
       operation: 'watch',
       config: { emit: [] },

@@ -11,6 +11,11 @@ export interface CallState {
   logs: LogEntry[]
   logBytes: number
   events: PluginEvent[]
+  /** Events emitted (collected or streamed) in this call, or in a watch's current window. */
+  eventsEmitted: number
+  /** A watch's budget window: when it began (performance.now()) and the CPU used in it, ms. */
+  windowStart: number
+  windowCpuMs: number
   /** A limit the host saw exceeded; it wins over whatever the plugin threw after it. */
   limitHit: SerializedError | undefined
   done: boolean
@@ -37,6 +42,9 @@ export function newCallState(req: InvokeRequest): CallState {
     logs: [],
     logBytes: 0,
     events: [],
+    eventsEmitted: 0,
+    windowStart: performance.now(),
+    windowCpuMs: 0,
     limitHit: undefined,
     done: false,
     abort: undefined,
@@ -61,4 +69,16 @@ export function callSignal(call: CallState): AbortSignal {
   call.abort ??= new AbortController()
   if (hostWorkEnded(call)) call.abort.abort()
   return call.abort.signal
+}
+
+/**
+ * A watch's CPU and events are budgeted per window (limits.watchWindowMs), not per call:
+ * starts a new window when the current one is over.
+ */
+export function rollWatchWindow(call: CallState, windowMs: number): void {
+  const now = performance.now()
+  if (now - call.windowStart < windowMs) return
+  call.windowStart = now
+  call.windowCpuMs = 0
+  call.eventsEmitted = 0
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { SandboxErrorCodes, type SerializedError, sandboxError, toSerialized } from '../errors.ts'
 import type { IsolatedVm } from '../isolated-vm.ts'
 import { DoneStatus, HostReply } from './bootstrap.ts'
-import { type CallState, newCallState } from './call-state.ts'
+import { type CallState, newCallState, rollWatchWindow } from './call-state.ts'
 import { classifyReportedError } from './classify-error.ts'
 import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 import { checkPluginInfo } from './plugin-info.ts'
@@ -227,9 +227,10 @@ export class PluginInstance implements RuntimeHandler {
 
   /** Runs plugin code synchronously under the call's remaining CPU budget. */
   private slice(call: CallState, rt: Runtime, run: (timeoutMs: number) => void): void {
-    // A watch loops for hours: its CPU limit applies to each slice, not to the sum.
-    const remaining =
-      call.req.operation === 'watch' ? this.spec.limits.cpuMs : this.spec.limits.cpuMs - call.cpuUsedMs
+    // A watch loops for hours: its CPU limit applies to each window, not to the whole call.
+    const watch = call.req.operation === 'watch'
+    if (watch) rollWatchWindow(call, this.spec.limits.watchWindowMs)
+    const remaining = this.spec.limits.cpuMs - (watch ? call.windowCpuMs : call.cpuUsedMs)
     const before = rt.isolate.cpuTime
     try {
       run(Math.max(1, Math.ceil(remaining)))
@@ -239,6 +240,7 @@ export class PluginInstance implements RuntimeHandler {
       if (!rt.isolate.isDisposed) {
         const used = Number(rt.isolate.cpuTime - before) / 1e6
         call.cpuUsedMs += used
+        call.windowCpuMs += used
         this.counters.cpuMs += used
       }
     }
@@ -266,9 +268,13 @@ export class PluginInstance implements RuntimeHandler {
       return
     }
     if (TIMED_OUT.test(message)) {
+      const { cpuMs, watchWindowMs } = this.spec.limits
       this.complete(call, {
         code: SandboxErrorCodes.CPU_LIMIT,
-        message: `${this.spec.name} used more than its CPU limit of ${this.spec.limits.cpuMs} ms in one call`,
+        message:
+          call.req.operation === 'watch'
+            ? `${this.spec.name}'s watch used more than its CPU limit of ${cpuMs} ms within ${watchWindowMs} ms (limits.cpuMs, limits.watchWindowMs)`
+            : `${this.spec.name} used more than its CPU limit of ${cpuMs} ms in one call`,
         retryable: false,
       })
       return

@@ -58,14 +58,18 @@ export function hostEmit(
     )
   }
   validateEvent(plugin.info.schemas.event, event)
-  if (call.events.length + 1 > limits.events) {
+  // Streamed events count too; a watch's count starts over with each budget window.
+  if (call.eventsEmitted + 1 > limits.events) {
     const error = sandboxError(
       SandboxErrorCodes.EVENT_LIMIT,
-      `${plugin.spec.name} emitted more than ${limits.events} events in one call`,
+      call.req.operation === 'watch'
+        ? `${plugin.spec.name}'s watch emitted more than ${limits.events} events within ${limits.watchWindowMs} ms (limits.events, limits.watchWindowMs)`
+        : `${plugin.spec.name} emitted more than ${limits.events} events in one call`,
     )
     plugin.hitLimit(call, error.toJSON())
     throw error
   }
+  call.eventsEmitted++
   if (call.req.streamEvents) stream(event)
   else call.events.push(event)
 }
