@@ -37,7 +37,8 @@ export const ResultError = Type.Object(
 
 export const ResultBody = Type.Object(
   {
-    attempt: Type.Integer({ minimum: 1 }),
+    // An attempt is an int4 column on the server.
+    attempt: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
     status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
     output: Type.Optional(Json),
     error: Type.Optional(ResultError),

@@ -58,7 +58,7 @@ export class Agent {
   ) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
     this.api = new ApiClient(config.orchestratorUrl, `stavily-agent/${AGENT_VERSION}`)
-    this.outbox = new Outbox(config.dataDir)
+    this.outbox = new Outbox(config.dataDir, config.outboxMaxBytes)
     this.finished = new Promise((resolve) => {
       this.finish = resolve
     })
@@ -105,7 +105,7 @@ export class Agent {
     this.sync = new PluginSync(this.sandbox, this.store, this.config, this.log, this.identity.kind)
     const onUnauthorized = (err: ApiError) => this.fatal(err)
     this.sender = new Sender(this.outbox, this.api, () => this.intervals, this.log, onUnauthorized)
-    this.batcher = new EventBatcher(this.outbox, () => this.sender.wake())
+    this.batcher = new EventBatcher(this.outbox, () => this.sender.wake(), this.log)
     this.executor = new Executor({
       sandbox: this.sandbox,
       api: this.api,

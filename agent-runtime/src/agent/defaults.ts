@@ -16,10 +16,20 @@ export const AGENT_DEFAULTS = Object.freeze({
   concurrency: 4,
   /** Jitter on every loop, as a fraction of its interval, so a fleet restarted together spreads out. */
   jitter: 0.1,
-  /** Events are sent in batches: at most this many per request (the server takes 500)... */
+  /** Streamed events are sealed into one outbox entry per this many (each is on disk as it arrives)... */
   eventBatchMax: 200,
-  /** ...or after this long, so an event reaches the orchestrator within a second. */
+  /** ...or after this long (the batched fsync), so an event reaches the orchestrator within a second. */
   eventBatchDelayMs: 250,
+  /** A request body stays this far under the orchestrator's limit: room for the envelope and headers' worth of slack. */
+  bodyMarginBytes: 4_096,
+  /** Consecutive failed sends (5xx, network) of one report before it is moved aside if later reports get through. */
+  entryRetryLimit: 5,
+  /** The outbox's size cap: past it new sensor events are dropped (counted, logged); results are always kept. */
+  outboxMaxBytes: 256 * 1024 * 1024,
+  /** Quarantined reports kept on disk for inspection; past this new ones are only logged, so a hostile server cannot fill the disk. */
+  quarantineMaxFiles: 1_000,
+  /** A full outbox logs dropped events at most this often, so the log is not a second flood. */
+  droppedLogEveryMs: 60_000,
   /** A watch that ends (or fails) is restarted after this, doubling up to the backoff maximum. */
   watchRestartMs: 1_000,
   /** SIGTERM: how long in-flight calls may take to finish before they are handed back. */

@@ -13,6 +13,10 @@ export const AgentErrorCodes = {
   PLUGIN_UNAVAILABLE: 'STAVILY_ERR_AGENT_PLUGIN_UNAVAILABLE',
   /** The agent shut down before the call finished; the work is handed back for a retry. */
   SHUTDOWN: 'STAVILY_ERR_AGENT_SHUTDOWN',
+  /** A result broke the agent API's rules (too large, nested too deep); what could be reported instead. */
+  REPORT_INVALID: 'STAVILY_ERR_AGENT_REPORT_INVALID',
+  /** The orchestrator refused a result (or failed on it repeatedly); the original is in outbox-quarantine/. */
+  REPORT_REFUSED: 'STAVILY_ERR_AGENT_REPORT_REFUSED',
 } as const
 
 export type AgentErrorCode = (typeof AgentErrorCodes)[keyof typeof AgentErrorCodes]

@@ -11,6 +11,7 @@ import type { Instruction } from './instruction.ts'
 import type { Logger } from './logger.ts'
 import type { Outbox, ResultEntry } from './outbox.ts'
 import type { PluginSync } from './plugin-sync.ts'
+import { prepareResult } from './report-safety.ts'
 
 interface Running {
   instruction: Instruction
@@ -162,7 +163,15 @@ export class Executor {
       return
     }
     if (r.handedBack || this.abandoned) return
-    this.o.outbox.add(entry)
+    // Made safe and checked with the orchestrator's rules first: what enters the outbox is
+    // what the server takes, so one bad value cannot stall the reports behind it.
+    const prepared = prepareResult(entry)
+    if (prepared.problem)
+      log.error(
+        { error: prepared.problem },
+        'the result breaks the agent API rules; reported as failed instead',
+      )
+    this.o.outbox.add(prepared.entry)
     // Test hook (docs/deploying-agents.md does not list it): die between outbox and send.
     if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_OUTBOX === '1') process.kill(process.pid, 'SIGKILL')
     this.o.onResultWritten()

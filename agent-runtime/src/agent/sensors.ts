@@ -136,6 +136,8 @@ export class SensorRunner {
 
   private async watch(t: Task): Promise<void> {
     let delay: number = AGENT_DEFAULTS.watchRestartMs
+    let streamed = 0
+    const crashAfterStreamed = Number(process.env.STAVILY_AGENT_TEST_CRASH_AFTER_STREAMED ?? 0)
     while (!t.stop.signal.aborted) {
       if (this.loaded(t)) {
         const id = randomUUID()
@@ -148,7 +150,12 @@ export class SensorRunner {
             invocationId: `watch-${id}`,
             idempotencyKey: `watch-${id}`,
             signal: t.stop.signal,
-            onEvent: (e) => this.o.batcher.add(t.a.plugin, t.a.id, e),
+            onEvent: (e) => {
+              this.o.batcher.add(t.a.plugin, t.a.id, e)
+              // Test hook (docs/deploying-agents.md does not list it): die inside the batch
+              // window, right after the agent took the Nth streamed event.
+              if (++streamed === crashAfterStreamed) process.kill(process.pid, 'SIGKILL')
+            },
           })
           if (!t.stop.signal.aborted)
             this.o.log.info({ sensorId: t.a.id }, 'sensor watch ended; restarting it')

@@ -43,6 +43,8 @@ export async function platform(r: Running): Promise<Platform> {
     schema: `reg_${randomBytes(5).toString('hex')}`,
     keysDir: join(root, 'keys'),
     build: { provided: { '@stavily/sdk': SDK_SOURCE } },
+    // Plugins are published from local repositories (file://), which a registry refuses by default.
+    remotes: { allowFile: true },
   })
   const app: FastifyInstance = Fastify({ logger: false })
   await app.register(registryRoutes, { prefix: '/registry', registry, authorize: async () => {} })
