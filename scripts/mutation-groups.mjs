@@ -67,7 +67,7 @@ export const GROUPS = {
     title: 'core: webhook signature and deliveries',
     mutate: ['core/src/workflows/webhook/**/*.ts'],
     tests: ['core/src/workflows/webhook/**/*.test.ts'],
-    break: null,
+    break: 79,
   },
   audit: {
     title: 'core: audit append and verify',
