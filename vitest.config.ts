@@ -27,6 +27,8 @@ export default defineConfig({
       'e2e/test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'],
+    // Tags what the run names and fails it when schemas, Redis keys or temp folders are left.
+    globalSetup: ['./test/leak-check.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { runName } from '../../../test/run-names.ts'
 import type { SqlClient } from '../../src/storage/sql-client.ts'
 import { openPg } from './pg-sql-client.ts'
 import { openPglite } from './pglite-sql-client.ts'
@@ -18,8 +18,9 @@ export const backends: Backend[] = [
     : []),
 ]
 
+/** A schema of this test run (the leak check counts those left at the end). */
 export function freshSchema(prefix = 'reg'): string {
-  return `${prefix}_${randomBytes(6).toString('hex')}`
+  return runName(prefix)
 }
 
 export async function dropSchema(sql: SqlClient, schema: string): Promise<void> {
