@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { uniqueSchema } from './helpers/backends.ts'
+import { dropSchemas, uniqueSchema } from './helpers/backends.ts'
 import { type Child, kill9, startChild, stopGracefully } from './helpers/child.ts'
-import { call, sleep, until } from './helpers/harness.ts'
-import { freePort } from './helpers/redis-server.ts'
+import { call, deleteRedisKeys, redisPrefix, sleep, until } from './helpers/harness.ts'
+import { startProxy, type TcpProxy } from './helpers/tcp-proxy.ts'
 
 // kill -9 of the orchestrator in the middle of dispatch, then a restart: every instruction
 // still completes, and none completes twice. Agents are simulated over HTTP and keep going
@@ -49,7 +49,7 @@ if (process.env.DATABASE_URL) {
       DATABASE_URL: url,
       STAVILY_SCHEMA: schema,
       REDIS_URL: process.env.REDIS_URL ?? '',
-      STAVILY_REDIS_PREFIX: `test:${schema}:`,
+      STAVILY_REDIS_PREFIX: redisPrefix(schema),
     }),
     async count(sql) {
       const c = new pg.Client({ connectionString: url })
@@ -64,8 +64,9 @@ if (process.env.DATABASE_URL) {
     async cleanup() {
       const c = new pg.Client({ connectionString: url })
       await c.connect()
-      await c.query(`DROP SCHEMA IF EXISTS ${schema}, ${schema}_boss CASCADE`)
+      await c.query(dropSchemas(schema))
       await c.end()
+      if (process.env.REDIS_URL) await deleteRedisKeys(process.env.REDIS_URL, redisPrefix(schema))
     },
   })
 }
@@ -73,17 +74,22 @@ if (process.env.DATABASE_URL) {
 for (const target of targets) {
   describe(`orchestrator killed mid-dispatch (${target.name})`, () => {
     let child: Child | undefined
+    let proxy: TcpProxy | undefined
     afterAll(async () => {
       if (child) await kill9(child)
+      await proxy?.close()
       await target.cleanup()
     })
 
     it('loses no instruction and completes none twice', { timeout: 180_000 }, async () => {
-      const port = await freePort()
+      // Agents keep one address across the kill: a proxy holds it (bound once, to port 0) and
+      // forwards to whichever orchestrator runs, itself on a port of its own choosing.
+      const front = await startProxy()
+      proxy = front
       const admin = `stv_admin_${randomBytes(32).toString('base64url')}`
       const env = {
         ...target.env(),
-        STAVILY_PORT: String(port),
+        STAVILY_PORT: '0',
         STAVILY_BOOTSTRAP_TOKEN: admin,
         STAVILY_LEASE_TTL_MS: '2000',
         STAVILY_RESTART_GRACE_MS: '0',
@@ -91,8 +97,12 @@ for (const target of targets) {
         STAVILY_RETRY_DELAY_SECONDS: '1',
         STAVILY_RETRY_LIMIT: '10',
       }
-      child = await startChild(env)
-      const base = child.url
+      const launch = async () => {
+        child = await startChild(env)
+        front.target = { host: '127.0.0.1', port: Number(new URL(child.url).port) }
+      }
+      await launch()
+      const base = `http://127.0.0.1:${front.port}`
       const N = 120
       const ids: string[] = []
       const ets = await call(base, 'POST', '/api/v1/enrollment-tokens', {
@@ -151,9 +161,10 @@ for (const target of targets) {
       }
       const running = creds.map(agent)
       await until(async () => reported >= 30, 60_000, '30 results before the kill')
-      await kill9(child)
-      await sleep(300)
-      child = await startChild(env)
+      await kill9(child!)
+      front.target = undefined
+      front.dropAll()
+      await launch()
       const finished = new Set<string>()
       const done = await until(
         async () => {
@@ -176,7 +187,7 @@ for (const target of targets) {
       expect(serverErrors).toEqual([])
       expect(succeeded.size).toBe(N)
       // A graceful stop exits cleanly.
-      expect(await stopGracefully(child)).toBe(0)
+      expect(await stopGracefully(child!)).toBe(0)
       // None completed twice: exactly one successful result per instruction.
       const dup = await target.count(
         `SELECT count(*)::int AS n FROM (SELECT instruction_id FROM results WHERE status = 'succeeded' GROUP BY instruction_id HAVING count(*) > 1) d`,
