@@ -27,6 +27,13 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
     // cannot trickle forever. The long-poll and the stream are bodiless GETs, received at
     // once, so this bound never cuts them.
     requestTimeout: tuning.requestTimeoutMs,
+    http: {
+      headersTimeout: tuning.headersTimeoutMs,
+      requestTimeout: tuning.requestTimeoutMs,
+      // Node checks these deadlines on an interval (30 s by default): check often enough
+      // that a slow client is cut close to its deadline.
+      connectionsCheckingInterval: API_POLICY.connectionsCheckingIntervalMs,
+    },
     // A socket with no traffic either way is closed: longer than a held poll (which sends
     // nothing until it answers) and than the stream's heartbeat; it also ends a client
     // that stops reading its answer, whose writes then stall.
@@ -36,7 +43,6 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   })
-  app.server.headersTimeout = tuning.headersTimeoutMs
   app.setValidatorCompiler(validatorCompiler)
   // Both APIs speak JSON only; a text body is refused (415) rather than validated as a string.
   app.removeContentTypeParser('text/plain')

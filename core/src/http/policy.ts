@@ -9,6 +9,8 @@ export const API_POLICY = {
   maxStreams: 1_000,
   /** How much longer than the longest held poll a silent socket may live before it is closed. */
   socketIdleMarginMs: 10_000,
+  /** How often Node checks request and header deadlines: a slow client is cut within this of its deadline. */
+  connectionsCheckingIntervalMs: 1_000,
   /** Bytes a stream may have waiting for a client that does not read; beyond it the stream ends (the client reconnects and reads the state from the API). */
   streamBufferBytes: 1_048_576,
   /** Largest webhook body: webhooks carry events, not files. */

@@ -6,6 +6,7 @@ import { bearer } from '../../auth.ts'
 import { API_POLICY } from '../../policy.ts'
 import { orgOf, type RoleGuards } from '../../request-context.ts'
 import { errorResponses } from '../../schemas/common.ts'
+import { StreamSlots, writeBounded } from '../../stream-limits.ts'
 
 // GET /stream: the organization's live events as Server-Sent Events (`event: run|step|agent`,
 // `data: <JSON>`), for the CLI's watch commands and dashboards. Best effort: a client that
@@ -29,6 +30,7 @@ async function tokenFromQuery(req: FastifyRequest): Promise<void> {
 export function streamRoutes(services: Services, role: RoleGuards) {
   return async (app: FastifyInstance): Promise<void> => {
     const open = new Set<() => void>()
+    const slots = new StreamSlots(services.tuning)
     app.addHook('preClose', async () => {
       for (const end of [...open]) end()
     })
@@ -53,6 +55,8 @@ export function streamRoutes(services: Services, role: RoleGuards) {
             'stream: this instance cannot take more streams; retry later',
           )
         }
+        // Before the hijack: a full organization or token gets its 429 as a normal answer.
+        const free = slots.take(orgOf(req), req.principal!.tokenId)
         reply.hijack()
         const res = reply.raw
         res.writeHead(200, {
@@ -68,13 +72,13 @@ export function streamRoutes(services: Services, role: RoleGuards) {
         res.write(`retry: ${API_POLICY.streamRetryMs}\n: connected\n\n`)
         let ended = false
         const unsubscribe = services.stream.subscribe(orgOf(req), (e) => {
-          if (!ended) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`)
+          if (!ended) writeBounded(res, `event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`, end)
         })
         // A revoked token's stream ends at once (announced to every instance) and, should the
         // announcement be lost (Redis down), at the next heartbeat, which checks the token again.
         const credential = bearer(req)
         const heartbeat = setInterval(() => {
-          res.write(': ping\n\n')
+          writeBounded(res, ': ping\n\n', end)
           void services.tenancy
             .authenticateApiToken(credential)
             .then((still) => {
@@ -89,6 +93,7 @@ export function streamRoutes(services: Services, role: RoleGuards) {
           clearInterval(heartbeat)
           unsubscribe()
           release()
+          free()
           open.delete(end)
           res.end()
         }
