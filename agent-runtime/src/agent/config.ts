@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { homedir, hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { Grants } from '@stavily/sdk/manifest'
+import { envEntryProblem, type Grants } from '@stavily/sdk/manifest'
 import type { PluginLimits } from '../defaults.ts'
 import { AGENT_DEFAULTS } from './defaults.ts'
 import { configError } from './errors.ts'
@@ -41,8 +41,6 @@ export interface AgentConfig {
   shutdownGraceMs: number
   /** How often /plugins is re-read without a `pluginsChanged` hint; at most 60 s. */
   pluginSyncMs: number
-  /** The outbox's size cap; past it new sensor events are dropped (results are always kept). */
-  outboxMaxBytes: number
 }
 
 export const USAGE = `usage: stavily-agent [options]
@@ -62,11 +60,11 @@ export const USAGE = `usage: stavily-agent [options]
   --allow-secret NAME       grant a secret, repeatable (STAVILY_ALLOW_SECRETS)
   --allow-read PATH         grant read access under PATH, repeatable (STAVILY_ALLOW_READ)
   --allow-write PATH        grant write access under PATH, repeatable (STAVILY_ALLOW_WRITE)
+  --allow-env NAME          grant an environment variable (or PREFIX_*) to commands, repeatable (STAVILY_ALLOW_ENV)
   --allow-private-network   host names may resolve to private addresses (STAVILY_ALLOW_PRIVATE_NETWORK=1)
   --concurrency N           instructions run at once (STAVILY_CONCURRENCY; default 4)
   --shutdown-grace-ms N     SIGTERM: how long calls in flight may finish (STAVILY_SHUTDOWN_GRACE_MS; default 30000)
   --plugin-sync-ms N        re-read the desired plugins at least this often (STAVILY_PLUGIN_SYNC_MS; default and max 60000)
-  --outbox-max-bytes N      outbox size cap; past it new sensor events are dropped (STAVILY_OUTBOX_MAX_BYTES; default 268435456)
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (STAVILY_LOG_LEVEL; default info)
   --help                    this text
 `
@@ -89,12 +87,12 @@ const FLAGS = {
   'allow-secret': { type: 'string', multiple: true },
   'allow-read': { type: 'string', multiple: true },
   'allow-write': { type: 'string', multiple: true },
+  'allow-env': { type: 'string', multiple: true },
   'allow-private-network': { type: 'boolean' },
   concurrency: { type: 'string' },
   'log-level': { type: 'string' },
   'shutdown-grace-ms': { type: 'string' },
   'plugin-sync-ms': { type: 'string' },
-  'outbox-max-bytes': { type: 'string' },
   help: { type: 'boolean' },
 } as const
 
@@ -140,7 +138,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const conc = pick('concurrency', 'STAVILY_CONCURRENCY', 'concurrency')
   const grace = pick('shutdown-grace-ms', 'STAVILY_SHUTDOWN_GRACE_MS', 'shutdownGraceMs')
   const syncMs = pick('plugin-sync-ms', 'STAVILY_PLUGIN_SYNC_MS', 'pluginSyncMs')
-  const outboxMax = pick('outbox-max-bytes', 'STAVILY_OUTBOX_MAX_BYTES', 'outboxMaxBytes')
   const pluginSyncMs = positiveInt(syncMs.value, syncMs.source) ?? AGENT_DEFAULTS.pluginSyncMs
   if (pluginSyncMs > AGENT_DEFAULTS.pluginSyncMs)
     throw configError(
@@ -171,6 +168,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       read: flagList('allow-read', 'STAVILY_ALLOW_READ') ?? fileGrants.fs.read,
       write: flagList('allow-write', 'STAVILY_ALLOW_WRITE') ?? fileGrants.fs.write,
     },
+    env:
+      envGrant(flags['allow-env'] as string[] | undefined, '--allow-env') ??
+      envGrant(list(env.STAVILY_ALLOW_ENV), 'STAVILY_ALLOW_ENV') ??
+      fileGrants.env,
     allowPrivateNetwork:
       (flags['allow-private-network'] as boolean | undefined) ??
       (env.STAVILY_ALLOW_PRIVATE_NETWORK !== undefined
@@ -209,7 +210,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     logLevel: (level.value as LogLevel | undefined) ?? 'info',
     shutdownGraceMs: positiveInt(grace.value, grace.source) ?? AGENT_DEFAULTS.shutdownGraceMs,
     pluginSyncMs,
-    outboxMaxBytes: positiveInt(outboxMax.value, outboxMax.source) ?? AGENT_DEFAULTS.outboxMaxBytes,
   }
 }
 
@@ -248,7 +248,6 @@ function readConfigFile(file: string): Raw {
     'logLevel',
     'shutdownGraceMs',
     'pluginSyncMs',
-    'outboxMaxBytes',
   ])
   for (const key of Object.keys(parsed)) {
     if (!known.has(key))
@@ -279,24 +278,26 @@ function grantConfig(value: unknown, where: string): GrantConfig {
     exec: [],
     secrets: [],
     fs: { read: [], write: [] },
+    env: [],
     allowPrivateNetwork: false,
   }
   if (value === undefined) return out
   if (!isObject(value))
     throw configError(
       where,
-      'expected an object { net, exec, secrets, fs: { read, write }, allowPrivateNetwork }',
+      'expected an object { net, exec, secrets, fs: { read, write }, env, allowPrivateNetwork }',
     )
   for (const key of Object.keys(value)) {
-    if (!['net', 'exec', 'secrets', 'fs', 'allowPrivateNetwork'].includes(key))
+    if (!['net', 'exec', 'secrets', 'fs', 'env', 'allowPrivateNetwork'].includes(key))
       throw configError(
         `${where}.${key}`,
-        'unknown grant; expected net, exec, secrets, fs or allowPrivateNetwork',
+        'unknown grant; expected net, exec, secrets, fs, env or allowPrivateNetwork',
       )
   }
   out.net = stringList(value.net, `${where}.net`)
   out.exec = stringList(value.exec, `${where}.exec`)
   out.secrets = stringList(value.secrets, `${where}.secrets`)
+  out.env = envGrant(stringList(value.env, `${where}.env`), `${where}.env`)
   if (value.fs !== undefined) {
     if (!isObject(value.fs)) throw configError(`${where}.fs`, 'expected an object { read, write }')
     out.fs.read = stringList(value.fs.read, `${where}.fs.read`)
@@ -311,6 +312,18 @@ function grantConfig(value: unknown, where: string): GrantConfig {
     out.allowPrivateNetwork = value.allowPrivateNetwork
   }
   return out
+}
+
+/**
+ * Environment names granted to commands, each checked as the manifest's are: a reserved
+ * hook (LD_*, BASH_ENV, PYTHON*, ...) fails the start, since no grant could pass it.
+ */
+function envGrant<T extends string[] | undefined>(names: T, where: string): T {
+  names?.forEach((name, i) => {
+    const problem = envEntryProblem(name)
+    if (problem !== undefined) throw configError(`${where}[${i}]`, problem)
+  })
+  return names
 }
 
 function limits(value: unknown, where: string): Partial<PluginLimits> {

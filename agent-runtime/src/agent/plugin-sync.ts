@@ -47,6 +47,7 @@ export class PluginSync {
       exec: u(g.exec, p.exec),
       secrets: u(g.secrets, p.secrets),
       fs: { read: u(g.fs.read, p.fs.read), write: u(g.fs.write, p.fs.write) },
+      env: u(g.env ?? [], p.env ?? []),
       allowPrivateNetwork: g.allowPrivateNetwork || p.allowPrivateNetwork,
     }
   }

@@ -63,13 +63,14 @@ export function checkSpec(spec: unknown, baseLimits: PluginLimits): CheckedSpec 
   }
   const g = (s.grants ?? {}) as Record<string, unknown>
   if (typeof g !== 'object' || g === null || Array.isArray(g))
-    throw invalid('grants', 'an object { net, exec, secrets, fs }', g)
+    throw invalid('grants', 'an object { net, exec, secrets, fs, env }', g)
   const fs = (g.fs ?? {}) as Record<string, unknown>
   const grants: Grants = {
     net: (g.net ?? []) as string[],
     exec: (g.exec ?? []) as string[],
     secrets: (g.secrets ?? []) as string[],
     fs: { read: (fs.read ?? []) as string[], write: (fs.write ?? []) as string[] },
+    ...(g.env === undefined ? {} : { env: g.env as string[] }),
   }
   try {
     // The same grammar as the manifest's permissions; checked here so a bad grant fails the load.

@@ -93,4 +93,23 @@ limits: { memoryMb: 32 }
       `${limits}: limits.memoryMb: expected a positive integer, got -1`,
     )
   })
+
+  it('grants command environment names by flag, variable or file, and refuses a hook where it is named', () => {
+    const o = ['--orchestrator', 'http://o']
+    expect(loadConfig([...o, '--allow-env', 'CI', '--allow-env', 'MY_*'], {}).grants.env).toEqual([
+      'CI',
+      'MY_*',
+    ])
+    expect(loadConfig(o, { STAVILY_ALLOW_ENV: 'CI, TZ' }).grants.env).toEqual(['CI', 'TZ'])
+    const f = file('env.yaml', 'orchestratorUrl: http://o\nplugins:\n  run:\n    grants: { env: [LANG] }\n')
+    expect(loadConfig(['--config', f], {}).plugins.run?.grants.env).toEqual(['LANG'])
+    expect(() => loadConfig([...o, '--allow-env', 'LD_PRELOAD'], {})).toThrow(
+      /--allow-env\[0\]: "LD_PRELOAD" is reserved \(a dynamic loader hook/,
+    )
+    expect(() => loadConfig(o, { STAVILY_ALLOW_ENV: 'CI,GIT_*' })).toThrow(
+      /STAVILY_ALLOW_ENV\[1\]: "GIT_\*" matches only reserved names/,
+    )
+    const bad = file('bad-env.yaml', 'orchestratorUrl: http://o\ngrants: { env: [CI, BASH_ENV] }\n')
+    expect(() => loadConfig(['--config', bad], {})).toThrow(`${bad}: grants.env[1]: "BASH_ENV" is reserved`)
+  })
 })

@@ -151,6 +151,32 @@ describe('run-command', () => {
     ).rejects.toMatchObject({ code: ErrorCodes.PERMISSION_DENIED, data: { reason: 'ungranted' } })
   })
 
+  it('passes only environment names the manifest declares and the operator grants, never a hook', async () => {
+    const run = (env: Record<string, string>, grants?: Record<string, unknown>) =>
+      testAction(plugin, {
+        manifest: pkg,
+        ...(grants === undefined ? {} : { grants }),
+        config: { command: 'echo', env },
+        input: {},
+        exec: { echo: {} },
+      })
+    const { calls } = await run({ LANG: 'C', RUN_MODE: 'safe' })
+    expect(calls.exec[0]?.options.env).toEqual({ LANG: 'C', RUN_MODE: 'safe' })
+    await expect(run({ GIT_SSH_COMMAND: 'touch /tmp/pwned' })).rejects.toMatchObject({
+      code: ErrorCodes.PERMISSION_DENIED,
+      message: expect.stringContaining('exec options.env.GIT_SSH_COMMAND'),
+      data: { permission: 'env', reason: 'reserved' },
+    })
+    // RUN_* is declared, but a pager hook under it is still never passed.
+    await expect(run({ RUN_PAGER: 'sh' })).rejects.toMatchObject({ data: { reason: 'reserved' } })
+    await expect(run({ FOO: '1' })).rejects.toMatchObject({
+      data: { permission: 'env', reason: 'undeclared' },
+    })
+    await expect(run({ TZ: 'UTC' }, { exec: ['echo'], env: ['LANG'] })).rejects.toMatchObject({
+      data: { permission: 'env', value: 'TZ', reason: 'ungranted' },
+    })
+  })
+
   it('rejects bad config and input, naming the field', async () => {
     const configs: [Record<string, unknown>, string][] = [
       [{}, 'config.command'],

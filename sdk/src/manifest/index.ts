@@ -5,6 +5,7 @@ export type { PluginKind } from '../definition.ts'
 export { SDK_API_VERSION } from '../version.ts'
 export { type BuiltinImport, builtinsMessage, isNodeBuiltin, nodeBuiltinsGuard } from './builtins-guard.ts'
 export { PLUGIN_BUNDLE_GLOBAL, PLUGIN_BUNDLE_OPTIONS, type PluginBundleOptions } from './bundle-options.ts'
+export { ENV_NAME, envAllowed, envEntryProblem, reservedEnvReason } from './env-names.ts'
 export { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
 export {
   type HostPattern,

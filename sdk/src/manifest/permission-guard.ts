@@ -1,6 +1,7 @@
 // The ONE place permission checks live. The sandbox host and the test harness both call it,
 // so a plugin is allowed and denied exactly the same in its unit tests and on an agent.
 import { ErrorCodes, PluginError } from '../errors.ts'
+import { ENV_NAME, envAllowed, reservedEnvReason } from './env-names.ts'
 import { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
 import { canonicalHost, type HostPattern, matchCanonical, parseHostPattern } from './host-pattern.ts'
 import { ManifestError } from './manifest-error.ts'
@@ -15,11 +16,12 @@ import type { Grants, ManifestProblem, Permissions } from './types.ts'
  * const which: PermissionName = 'fs.read'
  * ```
  */
-export type PermissionName = 'net' | 'exec' | 'secrets' | 'fs.read' | 'fs.write'
+export type PermissionName = 'net' | 'exec' | 'secrets' | 'fs.read' | 'fs.write' | 'env'
 
 /**
  * `data` of a `STAVILY_ERR_PERMISSION_DENIED` error: which capability, the value asked for
- * (normalised), and whether the manifest did not declare it or the operator did not grant it.
+ * (normalised), and whether the manifest did not declare it, the operator did not grant it,
+ * or it is reserved (an environment variable no declaration or grant can pass).
  *
  * @example
  * ```ts
@@ -29,7 +31,7 @@ export type PermissionName = 'net' | 'exec' | 'secrets' | 'fs.read' | 'fs.write'
 export interface PermissionDeniedData {
   permission: PermissionName
   value: string
-  reason: 'undeclared' | 'ungranted'
+  reason: 'undeclared' | 'ungranted' | 'reserved'
 }
 
 /**
@@ -68,6 +70,8 @@ export interface PermissionGuard {
   secret(name: string): string
   fsRead(path: string): string
   fsWrite(path: string): string
+  /** An environment variable name for a command: declared, granted and not reserved. */
+  env(name: string): string
 }
 
 /**
@@ -134,6 +138,27 @@ export function createPermissionGuard(declared: Permissions, granted: Grants): P
       decide('fs.write', normalized, under(declaredClean.fs.write), under(grantedClean.fs.write))
       return normalized
     },
+    env(name: string): string {
+      if (typeof name !== 'string' || !ENV_NAME.test(name)) {
+        throw new PluginError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `exec options.env: ${JSON.stringify(name)} is not an environment variable name (letters, digits and _, not starting with a digit)`,
+          { data: { argument: 'env' } },
+        )
+      }
+      // Checked before the lists: a pattern such as "P*" may cover a reserved name.
+      const reserved = reservedEnvReason(name)
+      if (reserved !== undefined) {
+        const data: PermissionDeniedData = { permission: 'env', value: name, reason: 'reserved' }
+        throw new PluginError(
+          ErrorCodes.PERMISSION_DENIED,
+          `exec options.env.${name}: permission denied: ${reserved}; commands never receive it, whatever the manifest declares and the operator grants`,
+          { data: { ...data } },
+        )
+      }
+      decide('env', name, envAllowed(declaredClean.env ?? [], name), envAllowed(grantedClean.env ?? [], name))
+      return name
+    },
   })
 }
 
@@ -194,6 +219,7 @@ const SECTION: Record<PermissionName, string> = {
   secrets: 'permissions.secrets',
   'fs.read': 'permissions.fs.read',
   'fs.write': 'permissions.fs.write',
+  env: 'permissions.env',
 }
 
 function subject(permission: PermissionName, value: string): string {
@@ -209,16 +235,21 @@ function subject(permission: PermissionName, value: string): string {
       return `reading ${shown}`
     case 'fs.write':
       return `writing ${shown}`
+    case 'env':
+      return `environment variable ${shown}`
   }
 }
 
 function denied(permission: PermissionName, value: string, reason: 'undeclared' | 'ungranted'): PluginError {
   const section = SECTION[permission]
   const what = subject(permission, value)
+  // An env denial names the option the plugin passed, as every exec argument error does.
+  const place = permission === 'env' ? `exec options.env.${value}: ` : ''
   const message =
-    reason === 'undeclared'
+    place +
+    (reason === 'undeclared'
       ? `permission denied: ${what} is not declared in ${section} of the manifest; add it to stavily.${section} in package.json`
-      : `permission denied: ${what} is declared in ${section} but not granted by the operator; ask the operator to grant it to this plugin`
+      : `permission denied: ${what} is declared in ${section} but not granted by the operator; ask the operator to grant it to this plugin`)
   const data: PermissionDeniedData = { permission, value, reason }
   return new PluginError(ErrorCodes.PERMISSION_DENIED, message, { data: { ...data } })
 }

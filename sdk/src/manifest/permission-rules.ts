@@ -1,6 +1,7 @@
 // Validation of a permissions object, shared by the manifest validator (declared
 // permissions) and the permission guard (the operator's grants): one grammar for both.
 import type { PluginKind } from '../definition.ts'
+import { envEntryProblem } from './env-names.ts'
 import { normalizeAbsolutePath } from './fs-path.ts'
 import { parseHostPattern } from './host-pattern.ts'
 import type { ManifestProblem, Permissions } from './types.ts'
@@ -14,7 +15,7 @@ import type { ManifestProblem, Permissions } from './types.ts'
  * PERMISSION_NAMES.includes('net') // true
  * ```
  */
-export const PERMISSION_NAMES = ['net', 'exec', 'secrets', 'fs'] as const
+export const PERMISSION_NAMES = ['net', 'exec', 'secrets', 'fs', 'env'] as const
 const FS_NAMES = ['read', 'write'] as const
 
 /**
@@ -62,6 +63,9 @@ export function validatePermissions(
   out.net = list(value.net, `${path}.net`, problems, netEntry)
   out.exec = list(value.exec, `${path}.exec`, problems, execEntry)
   out.secrets = list(value.secrets, `${path}.secrets`, problems, secretEntry)
+  const env = list(value.env, `${path}.env`, problems, envEntry)
+  // Present only when declared, so manifests and grants without it keep their shape.
+  if (env.length > 0) out.env = env
   const fs = value.fs
   if (fs !== undefined) {
     if (!isRecord(fs)) {
@@ -92,6 +96,12 @@ export function validatePermissions(
     problems.push({
       path: `${path}.exec`,
       message: 'an output cannot run commands; only actions may declare exec',
+    })
+  }
+  if (kind !== undefined && kind !== 'action' && env.length > 0) {
+    problems.push({
+      path: `${path}.env`,
+      message: `${kind === 'sensor' ? 'a sensor' : 'an output'} runs no commands, so it has no command environment; only actions may declare env`,
     })
   }
   if (kind === 'sensor' && out.fs.write.length > 0) {
@@ -172,6 +182,11 @@ const secretEntry: EntryCheck = (value) => {
   if (!SECRET_NAME.test(value))
     return { ok: false, message: `${JSON.stringify(value)} is not a valid secret name; ${hint}` }
   return { ok: true, value }
+}
+
+const envEntry: EntryCheck = (value) => {
+  const problem = envEntryProblem(value)
+  return problem === undefined ? { ok: true, value: value as string } : { ok: false, message: problem }
 }
 
 const fsEntry: EntryCheck = (value) => {

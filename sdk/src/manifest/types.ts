@@ -14,6 +14,7 @@ export type { PluginKind }
  *   exec: ['systemctl'],
  *   secrets: ['SLACK_TOKEN'],
  *   fs: { read: ['/var/log'], write: [] },
+ *   env: ['CI', 'MY_APP_*'],
  * }
  * ```
  */
@@ -26,6 +27,13 @@ export interface Permissions {
   secrets: string[]
   /** Absolute path prefixes, matched by whole path segments. */
   fs: { read: string[]; write: string[] }
+  /**
+   * Environment variables a command may be given (`ctx.exec(..., { env })`): names, or
+   * prefix patterns such as `MY_APP_*`. Loader and interpreter hooks (`LD_*`, `BASH_ENV`,
+   * `PYTHON*`, `GIT_*`, ...) are never passed, whatever is declared or granted. Missing
+   * means none.
+   */
+  env?: string[]
 }
 
 /**

@@ -131,12 +131,17 @@ describe('validateManifest', () => {
       [
         withPermissions('all'),
         'stavily.permissions',
-        'expected an object { net, exec, secrets, fs }, got the string "all"',
+        'expected an object { net, exec, secrets, fs, env }, got the string "all"',
+      ],
+      [
+        withPermissions({ sql: ['main'] }),
+        'stavily.permissions.sql',
+        'unknown permission "sql"; expected one of net, exec, secrets, fs, env',
       ],
       [
         withPermissions({ env: ['HOME'] }),
-        'stavily.permissions.env',
-        'unknown permission "env"; expected one of net, exec, secrets, fs',
+        'stavily.permissions.env[0]',
+        '"HOME" is reserved (it points the command at a configuration or data file that can run code or write files)',
       ],
       [
         withPermissions({ fs: { exec: [] } }),

@@ -20,7 +20,13 @@ export function fakeExec(guard: PermissionGuard, fakes: HarnessOptions['exec'], 
     // The sandbox runs a command in a folder the plugin may read; the same rule here.
     if (raw.cwd !== undefined) call.options.cwd = guard.fsRead(string('exec options.cwd', raw.cwd))
     if (raw.stdin !== undefined) call.options.stdin = string('exec options.stdin', raw.stdin, { empty: true })
-    if (raw.env !== undefined) call.options.env = stringRecord('exec options.env', raw.env)
+    if (raw.env !== undefined) {
+      const env = stringRecord('exec options.env', raw.env)
+      // The agent's rule: each name declared and granted (the harness's `grants`), and never
+      // a loader or interpreter hook.
+      for (const name of Object.keys(env)) guard.env(name)
+      call.options.env = env
+    }
     calls.exec.push(call)
     const fake = fakes?.[name]
     if (fake === undefined) {

@@ -165,6 +165,8 @@ export interface PartialPermissions {
   exec?: string[]
   secrets?: string[]
   fs?: { read?: string[]; write?: string[] }
+  /** Environment variable names and `PREFIX_*` patterns for `ctx.exec`'s `env`. */
+  env?: string[]
 }
 
 export type { Grants, Permissions }

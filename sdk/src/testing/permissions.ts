@@ -54,5 +54,6 @@ function complete(partial: PartialPermissions | undefined): Permissions {
     exec: [...(partial?.exec ?? [])],
     secrets: [...(partial?.secrets ?? [])],
     fs: { read: [...(partial?.fs?.read ?? [])], write: [...(partial?.fs?.write ?? [])] },
+    ...(partial?.env === undefined ? {} : { env: [...partial.env] }),
   }
 }

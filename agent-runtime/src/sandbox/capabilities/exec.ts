@@ -1,6 +1,7 @@
 // ctx.exec on the host (actions only): no shell, an argv array, a command allowed by the
-// manifest AND the operator, a fixed PATH and an environment built from nothing, a timeout
-// that kills, and capped stdout/stderr.
+// manifest AND the operator, a fixed PATH and an environment built from nothing but names on
+// an allow list (declared in permissions.env AND granted; loader and interpreter hooks never),
+// a timeout that kills, and capped stdout/stderr.
 import { spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { posix } from 'node:path'
@@ -11,9 +12,6 @@ import { bad, optionalNumber, plainObject, str, stringRecord } from './args.ts'
 
 const MAX_ARGS = 1000
 const MAX_ARG_LENGTH = 64 * 1024
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-// The host decides these; a plugin setting them could run other binaries or libraries.
-const RESERVED_ENV = new Set(['PATH', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'NODE_OPTIONS'])
 
 export interface ExecOptions {
   guard: PermissionGuard
@@ -46,10 +44,9 @@ export async function hostExec(
   o.guard.exec(command)
   const file = resolveCommand(command)
   const env = stringRecord('exec options.env', options.env, 100, 32 * 1024)
-  for (const name of Object.keys(env)) {
-    if (!ENV_NAME.test(name) || RESERVED_ENV.has(name))
-      throw bad(`exec options.env.${name}`, 'a variable name the host does not reserve', name)
-  }
+  // An allow list, not a block list: every name is declared and granted, and none is a hook
+  // (LD_*, BASH_ENV, PYTHON*, GIT_*, *_EDITOR, ...) that would run other code in the command.
+  for (const name of Object.keys(env)) o.guard.env(name)
   const timeoutMs = Math.min(
     optionalNumber('exec options.timeoutMs', options.timeoutMs, 1, 24 * 3600_000) ?? o.limits.execTimeoutMs,
     o.limits.execTimeoutMs,
