@@ -17,6 +17,8 @@ const Permissions = Type.Object({
   exec: Type.Array(Type.String()),
   secrets: Type.Array(Type.String()),
   fs: Type.Object({ read: Type.Array(Type.String()), write: Type.Array(Type.String()) }),
+  // Only when the manifest declares it (exec environment names); a response drops what its schema lacks.
+  env: Type.Optional(Type.Array(Type.String())),
 })
 
 const Kind = Type.Union([Type.Literal('sensor'), Type.Literal('action'), Type.Literal('output')])
@@ -68,7 +70,8 @@ export const VersionParams = Type.Object({
 export const ListQuery = Type.Object({
   query: Type.Optional(Type.String({ maxLength: 200 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  // Bounded like a PostgreSQL integer: an offset past bigint's range was a 500.
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
 })
 
 export const ResolveQuery = Type.Object({
