@@ -72,7 +72,13 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
   return out
 }
 
-const UNLIMITED = { rateLimitPerCredential: 1e9, rateLimitPerIp: 1e9, registerLimitPerIp: 1e9 }
+const UNLIMITED = {
+  rateLimitPerCredential: 1e9,
+  rateLimitPerIp: 1e9,
+  registerLimitPerIp: 1e9,
+  operatorRateLimitPerToken: 1e9,
+  operatorRateLimitPerIp: 1e9,
+}
 
 async function register(base: string, admin: string, pool: string, n: number): Promise<string[]> {
   // One enrollment token per 250 agents: each use locks the token's row, so one token for
