@@ -1,10 +1,13 @@
 // Shared by every first-party plugin's test/bundle.test.ts: builds a plugin the way the
-// registry does (the SDK's esbuild options and its Node built-ins guard), loads the bundle
-// in an empty ECMAScript realm as the agent's sandbox would (no Node, no timers, no URL, no
-// fetch), and lets the test run one call through the harness with the definition from that
-// realm: proof the plugin uses nothing beyond ECMAScript.
+// registry does (the SDK's esbuild options and its Node built-ins guard) and loads the bundle
+// in the agent's real sandbox (isolated-vm in the sandbox host process, through
+// @stavily/agent's createSandbox), which checks the definition as the agent does. The
+// harness runs also take the definition from an empty ECMAScript realm (no Node, no timers,
+// no URL, no fetch): the harness needs the handlers as functions in this process.
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import vm from 'node:vm'
+import { createSandbox, type LoadedPlugin, type PluginSpec, type Sandbox } from '@stavily/agent'
 import {
   nodeBuiltinsGuard,
   PLUGIN_BUNDLE_GLOBAL,
@@ -75,13 +78,44 @@ export function patterns(schema: unknown, found: string[] = []): string[] {
   return found
 }
 
+/**
+ * Loads the plugin's bundle into a real sandbox, as the agent does. Close the sandbox when
+ * done (`await using` is not available on Node 20).
+ */
+export async function loadInSandbox(
+  testFileUrl: string,
+  pkg: unknown,
+  grants?: PluginSpec['grants'],
+): Promise<{ sandbox: Sandbox; loaded: LoadedPlugin; name: string }> {
+  const { text } = await loadBundle(testFileUrl, pkg)
+  const sandbox = await createSandbox()
+  try {
+    const loaded = await sandbox.load({ manifest: pkg, bundle: text, grants })
+    return { sandbox, loaded, name: loaded.name }
+  } catch (err) {
+    await sandbox.close()
+    throw err
+  }
+}
+
+/** Fresh ids for one sandbox call. */
+export function callIds(): { invocationId: string; idempotencyKey: string } {
+  return { invocationId: randomUUID(), idempotencyKey: randomUUID() }
+}
+
 /** The checks every plugin's bundle must pass: no Node built-ins, the declared kind, safe patterns. */
 export function itBundlesForTheSandbox(testFileUrl: string, pkg: unknown, kind: string): void {
-  it(`bundles without Node built-ins and defines a ${kind} in an empty realm`, async () => {
-    const { text, definition, kind: declared } = await loadBundle(testFileUrl, pkg)
+  it(`bundles without Node built-ins and loads in the agent's sandbox as a plugin of kind ${kind}`, async () => {
+    const { text, kind: declared } = await loadBundle(testFileUrl, pkg)
     expect(declared).toBe(kind)
-    expect(definition.kind).toBe(kind)
     expect(text).not.toMatch(/\brequire\(/)
+    const { sandbox, loaded } = await loadInSandbox(testFileUrl, pkg)
+    try {
+      expect(loaded.kind).toBe(kind)
+      expect(loaded.name).toBe((pkg as { name: string }).name)
+    } finally {
+      await sandbox.close()
+    }
   })
 
   it('uses only group-free schema patterns (nothing the agent could refuse as catastrophic backtracking)', async () => {

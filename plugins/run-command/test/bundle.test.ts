@@ -2,7 +2,7 @@
 // (see ../../bundle-check.ts).
 import { testAction } from '@stavily/sdk/testing'
 import { describe, expect, it } from 'vitest'
-import { copyingOut, itBundlesForTheSandbox, loadBundle } from '../../bundle-check.ts'
+import { callIds, copyingOut, itBundlesForTheSandbox, loadBundle, loadInSandbox } from '../../bundle-check.ts'
 import pkg from '../package.json' with { type: 'json' }
 
 describe('run-command bundle', () => {
@@ -17,5 +17,23 @@ describe('run-command bundle', () => {
       exec: { echo: { stdout: 'hi\n' } },
     })
     expect(output).toMatchObject({ code: 0, stdout: 'hi\n' })
+  })
+
+  it('runs a real command from the agent sandbox, within what the operator granted', async () => {
+    const { sandbox, name } = await loadInSandbox(import.meta.url, pkg, { exec: ['echo'] })
+    try {
+      const r = await sandbox.invoke(name, {
+        ...callIds(),
+        config: { command: 'echo' },
+        input: { args: ['hi'] },
+      })
+      expect(r.output).toMatchObject({ code: 0, stdout: 'hi\n' })
+      // Declared by the plugin but not granted here.
+      await expect(
+        sandbox.invoke(name, { ...callIds(), config: { command: 'true' }, input: {} }),
+      ).rejects.toMatchObject({ code: 'STAVILY_ERR_PERMISSION_DENIED' })
+    } finally {
+      await sandbox.close()
+    }
   })
 })
