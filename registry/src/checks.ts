@@ -2,6 +2,7 @@ import semver from 'semver'
 import { DEFAULTS } from './defaults.ts'
 import { invalidArgument } from './errors.ts'
 import { checkRef } from './git/refs.ts'
+import type { RemotePolicy } from './git/remote-policy.ts'
 import { parseRemoteUrl, type RemoteUrl } from './git/remote-url.ts'
 
 // Argument checks for the programmatic API, in one place; each message names the field and
@@ -110,6 +111,18 @@ export function checkBuildOptions(value: unknown): void {
   positiveInt('build.installTimeoutMs', b.installTimeoutMs, 'milliseconds')
   if (b.workDir !== undefined && (typeof b.workDir !== 'string' || !b.workDir.startsWith('/')))
     throw invalidArgument('build.workDir', 'expected an absolute folder path', b.workDir)
+  if (b.npmRegistry !== undefined) {
+    let ok = false
+    try {
+      ok = typeof b.npmRegistry === 'string' && /^https?:$/.test(new URL(b.npmRegistry).protocol)
+    } catch {}
+    if (!ok)
+      throw invalidArgument(
+        'build.npmRegistry',
+        'expected an http(s) URL such as https://registry.npmjs.org/',
+        b.npmRegistry,
+      )
+  }
   if (b.provided !== undefined) {
     if (!b.provided || typeof b.provided !== 'object')
       throw invalidArgument('build.provided', 'expected { specifier: absolute file }')
@@ -139,4 +152,19 @@ export function checkExpiry(value: unknown): void {
   for (const key of Object.keys(e))
     if (!['root', 'targets', 'snapshot', 'timestamp'].includes(key))
       throw invalidArgument(`expiry.${key}`, 'unknown role; expected root, targets, snapshot or timestamp')
+}
+
+/** The `remotes` option of createRegistry. */
+export function checkRemotePolicy(field: string, value: unknown): RemotePolicy {
+  if (value === undefined) return {}
+  if (!value || typeof value !== 'object')
+    throw invalidArgument(field, 'expected { allowFile?: boolean, allowPrivate?: boolean }')
+  const v = value as Record<string, unknown>
+  for (const key of Object.keys(v))
+    if (key !== 'allowFile' && key !== 'allowPrivate')
+      throw invalidArgument(`${field}.${key}`, 'unknown option; expected allowFile or allowPrivate')
+  for (const key of ['allowFile', 'allowPrivate'] as const)
+    if (v[key] !== undefined && typeof v[key] !== 'boolean')
+      throw invalidArgument(`${field}.${key}`, 'expected true or false', v[key])
+  return { allowFile: v.allowFile === true, allowPrivate: v.allowPrivate === true }
 }

@@ -8,6 +8,8 @@ export const DEFAULTS = {
   cloneTimeoutMs: 120_000,
   /** `npm ci` of a plugin's few runtime dependencies; five minutes covers a cold cache. */
   installTimeoutMs: 300_000,
+  /** The npm registry plugin dependencies come from; lockfile entries must be its tarballs. */
+  npmRegistry: 'https://registry.npmjs.org/',
   /** One isolate per plugin version on every agent: a bundle beyond 4 MiB is a mistake, not a plugin. */
   maxBundleBytes: 4 * 1024 * 1024,
   /** package.json is read into memory before validation; a real manifest is a few KiB. */

@@ -15,6 +15,8 @@ export const REGISTRY_ERRORS = {
   /** The same version was published before with another bundle: versions are immutable. */
   STAVILY_ERR_REGISTRY_VERSION_EXISTS: 409,
   STAVILY_ERR_REGISTRY_REPO_NOT_FOUND: 422,
+  /** The remote is file:// or a non-public address and the registry's `remotes` policy does not allow it. */
+  STAVILY_ERR_REGISTRY_REMOTE_REFUSED: 403,
   STAVILY_ERR_REGISTRY_REF_NOT_FOUND: 422,
   STAVILY_ERR_REGISTRY_GIT_FAILED: 422,
   STAVILY_ERR_REGISTRY_MANIFEST_MISSING: 422,
@@ -22,11 +24,15 @@ export const REGISTRY_ERRORS = {
   STAVILY_ERR_REGISTRY_VERSION_MISMATCH: 422,
   STAVILY_ERR_REGISTRY_SDK_INCOMPATIBLE: 422,
   STAVILY_ERR_REGISTRY_LOCKFILE_MISSING: 422,
+  /** A lockfile entry is not a tarball of the configured npm registry (git, file:, link: or another host). */
+  STAVILY_ERR_REGISTRY_LOCKFILE_INVALID: 422,
   STAVILY_ERR_REGISTRY_INSTALL_FAILED: 422,
   STAVILY_ERR_REGISTRY_BUILD_FAILED: 422,
   /** The bundle imports Node built-ins or host-only packages; every offender is listed. */
   STAVILY_ERR_REGISTRY_FORBIDDEN_IMPORT: 422,
   STAVILY_ERR_REGISTRY_BUNDLE_TOO_LARGE: 422,
+  /** A file of the repository is a symlink leading outside it; every such file is listed. */
+  STAVILY_ERR_REGISTRY_SYMLINK_OUTSIDE: 422,
   /** Client side: metadata or an artifact failed TUF verification; `data.reason` says why. */
   STAVILY_ERR_REGISTRY_VERIFY_FAILED: 502,
   /** Client side: the signed targets do not list the requested plugin version. */

@@ -12,7 +12,8 @@ export {
   RegistryError,
   type RegistryErrorCode,
 } from './errors.ts'
-export type { GitCredential } from './git/credentials.ts'
+export { checkCredentials as checkGitCredentials, type GitCredential } from './git/credentials.ts'
+export { isPublicAddress, type RemotePolicy } from './git/remote-policy.ts'
 export { registryErrorHandler } from './http/error-handler.ts'
 export { type RegistryAction, type RegistryRoutesOptions, registryRoutes } from './http/routes.ts'
 export { BUILDER } from './publish/publish.ts'
@@ -27,6 +28,7 @@ export type {
   PluginSummary,
   PluginVersion,
   Provenance,
+  Publisher,
   PublishProgress,
   PublishResult,
   PublishStep,

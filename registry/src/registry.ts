@@ -10,10 +10,12 @@ import {
   checkName,
   checkRange,
   checkReason,
+  checkRemotePolicy,
   checkVersion,
 } from './checks.ts'
 import { invalidArgument, isRegistryError, RegistryError } from './errors.ts'
 import { checkCredentials, type GitCredential } from './git/credentials.ts'
+import type { RemotePolicy } from './git/remote-policy.ts'
 import { publishFromGit } from './publish/publish.ts'
 import { checkSchemaName, DEFAULT_SCHEMA } from './storage/identifiers.ts'
 import { migrate } from './storage/migrate.ts'
@@ -22,7 +24,7 @@ import { loadOrCreateKeyFolder } from './tuf/key-folder.ts'
 import { type Expiry, TufRepository } from './tuf/repository.ts'
 import { type KeyConfig, type LoadedKeys, loadKeys, type RoleKeys } from './tuf/roles.ts'
 import { parseTargetDownload } from './tuf/target-path.ts'
-import type { PluginSummary, PluginVersion, PublishProgress, PublishResult } from './types.ts'
+import type { PluginSummary, PluginVersion, Publisher, PublishProgress, PublishResult } from './types.ts'
 
 // createRegistry: the programmatic API the HTTP routes and the orchestrator use.
 
@@ -37,13 +39,17 @@ export interface RegistryOptions {
   keysDir?: string
   /** The data folder; without `keys` or `keysDir`, keys live in `<dataDir>/registry-keys`. */
   dataDir?: string
-  /** Credentials for private Git hosts. */
+  /** Credentials for private Git hosts, for publishes that do not bring their own (`Publisher`). */
   credentials?: GitCredential[]
+  /** Which remotes a publish may fetch: by default public hosts only, no file:// (git/remote-policy.ts). */
+  remotes?: RemotePolicy
   build?: BundleOptions & {
     cloneTimeoutMs?: number
     installTimeoutMs?: number
     /** Scratch folder for checkouts; default the OS temp folder. */
     workDir?: string
+    /** The npm registry dependencies are installed from (and lockfile tarballs must be on). */
+    npmRegistry?: string
   }
   /** TUF metadata lifetimes in seconds (defaults.ts). */
   expiry?: Partial<Expiry>
@@ -64,7 +70,7 @@ export interface Registry {
   readonly generatedKeys: boolean
   publish(
     input: { repo: string; ref: string; path?: string },
-    opts?: { onProgress?: (p: PublishProgress) => void },
+    opts?: { onProgress?: (p: PublishProgress) => void; publisher?: Publisher },
   ): Promise<PublishResult>
   yank(name: string, version: string, opts?: { reason?: string }): Promise<PluginVersion>
   list(params?: { query?: string; limit?: number; offset?: number }): Promise<PluginSummary[]>
@@ -101,7 +107,8 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
   })
   await tuf.init()
   const sql = opts.sql
-  const deps = { sql, schema, tuf, credentials, build: opts.build ?? {}, now }
+  const remotes = checkRemotePolicy('remotes', opts.remotes)
+  const deps = { sql, schema, tuf, credentials, remotes, build: opts.build ?? {}, now }
 
   return {
     schema,

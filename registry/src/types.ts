@@ -1,4 +1,6 @@
 import type { Permissions, PluginKind } from '@stavily/sdk/manifest'
+import type { GitCredential } from './git/credentials.ts'
+import type { SqlClient } from './storage/sql-client.ts'
 
 // The registry's public data shapes (what the programmatic API and the HTTP routes return).
 
@@ -77,4 +79,18 @@ export interface TargetCustom {
   builder: string
   builtAt: string
   yanked: boolean
+}
+
+/**
+ * Who publishes, as the host (the orchestrator) knows it: the registry itself has no
+ * organizations, so the host passes the publisher's Git credentials and its name ownership.
+ */
+export interface Publisher {
+  /** Credentials for this publish only; they replace the registry's configured ones. */
+  credentials?: readonly GitCredential[]
+  /** Name ownership: `check` before the build, `claim` inside the storing transaction; both throw to refuse. */
+  names?: {
+    check(name: string, sql: SqlClient): Promise<void>
+    claim(name: string, tx: SqlClient): Promise<void>
+  }
 }

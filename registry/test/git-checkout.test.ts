@@ -43,6 +43,8 @@ const checkout = (url: string, ref: string, credentials: unknown = []) => {
     ref,
     dir,
     credentials: checkCredentials('credentials', credentials),
+    // Every server of this file is on loopback or the local disk.
+    policy: { allowFile: true, allowPrivate: true },
   }).then((r) => ({ ...r, dir }))
 }
 const failure = (p: Promise<unknown>) =>
@@ -110,7 +112,7 @@ describe('checkoutRef from a private HTTP server', () => {
 
     const refused = await failure(checkout(url, 'v1.0.0'))
     expect(isRegistryError(refused, 'STAVILY_ERR_REGISTRY_GIT_FAILED')).toBe(true)
-    expect(refused?.message).toMatch(`configure credentials for host "${host}"`)
+    expect(refused?.message).toMatch(`set a Git credential for host "${host}" for your organization`)
 
     const wrong = await failure(checkout(url, 'v1.0.0', [{ host, username: 'ci', password: 'wrong-pass' }]))
     expect(isRegistryError(wrong, 'STAVILY_ERR_REGISTRY_GIT_FAILED')).toBe(true)

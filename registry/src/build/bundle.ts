@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
 import { realpath } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { PLUGIN_BUNDLE_OPTIONS } from '@stavily/sdk/manifest'
 import { build, type Message } from 'esbuild'
 import { DEFAULTS, HOST_ONLY_PACKAGES } from '../defaults.ts'
 import { RegistryError } from '../errors.ts'
+import { assertInsideCheckout } from '../git/symlinks.ts'
 import { canonicalizeOutsidePaths, importsOutsideCheckout } from './bundle-inputs.ts'
 import { type ForbiddenImport, forbiddenImportsMessage, importGuard } from './import-guard.ts'
 
@@ -30,6 +32,9 @@ export async function bundlePlugin(
   opts: BundleOptions = {},
 ): Promise<Bundle> {
   const root = await realpath(checkoutRoot)
+  // The entry and every file esbuild took in from the checkout must really live there
+  // (a symlink to a host file would put that file in a public bundle).
+  await assertInsideCheckout(root, resolve(root, entry))
   const found: ForbiddenImport[] = []
   let output: Uint8Array
   try {
@@ -51,6 +56,9 @@ export async function bundlePlugin(
         }),
       ],
     })
+    for (const input of Object.keys(result.metafile!.inputs))
+      if (!input.startsWith('../') && !input.includes(':'))
+        await assertInsideCheckout(root, resolve(root, input))
     const providedFiles = new Set(Object.values(opts.provided ?? {}))
     found.push(...importsOutsideCheckout(result.metafile!, root, providedFiles))
     if (found.length > 0) throw forbidden(found)

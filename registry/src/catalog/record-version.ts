@@ -23,6 +23,8 @@ export interface BuiltVersion extends Omit<NewVersion, 'digest' | 'size'> {
   description: string
   bytes: Uint8Array
   sha256: string
+  /** Claims (or checks) the name for the publisher inside the storing transaction. */
+  claim?: (name: string, tx: SqlClient) => Promise<void>
 }
 
 export async function recordVersion(
@@ -35,6 +37,7 @@ export async function recordVersion(
   return sql.transaction(async (tx) => {
     // The lock first: two publishes of one version (or of two versions) are serialised here.
     await tuf.lock(tx)
+    await built.claim?.(built.name, tx)
     const [existing] = await run<VersionRow>(tx, getVersion(schema, built.name, built.version))
     if (existing) {
       if (existing.digest === digest)

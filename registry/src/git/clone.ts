@@ -5,7 +5,9 @@ import { DEFAULTS, GIT_PROTOCOLS } from '../defaults.ts'
 import { RegistryError } from '../errors.ts'
 import { credentialEnv, credentialFor, type GitCredential, redactSecrets } from './credentials.ts'
 import { isFullSha, isShortSha } from './refs.ts'
+import { allowRemote, type RemotePolicy } from './remote-policy.ts'
 import { type RemoteUrl, redactUrl } from './remote-url.ts'
+import { refuseEscapingSymlinks } from './symlinks.ts'
 
 // A shallow checkout of one ref with simple-git: a tag or branch is one `git clone --depth 1
 // --branch` (the fewest processes and connections; a publish should take well under a
@@ -25,15 +27,32 @@ export interface CloneOptions {
   /** An empty folder to check out into (its parent holds git's isolated HOME). */
   dir: string
   credentials: readonly GitCredential[]
+  /** Which remotes may be fetched (remote-policy.ts); default: public hosts only. */
+  policy?: RemotePolicy
   timeoutMs?: number
 }
 
+/** Checks out the ref, then refuses it if any symlink in it leads outside (symlinks.ts). */
 export async function checkoutRef(opts: CloneOptions): Promise<CheckoutResult> {
+  const result = await fetchRef(opts)
+  await refuseEscapingSymlinks(opts.dir)
+  return result
+}
+
+async function fetchRef(opts: CloneOptions): Promise<CheckoutResult> {
   const { remote, ref, dir } = opts
+  const policy = opts.policy ?? {}
+  const allowed = await allowRemote(remote, policy)
   const home = join(dir, '..', 'git-home')
   await mkdir(dir, { recursive: true })
   await mkdir(home, { recursive: true })
-  const { env, secrets } = credentialEnv(remote, credentialFor(remote, opts.credentials))
+  const cred = credentialEnv(remote, credentialFor(remote, opts.credentials))
+  const secrets = cred.secrets
+  // The host pinned to the addresses checked, and no redirect to a host that was not checked.
+  const extra: [string, string][] = [...allowed.pin]
+  if (!policy.allowPrivate && (remote.scheme === 'http' || remote.scheme === 'https'))
+    extra.push(['http.followRedirects', 'false'])
+  const env = withGitConfig(cred.env, extra)
   const git = (baseDir: string) =>
     simpleGit({
       baseDir,
@@ -55,7 +74,7 @@ export async function checkoutRef(opts: CloneOptions): Promise<CheckoutResult> {
       ...env,
     })
   const fail = (err: unknown): never => {
-    throw gitError(err, remote, ref, secrets)
+    throw gitError(err, remote, ref, secrets, allowed.internal)
   }
   const repo = git(dir)
 
@@ -117,10 +136,19 @@ function refNotFound(remote: RemoteUrl, ref: string): RegistryError {
 }
 
 /** Maps a git failure to a registry error whose message carries no secret. */
-function gitError(err: unknown, remote: RemoteUrl, ref: string, secrets: readonly string[]): RegistryError {
+function gitError(
+  err: unknown,
+  remote: RemoteUrl,
+  ref: string,
+  secrets: readonly string[],
+  internal: boolean,
+): RegistryError {
   const raw = err instanceof Error ? err.message : String(err)
   const text = redactUrl(redactSecrets(raw, secrets)).trim().slice(0, DEFAULTS.maxErrorOutputChars)
   const where = redactUrl(remote.url)
+  // For a file:// or internal remote, git's own words (paths, banners, internal host names)
+  // are the orchestrator's, not the publisher's: only the classified cause is said.
+  const shown = (s: string) => (internal ? '' : s)
   if (
     /does not exist|not found|not exported|does not appear to be a git repository|no such (file|repository)|unable to find|repository .* not found/i.test(
       text,
@@ -128,7 +156,7 @@ function gitError(err: unknown, remote: RemoteUrl, ref: string, secrets: readonl
   )
     return new RegistryError(
       'STAVILY_ERR_REGISTRY_REPO_NOT_FOUND',
-      `repo: no Git repository at ${where} (${text})`,
+      `repo: no Git repository at ${where}${shown(` (${text})`)}`,
       {
         data: { field: 'repo' },
       },
@@ -140,7 +168,7 @@ function gitError(err: unknown, remote: RemoteUrl, ref: string, secrets: readonl
   )
     return new RegistryError(
       'STAVILY_ERR_REGISTRY_GIT_FAILED',
-      `repo: access to ${where} was refused; configure credentials for host "${remote.host}" in the registry (${text})`,
+      `repo: access to ${where} was refused; set a Git credential for host "${remote.host}" for your organization (stavily plugin credential set)${shown(` (${text})`)}`,
       { data: { field: 'repo' } },
     )
   if (/timed? ?out|block timeout/i.test(text))
@@ -153,9 +181,26 @@ function gitError(err: unknown, remote: RemoteUrl, ref: string, secrets: readonl
     )
   return new RegistryError(
     'STAVILY_ERR_REGISTRY_GIT_FAILED',
-    `repo: git failed for ${where} @ ${ref}: ${text}`,
+    `repo: git failed for ${where} @ ${ref}${shown(`: ${text}`)}`,
     {
       data: { field: 'repo' },
     },
   )
+}
+
+/** Adds git config entries to an environment that may already carry some (GIT_CONFIG_COUNT). */
+function withGitConfig(
+  env: Record<string, string>,
+  entries: readonly [string, string][],
+): Record<string, string> {
+  if (entries.length === 0) return env
+  const out = { ...env }
+  let n = Number(out.GIT_CONFIG_COUNT ?? 0)
+  for (const [key, value] of entries) {
+    out[`GIT_CONFIG_KEY_${n}`] = key
+    out[`GIT_CONFIG_VALUE_${n}`] = value
+    n++
+  }
+  out.GIT_CONFIG_COUNT = String(n)
+  return out
 }

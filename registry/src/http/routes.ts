@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { Registry } from '../registry.ts'
+import type { Publisher } from '../types.ts'
 import { errorAnswer, registryErrorHandler } from './error-handler.ts'
 import {
   ErrorBody,
@@ -33,8 +34,12 @@ export type RegistryAction = 'publish' | 'yank'
 
 export interface RegistryRoutesOptions {
   registry: Registry
-  /** Rejects (with a 401/403 error) unless the request may perform `action`. */
-  authorize: (request: FastifyRequest, action: RegistryAction) => Promise<void>
+  /**
+   * Rejects (with a 401/403 error) unless the request may perform `action`. For a publish it
+   * may answer who publishes (their credentials and name ownership), which the publish uses.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: authorizers that only check (Promise<void>) stay valid
+  authorize: (request: FastifyRequest, action: RegistryAction) => Promise<Publisher | undefined | void>
 }
 
 const errors = {
@@ -50,6 +55,8 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
   if (!opts?.registry || typeof opts.authorize !== 'function')
     throw new TypeError('registryRoutes: options { registry, authorize } are required')
   const { registry, authorize } = opts
+  // What authorize said about a publish request, handed from the preHandler to the handler.
+  const publishers = new WeakMap<FastifyRequest, Publisher | undefined>()
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(registryErrorHandler)
   const tags = ['registry']
@@ -132,7 +139,9 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
   app.post(
     '/plugins',
     {
-      preHandler: async (req) => authorize(req, 'publish'),
+      preHandler: async (req) => {
+        publishers.set(req, (await authorize(req, 'publish')) ?? undefined)
+      },
       schema: {
         tags,
         summary: 'Publish a plugin version from a Git repository',
@@ -143,8 +152,10 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
       },
     },
     async (req, reply) => {
+      const publisher = publishers.get(req)
+      const who = publisher ? { publisher } : {}
       if (!/application\/x-ndjson/.test(req.headers.accept ?? '')) {
-        const result = await registry.publish(req.body)
+        const result = await registry.publish(req.body, who)
         return reply.status(result.status === 'published' ? 201 : 200).send(result)
       }
       // Progress for the CLI: one JSON object per line ({type: progress|result|error}), so a
@@ -153,7 +164,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRoutesOptions> = async (
       const stream = new PassThrough()
       const line = (o: object) => stream.write(`${JSON.stringify(o)}\n`)
       registry
-        .publish(req.body, { onProgress: (p) => line({ type: 'progress', ...p }) })
+        .publish(req.body, { ...who, onProgress: (p) => line({ type: 'progress', ...p }) })
         .then((result) => line({ type: 'result', ...result }))
         .catch((err: unknown) => {
           const { status, body } = errorAnswer(err)

@@ -10,9 +10,10 @@ import { recordVersion } from '../catalog/record-version.ts'
 import { checkPublishInput } from '../checks.ts'
 import { checkoutRef } from '../git/clone.ts'
 import type { GitCredential } from '../git/credentials.ts'
+import type { RemotePolicy } from '../git/remote-policy.ts'
 import type { SqlClient } from '../storage/sql-client.ts'
 import type { TufRepository } from '../tuf/repository.ts'
-import type { PublishProgress, PublishResult } from '../types.ts'
+import type { Publisher, PublishProgress, PublishResult } from '../types.ts'
 import { checkTagMatches } from './version-tag.ts'
 
 // publish: checkout → manifest → install (only when needed) → build → sign and store.
@@ -26,15 +27,22 @@ export interface PublishDeps {
   schema: string
   tuf: TufRepository
   credentials: readonly GitCredential[]
-  build: BundleOptions & { cloneTimeoutMs?: number; installTimeoutMs?: number; workDir?: string }
+  remotes: RemotePolicy
+  build: BundleOptions & {
+    cloneTimeoutMs?: number
+    installTimeoutMs?: number
+    workDir?: string
+    npmRegistry?: string
+  }
   now: () => Date
 }
 
 export async function publishFromGit(
   deps: PublishDeps,
   input: unknown,
-  opts: { onProgress?: (p: PublishProgress) => void } = {},
+  opts: { onProgress?: (p: PublishProgress) => void; publisher?: Publisher } = {},
 ): Promise<PublishResult> {
+  const publisher = opts.publisher
   const { remote, ref, path } = checkPublishInput(input)
   const progress = opts.onProgress ?? (() => {})
   const started = performance.now()
@@ -48,7 +56,10 @@ export async function publishFromGit(
       remote,
       ref,
       dir: checkoutDir,
-      credentials: deps.credentials,
+      // A publisher's own credentials replace the registry's: one organization's access to a
+      // private host is never used for another's publish.
+      credentials: publisher?.credentials ?? deps.credentials,
+      policy: deps.remotes,
       ...(deps.build.cloneTimeoutMs !== undefined ? { timeoutMs: deps.build.cloneTimeoutMs } : {}),
     })
     const cloneMs = performance.now() - started
@@ -59,6 +70,9 @@ export async function publishFromGit(
     })
     const source = await readPluginSource(checkoutDir, path)
     if (checkout.refKind === 'tag') checkTagMatches(checkout.tag!, source.manifest.version)
+    // Before anything slow: a name owned by someone else fails now (and again, atomically, in
+    // the storing transaction, where the first publish of a name claims it).
+    await publisher?.names?.check(source.manifest.name, deps.sql)
 
     const provided = deps.build.provided ?? {}
     const toInstall = dependenciesToInstall(source.packageJson, provided)
@@ -70,6 +84,8 @@ export async function publishFromGit(
           pluginDir: source.dir,
           checkoutRoot: checkoutDir,
           dependencies: toInstall,
+          workDir: work,
+          ...(deps.build.npmRegistry !== undefined ? { npmRegistry: deps.build.npmRegistry } : {}),
           ...(deps.build.installTimeoutMs !== undefined ? { timeoutMs: deps.build.installTimeoutMs } : {}),
         })
       ).ms
@@ -105,6 +121,7 @@ export async function publishFromGit(
       builtAt: deps.now().toISOString(),
       bytes: bundle.bytes,
       sha256: bundle.sha256,
+      ...(publisher?.names ? { claim: publisher.names.claim } : {}),
     })
     const signMs = performance.now() - signStarted
     return {
