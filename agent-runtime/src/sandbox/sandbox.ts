@@ -1,140 +1,33 @@
 // The sandbox as the agent uses it: load, invoke, swap, unload, stats, close. Runs in the
 // agent process; the plugins run in the supervised sandbox host child.
-import {
-  DEFAULT_LIMITS,
-  hostBusyAllowanceMs,
-  type PluginLimits,
-  SUPERVISOR_DEFAULTS,
-  type SupervisorSettings,
-} from '../defaults.ts'
-import { fromSerialized, SandboxErrorCodes, sandboxError, toSerialized } from '../errors.ts'
-import { type CheckedSpec, checkLimits, checkSpec, type PluginSpec } from './load-spec.ts'
+import { DEFAULT_LIMITS, hostBusyAllowanceMs, SUPERVISOR_DEFAULTS } from '../defaults.ts'
+import { fromSerialized, SandboxErrorCodes, sandboxError, type toSerialized } from '../errors.ts'
+import type { Sandbox, SandboxOptions } from './agent-side/api.ts'
+import { checkInvoke } from './agent-side/invoke-checks.ts'
+import { describe, loadRequest, type Route, Routes } from './agent-side/routes.ts'
+import { createStateBridge } from './agent-side/state-bridge.ts'
+import { type CheckedSpec, checkLimits, checkSpec } from './load-spec.ts'
 import type {
   CallStats,
   FromHost,
-  InvokeRequest,
   InvokeResult,
   LogEntry,
-  Operation,
   PluginEvent,
   PluginInfo,
-  PluginKind,
   PluginStatsEntry,
-  StateOp,
 } from './protocol.ts'
-import { createMemoryStateStore, type StateStore, type StateValue } from './state-store.ts'
+import { createMemoryStateStore } from './state-store.ts'
 import { Supervisor } from './supervisor.ts'
 
-export interface SandboxOptions {
-  /** Defaults for every plugin's limits (each plugin's `limits` override these). */
-  limits?: Partial<PluginLimits>
-  /** Where ctx.state lives; in memory by default. */
-  stateStore?: StateStore
-  /** Heartbeat and restart policy of the sandbox host process. */
-  supervisor?: Partial<SupervisorSettings>
-  /** Diagnostics of the sandbox host (its stderr, restarts). */
-  onDiagnostic?(text: string): void
-}
-
-export interface InvokeOptions {
-  /** Handler to call; by default `run` (action), `send` (output), `check` (sensor). */
-  operation?: Operation
-  input?: unknown
-  config?: unknown
-  /** The secrets this call may read (the guard still filters by declared ∩ granted). */
-  secrets?: Record<string, string>
-  invocationId: string
-  idempotencyKey: string
-  /** Epoch ms after which the call fails with STAVILY_ERR_SANDBOX_TIMEOUT. */
-  deadline?: number
-  /** Receives events as they are emitted (then they are not collected in the result). */
-  onEvent?(event: PluginEvent): void
-  /**
-   * Aborting stops the call: ctx.isStopping() turns true and ctx.sleep wakes; any operation
-   * but watch also has its commands and fetches ended, and fails with
-   * STAVILY_ERR_SANDBOX_STOPPED if it does not return within 2 s.
-   */
-  signal?: AbortSignal
-}
-
-export interface LoadedPlugin {
-  /** Time the sandbox host spent creating the isolate and evaluating the bundle, ms. */
-  loadMs: number
-  name: string
-  version: string
-  kind: PluginKind
-  operations: Operation[]
-  sdkApiVersion: string
-}
-
-export interface PluginStats {
-  name: string
-  version: string
-  calls: number
-  failures: number
-  inFlight: number
-  cpuMs: number
-  heapUsedBytes: number
-  heapLimitBytes: number
-  externalBytes: number
-  isolateRestarts: number
-}
-
-export interface SandboxStats {
-  hostPid: number | undefined
-  hostRssBytes: number
-  hostRestarts: number
-  isolatedVm: string | undefined
-  plugins: PluginStats[]
-}
-
-export interface SwapResult {
-  previous: string
-  current: string
-  /** Resolves when the previous version has finished its calls and was disposed. */
-  drained: Promise<void>
-}
-
-export interface Sandbox {
-  /**
-   * Checks the manifest, grants and limits, evaluates the bundle in a new isolate and checks
-   * the definition (kind, SDK API, handlers, schemas). Rejects with the reason otherwise.
-   */
-  load(spec: PluginSpec): Promise<LoadedPlugin>
-  /**
-   * Runs one handler call. Rejects with a SandboxError whose `code` names what went wrong,
-   * `retryable` says whether running it again may help, and `logs`/`stats` tell what the
-   * call did before it failed.
-   */
-  invoke(name: string, options: InvokeOptions): Promise<InvokeResult>
-  /**
-   * Loads a new version of a loaded plugin beside the old one; resolves once it takes the
-   * new calls. The old one finishes its calls, then is disposed (`drained`). If the new
-   * version fails to load, this rejects and the old one keeps serving.
-   */
-  swap(spec: PluginSpec): Promise<SwapResult>
-  /** Stops routing calls to the plugin, waits for its calls in flight, disposes it. */
-  unload(name: string): Promise<void>
-  /** Per-plugin calls, failures, CPU and heap; the host's pid, RSS and restarts. */
-  stats(): Promise<SandboxStats>
-  /** The plugins that take calls now (one version per name), e.g. to reconcile a desired set. */
-  list(): LoadedPlugin[]
-  close(): Promise<void>
-  /** PID of the sandbox host process (undefined while it restarts). */
-  readonly hostPid: number | undefined
-}
-
-interface Route {
-  key: string
-  spec: CheckedSpec
-  info: PluginInfo
-  inFlight: number
-  draining: boolean
-  /** Time the host took to create the isolate and evaluate the bundle, ms. */
-  loadMs: number
-  drained?: () => void
-  counters: { calls: number; failures: number; cpuUs: number }
-}
+export type {
+  InvokeOptions,
+  LoadedPlugin,
+  PluginStats,
+  Sandbox,
+  SandboxOptions,
+  SandboxStats,
+  SwapResult,
+} from './agent-side/api.ts'
 
 interface Pending {
   route: Route
@@ -143,9 +36,6 @@ interface Pending {
   onEvent?: (e: PluginEvent) => void
   cleanup?: () => void
 }
-
-const DEFAULT_OPERATION: Record<PluginKind, Operation> = { action: 'run', output: 'send', sensor: 'check' }
-const ID_PATTERN = /^[A-Za-z0-9._:@/-]{1,200}$/
 
 /**
  * Starts the sandbox host process and resolves when it is ready to load plugins.
@@ -167,13 +57,11 @@ const ID_PATTERN = /^[A-Za-z0-9._:@/-]{1,200}$/
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const baseLimits = checkLimits(options.limits, { ...DEFAULT_LIMITS }, 'options.limits')
   const store = options.stateStore ?? createMemoryStateStore()
-  const routes = new Map<string, Route>()
-  /** Every version the host has loaded, current or draining, by key. */
-  const loaded = new Map<string, Route>()
+  const table = new Routes()
+  const routes = table.current
+  const loaded = table.loaded
   const pending = new Map<number, Pending>()
-  const stateChains = new Map<string, Promise<unknown>>()
   let nextId = 1
-  let nextKey = 1
   let closed = false
   const sup: Supervisor = new Supervisor({
     ...SUPERVISOR_DEFAULTS,
@@ -220,7 +108,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
         pending.get(m.id)?.onEvent?.(m.event)
         return
       case 'state':
-        void runState(m.rid, m.plugin, m.op, m.key, m.value)
+        void runState(m)
         return
     }
   }
@@ -263,64 +151,14 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     route.drained?.()
   }
 
-  async function runState(
-    rid: number,
-    plugin: string,
-    op: StateOp,
-    key: string,
-    value: unknown,
-  ): Promise<void> {
-    // One plugin's state operations run one after another, so the size check stays true.
-    const prev = stateChains.get(plugin) ?? Promise.resolve()
-    const run = async () => {
-      const limits = routes.get(plugin)?.spec.limits ?? baseLimits
-      if (op === 'get') return store.get(plugin, key)
-      if (op === 'delete') return store.delete(plugin, key)
-      const size = Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(value))
-      const old = await store.get(plugin, key)
-      const oldSize = old === undefined ? 0 : Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(old))
-      const total = (await store.usage(plugin)) - oldSize + size
-      if (total > limits.stateTotalBytes) {
-        throw sandboxError(
-          SandboxErrorCodes.STATE_TOO_LARGE,
-          `state.set ${key}: ${plugin}'s state would take ${total} bytes; the limit is ${limits.stateTotalBytes}`,
-        )
-      }
-      return store.set(plugin, key, value as StateValue)
-    }
-    const next = prev.then(run, run)
-    stateChains.set(
-      plugin,
-      next.catch(() => {}),
-    )
-    try {
-      const result = await next
-      sup.post({ t: 'state-reply', rid, ok: true, value: result })
-    } catch (err) {
-      try {
-        sup.post({ t: 'state-reply', rid, ok: false, error: toSerialized(err) })
-      } catch {
-        // Closed meanwhile.
-      }
-    }
-  }
-
-  function loadRequest(key: string, spec: CheckedSpec) {
-    return {
-      key,
-      name: spec.manifest.name,
-      version: spec.manifest.version,
-      kind: spec.manifest.kind,
-      bundle: spec.bundle,
-      limits: spec.limits,
-      declared: spec.manifest.permissions,
-      granted: spec.grants,
-      allowPrivateNetwork: spec.allowPrivateNetwork,
-    }
-  }
+  const runState = createStateBridge({
+    store,
+    limitsOf: (plugin) => routes.get(plugin)?.spec.limits ?? baseLimits,
+    reply: (m) => sup.post(m),
+  })
 
   async function loadVersion(spec: CheckedSpec): Promise<Route> {
-    const key = `${spec.manifest.name}@${spec.manifest.version}#${nextKey++}`
+    const key = table.newKey(spec)
     // Its load runs under its own CPU limit: patient enough for that before it is loaded.
     sup.sliceAllowanceMs = Math.max(sup.sliceAllowanceMs, hostBusyAllowanceMs(spec.limits.cpuMs))
     const { loadMs, ...info } = (await sup.request({
@@ -345,20 +183,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 
   /** Keeps the heartbeat patient enough for the longest task the host may run (see HOST_SCHEDULE). */
   function updateAllowance(): void {
-    let max = baseLimits.cpuMs
-    for (const route of loaded.values()) max = Math.max(max, route.spec.limits.cpuMs)
-    sup.sliceAllowanceMs = hostBusyAllowanceMs(max)
-  }
-
-  function describe(route: Route): LoadedPlugin {
-    return {
-      name: route.spec.manifest.name,
-      version: route.spec.manifest.version,
-      kind: route.info.kind,
-      operations: route.info.operations,
-      sdkApiVersion: route.info.sdkApiVersion,
-      loadMs: route.loadMs,
-    }
+    sup.sliceAllowanceMs = hostBusyAllowanceMs(table.maxCpuMs(baseLimits.cpuMs))
   }
 
   function assertOpen(): void {
@@ -399,52 +224,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
         const route = routes.get(name)
         if (!route)
           throw sandboxError(SandboxErrorCodes.NOT_LOADED, `plugin ${JSON.stringify(name)} is not loaded`)
-        if (o === null || typeof o !== 'object') throw invalid('options', 'an object', o)
-        if (typeof o.invocationId !== 'string' || !ID_PATTERN.test(o.invocationId)) {
-          throw invalid(
-            'invocationId',
-            'a string of 1-200 characters from A-Z a-z 0-9 . _ : @ / -',
-            o.invocationId,
-          )
-        }
-        if (typeof o.idempotencyKey !== 'string' || !ID_PATTERN.test(o.idempotencyKey)) {
-          throw invalid(
-            'idempotencyKey',
-            'a string of 1-200 characters from A-Z a-z 0-9 . _ : @ / -',
-            o.idempotencyKey,
-          )
-        }
-        const operation = o.operation ?? DEFAULT_OPERATION[route.info.kind]
-        if (o.deadline !== undefined && (typeof o.deadline !== 'number' || !Number.isFinite(o.deadline))) {
-          throw invalid('deadline', 'epoch milliseconds', o.deadline)
-        }
-        const secrets = o.secrets ?? {}
-        if (typeof secrets !== 'object' || Object.values(secrets).some((v) => typeof v !== 'string')) {
-          throw invalid('secrets', 'an object of strings', secrets)
-        }
-        if (route.inFlight >= route.spec.limits.concurrency) {
-          throw sandboxError(
-            SandboxErrorCodes.TOO_MANY_CALLS,
-            `${name} already has ${route.inFlight} calls in flight; its limit is ${route.spec.limits.concurrency}`,
-          )
-        }
         const id = nextId++
-        const req: InvokeRequest = {
-          id,
-          key: route.key,
-          name,
-          operation,
-          input: o.input,
-          config: o.config ?? {},
-          secrets,
-          invocationId: o.invocationId,
-          idempotencyKey: o.idempotencyKey,
-          // A watch without a deadline runs until its signal aborts it.
-          deadline:
-            o.deadline ??
-            (operation === 'watch' ? Number.MAX_SAFE_INTEGER : Date.now() + route.spec.limits.wallMs),
-          streamEvents: typeof o.onEvent === 'function',
-        }
+        const req = checkInvoke(route, o, id)
         route.inFlight++
         route.counters.calls++
         return new Promise<InvokeResult>((resolve, reject) => {
@@ -577,13 +358,4 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       await sup.close()
     },
   }
-}
-
-function invalid(field: string, expected: string, got: unknown): Error {
-  const shown =
-    typeof got === 'string' ? JSON.stringify(got.slice(0, 80)) : got === null ? 'null' : typeof got
-  return sandboxError(
-    SandboxErrorCodes.INVALID_ARGUMENT,
-    `invoke ${field}: expected ${expected}, got ${shown}`,
-  )
 }
