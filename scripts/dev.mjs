@@ -96,6 +96,9 @@ async function main() {
       STAVILY_DATA_DIR: dataDir,
       STAVILY_PORT: String(port),
       STAVILY_BOOTSTRAP_TOKEN: adminToken,
+      // The first-party plugins are published from a local snapshot (a file:// URL); only
+      // the dev platform allows that, a real registry refuses file:// by default.
+      STAVILY_REGISTRY_ALLOW_FILE: '1',
     },
     logFile: join(logs, 'orchestrator.log'),
     onLine: (line) => {

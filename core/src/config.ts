@@ -49,8 +49,13 @@ export interface OrchestratorConfig {
   tuning?: Partial<Tuning>
   /** Secrets encryption (AES-256-GCM). Without a key, one is generated in the data folder, or kept in memory when there is none. */
   secrets?: { key?: string; previousKeys?: string[] }
-  /** The plugin registry's TUF keys folder; default `<dataDir>/registry-keys`, or a temporary folder without a data folder. */
-  registry?: { keysDir?: string }
+  /**
+   * The plugin registry: its TUF keys folder (default `<dataDir>/registry-keys`, or a
+   * temporary folder without a data folder), and which Git remotes a publish may fetch:
+   * by default neither file:// nor hosts at private or loopback addresses (`npm run dev`
+   * allows file://; STAVILY_REGISTRY_ALLOW_FILE=1, STAVILY_REGISTRY_ALLOW_PRIVATE=1).
+   */
+  registry?: { keysDir?: string; remotes?: { allowFile?: boolean; allowPrivate?: boolean } }
   /** The engine's background work: schedules, debounce timers, reconcile (default true; off in tests that drive it by hand). */
   engine?: { background?: boolean; reconcileIntervalMs?: number }
 }
@@ -68,7 +73,7 @@ export interface ResolvedConfig {
   trustedProxies: string[]
   tuning: Tuning
   secrets: { key: string | undefined; previousKeys: string[] }
-  registry: { keysDir: string | undefined }
+  registry: { keysDir: string | undefined; remotes: { allowFile: boolean; allowPrivate: boolean } }
   /** Where generated keys live: the PGlite data folder, or `database.dataDir` given with PostgreSQL. */
   dataDir: string | undefined
   engine: { background: boolean; reconcileIntervalMs: number }
@@ -192,7 +197,13 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
     trustedProxies: checkProxies(c.trustedProxies),
     tuning,
     secrets: { key: c.secrets?.key, previousKeys: c.secrets?.previousKeys ?? [] },
-    registry: { keysDir: c.registry?.keysDir },
+    registry: {
+      keysDir: c.registry?.keysDir,
+      remotes: {
+        allowFile: c.registry?.remotes?.allowFile === true,
+        allowPrivate: c.registry?.remotes?.allowPrivate === true,
+      },
+    },
     dataDir,
     engine: {
       background: c.engine?.background ?? true,
@@ -252,6 +263,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Orchestrato
           },
         }
       : {}),
-    ...(env.STAVILY_REGISTRY_KEYS_DIR ? { registry: { keysDir: env.STAVILY_REGISTRY_KEYS_DIR } } : {}),
+    registry: {
+      ...(env.STAVILY_REGISTRY_KEYS_DIR ? { keysDir: env.STAVILY_REGISTRY_KEYS_DIR } : {}),
+      remotes: {
+        allowFile: env.STAVILY_REGISTRY_ALLOW_FILE === '1',
+        allowPrivate: env.STAVILY_REGISTRY_ALLOW_PRIVATE === '1',
+      },
+    },
   }
 }

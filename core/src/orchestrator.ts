@@ -90,6 +90,7 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
       sql: db.sql,
       schema: `${db.schema}_registry`,
       keysDir,
+      remotes: config.registry.remotes,
       build: { provided: providedSdk() },
       onPublished: async (v) => {
         await catalog?.followRanges(v.name)

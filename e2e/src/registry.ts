@@ -35,6 +35,8 @@ export async function startRegistry(tmp: string): Promise<ServedRegistry> {
     sql: db.sql,
     schema,
     keysDir: join(tmp, 'registry-keys'),
+    // The scenarios publish from file:// and a loopback git daemon.
+    remotes: { allowFile: true, allowPrivate: true },
     build: { provided: PROVIDED_SDK, workDir: tmp },
   })
   const app: FastifyInstance = Fastify({ logger: false })

@@ -17,7 +17,7 @@ for (const setup of setups()) {
 
     beforeAll(async () => {
       await setup.prepare()
-      r = await setup.start()
+      r = await setup.start({ registry: { remotes: { allowFile: true } } }) // publishes from file://
       a = await actors(r)
     })
     afterAll(async () => {

@@ -99,7 +99,7 @@ let workflowId: string
 
 beforeAll(async () => {
   await setup.prepare()
-  r = await setup.start()
+  r = await setup.start({ registry: { remotes: { allowFile: true } } }) // publishes from file://
   env = { STAVILY_CONFIG: freshConfig() }
   dir = mkdtempSync(join(tmpdir(), 'stavily-cli-plugins-'))
   repo = pluginRepo()
