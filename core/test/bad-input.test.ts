@@ -369,6 +369,14 @@ describe.each(setups())('bad input ($name)', (setup) => {
       400,
       'offset',
     ],
+    [
+      'POST',
+      '/api/v1/hooks/00000000-0000-4000-8000-000000000000',
+      'duplicate key in a webhook body',
+      { raw: '{"service":"a","service":"b"}' },
+      400,
+      'body.service: duplicate key',
+    ],
     ['GET', '/api/v1/instructions/%E0%A4%A', 'malformed percent-escape', { token: 'admin' }, 400, 'path'],
     ['GET', '/api/v1/registry/tuf/%E0%A4%A', 'malformed escape in a registry path', {}, 400, 'path'],
   ]

@@ -41,6 +41,28 @@ export function installJsonBody(app: FastifyInstance): void {
   })
 }
 
+/**
+ * The same checks for a route that keeps its raw body and parses it itself (webhooks,
+ * whose signature covers the exact bytes): valid UTF-8, no duplicate key, 64 levels.
+ */
+export function jsonFromBytes(bytes: Buffer): unknown {
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    throw refuse('body', 'not valid UTF-8')
+  }
+  const problem = findJsonTextProblem(text)
+  if (problem) throw refuse(problem.path, problem.message)
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new StavilyError('STAVILY_ERR_MALFORMED_BODY', `body: not valid JSON (${(err as Error).message})`, {
+      data: { field: 'body' },
+    })
+  }
+}
+
 /** A preValidation hook: the wire rule on the body, the query and the path parameters. */
 export async function checkWireValues(req: FastifyRequest): Promise<void> {
   for (const [part, value] of [

@@ -1,12 +1,13 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { StavilyError } from '../../../errors.ts'
+import { isStavilyError, StavilyError } from '../../../errors.ts'
 import type { Services } from '../../../services/context.ts'
 import { SIGNATURE_HEADER } from '../../../workflows/webhook/signature.ts'
 import { API_POLICY } from '../../policy.ts'
 import { rateLimit } from '../../rate-limit.ts'
 import { errorResponses, IdParams } from '../../schemas/common.ts'
+import { jsonFromBytes } from '../../wire-boundary.ts'
 
 // POST /hooks/:id — a webhook trigger. No API token: the request is authenticated by its
 // HMAC signature (Stavily-Signature), which covers the exact bytes sent, so this plugin
@@ -40,8 +41,10 @@ export function hookRoutes(services: Services) {
         const raw = body as Buffer
         req.rawBody = raw
         try {
-          done(null, raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8')))
+          // The one value policy of both APIs (wire-boundary.ts), on the exact bytes signed.
+          done(null, raw.length === 0 ? undefined : jsonFromBytes(raw))
         } catch (err) {
+          if (isStavilyError(err)) return done(err, undefined)
           done(
             new StavilyError(
               'STAVILY_ERR_MALFORMED_BODY',
