@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { startProxy, type TcpProxy } from '../../test/tcp-proxy.ts'
 import { dropSchemas, uniqueSchema } from './helpers/backends.ts'
 import { type Child, kill9, startChild, stopGracefully } from './helpers/child.ts'
 import { call, deleteRedisKeys, redisPrefix, sleep, until } from './helpers/harness.ts'
-import { startProxy, type TcpProxy } from './helpers/tcp-proxy.ts'
 
 // kill -9 of the orchestrator in the middle of dispatch, then a restart: every instruction
 // still completes, and none completes twice. Agents are simulated over HTTP and keep going

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startProxy, type TcpProxy } from './tcp-proxy.ts'
+import { startProxy, type TcpProxy } from '../../../test/tcp-proxy.ts'
 
 // A private redis-server, for tests that stop Redis mid-test: the shared server must never
 // be stopped. It listens on a unix socket only (no port to race for); clients reach it
