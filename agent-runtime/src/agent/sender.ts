@@ -48,6 +48,7 @@ interface Delivery {
   suspects: { it: Item; err: ApiError; outcome: Outcome }[]
   succeeded: boolean
   failed: number
+  budget: number
 }
 
 export class Sender {
@@ -288,15 +289,24 @@ export class Sender {
    * Sends a run of event entries in requests under the limits. With `isolating` (the run
    * failed entryRetryLimit times), a failed request is halved like a refused one; events
    * that still fail alone are quarantined if others got through meanwhile (so the server
-   * works and those events are the problem), and three failures without a single success
-   * end the attempt (the server is down: no flood of requests).
+   * works and those events are the problem), and more failures than one halving path takes,
+   * without a single success, end the attempt (the server is down: no flood of requests).
    */
   private async sendEvents(u: Extract<Unit, { type: 'events' }>, isolating: boolean): Promise<Outcome> {
     const items: Item[] = []
     for (const { id, entry } of u.entries)
       for (const [index, event] of entry.events.entries())
         items.push({ entryId: id, index, event, bytes: jsonBytes(event) + 1 })
-    const ctx: Delivery = { done: new Set(), isolating, suspects: [], succeeded: false, failed: 0 }
+    const ctx: Delivery = {
+      done: new Set(),
+      isolating,
+      suspects: [],
+      succeeded: false,
+      failed: 0,
+      // One bad event fails once per halving on its way down; more than that with nothing
+      // taken at all means the server is down, and costs only this many requests.
+      budget: Math.ceil(Math.log2(Math.max(1, items.length))) + 1,
+    }
     let outcome: Outcome = OK
     for (const chunk of chunks(items)) {
       outcome = await this.deliver(chunk, ctx)
@@ -351,7 +361,7 @@ export class Sender {
       if (!ctx.isolating || err.kind !== 'retry') return this.failed(err)
       ctx.failed++
       const outcome = this.failed(err)
-      if (!ctx.succeeded && ctx.failed >= 3) return outcome
+      if (!ctx.succeeded && ctx.failed > ctx.budget) return outcome
       if (chunk.length === 1) {
         ctx.suspects.push({ it: chunk[0] as Item, err, outcome })
         return OK

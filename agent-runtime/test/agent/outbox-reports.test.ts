@@ -2,7 +2,7 @@
 // orchestrator's own rules before the outbox, batches stay under the body limit, a refused
 // event is isolated and quarantined while the rest arrive, the outbox has a size cap, and a
 // watch's streamed events survive a kill -9. Real agents, a real orchestrator on loopback.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { WireEvent } from '../../src/agent/outbox.ts'
@@ -116,6 +116,7 @@ describe.each(setups())('agent reports on $name', (setup) => {
 
   afterAll(async () => {
     await p?.close()
+    if (p) rmSync(p.root, { recursive: true, force: true })
     await setup.cleanup()
   })
 
@@ -265,6 +266,41 @@ describe.each(setups())('agent reports on $name', (setup) => {
     // Sized to fit: no request was refused on the way, nothing quarantined.
     expect(a.count((l) => /^outbox: (the orchestrator refused|report quarantined)/.test(l.msg))).toBe(0)
     await until(async () => outboxBytes(dataDir) === 0, 10_000, 'an empty outbox')
+  })
+
+  it('moves aside an event the server keeps failing on while it takes the others', async () => {
+    const g = await gate(p.r.url)
+    gates.push(g)
+    // A server bug that fails (500) on one report, whatever the agent does.
+    g.rule(
+      'poison',
+      (m, path, body) => m === 'POST' && path.endsWith('/events') && body.includes('"type":"poison"'),
+      500,
+    )
+    const dataDir = join(p.root, 'seeded-poison')
+    const event = (n: number, poison = false): WireEvent => ({
+      source: TICKER,
+      type: poison ? 'poison' : 'seeded',
+      data: { label: 'seeded-poison', n },
+      occurredAt: new Date().toISOString(),
+    })
+    seedOutbox(dataDir, 1, [event(0), event(1, true), event(2)])
+    seedOutbox(dataDir, 2, [event(3), event(4)])
+    const a = agent(dataDir, ['--enrollment-token', await p.token('sensor', 'seeded')], {}, g.url)
+    const moved = await a.waitForLog(
+      (l) => l.msg.startsWith('outbox: report quarantined'),
+      60_000,
+      'quarantined',
+    )
+    expect(moved).toMatchObject({ reason: 'server-errors', type: 'poison' })
+    await until(async () => (await eventsOf('seeded-poison')).length === 4, 30_000, 'the four other events')
+    expect((await eventsOf('seeded-poison')).map((r) => r.data.n).sort()).toEqual([0, 2, 3, 4])
+    await until(async () => outboxBytes(dataDir) === 0, 10_000, 'an empty outbox')
+    // It was tried entryRetryLimit (5) times as a batch, then alone once: no endless resending.
+    const tries = g.answered.get('poison') ?? 0
+    await a.waitForLog((l) => l.msg === 'events reported', 1_000).catch(() => undefined)
+    expect(g.answered.get('poison')).toBe(tries)
+    expect(tries).toBeLessThan(10)
   })
 
   it('caps the outbox while the orchestrator takes no events, then delivers what it kept', async () => {
