@@ -32,5 +32,5 @@ const processEntry = (entry: Record<string, string>): Options => ({
 export default defineConfig([
   { ...shared, entry: { index: 'src/index.ts' }, dts: { entry: { index: 'src/index.ts' } } },
   processEntry({ agent: 'src/agent/main.ts' }),
-  processEntry({ 'sandbox-host': 'src/sandbox/host-main.ts' }),
+  processEntry({ 'sandbox-host': 'src/sandbox/host/host-main.ts' }),
 ])

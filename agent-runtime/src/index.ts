@@ -15,8 +15,14 @@ export {
   type SerializedError,
 } from './errors.ts'
 export { ISOLATED_VM_CANDIDATES, loadIsolatedVm } from './isolated-vm.ts'
-export { classifyAddress } from './sandbox/capabilities/address-policy.ts'
-export type { PluginSpec } from './sandbox/load-spec.ts'
+export type { PluginSpec } from './sandbox/agent-side/load-spec.ts'
+export {
+  createFileStateStore,
+  createMemoryStateStore,
+  type StateStore,
+  type StateValue,
+} from './sandbox/agent-side/state-store.ts'
+export { classifyAddress } from './sandbox/host/capabilities/address-policy.ts'
 export type {
   CallStats,
   InvokeResult,
@@ -35,9 +41,3 @@ export {
   type SandboxStats,
   type SwapResult,
 } from './sandbox/sandbox.ts'
-export {
-  createFileStateStore,
-  createMemoryStateStore,
-  type StateStore,
-  type StateValue,
-} from './sandbox/state-store.ts'

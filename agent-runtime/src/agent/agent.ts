@@ -3,8 +3,8 @@
 // intervals, jitter, and backoff on errors. `stop()` is the graceful shutdown.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { createFileStateStore } from '../sandbox/agent-side/state-store.ts'
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.ts'
-import { createFileStateStore } from '../sandbox/state-store.ts'
 import { ApiClient, ApiError } from './api-client.ts'
 import { Backoff, jittered, sleep } from './backoff.ts'
 import type { AgentConfig } from './config.ts'

@@ -1,12 +1,19 @@
 // The sandbox as the agent uses it: load, invoke, swap, unload, stats, close. Runs in the
 // agent process; the plugins run in the supervised sandbox host child.
+//
+// sandbox/ is laid out by where its code runs: agent-side/ in the agent process (this
+// file's parts, the supervisor, load checks, the state store), host/ in the sandbox host
+// child (isolates, scheduling, capabilities), isolate/ inside each plugin's isolate (the
+// bootstrap, as source text); protocol.ts is the wire between the two processes.
 import { DEFAULT_LIMITS, hostBusyAllowanceMs, SUPERVISOR_DEFAULTS } from '../defaults.ts'
 import { fromSerialized, SandboxErrorCodes, sandboxError, type toSerialized } from '../errors.ts'
 import type { Sandbox, SandboxOptions } from './agent-side/api.ts'
 import { checkInvoke } from './agent-side/invoke-checks.ts'
+import { type CheckedSpec, checkLimits, checkSpec } from './agent-side/load-spec.ts'
 import { describe, loadRequest, type Route, Routes } from './agent-side/routes.ts'
 import { createStateBridge } from './agent-side/state-bridge.ts'
-import { type CheckedSpec, checkLimits, checkSpec } from './load-spec.ts'
+import { createMemoryStateStore } from './agent-side/state-store.ts'
+import { Supervisor } from './agent-side/supervisor.ts'
 import type {
   CallStats,
   FromHost,
@@ -16,8 +23,6 @@ import type {
   PluginInfo,
   PluginStatsEntry,
 } from './protocol.ts'
-import { createMemoryStateStore } from './state-store.ts'
-import { Supervisor } from './supervisor.ts'
 
 export type {
   InvokeOptions,

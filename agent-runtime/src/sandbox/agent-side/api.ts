@@ -1,9 +1,9 @@
 // The sandbox's public API as the agent sees it: options, results, stats, and the Sandbox
 // interface createSandbox returns.
 import type { PluginLimits, SupervisorSettings } from '../../defaults.ts'
-import type { PluginSpec } from '../load-spec.ts'
 import type { InvokeResult, Operation, PluginEvent, PluginKind } from '../protocol.ts'
-import type { StateStore } from '../state-store.ts'
+import type { PluginSpec } from './load-spec.ts'
+import type { StateStore } from './state-store.ts'
 
 export interface SandboxOptions {
   /** Defaults for every plugin's limits (each plugin's `limits` override these). */

@@ -16,10 +16,13 @@ export function hostEntry(): HostEntry {
   if (here.endsWith('.ts')) {
     const require = createRequire(here)
     return {
-      file: fileURLToPath(new URL('./host-main.ts', here)),
+      file: fileURLToPath(new URL('../host/host-main.ts', here)),
       execArgv: [...execArgv, '--import', pathToFileURL(require.resolve('tsx')).href],
       // Resolve @stavily/sdk to its sources too, as the test process does.
-      env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../tsconfig.source.json', here)) },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../../tsconfig.source.json', here)),
+      },
     }
   }
   return { file: fileURLToPath(new URL('./sandbox-host.js', here)), execArgv, env: process.env }

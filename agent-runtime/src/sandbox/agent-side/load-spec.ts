@@ -8,8 +8,8 @@ import {
   SDK_API_VERSION,
   validateManifest,
 } from '@stavily/sdk/manifest'
-import { DEFAULT_LIMITS, MIN_LIMITS, type PluginLimits } from '../defaults.ts'
-import { SandboxErrorCodes, sandboxError } from '../errors.ts'
+import { DEFAULT_LIMITS, MIN_LIMITS, type PluginLimits } from '../../defaults.ts'
+import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
 
 /** What the agent gives the sandbox to load one plugin version. */
 export interface PluginSpec {

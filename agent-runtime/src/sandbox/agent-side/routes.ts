@@ -1,9 +1,10 @@
 // Which plugin versions the sandbox host has loaded and which one takes each name's calls.
 // A name routes to one version; during a swap the old version stays loaded (draining) until
 // its calls are done.
-import type { CheckedSpec } from '../load-spec.ts'
+
 import type { LoadRequest, PluginInfo } from '../protocol.ts'
 import type { LoadedPlugin } from './api.ts'
+import type { CheckedSpec } from './load-spec.ts'
 
 export interface Route {
   key: string

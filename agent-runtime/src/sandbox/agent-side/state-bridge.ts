@@ -5,7 +5,7 @@
 import type { PluginLimits } from '../../defaults.ts'
 import { SandboxErrorCodes, sandboxError, toSerialized } from '../../errors.ts'
 import type { StateOp, ToHost } from '../protocol.ts'
-import type { StateStore, StateValue } from '../state-store.ts'
+import type { StateStore, StateValue } from './state-store.ts'
 
 export interface StateBridgeOptions {
   store: StateStore

@@ -2,10 +2,10 @@
 // The owner (sandbox.ts) is told when the host goes down, so it fails the calls in flight,
 // and asked to reload its plugins before queued messages flow again.
 import { type ChildProcess, fork } from 'node:child_process'
-import { SUPERVISOR_DEFAULTS } from '../defaults.ts'
-import { fromSerialized, SandboxErrorCodes, type SerializedError, sandboxError } from '../errors.ts'
+import { SUPERVISOR_DEFAULTS } from '../../defaults.ts'
+import { fromSerialized, SandboxErrorCodes, type SerializedError, sandboxError } from '../../errors.ts'
+import type { FromHost, ToHost } from '../protocol.ts'
 import { hostEntry } from './host-entry.ts'
-import type { FromHost, ToHost } from './protocol.ts'
 
 export interface SupervisorOptions {
   heartbeatIntervalMs: number

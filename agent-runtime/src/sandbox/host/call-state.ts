@@ -1,6 +1,6 @@
 // What the sandbox host keeps about one call while it runs.
-import type { SerializedError } from '../errors.ts'
-import type { InvokeRequest, LogEntry, PluginEvent } from './protocol.ts'
+import type { SerializedError } from '../../errors.ts'
+import type { InvokeRequest, LogEntry, PluginEvent } from '../protocol.ts'
 
 export interface CallState {
   readonly req: InvokeRequest

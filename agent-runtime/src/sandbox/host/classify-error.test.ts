@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SandboxErrorCodes as C } from '../errors.ts'
+import { SandboxErrorCodes as C } from '../../errors.ts'
 import { classifyReportedError } from './classify-error.ts'
 
 const report = (e: unknown) => classifyReportedError(JSON.stringify(e))

@@ -1,5 +1,5 @@
 // Turns what the isolate reported as a thrown value into the error the caller sees.
-import { SandboxErrorCodes, type SerializedError } from '../errors.ts'
+import { SandboxErrorCodes, type SerializedError } from '../../errors.ts'
 import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 
 interface ReportedError {

@@ -1,9 +1,9 @@
 // Entry point of the sandbox host child process (forked by the supervisor with IPC,
 // `serialization: 'advanced'` and --no-node-snapshot).
-import { toSerialized } from '../errors.ts'
-import { loadIsolatedVm } from '../isolated-vm.ts'
+import { toSerialized } from '../../errors.ts'
+import { loadIsolatedVm } from '../../isolated-vm.ts'
+import type { FromHost, ToHost } from '../protocol.ts'
 import { SandboxHost } from './host.ts'
-import type { FromHost, ToHost } from './protocol.ts'
 
 if (typeof process.send !== 'function') {
   process.stderr.write(

@@ -1,9 +1,9 @@
 // The sandbox host: runs in the child process, owns the isolates, answers the supervisor.
-import { SandboxErrorCodes, sandboxError, toSerialized } from '../errors.ts'
-import type { Ivm } from '../isolated-vm.ts'
+import { SandboxErrorCodes, sandboxError, toSerialized } from '../../errors.ts'
+import type { Ivm } from '../../isolated-vm.ts'
+import type { FromHost, PluginStatsEntry, StateOp, ToHost } from '../protocol.ts'
 import { createDispatch } from './capabilities/dispatch.ts'
 import { PluginInstance } from './plugin-instance.ts'
-import type { FromHost, PluginStatsEntry, StateOp, ToHost } from './protocol.ts'
 import { SparePool } from './runtime.ts'
 import { SliceScheduler } from './slice-scheduler.ts'
 

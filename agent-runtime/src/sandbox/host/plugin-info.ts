@@ -1,8 +1,8 @@
 // Checks what a bundle's definition says about itself against its manifest and this runtime.
 import { isSdkCompatible, SDK_API_VERSION } from '@stavily/sdk/manifest'
-import { SandboxErrorCodes, sandboxError } from '../errors.ts'
+import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import type { LoadRequest, Operation, PluginInfo } from '../protocol.ts'
 import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
-import type { LoadRequest, Operation, PluginInfo } from './protocol.ts'
 import { findRiskyPattern } from './schema-patterns.ts'
 
 /** A schema is data the host walks while validating; beyond this it is not a schema but a bomb. */

@@ -5,14 +5,14 @@
 // the plugin ever runs. Between calls the plugin's module state persists, like a
 // long-lived process; each call gets a fresh, frozen ctx.
 import { createHash } from 'node:crypto'
-import { SandboxErrorCodes, type SerializedError, sandboxError, toSerialized } from '../errors.ts'
-import type { IsolatedVm } from '../isolated-vm.ts'
-import { DoneStatus, HostReply } from './bootstrap.ts'
+import { SandboxErrorCodes, type SerializedError, sandboxError, toSerialized } from '../../errors.ts'
+import type { IsolatedVm } from '../../isolated-vm.ts'
+import { DoneStatus, HostReply } from '../isolate/bootstrap.ts'
+import type { InvokeRequest, InvokeResult, LoadRequest, PluginInfo } from '../protocol.ts'
 import { type CallState, newCallState, rollWatchWindow } from './call-state.ts'
 import { classifyReportedError } from './classify-error.ts'
 import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 import { checkPluginInfo } from './plugin-info.ts'
-import type { InvokeRequest, InvokeResult, LoadRequest, PluginInfo } from './protocol.ts'
 import type { Runtime, RuntimeHandler, SparePool } from './runtime.ts'
 import type { SliceScheduler } from './slice-scheduler.ts'
 import { validateAgainst } from './validate.ts'

@@ -1,14 +1,14 @@
 // An isolate with its context and the bootstrap evaluated: everything a plugin needs
 // except its own bundle. Prepared ahead of time by the spare pool, so loading a plugin
 // costs only compiling and running its bundle.
-import type { IsolatedVm, Ivm } from '../isolated-vm.ts'
+import type { IsolatedVm, Ivm } from '../../isolated-vm.ts'
 import {
   BOOTSTRAP_SOURCE,
   HOST_CALL_GLOBAL,
   HOST_DONE_GLOBAL,
   HostReply,
   RUNTIME_GLOBAL,
-} from './bootstrap.ts'
+} from '../isolate/bootstrap.ts'
 
 /** Where the isolate's two host callbacks go; set when a plugin takes the runtime. */
 export interface RuntimeHandler {

@@ -6,7 +6,7 @@
 // messages (the supervisor's ping among them) between stretches, so the longest it is
 // deaf is one stretch budget plus one task, and a neighbour waits for at most one slice
 // of each busy plugin, not for all of them.
-import { HOST_SCHEDULE } from '../defaults.ts'
+import { HOST_SCHEDULE } from '../../defaults.ts'
 
 type Task = () => void
 

@@ -1,6 +1,6 @@
 // Argument checks for capability calls: every value arrives from plugin code, so each is
 // checked for type and size, and a bad one fails with a message naming the argument.
-import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
 
 export function bad(where: string, expected: string, got: unknown): Error {
   return sandboxError(

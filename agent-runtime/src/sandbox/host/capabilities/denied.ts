@@ -1,7 +1,7 @@
 // PERMISSION_DENIED for the checks the sandbox adds on top of the SDK's permission guard
 // (which decides declared ∩ granted): an address a host name resolves to, a symlink that
 // leads out of the granted paths, a capability the plugin's kind does not have.
-import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
 
 export type ExtraDenial = 'address' | 'symlink' | 'kind'
 

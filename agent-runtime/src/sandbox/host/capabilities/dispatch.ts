@@ -1,10 +1,10 @@
 // Routes a capability call from the isolate to its host implementation, after checking the
 // plugin's kind may use it. Returns a value (answered at once) or a promise (settled later).
 import { createPermissionGuard, type PermissionGuard } from '@stavily/sdk/manifest'
-import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
+import type { PluginEvent, StateOp } from '../../protocol.ts'
 import { type CallState, callSignal } from '../call-state.ts'
 import type { CapabilityHost, PluginInstance } from '../plugin-instance.ts'
-import type { PluginEvent, StateOp } from '../protocol.ts'
 import { str } from './args.ts'
 import { denied } from './denied.ts'
 import { hostExec } from './exec.ts'

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { posix } from 'node:path'
 import type { PermissionGuard } from '@stavily/sdk/manifest'
-import { EXEC_DEFAULTS, type PluginLimits } from '../../defaults.ts'
-import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import { EXEC_DEFAULTS, type PluginLimits } from '../../../defaults.ts'
+import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
 import { bad, optionalNumber, plainObject, str, stringRecord } from './args.ts'
 
 const MAX_ARGS = 1000

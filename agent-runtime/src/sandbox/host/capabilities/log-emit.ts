@@ -1,9 +1,9 @@
 // ctx.log and ctx.emit on the host: checked, counted and capped per call.
 
-import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
+import type { LogEntry, PluginEvent } from '../../protocol.ts'
 import type { CallState } from '../call-state.ts'
 import type { PluginInstance } from '../plugin-instance.ts'
-import type { LogEntry, PluginEvent } from '../protocol.ts'
 import { validateEvent } from '../validate.ts'
 import { bad, plainObject, str } from './args.ts'
 

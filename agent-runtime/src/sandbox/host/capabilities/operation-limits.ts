@@ -4,7 +4,7 @@
 // limits.operationsPerCall of them and a plugin (all its calls) limits.operationsPerPlugin;
 // the excess is refused at once with TOO_MANY_OPERATIONS, so the plugin can wait for some to
 // finish and try again.
-import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
 import type { CallState } from '../call-state.ts'
 import type { PluginInstance } from '../plugin-instance.ts'
 
