@@ -411,6 +411,14 @@ describe.each(setups())('bad input ($name)', (setup) => {
     expect(after).toEqual(before)
   })
 
+  it('an instruction may take the longest timeout its schema allows (pg-boss caps expiry below 24 h)', async () => {
+    const res = await call(r.operatorUrl, 'POST', '/api/v1/instructions', {
+      token: r.admin,
+      body: { kind: 'action', pool: 'long', operation: 'run', plugin: 'p', timeoutMs: 86_400_000 },
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+  })
+
   it('refuses a body that is not valid UTF-8, naming the body', async () => {
     const res = await fetch(`${r.url}/agents/v1/instructions/${instId}/accept`, {
       method: 'POST',

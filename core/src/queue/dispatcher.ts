@@ -18,6 +18,9 @@ import { bossSchema } from './boss.ts'
 import { txBossDb } from './pglite-boss-db.ts'
 import { DEAD_LETTER_QUEUE, instructionQueue, wakeChannel } from './queue-names.ts'
 
+/** pg-boss asserts expireIn < 24 hours. */
+const PG_BOSS_MAX_EXPIRY_SECONDS = 24 * 3_600 - 1
+
 // Instruction dispatch on pg-boss. Stavily's `instructions` row is the instruction as users
 // see it; its pg-boss job (same id) is what makes claiming exclusive and carries retries,
 // backoff and the dead letter. Every change to both happens in one transaction, so a crash
@@ -193,9 +196,11 @@ export class Dispatcher {
     const options: PgBoss.SendOptions = { id, retryLimit }
     if (spec.retryDelaySeconds !== undefined) options.retryDelay = spec.retryDelaySeconds
     if (spec.retryBackoff !== undefined) options.retryBackoff = spec.retryBackoff
-    // pg-boss's own expiry must not cut an attempt its step allows to run longer.
+    // pg-boss's own expiry must not cut an attempt its step allows to run longer; pg-boss
+    // refuses an expiry of 24 hours or more, so a step allowed (nearly) a day gets the most
+    // it accepts instead of failing to enqueue (a 500).
     if (timeoutMs / 1000 + 60 > this.#tuning.jobHardExpirySeconds)
-      options.expireInSeconds = Math.ceil(timeoutMs / 1000) + 60
+      options.expireInSeconds = Math.min(Math.ceil(timeoutMs / 1000) + 60, PG_BOSS_MAX_EXPIRY_SECONDS)
     return {
       id,
       queue,
