@@ -19,13 +19,14 @@ import {
   debounceEvent,
   expressionContext,
   getRun,
+  matchSignature,
+  parseSignature,
   purgeExpiredDeliveries,
   type RunRecord,
   type StepState,
   type StepStatus,
   takeDebounced,
   throttleEvent,
-  verifyWebhook,
   type Workflow,
   type WorkflowEvent,
   windowKeyText,
@@ -203,36 +204,30 @@ export class WorkflowEngine implements Engine {
     signatureHeader: string | undefined,
     ip: string | null,
   ): Promise<WebhookAnswer> {
-    const head = await this.#head(workflowId)
-    const workflow = head && (await this.definition(this.#d.db.sql, head.id, head.version))
-    if (!head || !workflow || workflow.trigger.kind !== 'webhook') {
-      throw new StavilyError('STAVILY_ERR_WORKFLOW_NOT_FOUND', `webhook ${workflowId}: no such webhook`)
-    }
-    if (!head.enabled) {
-      throw new StavilyError(
-        'STAVILY_ERR_WEBHOOK_DISABLED',
-        `webhook ${workflowId}: its workflow ${head.name} is disabled`,
-      )
-    }
-    const name = workflow.trigger.secret
-    const secret = (await this.#d.secrets.getExisting(head.orgId, [name]))[name]
-    if (secret === undefined) {
-      throw new StavilyError(
-        'STAVILY_ERR_WEBHOOK_SIGNATURE',
-        `webhook ${workflowId}: its signing secret ${name} is not set; an operator sets it with "stavily secret set ${name}"`,
-      )
-    }
-    const check = verifyWebhook({ secret, body: rawBody, header: signatureHeader })
-    if (!check.ok) {
+    const refuse = (check: { reason: string; message: string }): never => {
       throw new StavilyError('STAVILY_ERR_WEBHOOK_SIGNATURE', `stavily-signature: ${check.message}`, {
         data: { field: 'stavily-signature', reason: check.reason },
       })
     }
-    if (!(await acceptDelivery(this.#d.db.sql, head.id, check))) {
+    // Until the signature verifies, a missing hook, one that is no webhook, one whose secret
+    // is not set and a wrong signature get the same 401: an unsigned caller learns neither
+    // which hooks exist nor the name of their secret. A disabled hook is said so only to a
+    // caller who proved it knows the secret.
+    const parsed = parseSignature(signatureHeader)
+    if (!parsed.ok) return refuse(parsed)
+    const head = await this.#head(workflowId)
+    const workflow = head && (await this.definition(this.#d.db.sql, head.id, head.version))
+    const secretName = workflow?.trigger.kind === 'webhook' ? workflow.trigger.secret : undefined
+    const secret =
+      head && secretName
+        ? (await this.#d.secrets.getExisting(head.orgId, [secretName]))[secretName]
+        : undefined
+    const check = matchSignature(parsed, { secret, workflowId, body: rawBody })
+    if (!check.ok || !head || !workflow) return refuse(check.ok ? { reason: 'mismatch', message: '' } : check)
+    if (!head.enabled) {
       throw new StavilyError(
-        'STAVILY_ERR_WEBHOOK_REPLAY',
-        'stavily-signature: this signature was already accepted (a replay); sign each request anew',
-        { data: { field: 'stavily-signature' } },
+        'STAVILY_ERR_WEBHOOK_DISABLED',
+        `webhook ${workflowId}: its workflow ${head.name} is disabled`,
       )
     }
     let data: unknown
@@ -254,7 +249,18 @@ export class WorkflowEngine implements Engine {
       dedupeKey: null,
       occurredAt: new Date().toISOString(),
     }
-    return this.#consider(head, workflow, event, { type: 'system', id: null, ip })
+    // The delivery is recorded in the transaction that acts on it: if that fails, nothing
+    // remembers the signature and the sender's retry is accepted, not refused as a replay.
+    const claim = async (tx: SqlClient): Promise<void> => {
+      if (!(await acceptDelivery(tx, head.id, check))) {
+        throw new StavilyError(
+          'STAVILY_ERR_WEBHOOK_REPLAY',
+          'stavily-signature: this signature was already accepted (a replay); sign each request anew',
+          { data: { field: 'stavily-signature' } },
+        )
+      }
+    }
+    return this.#consider(head, workflow, event, { type: 'system', id: null, ip }, null, claim)
   }
 
   async startRun(
@@ -319,42 +325,64 @@ export class WorkflowEngine implements Engine {
   }
 
   // The filter, then the debounce or throttle window, then a run.
+  // `claim` (a webhook delivery's replay record) runs in the transaction that records the
+  // outcome, whichever it is: filtered, a debounce window, a throttle window, or the run.
   async #consider(
     head: Head,
     workflow: Workflow,
     event: WorkflowEvent,
     actor: Actor,
     dedupeKey: string | null = null,
+    claim?: (tx: SqlClient) => Promise<void>,
   ): Promise<WebhookAnswer> {
-    if (!passes(workflow, event)) return { accepted: true, runId: null, reason: 'filtered' }
+    const filtered = async (): Promise<WebhookAnswer> => {
+      if (claim) await this.#d.db.sql.transaction(claim)
+      return { accepted: true, runId: null, reason: 'filtered' }
+    }
+    if (!passes(workflow, event)) return filtered()
     const window = workflow.debounce ?? workflow.throttle
     let key = ''
     if (window?.key) {
       try {
         key = windowKeyText(renderTemplate(window.key, expressionContext(event)))
       } catch {
-        return { accepted: true, runId: null, reason: 'filtered' }
+        return filtered()
       }
     }
     if (workflow.debounce) {
-      const w = await debounceEvent(this.#d.db.sql, {
-        workflowId: head.id,
-        key,
-        windowMs: workflow.debounce.windowMs,
-        event,
+      const debounce = workflow.debounce
+      const w = await this.#d.db.sql.transaction(async (tx) => {
+        await claim?.(tx)
+        return debounceEvent(tx, { workflowId: head.id, key, windowMs: debounce.windowMs, event })
       })
       if (w.opened) await this.#scheduleDebounce(head.orgId, head.id, key, new Date(w.closesAt))
       return { accepted: true, runId: null, reason: 'debounced' }
     }
-    if (workflow.throttle) {
-      const t = await throttleEvent(this.#d.db.sql, {
-        workflowId: head.id,
-        key,
-        windowMs: workflow.throttle.windowMs,
-      })
-      if (!t.start) return { accepted: true, runId: null, reason: 'throttled' }
-    }
-    const r = await this.#createRun(head, workflow, event, dedupeKey, actor)
+    // The throttle window is counted in the run's transaction: an event that fails to start
+    // its run does not use up the window.
+    let throttled = false
+    const r = await this.#createRun(
+      head,
+      workflow,
+      async (tx) => {
+        await claim?.(tx)
+        if (workflow.throttle) {
+          const t = await throttleEvent(tx, {
+            workflowId: head.id,
+            key,
+            windowMs: workflow.throttle.windowMs,
+          })
+          if (!t.start) {
+            throttled = true
+            return null
+          }
+        }
+        return event
+      },
+      dedupeKey,
+      actor,
+    )
+    if (!r) return { accepted: true, runId: null, reason: throttled ? 'throttled' : 'filtered' }
     return { accepted: true, runId: r.id }
   }
 

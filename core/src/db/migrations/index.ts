@@ -2,6 +2,7 @@ import initial from './0001-initial.ts'
 import workflows from './0002-workflows.ts'
 import pluginRanges from './0003-plugin-ranges.ts'
 import agentBindings from './0004-agent-bindings.ts'
+import hookBindingPluginOwners from './0005-hook-binding-plugin-owners.ts'
 
 /** Numbered migrations, applied in order, each once (see ../migrate.ts). Never edit a shipped one: add the next number. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -9,4 +10,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 2, name: 'workflows-audit-secrets', sql: workflows },
   { version: 3, name: 'plugin-ranges', sql: pluginRanges },
   { version: 4, name: 'agent-bindings', sql: agentBindings },
+  { version: 5, name: 'hook-binding-plugin-owners', sql: hookBindingPluginOwners },
 ]

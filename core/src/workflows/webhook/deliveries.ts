@@ -2,11 +2,14 @@ import type { SqlClient } from '../../db/sql-client.ts'
 import { insertDelivery, purgeDeliveries } from './delivery-plans.ts'
 import { WEBHOOK_POLICY } from './signature.ts'
 
-// Replay protection within the signature tolerance: each signature is accepted once per
-// workflow. A signature older than the tolerance is refused by its timestamp anyway, so
-// rows can be purged once they are that old.
+// Replay protection within the signature tolerance: each v2 signature is accepted once per
+// workflow, each deprecated v1 signature once across all workflows. A signature older than
+// the tolerance is refused by its timestamp anyway, so rows can be purged once they are that
+// old. The engine records a delivery in the transaction that acts on it (the run, the
+// debounce or throttle window), so a delivery that fails after its signature was accepted
+// leaves no record, and the sender's retry is accepted.
 
-/** True the first time a delivery's signature is seen for this workflow; false for a replay. */
+/** True the first time a delivery's signature is seen (see above); false for a replay. */
 export async function acceptDelivery(
   sql: SqlClient,
   workflowId: string,

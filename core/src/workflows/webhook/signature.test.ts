@@ -12,7 +12,25 @@ describe('webhook signatures', () => {
     expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/)
     const r = verifyWebhook({ secret, body: Buffer.from(body), header, now })
     expect(r).toMatchObject({ ok: true, timestamp: t })
-    expect(r.ok && r.signatureId).toBe(header.split('v1=')[1])
+    expect(r.ok && r.signatureId).toBe(`v1:${header.split('v1=')[1]}`)
+  })
+
+  it('v2 binds the signature to its hook: it does not verify on another workflow with the same secret', () => {
+    const header = signWebhook(secret, body, t, 'hook-a')
+    expect(header).toMatch(/^t=1800000000,v2=[0-9a-f]{64}$/)
+    expect(verifyWebhook({ secret, body, header, now, workflowId: 'hook-a' })).toMatchObject({
+      ok: true,
+      scheme: 'v2',
+      signatureId: `v2:${header.split('v2=')[1]}`,
+    })
+    expect(verifyWebhook({ secret, body, header, now, workflowId: 'hook-b' })).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    })
+    // A v2 value offered as v1 (or the reverse) does not verify either.
+    expect(
+      verifyWebhook({ secret, body, header: header.replace('v2=', 'v1='), now, workflowId: 'hook-a' }).ok,
+    ).toBe(false)
   })
 
   it('accepts any of several signatures (secret rotation) in any order', () => {

@@ -67,7 +67,7 @@ export function hookRoutes(services: Services) {
         schema: {
           tags: ['webhooks'],
           summary: 'Deliver an event to a webhook-triggered workflow (HMAC-signed)',
-          description: `Signed with the header \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`, keyed with the organization secret the trigger names. 202 whether or not a run started; \`reason\` says why not.`,
+          description: `Signed with the header \`${SIGNATURE_HEADER}: t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<workflow id>.<raw body>">\`, keyed with the organization secret the trigger names (the deprecated v1, without the workflow id, is still accepted; see docs/workflows.md). 202 whether or not a run started; \`reason\` says why not. Until the signature verifies, every failure (no such hook, not a webhook, secret not set, wrong signature) is the same 401.`,
           security: [],
           params: IdParams,
           headers: Type.Object({ [SIGNATURE_HEADER]: Type.Optional(Type.String()) }),
