@@ -93,10 +93,25 @@ class LinearRegExp extends NativeRegExp {
   }
 }
 
-/** What `new RegExp(...)` returns while the swap is in place; also callable without `new`. */
+const instances = new Map<string, LinearRegExp>()
+
+/**
+ * What `new RegExp(...)` returns while the swap is in place; also callable without `new`.
+ * TypeBox builds a RegExp for every value it checks; `test` without the g or y flag keeps no
+ * state, so one instance per pattern serves them all: compiled once, not per value.
+ */
 function LinearRegExpConstructor(source: string | RegExp, flags?: string): RegExp {
   const text = source instanceof NativeRegExp ? source.source : String(source)
-  return new LinearRegExp(text, flags ?? (source instanceof NativeRegExp ? source.flags : ''))
+  const f = flags ?? (source instanceof NativeRegExp ? source.flags : '')
+  const key = `${f}/${text}`
+  let instance = instances.get(key)
+  if (!instance) {
+    instance = new LinearRegExp(text, f)
+    if (/[gy]/.test(f)) return instance
+    if (instances.size >= CACHE_SIZE) instances.clear()
+    instances.set(key, instance)
+  }
+  return instance
 }
 LinearRegExpConstructor.prototype = LinearRegExp.prototype
 
