@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { encodeHostile, hostileJson, hostileRawBody, hostileSegment, hostileString } from './hostile.ts'
+import { encodeHostile, hostileJson, hostileRawBody, hostileSegment } from './hostile.ts'
 
 // Requests generated from the served OpenAPI document: every operation, every parameter and
 // body field, each either a plausible value (from its schema, or an id that exists, so the

@@ -25,6 +25,8 @@ export const HOSTILE_STRINGS: readonly string[] = [
   '%E0%A4%A',
   '%',
   '{{ secrets.db }}',
+  // A workflow expression, as text: the server must never evaluate it.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an expression sent as text on purpose
   '${{ steps.a.output }}',
   '__proto__',
   'constructor',
