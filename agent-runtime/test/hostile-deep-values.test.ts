@@ -68,6 +68,18 @@ describe('a value nested thousands of levels deep fails its call, not the host',
     await expectHostSurvived()
   })
 
+  it("an error's data larger than the output limit is dropped too", async () => {
+    const err = await sandbox
+      .invoke('deep', { ...ids(), input: { mode: 'error-big-data', levels: 2 * 1024 * 1024 } })
+      .catch((e) => e)
+    expect(err).toMatchObject({
+      code: 'BIG_FAILURE',
+      message: expect.stringContaining('more than 1048576 bytes'),
+      data: undefined,
+    })
+    await expectHostSurvived()
+  })
+
   it('an event, collected (check) or streamed (watch): refused with VALUE_TOO_DEEP', async () => {
     await expect(sandbox.invoke('deep-sensor', ids())).rejects.toMatchObject({ code: C.VALUE_TOO_DEEP })
     const streamed: unknown[] = []

@@ -32,7 +32,10 @@ const HOST_ONLY_CODES: ReadonlySet<string> = new Set([
  * the call-level limit codes: only the host sets those, so a plugin cannot pass its bug off
  * as a retryable crash.
  */
-export function classifyReportedError(json: string): SerializedError {
+export function classifyReportedError(
+  json: string,
+  maxBytes: number = Number.POSITIVE_INFINITY,
+): SerializedError {
   let e: ReportedError
   try {
     e = JSON.parse(json) as ReportedError
@@ -50,6 +53,11 @@ export function classifyReportedError(json: string): SerializedError {
   if (e.data !== undefined && jsonDeeperThan(json, MAX_VALUE_DEPTH + 1)) {
     e.data = undefined
     message = `${message} (its data was dropped: it nests deeper than ${MAX_VALUE_DEPTH} levels)`
+  }
+  // Nor larger than an output may be (limits.outputBytes).
+  if (e.data !== undefined && Buffer.byteLength(json) > maxBytes) {
+    e.data = undefined
+    message = `${message} (its data was dropped: the error takes more than ${maxBytes} bytes as JSON)`
   }
   if (name === 'RangeError' && /Maximum call stack size exceeded/.test(message)) {
     return {

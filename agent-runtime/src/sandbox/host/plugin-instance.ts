@@ -307,7 +307,7 @@ export class PluginInstance implements RuntimeHandler {
       else if (status === DoneStatus.TOO_LARGE) {
         this.complete(call, this.outputTooLarge(Number(json)))
       } else {
-        const error = call.limitHit ?? classifyReportedError(json)
+        const error = call.limitHit ?? classifyReportedError(json, this.spec.limits.outputBytes)
         this.complete(call, error)
         // The ArrayBuffer allocator failing leaves the isolate alive but full of what the
         // plugin holds on to; start the next call from a fresh one, as after a heap overflow.
