@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tempDir } from '../../../test/temp-dir.ts'
 
 // Runs `stavily` as a real child process (from source through tsx), with its own config
 // file, so every test exercises argument parsing, the config file, HTTP and exit codes
@@ -28,7 +27,7 @@ export interface CliOptions {
 
 /** A fresh config folder: `STAVILY_CONFIG` for one simulated user. */
 export function freshConfig(): string {
-  return join(mkdtempSync(join(tmpdir(), 'stavily-cli-')), 'config.json')
+  return join(tempDir('cli'), 'config.json')
 }
 
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir } from '../../../test/temp-dir.ts'
 
 // Workflow documents the CLI tests apply, and a signed webhook call that starts a run.
 
@@ -48,7 +48,7 @@ actions:
 `
 
 export function writeFiles(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'stavily-cli-wf-'))
+  const dir = tempDir('cli-wf')
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
   return dir
 }

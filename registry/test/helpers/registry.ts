@@ -1,18 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll } from 'vitest'
+import { tempDir } from '../../../test/temp-dir.ts'
 import { createRegistry, type Registry, type RegistryOptions } from '../../src/registry.ts'
 import type { SqlClient } from '../../src/storage/sql-client.ts'
 import { freshSchema } from './backends.ts'
 import { PROVIDED_SDK } from './sdk.ts'
-
-// Key folders outlive the registry object (tests reopen one on the same keys), so they go
-// when the test file is done (this module is loaded once per file).
-const keyFolders: string[] = []
-afterAll(() => {
-  for (const d of keyFolders.splice(0)) rmSync(d, { recursive: true, force: true })
-})
 
 /**
  * A registry on its own schema and key folder, building against the workspace SDK. Its
@@ -22,9 +13,8 @@ export async function testRegistry(
   sql: SqlClient,
   extra: Partial<RegistryOptions> = {},
 ): Promise<Registry & { keysDir: string }> {
-  const folder = mkdtempSync(join(tmpdir(), 'stavily-keys-'))
-  keyFolders.push(folder)
-  const keysDir = join(folder, 'keys')
+  // Outlives the registry object (tests reopen one on the same keys): removed after the file.
+  const keysDir = join(tempDir('keys'), 'keys')
   const registry = await createRegistry({
     sql,
     schema: freshSchema(),

@@ -1,8 +1,7 @@
 // An orchestrator (core's own test harness: PGlite + in-process fleet, and PostgreSQL +
 // Redis when DATABASE_URL/REDIS_URL are set), a registry on the same database served on a
 // loopback listener, and plugins published from a local Git repository.
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +10,7 @@ import { SDK_API_VERSION } from '@stavily/sdk'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { call, type Running } from '../../../../core/test/helpers/harness.ts'
 import { TestRepo } from '../../../../registry/test/helpers/repos.ts'
+import { runName } from '../../../../test/run-names.ts'
 
 export { call, enqueue, setups, until } from '../../../../core/test/helpers/harness.ts'
 
@@ -38,9 +38,11 @@ export interface Platform {
 export async function platform(r: Running): Promise<Platform> {
   const root = mkdtempSync(join(tmpdir(), 'stavily-agent-test-'))
   const sql = r.o.services.db.sql
+  // Named for this test run, so the leak check sees it if close() is not called.
+  const schema = runName('reg')
   const registry = await createRegistry({
     sql,
-    schema: `reg_${randomBytes(5).toString('hex')}`,
+    schema,
     keysDir: join(root, 'keys'),
     build: { provided: { '@stavily/sdk': SDK_SOURCE } },
     // Plugins are published from local repositories (file://), which a registry refuses by default.
@@ -104,6 +106,8 @@ export async function platform(r: Running): Promise<Platform> {
     },
     async close() {
       await app.close()
+      await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      rmSync(root, { recursive: true, force: true })
     },
   }
 }
