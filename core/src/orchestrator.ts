@@ -31,6 +31,7 @@ import type { Services } from './services/context.ts'
 import { Events } from './services/events.ts'
 import { LiveStream } from './services/live-stream.ts'
 import { PluginCatalog } from './services/plugin-catalog.ts'
+import { PluginNames } from './services/plugin-names.ts'
 import { Tenancy } from './services/tenancy.ts'
 
 // The composition root: opens the database, migrates, starts pg-boss and fleet state,
@@ -99,6 +100,8 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
     const secrets = createSecretStore(db.sql, await keyring(config, localDir(config)))
     const audit = new AuditLog(db)
     catalog = new PluginCatalog(db, registry, audit)
+    // Names published before they were owned (the seed's) go to the first organization.
+    await new PluginNames(db).adoptUnowned(registry)
     const stream = new LiveStream(fleet)
     const events = new Events(db)
     const engine = new WorkflowEngine({

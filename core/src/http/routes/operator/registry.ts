@@ -1,6 +1,8 @@
-import { type RegistryAction, registryRoutes } from '@stavily/registry'
+import { type Publisher, type RegistryAction, registryRoutes } from '@stavily/registry'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Services } from '../../../services/context.ts'
+import { GitCredentials } from '../../../services/git-credentials.ts'
+import { PluginNames } from '../../../services/plugin-names.ts'
 import { auditMutation } from '../../audit-trail.ts'
 import { operatorAuth } from '../../auth.ts'
 import { operatorRateLimit } from '../../rate-limit.ts'
@@ -9,6 +11,7 @@ import { operatorRateLimit } from '../../rate-limit.ts'
 // catalog needs a viewer, publishing and yanking an operator. The TUF files stay public:
 // agents fetch them with no API token, and TUF's signatures, not the transport, are what
 // they trust. Publishes and yanks that succeed go on the publishing token's audit log.
+// A plugin name belongs to the organization that first published it (plugin-names.ts).
 
 const ROLE_OF: Record<RegistryAction, 'operator'> = { publish: 'operator', yank: 'operator' }
 
@@ -75,10 +78,27 @@ export function registryMount(services: Services) {
       }
       return payload
     })
+    const names = new PluginNames(services.db)
+    const credentials = new GitCredentials(services.secrets)
     await app.register(registryRoutes, {
       registry: services.registry,
-      authorize: async (req: FastifyRequest, action: RegistryAction) =>
-        operatorAuth(services, ROLE_OF[action])(req),
+      // A publish acts for the token's organization: with its own Git credentials only, and
+      // on names it owns (or takes by publishing first); a yank only on names it owns.
+      authorize: async (req: FastifyRequest, action: RegistryAction): Promise<Publisher | undefined> => {
+        await operatorAuth(services, ROLE_OF[action])(req)
+        const org = req.principal!.orgId
+        if (action === 'yank') {
+          await names.check(org, (req.params as { name: string }).name)
+          return undefined
+        }
+        return {
+          credentials: await credentials.forPublish(org),
+          names: {
+            check: (name, sql) => names.check(org, name, sql),
+            claim: (name, tx) => names.claim(org, name, tx),
+          },
+        }
+      },
     })
   }
 }
