@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import { onTestFinished } from 'vitest'
 import type { OrchestratorConfig } from '../../src/config.ts'
 import { createOrchestrator, type Orchestrator } from '../../src/orchestrator.ts'
 import { dropSchemas, uniqueSchema } from './backends.ts'
@@ -40,10 +41,14 @@ export const FAST = {
   retryDelaySeconds: 1,
 }
 
-// `running` collects every instance, twins included, so cleanup closes them all.
+// `running` collects every instance, twins included, so cleanup closes them all. One
+// started inside a test is closed when that test ends: instances left running keep
+// sweeping, and on the shared PGlite (one connection) a file's worth of them starves the
+// later tests on a busy machine.
 async function boot(config: OrchestratorConfig, admin: string, running: Running[]): Promise<Running> {
   const o = await createOrchestrator(config)
   const { agentUrl, operatorUrl } = await o.listen()
+  let closing: Promise<void> | undefined
   const r: Running = {
     o,
     url: agentUrl,
@@ -52,9 +57,17 @@ async function boot(config: OrchestratorConfig, admin: string, running: Running[
     config,
     twin: (extra = {}) =>
       boot({ ...config, ...extra, tuning: { ...config.tuning, ...extra.tuning } }, admin, running),
-    close: () => o.close(),
+    close: () => {
+      closing ??= o.close()
+      return closing
+    },
   }
   running.push(r)
+  try {
+    onTestFinished(() => r.close())
+  } catch {
+    // Started in a hook (beforeAll): cleanup() closes it.
+  }
   return r
 }
 
