@@ -133,7 +133,8 @@ describe('stopping a call (an operator cancel, a lost lease, shutdown)', () => {
   it('ends a call that does not return after a stop with STAVILY_ERR_SANDBOX_STOPPED', async () => {
     const stop = new AbortController()
     const running = call({ op: 'hang' }, { signal: stop.signal })
-    await new Promise((r) => setTimeout(r, 100))
+    // The host has the call once a stats request sent after it is answered (one ordered channel).
+    await sandbox.stats()
     stop.abort()
     await expect(running).rejects.toMatchObject({ code: C.STOPPED, retryable: false })
     // The plugin still answers the next call.
