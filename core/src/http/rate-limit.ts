@@ -22,6 +22,11 @@ import { parseBearer } from './auth.ts'
 //   few renewals and one result), so an agent inside its poll budget stays far inside
 //   its report budget (`reportBudget`). Refusing a result would only lose or repeat work.
 // The operator API is limited per token and per address; registration per address, tighter.
+//
+// Hand-written rather than @fastify/rate-limit: the counters live in the FleetState the
+// orchestrator already shares (one Redis client and prefix, the in-process fallback, the
+// same degraded mode), several keys are counted in one round trip, and the budgets depend
+// on the traffic class and the credential's parse, which that plugin's one key cannot say.
 
 export type AgentTraffic = 'poll' | 'report'
 
