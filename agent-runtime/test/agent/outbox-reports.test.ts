@@ -268,6 +268,47 @@ describe.each(setups())('agent reports on $name', (setup) => {
     await until(async () => outboxBytes(dataDir) === 0, 10_000, 'an empty outbox')
   })
 
+  it('records a refused result as failed (the original quarantined) instead of letting its lease run out', async () => {
+    const g = await gate(p.r.url)
+    gates.push(g)
+    // A server stricter than this agent: it refuses results that carry this output.
+    g.rule(
+      'stricter',
+      (m, path, body) => m === 'POST' && path.endsWith('/result') && body.includes('refuse-me'),
+      400,
+    )
+    const dataDir = join(p.root, 'refused-result')
+    const a = agent(dataDir, ['--enrollment-token', await p.token('action', 'web')], {}, g.url)
+    await a.waitForLog((l) => l.msg === 'plugin loaded' && l.plugin === ECHO, 60_000, 'plugin loaded')
+    const refused = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'refuse-me' } })
+    const done = await until(
+      async () => {
+        const res = await call(p.r.operatorUrl, 'GET', `/api/v1/instructions/${refused.id}`, {
+          token: p.r.admin,
+        })
+        return res.body.status === 'failed' ? res.body : undefined
+      },
+      60_000,
+      'the refused result recorded as failed',
+    ).catch((err) => {
+      throw new Error(`${err.message}; agent log: ${JSON.stringify(a.logs.slice(-10))}`)
+    })
+    expect(done.attempt).toBe(1)
+    expect(done.error.code).toBe('STAVILY_ERR_AGENT_REPORT_REFUSED')
+    const kept = readdirSync(join(dataDir, 'outbox-quarantine'))
+    expect(kept).toHaveLength(1)
+    const record = JSON.parse(readFileSync(join(dataDir, 'outbox-quarantine', kept[0]!), 'utf8'))
+    expect(record).toMatchObject({ reason: 'refused', status: 400, entry: { instructionId: refused.id } })
+    expect(record.entry.body.output.echo).toBe('refuse-me')
+    // The queue moved on: the next result is reported as usual.
+    const next = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'fine' } })
+    await a.waitForLog(
+      (l) => l.msg === 'result reported' && l.instructionId === next.id,
+      60_000,
+      'next result',
+    )
+  })
+
   it('moves aside an event the server keeps failing on while it takes the others', async () => {
     const g = await gate(p.r.url)
     gates.push(g)
