@@ -205,7 +205,11 @@ export interface ExecOptions {
   cwd?: string
   /** Text written to the command's standard input. */
   stdin?: string
-  /** Extra environment variables (the host starts from a minimal environment). */
+  /**
+   * Extra environment variables (the host starts from a minimal one). Each name must be
+   * declared in `permissions.env` and granted; loader and interpreter hooks (`LD_*`,
+   * `BASH_ENV`, `PYTHON*`, `GIT_*`, ...) are never passed (`STAVILY_ERR_PERMISSION_DENIED`).
+   */
   env?: Record<string, string>
 }
 
