@@ -42,11 +42,12 @@ export async function hostExec(
   const args = argsArg.map((a, i) => str(`exec args[${i}]`, a, MAX_ARG_LENGTH, { empty: true }))
   const options = plainObject('exec options', optionsArg) ?? {}
   o.guard.exec(command)
-  const file = resolveCommand(command)
   const env = stringRecord('exec options.env', options.env, 100, 32 * 1024)
   // An allow list, not a block list: every name is declared and granted, and none is a hook
   // (LD_*, BASH_ENV, PYTHON*, GIT_*, *_EDITOR, ...) that would run other code in the command.
+  // Checked before the command is looked up, so a refusal never depends on what is installed.
   for (const name of Object.keys(env)) o.guard.env(name)
+  const file = resolveCommand(command)
   const timeoutMs = Math.min(
     optionalNumber('exec options.timeoutMs', options.timeoutMs, 1, 24 * 3600_000) ?? o.limits.execTimeoutMs,
     o.limits.execTimeoutMs,
