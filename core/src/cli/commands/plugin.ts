@@ -4,6 +4,7 @@ import { resolveTarget } from '../config-file.ts'
 import { EXIT } from '../exit-codes.ts'
 import { brief } from '../output.ts'
 import type { CommandSpec, GroupSpec } from '../spec.ts'
+import { pluginCredential, pluginTransfer } from './plugin-owner.ts'
 import { pluginPublish } from './plugin-publish.ts'
 
 // `stavily plugin …`: publish from Git, search, enable per pool, verify a bundle.
@@ -123,5 +124,5 @@ const verify: CommandSpec = {
 export const pluginGroup: GroupSpec = {
   name: 'plugin',
   summary: 'plugins: publish from Git, search, enable per pool, verify',
-  commands: [pluginPublish, list, enable, disable, verify],
+  commands: [pluginPublish, list, enable, disable, verify, pluginTransfer, pluginCredential],
 }
