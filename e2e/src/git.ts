@@ -3,11 +3,9 @@
 // as they are on disk) behind a real `git daemon` on a loopback port.
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Child, startChild } from './child.ts'
-import { freePort, waitFor } from './net.ts'
+import { startInetdGitDaemon } from '../../test/git-daemon.ts'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -107,54 +105,16 @@ export class PluginRepo {
 export interface GitDaemon {
   /** git://127.0.0.1:PORT/<name>.git for a repository under the base folder. */
   url(repo: PluginRepo): string
-  readonly child: Child
   close(): Promise<void>
 }
 
-/** A real `git daemon` serving every bare repository under `<base>/bare`. */
+/**
+ * A real `git daemon` serving every bare repository under `<base>/bare`, on a loopback port
+ * bound to 0 and kept (one `git daemon --inetd` per connection): no free port to race for.
+ */
 export async function startGitDaemon(base: string): Promise<GitDaemon> {
   const root = join(base, 'bare')
   mkdirSync(root, { recursive: true })
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort()
-    const child = startChild('git-daemon', 'git', [
-      'daemon',
-      `--base-path=${root}`,
-      '--export-all',
-      '--reuseaddr',
-      '--informative-errors',
-      '--listen=127.0.0.1',
-      `--port=${port}`,
-      root,
-    ])
-    try {
-      await waitFor(
-        'git daemon to listen',
-        () => {
-          if (!child.running) throw new Error(`git daemon exited: ${child.tail()}`)
-          return canConnect(port)
-        },
-        { timeoutMs: 10_000, intervalMs: 50 },
-      )
-      return {
-        url: (repo) => `git://127.0.0.1:${port}/${repo.name}.git`,
-        child,
-        close: () => child.stop(5000),
-      }
-    } catch (err) {
-      await child.stop(1000)
-      if (attempt >= 4) throw err
-    }
-  }
-}
-
-function canConnect(port: number): Promise<true | undefined> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(undefined))
-  })
+  const daemon = await startInetdGitDaemon(root)
+  return { url: (repo) => daemon.url(`${repo.name}.git`), close: () => daemon.close() }
 }
