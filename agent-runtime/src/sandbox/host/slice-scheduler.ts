@@ -21,14 +21,24 @@ export class SliceScheduler {
 
   /** Runs `task` now if this stretch has time left, else in a later one; never re-entrant. */
   run(owner: object, task: Task): void {
+    // The common case, nothing waiting and time left: run it without queueing it.
+    if (!this.running && this.queues.size === 0 && this.startStretch()) {
+      this.running = true
+      try {
+        task()
+      } finally {
+        this.running = false
+      }
+      return
+    }
     const queue = this.queues.get(owner)
     if (queue) queue.push(task)
     else this.queues.set(owner, [task])
     this.pump()
   }
 
-  private pump(): void {
-    if (this.running) return
+  /** Starts a stretch if none is running; whether the current one has time left. */
+  private startStretch(): boolean {
     if (this.stretchStart === undefined) {
       this.stretchStart = performance.now()
       // setImmediate runs after the event loop has polled for I/O: messages first, then
@@ -37,10 +47,17 @@ export class SliceScheduler {
         this.stretchStart = undefined
         if (this.queues.size > 0) this.pump()
       })
+      return true
     }
+    return performance.now() - this.stretchStart < this.budgetMs
+  }
+
+  private pump(): void {
+    if (this.running) return
+    this.startStretch()
     this.running = true
     try {
-      while (this.queues.size > 0 && performance.now() - this.stretchStart < this.budgetMs) {
+      while (this.queues.size > 0 && performance.now() - (this.stretchStart as number) < this.budgetMs) {
         // Round robin: the first owner's oldest task; the owner then goes to the back.
         const [owner, queue] = this.queues.entries().next().value as [object, Task[]]
         const task = queue.shift() as Task
