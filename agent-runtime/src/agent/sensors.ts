@@ -11,6 +11,8 @@ import type { EventBatcher } from './event-batcher.ts'
 import type { Logger } from './logger.ts'
 import type { PluginSync } from './plugin-sync.ts'
 
+const CRASH_AFTER_STREAMED = Number(process.env.STAVILY_AGENT_TEST_CRASH_AFTER_STREAMED ?? 0)
+
 interface Task {
   a: SensorAssignment
   stop: AbortController
@@ -21,6 +23,8 @@ export class SensorRunner {
   private readonly tasks = new Map<string, Task>()
   checks = 0
   failures = 0
+  /** Events taken from watch streams. */
+  streamed = 0
 
   constructor(
     private readonly o: {
@@ -136,8 +140,6 @@ export class SensorRunner {
 
   private async watch(t: Task): Promise<void> {
     let delay: number = AGENT_DEFAULTS.watchRestartMs
-    let streamed = 0
-    const crashAfterStreamed = Number(process.env.STAVILY_AGENT_TEST_CRASH_AFTER_STREAMED ?? 0)
     while (!t.stop.signal.aborted) {
       if (this.loaded(t)) {
         const id = randomUUID()
@@ -154,7 +156,8 @@ export class SensorRunner {
               this.o.batcher.add(t.a.plugin, t.a.id, e)
               // Test hook (docs/deploying-agents.md does not list it): die inside the batch
               // window, right after the agent took the Nth streamed event.
-              if (++streamed === crashAfterStreamed) process.kill(process.pid, 'SIGKILL')
+              // (Counted across watches and their restarts: the Nth event this agent took.)
+              if (++this.streamed === CRASH_AFTER_STREAMED) process.kill(process.pid, 'SIGKILL')
             },
           })
           if (!t.stop.signal.aborted)
