@@ -41,6 +41,8 @@ export interface AgentConfig {
   shutdownGraceMs: number
   /** How often /plugins is re-read without a `pluginsChanged` hint; at most 60 s. */
   pluginSyncMs: number
+  /** The outbox's size cap; past it new sensor events are dropped (results are always kept). */
+  outboxMaxBytes: number
 }
 
 export const USAGE = `usage: stavily-agent [options]
@@ -65,6 +67,7 @@ export const USAGE = `usage: stavily-agent [options]
   --concurrency N           instructions run at once (STAVILY_CONCURRENCY; default 4)
   --shutdown-grace-ms N     SIGTERM: how long calls in flight may finish (STAVILY_SHUTDOWN_GRACE_MS; default 30000)
   --plugin-sync-ms N        re-read the desired plugins at least this often (STAVILY_PLUGIN_SYNC_MS; default and max 60000)
+  --outbox-max-bytes N      outbox size cap; past it new sensor events are dropped (STAVILY_OUTBOX_MAX_BYTES; default 268435456)
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (STAVILY_LOG_LEVEL; default info)
   --help                    this text
 `
@@ -93,6 +96,7 @@ const FLAGS = {
   'log-level': { type: 'string' },
   'shutdown-grace-ms': { type: 'string' },
   'plugin-sync-ms': { type: 'string' },
+  'outbox-max-bytes': { type: 'string' },
   help: { type: 'boolean' },
 } as const
 
@@ -138,6 +142,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const conc = pick('concurrency', 'STAVILY_CONCURRENCY', 'concurrency')
   const grace = pick('shutdown-grace-ms', 'STAVILY_SHUTDOWN_GRACE_MS', 'shutdownGraceMs')
   const syncMs = pick('plugin-sync-ms', 'STAVILY_PLUGIN_SYNC_MS', 'pluginSyncMs')
+  const outboxMax = pick('outbox-max-bytes', 'STAVILY_OUTBOX_MAX_BYTES', 'outboxMaxBytes')
   const pluginSyncMs = positiveInt(syncMs.value, syncMs.source) ?? AGENT_DEFAULTS.pluginSyncMs
   if (pluginSyncMs > AGENT_DEFAULTS.pluginSyncMs)
     throw configError(
@@ -210,6 +215,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     logLevel: (level.value as LogLevel | undefined) ?? 'info',
     shutdownGraceMs: positiveInt(grace.value, grace.source) ?? AGENT_DEFAULTS.shutdownGraceMs,
     pluginSyncMs,
+    outboxMaxBytes: positiveInt(outboxMax.value, outboxMax.source) ?? AGENT_DEFAULTS.outboxMaxBytes,
   }
 }
 
@@ -248,6 +254,7 @@ function readConfigFile(file: string): Raw {
     'logLevel',
     'shutdownGraceMs',
     'pluginSyncMs',
+    'outboxMaxBytes',
   ])
   for (const key of Object.keys(parsed)) {
     if (!known.has(key))
