@@ -112,36 +112,39 @@ ${TEXT_CODEC_SHIM_SOURCE}
   }
   function makeCtx(callId, m) {
     const log = (level) => (message, fields) => { call(callId, 'log', [level, toString(message), fields === undefined ? null : fields], false); };
-    const ctx = {
-      config: own(m, 'config'),
-      invocationId: own(m, 'invocationId'),
-      idempotencyKey: own(m, 'idempotencyKey'),
-      deadline: own(m, 'deadline'),
-      log: freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
-      fetch: async (url, init) => makeResponse(await callAsync(callId, 'fetch', [toString(url), init === undefined ? null : init])),
-      secrets: freeze({ get: (name) => callAsync(callId, 'secrets.get', [name]) }),
-      state: freeze({
-        get: (key) => callAsync(callId, 'state.get', [key]),
-        set: (key, value) => callAsync(callId, 'state.set', [key, value === undefined ? null : value]),
-        delete: (key) => callAsync(callId, 'state.delete', [key]),
-      }),
-      fs: freeze(definition.kind === 'sensor'
-        ? { readText: (p) => callAsync(callId, 'fs.readText', [p]), list: (p) => callAsync(callId, 'fs.list', [p]) }
-        : {
-            readText: (p) => callAsync(callId, 'fs.readText', [p]),
-            list: (p) => callAsync(callId, 'fs.list', [p]),
-            writeText: (p, text) => callAsync(callId, 'fs.writeText', [p, text]),
-          }),
-    };
+    const config = own(m, 'config');
+    const invocationId = own(m, 'invocationId');
+    const idempotencyKey = own(m, 'idempotencyKey');
+    const deadline = own(m, 'deadline');
+    const logger = freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') });
+    const fetch = async (url, init) => makeResponse(await callAsync(callId, 'fetch', [toString(url), init === undefined ? null : init]));
+    const secrets = freeze({ get: (name) => callAsync(callId, 'secrets.get', [name]) });
+    const state = freeze({
+      get: (key) => callAsync(callId, 'state.get', [key]),
+      set: (key, value) => callAsync(callId, 'state.set', [key, value === undefined ? null : value]),
+      delete: (key) => callAsync(callId, 'state.delete', [key]),
+    });
+    const readText = (p) => callAsync(callId, 'fs.readText', [p]);
+    const list = (p) => callAsync(callId, 'fs.list', [p]);
+    // One complete literal per kind: properties added afterwards would turn ctx into a slow
+    // dictionary object (microseconds on every call), and assignment would meet setters.
     if (definition.kind === 'sensor') {
-      defineProperty(ctx, 'emit', data((event) => callAsync(callId, 'emit', [event])));
-      defineProperty(ctx, 'sleep', data((ms) => callAsync(callId, 'sleep', [ms])));
-      defineProperty(ctx, 'isStopping', data(() => call(callId, 'isStopping', [], false) === true));
+      return freeze({
+        config, invocationId, idempotencyKey, deadline, log: logger, fetch, secrets, state,
+        fs: freeze({ readText, list }),
+        emit: (event) => callAsync(callId, 'emit', [event]),
+        sleep: (ms) => callAsync(callId, 'sleep', [ms]),
+        isStopping: () => call(callId, 'isStopping', [], false) === true,
+      });
     }
+    const fs = freeze({ readText, list, writeText: (p, text) => callAsync(callId, 'fs.writeText', [p, text]) });
     if (definition.kind === 'action') {
-      defineProperty(ctx, 'exec', data((command, args, options) => callAsync(callId, 'exec', [command, args === undefined ? [] : args, options === undefined ? null : options])));
+      return freeze({
+        config, invocationId, idempotencyKey, deadline, log: logger, fetch, secrets, state, fs,
+        exec: (command, args, options) => callAsync(callId, 'exec', [command, args === undefined ? [] : args, options === undefined ? null : options]),
+      });
     }
-    return freeze(ctx);
+    return freeze({ config, invocationId, idempotencyKey, deadline, log: logger, fetch, secrets, state, fs });
   }
   // A thrown value as JSON, written out field by field: only its own fields' values go
   // through JSON.stringify (strings, and data, which is the plugin's to shape).
