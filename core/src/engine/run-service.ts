@@ -20,6 +20,19 @@ export type RunSummary = RunRecord & { workflowName: string }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+// The times a filter or cursor may name: years 1 to 9999. Date.parse also takes year 0,
+// six-digit years and loose text ('1'), which a timestamptz refuses (a 500); what passes
+// is handed to SQL as its ISO form, never as the caller's text.
+const FIRST_TIME = Date.UTC(1, 0, 1)
+const LAST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/** `text` as an ISO time PostgreSQL stores, or undefined. */
+function storableTime(text: string): string | undefined {
+  const ms = Date.parse(text)
+  if (Number.isNaN(ms) || ms < FIRST_TIME || ms > LAST_TIME) return undefined
+  return new Date(ms).toISOString()
+}
+
 function bad(field: string, expected: string, got: unknown): StavilyError {
   return new StavilyError(
     'STAVILY_ERR_INVALID_ARGUMENT',
@@ -46,11 +59,13 @@ export class RunService {
       throw bad('limit', 'an integer from 1 to 501', limit)
     if (filter.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(filter.status))
       throw bad('status', `one of ${RUN_STATUSES.join(', ')}`, filter.status)
-    if (filter.since !== undefined && Number.isNaN(Date.parse(filter.since)))
-      throw bad('since', 'an ISO date-time', filter.since)
-    const before = filter.before
-    if (before !== undefined && (!UUID.test(before.id) || Number.isNaN(Date.parse(before.createdAt))))
-      throw bad('cursor', 'a cursor from a previous page', before)
+    const since = filter.since === undefined ? undefined : storableTime(filter.since)
+    if (filter.since !== undefined && since === undefined)
+      throw bad('since', 'an ISO date-time in the years 1 to 9999', filter.since)
+    const createdAt = filter.before === undefined ? undefined : storableTime(filter.before.createdAt)
+    if (filter.before !== undefined && (!UUID.test(filter.before.id) || createdAt === undefined))
+      throw bad('cursor', 'a cursor from a previous page', filter.before)
+    const before = filter.before && createdAt ? { createdAt, id: filter.before.id } : undefined
     let workflowId: string | undefined
     if (filter.workflow !== undefined) {
       const w = (
@@ -66,7 +81,7 @@ export class RunService {
       limit,
       ...(workflowId ? { workflowId } : {}),
       ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.since ? { since: new Date(filter.since).toISOString() } : {}),
+      ...(since ? { since } : {}),
       ...(before ? { before } : {}),
     })
     const names = await this.#names(org, [...new Set(rows.map((r) => r.workflowId))])

@@ -6,12 +6,14 @@ import type { Services } from '../../../services/context.ts'
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../../pagination.ts'
 import { orgOf, type RoleGuards } from '../../request-context.ts'
 import * as S from '../../schemas/audit.ts'
-import { errorResponses } from '../../schemas/common.ts'
+import { BIGINT_SAFE_MAX, errorResponses } from '../../schemas/common.ts'
 
 // The audit log: read newest first (pages go back in time), or oldest first after a
 // known position (`afterSeq`, to follow the log); and the chain verification.
 
-const isSeq = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1
+// Bounded like the audit query's own sequence numbers: a cursor is caller text.
+const isSeq = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= BIGINT_SAFE_MAX
 
 export function auditRoutes(services: Services, role: RoleGuards) {
   return async (root: FastifyInstance): Promise<void> => {

@@ -8,7 +8,7 @@ import { PluginNames } from '../../../services/plugin-names.ts'
 import { auditMutation } from '../../audit-trail.ts'
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../../pagination.ts'
 import { actorOf, orgOf, type RoleGuards } from '../../request-context.ts'
-import { errorResponses } from '../../schemas/common.ts'
+import { errorResponses, INT4_MAX } from '../../schemas/common.ts'
 import * as S from '../../schemas/plugins.ts'
 
 // Plugins: search the registry with what the organization enabled where; enable a plugin
@@ -16,7 +16,9 @@ import * as S from '../../schemas/plugins.ts'
 // the registry routes (/api/v1/registry). A name's owner can transfer it; each organization
 // keeps its own Git credentials for publishing.
 
-const isOffset = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0
+// Bounded like the registry's own offset (a PostgreSQL integer): a cursor is caller text.
+const isOffset = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) > 0 && (v as number) <= INT4_MAX
 // The registry pages by offset and answers at most this many per call.
 const REGISTRY_MAX = 200
 

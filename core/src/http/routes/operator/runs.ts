@@ -10,10 +10,14 @@ import * as S from '../../schemas/runs.ts'
 // records both on the audit log with the calling token as actor).
 
 type RunKey = { createdAt: string; id: string }
+// Only what this route writes into a cursor (toISOString, a run id): a tampered cursor is a
+// 400, not a page of whatever Date.parse makes of loose text.
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/
 const isRunKey = (v: unknown): v is RunKey =>
   typeof v === 'object' &&
   v !== null &&
   typeof (v as RunKey).createdAt === 'string' &&
+  ISO_TIME.test((v as RunKey).createdAt) &&
   typeof (v as RunKey).id === 'string'
 
 export function runRoutes(services: Services, role: RoleGuards) {

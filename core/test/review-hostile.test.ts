@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { call, setups } from './helpers/harness.ts'
+
+// Hostile inputs a review of issue 12's fixes found still answering 500: values that pass
+// the wire policy and the schemas but that PostgreSQL refuses, from a query parameter
+// and from inside an opaque cursor (whose decoded JSON the wire policy never sees).
+
+const cursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url')
+const uuid = '00000000-0000-4000-8000-000000000000'
+
+// Each must be a 4xx naming the field, never a 5xx.
+const CASES: [path: string, field: string][] = [
+  // Year 0 and years past 9999 parse in JavaScript; PostgreSQL has no year 0.
+  ['/api/v1/runs?since=0000-01-01T00:00:00Z', 'since'],
+  ['/api/v1/runs?since=0000-01-01', 'since'],
+  [`/api/v1/runs?cursor=${cursor({ createdAt: '0000-01-01T00:00:00Z', id: uuid })}`, 'cursor'],
+  // Date.parse takes '1' (and other loose text); a timestamptz does not.
+  [`/api/v1/runs?cursor=${cursor({ createdAt: '1', id: uuid })}`, 'cursor'],
+  [`/api/v1/runs?cursor=${cursor({ createdAt: 'x 2020', id: uuid })}`, 'cursor'],
+  [`/api/v1/runs?cursor=${cursor({ createdAt: '+275760-09-13T00:00:00Z', id: uuid })}`, 'cursor'],
+  // Integers inside cursors, past a PostgreSQL bigint.
+  [`/api/v1/audit?cursor=${cursor(1e20)}`, 'cursor'],
+  [`/api/v1/plugins?cursor=${cursor(1e20)}`, 'cursor'],
+]
+
+for (const setup of setups()) {
+  describe(`review: no 5xx on ${setup.name}`, () => {
+    beforeAll(() => setup.prepare())
+    afterAll(() => setup.cleanup())
+
+    it('refuses out-of-range times and cursor values with a 400 naming the field', async () => {
+      const r = await setup.start()
+      for (const [path, field] of CASES) {
+        const res = await call(r.operatorUrl, 'GET', path, { token: r.admin })
+        expect.soft(res.status, path).toBe(400)
+        expect.soft(String(res.body?.error?.field ?? ''), path).toContain(field)
+      }
+      // A valid time and an ordinary page still work.
+      expect(
+        (await call(r.operatorUrl, 'GET', '/api/v1/runs?since=2024-01-01T00:00:00Z', { token: r.admin }))
+          .status,
+      ).toBe(200)
+      expect(
+        (await call(r.operatorUrl, 'GET', `/api/v1/audit?cursor=${cursor(5)}`, { token: r.admin })).status,
+      ).toBe(200)
+    })
+  })
+}
