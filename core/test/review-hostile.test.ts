@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, setups } from './helpers/harness.ts'
+import { enablePlugin, SYSTEM } from './engine/fixtures.ts'
+import { call, enroll, setups } from './helpers/harness.ts'
 
 // Hostile inputs a review of issue 12's fixes found still answering 500: values that pass
 // the wire policy and the schemas but that PostgreSQL refuses, from a query parameter
@@ -7,6 +8,14 @@ import { call, setups } from './helpers/harness.ts'
 
 const cursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url')
 const uuid = '00000000-0000-4000-8000-000000000000'
+
+const sensorDoc = `
+name: prom
+trigger:
+  sensor: { plugin: "@acme/prom", version: ^1.0.0, pool: mon, interval: 30s }
+actions:
+  - { id: act, plugin: "@acme/restart", version: ^1, pool: web, input: {} }
+`
 
 // Each must be a 4xx naming the field, never a 5xx.
 const CASES: [path: string, field: string][] = [
@@ -43,6 +52,33 @@ for (const setup of setups()) {
       expect(
         (await call(r.operatorUrl, 'GET', `/api/v1/audit?cursor=${cursor(5)}`, { token: r.admin })).status,
       ).toBe(200)
+    })
+
+    it('refuses a sensor event dated year 0000 (RFC 3339 allows it, PostgreSQL has no such date) and stores nothing', async () => {
+      const r = await setup.start()
+      const m = await enroll(r, 'sensor', 'mon')
+      await enablePlugin(r, m.orgId, 'mon', '@acme/prom', '1.0.0')
+      const sensorId = (await r.o.services.workflows.apply(m.orgId, sensorDoc, SYSTEM)).workflow.id
+      const event = (occurredAt: string, dedupeKey: string) => ({
+        source: '@acme/prom',
+        type: 'alert',
+        sensorId,
+        occurredAt,
+        dedupeKey,
+      })
+      const res = await call(r.url, 'POST', '/agents/v1/events', {
+        token: m.credential,
+        body: { events: [event('2024-01-01T00:00:00Z', 'ok'), event('0000-01-01T00:00:00Z', 'year-0')] },
+      })
+      expect(res.status).toBe(400)
+      expect(res.body.error.field).toBe('body.events.1.occurredAt')
+      const n = await r.o.services.db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events')
+      expect(n.rows[0]!.n).toBe(0)
+      const fine = await call(r.url, 'POST', '/agents/v1/events', {
+        token: m.credential,
+        body: { events: [event('0001-01-02T00:00:00Z', 'year-1')] },
+      })
+      expect(fine.status).toBe(202)
     })
   })
 }

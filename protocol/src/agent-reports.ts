@@ -53,7 +53,15 @@ export const WireEvent = Type.Object(
     type: Type.String({ minLength: 1, maxLength: AGENT_API_LIMITS.eventNameLength }),
     data: Type.Optional(Json),
     dedupeKey: Type.Optional(Type.String({ minLength: 1, maxLength: AGENT_API_LIMITS.dedupeKeyLength })),
-    occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
+    // RFC 3339 allows year 0000, which PostgreSQL has no date for (a 500 on the server):
+    // refused here, so the agent's own check refuses it too.
+    occurredAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        pattern: '^(?!0000-)',
+        description: 'RFC 3339, years 0001 to 9999',
+      }),
+    ),
     sensorId: Type.Optional(Uuid),
   },
   { additionalProperties: false },
