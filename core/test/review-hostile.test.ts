@@ -80,5 +80,26 @@ for (const setup of setups()) {
       })
       expect(fine.status).toBe(202)
     })
+
+    it('counts an IPv6 client by its /64 and an IPv4-mapped address as its IPv4 address', async () => {
+      // Behind a trusted proxy, so the test can name client addresses.
+      const r = await setup.start({
+        trustedProxies: ['127.0.0.1/32', '::1'],
+        tuning: { operatorRateLimitPerIp: 2 },
+      })
+      const from = async (ip: string) =>
+        (await call(r.operatorUrl, 'GET', '/api/v1/agents', { headers: { 'x-forwarded-for': ip } })).status
+      // Three addresses of one /64 (a single host may use any of them) share one budget.
+      expect([
+        await from('2001:db8::1'),
+        await from('2001:DB8:0:0:ffff::2'),
+        await from('2001:db8::3'),
+      ]).toEqual([401, 401, 429])
+      // Another /64 has its own.
+      expect(await from('2001:db8:0:1::1')).toBe(401)
+      expect([await from('::ffff:10.0.0.7'), await from('10.0.0.7'), await from('::ffff:10.0.0.7')]).toEqual([
+        401, 401, 429,
+      ])
+    })
   })
 }

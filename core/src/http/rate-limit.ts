@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { isIPv4, isIPv6 } from 'node:net'
 import type { FastifyRequest } from 'fastify'
 import type { Tuning } from '../config.ts'
 import { StavilyError } from '../errors.ts'
@@ -9,7 +10,8 @@ import { parseBearer } from './auth.ts'
 // instances share one budget; in-process without it). Counted before authentication, so a
 // flood of forged credentials costs the database nothing beyond its limit.
 //
-// Keys are the client address (as the trusted proxies settle it, see config) and the
+// Keys are the client address (as the trusted proxies settle it, see config; an IPv6
+// address by its /64, see addressKey) and the
 // *parsed* credential, hashed: `Bearer  x`, `Bearer x ` and `bearer x` are one key, so
 // whitespace variants of one token share one budget.
 //
@@ -54,6 +56,28 @@ export function credentialKey(req: FastifyRequest): string | undefined {
   return createHash('sha256').update(credential).digest('base64url').slice(0, 22)
 }
 
+/**
+ * The budget key of a client address. One host on IPv6 is handed a whole /64 and can
+ * send from any of its 2^64 addresses, so an IPv6 address counts by its /64; an
+ * IPv4-mapped address (`::ffff:10.0.0.1`) counts as its IPv4 address.
+ */
+export function addressKey(ip: string): string {
+  const bare = ip.replace(/%.*$/, '').toLowerCase()
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare)?.[1]
+  if (mapped && isIPv4(mapped)) return mapped
+  if (!isIPv6(bare)) return bare
+  const [head = '', tail] = bare.split('::')
+  const groups = (part: string | undefined) => (part ? part.split(':') : [])
+  const left = groups(head)
+  // Only the first four groups matter, so an embedded IPv4 tail needs no expansion.
+  const missing = 8 - left.length - groups(tail).length
+  const full = tail === undefined ? left : [...left, ...Array(Math.max(0, missing)).fill('0')]
+  return `${full
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`
+}
+
 type Budget = { key: string; limit: number; what: string }
 
 async function enforce(fleet: FleetState, windowMs: number, budgets: Budget[]): Promise<void> {
@@ -72,7 +96,11 @@ export function agentRateLimit(fleet: FleetState, tuning: Tuning, traffic: Agent
   const scale = (n: number) => (traffic === 'report' ? reportBudget(n, tuning) : n)
   return async (req: FastifyRequest): Promise<void> => {
     const budgets: Budget[] = [
-      { key: `agent:${traffic}:ip:${req.ip}`, limit: scale(tuning.rateLimitPerIp), what: 'client address' },
+      {
+        key: `agent:${traffic}:ip:${addressKey(req.ip)}`,
+        limit: scale(tuning.rateLimitPerIp),
+        what: 'client address',
+      },
     ]
     const cred = credentialKey(req)
     if (cred) {
@@ -90,8 +118,12 @@ export function agentRateLimit(fleet: FleetState, tuning: Tuning, traffic: Agent
 export function registerRateLimit(fleet: FleetState, tuning: Tuning) {
   return (req: FastifyRequest): Promise<void> =>
     enforce(fleet, tuning.rateLimitWindowMs, [
-      { key: `agent:poll:ip:${req.ip}`, limit: tuning.rateLimitPerIp, what: 'client address' },
-      { key: `reg:${req.ip}`, limit: tuning.registerLimitPerIp, what: 'registration from this address' },
+      { key: `agent:poll:ip:${addressKey(req.ip)}`, limit: tuning.rateLimitPerIp, what: 'client address' },
+      {
+        key: `reg:${addressKey(req.ip)}`,
+        limit: tuning.registerLimitPerIp,
+        what: 'registration from this address',
+      },
     ])
 }
 
@@ -99,7 +131,7 @@ export function registerRateLimit(fleet: FleetState, tuning: Tuning) {
 export function operatorRateLimit(fleet: FleetState, tuning: Tuning) {
   return async (req: FastifyRequest): Promise<void> => {
     const budgets: Budget[] = [
-      { key: `op:ip:${req.ip}`, limit: tuning.operatorRateLimitPerIp, what: 'client address' },
+      { key: `op:ip:${addressKey(req.ip)}`, limit: tuning.operatorRateLimitPerIp, what: 'client address' },
     ]
     const cred = credentialKey(req)
     if (cred) {
@@ -113,6 +145,6 @@ export function operatorRateLimit(fleet: FleetState, tuning: Tuning) {
 export function rateLimit(fleet: FleetState, tuning: Tuning) {
   return (req: FastifyRequest): Promise<void> =>
     enforce(fleet, tuning.rateLimitWindowMs, [
-      { key: `ip:${req.ip}`, limit: tuning.rateLimitPerIp, what: 'client address' },
+      { key: `ip:${addressKey(req.ip)}`, limit: tuning.rateLimitPerIp, what: 'client address' },
     ])
 }
