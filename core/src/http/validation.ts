@@ -3,6 +3,7 @@ import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import { StavilyError } from '../errors.ts'
+import { lowerUuids } from './uuid-case.ts'
 
 // Request validation with TypeBox (no coercion of bodies, no silent removal of unknown
 // fields: both would hide mistakes). Query strings and path parameters arrive as strings
@@ -56,7 +57,7 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
   const convert = part === 'query' || part === 'params' || part === 'headers'
   return (data: unknown) => {
     const value = convert ? Value.Convert(schema, data) : data
-    if (checker.Check(value)) return { value }
+    if (checker.Check(value)) return { value: lowerUuids(schema, value) }
     const e = pickError([...checker.Errors(value)] as SchemaError[])
     const { field, message } = e ? describeError(part, e) : { field: part, message: `${part}: invalid` }
     return { error: new StavilyError('STAVILY_ERR_VALIDATION', message, { data: { field } }) }
