@@ -82,6 +82,42 @@ for (const setup of setups()) {
   })
 }
 
+for (const setup of setups()) {
+  describe(`a token revoked while its stream opens on ${setup.name}`, () => {
+    beforeAll(() => setup.prepare())
+    afterAll(() => setup.cleanup())
+
+    it('is refused: revoked after authentication, before the stream watched revocations', async () => {
+      // A fresh instance: no stream has subscribed to revocations yet. The token is revoked
+      // (through the API, so announced) at the worst moment: after the request authenticated,
+      // before its stream subscribes, so the announcement reaches no one.
+      const r = await setup.start()
+      const doomed = await viewerToken(r, 'doomed')
+      const stream = r.o.services.stream
+      const watch = stream.endOnRevoke.bind(stream)
+      stream.endOnRevoke = async (tokenId, end) => {
+        stream.endOnRevoke = watch
+        const rv = await call(r.operatorUrl, 'DELETE', `/api/v1/tokens/${doomed.id}`, { token: r.admin })
+        expect(rv.status).toBe(200)
+        return watch(tokenId, end)
+      }
+      const abort = new AbortController()
+      const res = await within(
+        fetch(`${r.operatorUrl}/api/v1/stream`, {
+          headers: { authorization: `Bearer ${doomed.token}` },
+          signal: abort.signal,
+        }),
+        SOON_MS,
+        'stream answer',
+      )
+      abort.abort()
+      // Without the re-check it answered 200 and streamed until the 15 s heartbeat.
+      expect(res.status).toBe(401)
+      expect(stream.endOnRevoke).toBe(watch)
+    })
+  })
+}
+
 for (const setup of setups({ pglite: false })) {
   describe(`event streams across instances on ${setup.name}`, () => {
     beforeAll(() => setup.prepare())

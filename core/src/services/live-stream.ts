@@ -31,20 +31,31 @@ export class LiveStream {
 
   /**
    * Calls `end` as soon as the API token `tokenId` is revoked on any instance (a stream
-   * outlives the request that authenticated it). Returns the release to call when the
-   * stream ends on its own.
+   * outlives the request that authenticated it). Resolves, once this instance's revocation
+   * subscription is live, to the release to call when the stream ends on its own: a
+   * revocation announced before then is not seen, so the caller checks the token again
+   * after this resolves (that closes the window between authentication and subscription).
    */
-  endOnRevoke(tokenId: string, end: () => void): () => void {
+  async endOnRevoke(tokenId: string, end: () => void): Promise<() => void> {
     this.#revocations ??= onTokenRevoked(this.#fleet, (id) => {
       for (const fn of [...(this.#byToken.get(id) ?? [])]) fn()
     })
     const set = this.#byToken.get(tokenId) ?? new Set()
     this.#byToken.set(tokenId, set)
     set.add(end)
-    return () => {
+    const release = () => {
       set.delete(end)
       if (set.size === 0 && this.#byToken.get(tokenId) === set) this.#byToken.delete(tokenId)
     }
+    const live = this.#revocations
+    try {
+      await live
+    } catch {
+      // Not subscribed (Redis down): the next stream tries again; this one relies on its
+      // heartbeat's re-check.
+      if (this.#revocations === live) this.#revocations = undefined
+    }
+    return release
   }
 
   /** Sends an event to every subscriber of the organization on every instance. Never throws. */

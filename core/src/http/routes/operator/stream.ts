@@ -57,6 +57,28 @@ export function streamRoutes(services: Services, role: RoleGuards) {
         }
         // Before the hijack: a full organization or token gets its 429 as a normal answer.
         const free = slots.take(orgOf(req), req.principal!.tokenId)
+        // Revocations are watched before the stream counts as open, and the token is checked
+        // once more after that watch is live: a revocation between this request's
+        // authentication and the subscription (or before this instance's first Redis
+        // subscription) would otherwise go unseen until the heartbeat's re-check.
+        let ended = false
+        let end = () => {
+          ended = true
+        }
+        const credential = bearer(req)
+        let release: () => void
+        try {
+          release = await services.stream.endOnRevoke(req.principal!.tokenId, () => end())
+          if (ended || !(await services.tenancy.authenticateApiToken(credential))) {
+            release()
+            throw new StavilyError('STAVILY_ERR_UNAUTHENTICATED', 'authorization: unknown API token', {
+              data: { field: 'authorization' },
+            })
+          }
+        } catch (e) {
+          free()
+          throw e
+        }
         reply.hijack()
         const res = reply.raw
         res.writeHead(200, {
@@ -70,13 +92,11 @@ export function streamRoutes(services: Services, role: RoleGuards) {
           'x-accel-buffering': 'no',
         })
         res.write(`retry: ${API_POLICY.streamRetryMs}\n: connected\n\n`)
-        let ended = false
         const unsubscribe = services.stream.subscribe(orgOf(req), (e) => {
           if (!ended) writeBounded(res, `event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`, end)
         })
         // A revoked token's stream ends at once (announced to every instance) and, should the
         // announcement be lost (Redis down), at the next heartbeat, which checks the token again.
-        const credential = bearer(req)
         const heartbeat = setInterval(() => {
           writeBounded(res, ': ping\n\n', end)
           void services.tenancy
@@ -87,7 +107,7 @@ export function streamRoutes(services: Services, role: RoleGuards) {
             .catch(() => {})
         }, API_POLICY.streamHeartbeatMs)
         heartbeat.unref()
-        const end = () => {
+        end = () => {
           if (ended) return
           ended = true
           clearInterval(heartbeat)
@@ -97,7 +117,6 @@ export function streamRoutes(services: Services, role: RoleGuards) {
           open.delete(end)
           res.end()
         }
-        const release = services.stream.endOnRevoke(req.principal!.tokenId, end)
         open.add(end)
         // The response's close (the socket went away), not the request's: a GET request
         // stream closes as soon as its empty body has been read.
