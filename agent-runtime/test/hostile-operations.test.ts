@@ -64,7 +64,7 @@ describe('operations in flight are capped', () => {
       ran: 6,
       refused: { [C.TOO_MANY_OPERATIONS]: 1 },
       message:
-        'exec: this call already has 6 exec/fetch/fs operations in flight; the limit is 6 (limits.operationsPerCall); wait for some to finish',
+        'exec: this call already has 6 exec/fetch/fs/state operations in flight; the limit is 6 (limits.operationsPerCall); wait for some to finish',
     })
   })
 })

@@ -26,7 +26,7 @@ export interface CallState {
   stopTimer: NodeJS.Timeout | undefined
   /** Capability operations started and not yet settled into the isolate. */
   openOps: number
-  /** exec/fetch/fs operations whose host work is still running (operation-limits.ts). */
+  /** exec/fetch/fs/state operations whose host work is still running (operation-limits.ts). */
   operationsInFlight: number
   /** Set by stop(): ctx.isStopping() turns true; a call other than watch loses its host work. */
   stopping: boolean

@@ -10,7 +10,16 @@ interface ReportedError {
   data?: unknown
 }
 
+// A thrown value's text is the plugin's to choose and goes on to the agent, its outbox and the
+// orchestrator: bounded like any other value the plugin hands over, not by the isolate's heap.
 const MAX_MESSAGE = 4096
+/** An error name is a word or two ("TypeError", "ValidationError"). */
+const MAX_NAME = 200
+
+/** Plugin-chosen error text cut to `max` characters, saying it was cut. */
+export function clipText(text: string, max: number = MAX_MESSAGE): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length - max} more characters)` : text
+}
 
 // Codes only the host decides (from what it measured); a plugin re-throwing one is not believed.
 const HOST_ONLY_CODES: ReadonlySet<string> = new Set([
@@ -46,7 +55,7 @@ export function classifyReportedError(
       retryable: false,
     }
   }
-  const name = typeof e.name === 'string' ? e.name : 'Error'
+  const name = typeof e.name === 'string' ? clipText(e.name, MAX_NAME) : 'Error'
   let message = (typeof e.message === 'string' ? e.message : '').slice(0, MAX_MESSAGE)
   // The error's data goes on to the agent and the orchestrator: too deep for them, it is
   // dropped (V8's JSON.parse above does not recurse, so reading it was safe).

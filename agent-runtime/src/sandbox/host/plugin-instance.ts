@@ -10,7 +10,7 @@ import type { IsolatedVm } from '../../isolated-vm.ts'
 import { DoneStatus, HostReply } from '../isolate/bootstrap.ts'
 import type { InvokeRequest, InvokeResult, LoadRequest, PluginInfo } from '../protocol.ts'
 import { type CallState, newCallState, rollWatchWindow } from './call-state.ts'
-import { classifyReportedError } from './classify-error.ts'
+import { classifyReportedError, clipText } from './classify-error.ts'
 import { jsonDeeperThan, MAX_VALUE_DEPTH } from './json-depth.ts'
 import { checkPluginInfo } from './plugin-info.ts'
 import type { Runtime, RuntimeHandler, SparePool } from './runtime.ts'
@@ -58,7 +58,7 @@ export class PluginInstance implements RuntimeHandler {
   private readonly finished: { call: CallState; status: number; json: string }[] = []
   private nextOpId = 1
   readonly counters = { calls: 0, failures: 0, isolateRestarts: 0, cpuMs: 0 }
-  /** exec/fetch/fs operations of all its calls whose host work is still running. */
+  /** exec/fetch/fs/state operations of all its calls whose host work is still running. */
   operationsInFlight = 0
 
   constructor(
@@ -103,7 +103,8 @@ export class PluginInstance implements RuntimeHandler {
     } catch (err) {
       if (rt && !rt.isolate.isDisposed) rt.isolate.dispose()
       if (err && typeof err === 'object' && 'code' in err) throw err
-      const message = err instanceof Error ? err.message : String(err)
+      // What the bundle threw while loading: its text is the plugin's.
+      const message = clipText(err instanceof Error ? err.message : String(err))
       const code = DISPOSED.test(message)
         ? SandboxErrorCodes.MEMORY_LIMIT
         : TIMED_OUT.test(message)
@@ -248,7 +249,8 @@ export class PluginInstance implements RuntimeHandler {
   }
 
   private onSliceError(call: CallState, rt: Runtime, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err)
+    // An unhandled rejection carries what the plugin rejected with: its text is the plugin's.
+    const message = clipText(err instanceof Error ? err.message : String(err))
     if (rt.isolate.isDisposed || DISPOSED.test(message)) {
       // The memory limit disposes the whole isolate: this call hit it, the others lost
       // their isolate with it and may be retried.

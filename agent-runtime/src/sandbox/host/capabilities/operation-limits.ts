@@ -1,6 +1,8 @@
-// Caps on capability operations in flight (exec, fetch, fs): each holds host resources (a
-// process, a socket, a file descriptor, a thread-pool slot) until it settles, and a call
-// that starts 300 commands at once would fork 300 processes. A call may hold at most
+// Caps on capability operations in flight (exec, fetch, fs, state): each holds host resources
+// (a process, a socket, a file descriptor, a thread-pool slot, a state value queued for the
+// agent process) until it settles, and a call that starts 300 commands at once would fork
+// 300 processes; one that starts thousands of 64 KB state.set calls without awaiting them
+// queued hundreds of MB in the agent process. A call may hold at most
 // limits.operationsPerCall of them and a plugin (all its calls) limits.operationsPerPlugin;
 // the excess is refused at once with TOO_MANY_OPERATIONS, so the plugin can wait for some to
 // finish and try again.
@@ -15,6 +17,9 @@ export const COUNTED_OPERATIONS: ReadonlySet<string> = new Set([
   'fs.readText',
   'fs.list',
   'fs.writeText',
+  'state.get',
+  'state.set',
+  'state.delete',
 ])
 
 /** Runs `start` if the call and its plugin have room for one more operation in flight. */
@@ -65,6 +70,6 @@ export function withinOperationLimits(
 function tooMany(cap: string, now: string, limit: number, setting: string): Error {
   return sandboxError(
     SandboxErrorCodes.TOO_MANY_OPERATIONS,
-    `${cap}: ${now} exec/fetch/fs operations in flight; the limit is ${limit} (limits.${setting}); wait for some to finish`,
+    `${cap}: ${now} exec/fetch/fs/state operations in flight; the limit is ${limit} (limits.${setting}); wait for some to finish`,
   )
 }

@@ -1,0 +1,94 @@
+// The hostile corpus, second round (a review of the first round's fixes as an attacker):
+// - a thrown value's text is bounded like every other value a plugin hands over: an error
+//   whose name, an unhandled rejection whose message, or a bundle whose load error is
+//   megabytes long crossed to the agent (and on to its outbox and the orchestrator) whole,
+//   past the output limit that bounds a result;
+// - state operations count against the operations-in-flight caps: thousands of 64 KB
+//   state.set calls started without awaiting them queued hundreds of MB in the agent process.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SandboxErrorCodes as C, createSandbox, DEFAULT_LIMITS, type Sandbox } from '../src/index.ts'
+import { buildFixture, ids, manifest } from './helpers/build-fixture.ts'
+
+let sandbox: Sandbox
+let hostPid: number | undefined
+/** Well above any error text the host passes on (a message is cut at 4,096 characters). */
+const MAX_ERROR_TEXT = 8_192
+const HUGE = 5_000_000
+
+beforeAll(async () => {
+  sandbox = await createSandbox()
+  hostPid = sandbox.hostPid
+  await sandbox.load({ manifest: manifest('review'), bundle: await buildFixture('review') })
+  await sandbox.load({ manifest: manifest('healthy'), bundle: await buildFixture('trivial') })
+})
+afterAll(async () => {
+  await sandbox?.close()
+})
+
+/** The host was not restarted and the neighbour still answers. */
+async function expectHostSurvived(): Promise<void> {
+  const r = await sandbox.invoke('healthy', { ...ids(), input: { n: 1 } })
+  expect(r.output).toEqual({ n: 2 })
+  expect(sandbox.hostPid).toBe(hostPid)
+  expect((await sandbox.stats()).hostRestarts).toBe(0)
+}
+
+async function failure(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; retryable: boolean }> {
+  const e = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
+  expect(e).toBeInstanceOf(Error)
+  return e as { code: string; message: string; retryable: boolean }
+}
+
+describe('error text a plugin chooses is bounded', () => {
+  it('an error named with 5 million characters fails the call with a short message', async () => {
+    const e = await failure(sandbox.invoke('review', { ...ids(), input: { mode: 'huge-name', bytes: HUGE } }))
+    expect(e.code).toBe(C.PLUGIN_FAILED)
+    expect(e.message.length).toBeLessThan(MAX_ERROR_TEXT)
+    expect(e.message).toMatch(/^N+\.\.\. \(\d+ more characters\): short$/)
+    await expectHostSurvived()
+  })
+
+  it('an unhandled rejection of 5 million characters fails the call with a short message', async () => {
+    const e = await failure(
+      sandbox.invoke('review', { ...ids(), input: { mode: 'huge-rejection', bytes: HUGE } }),
+    )
+    expect(e.code).toBe(C.PLUGIN_FAILED)
+    expect(e.message).toContain('unhandled promise rejection')
+    expect(e.message.length).toBeLessThan(MAX_ERROR_TEXT)
+    await expectHostSurvived()
+  })
+
+  it('a bundle that throws 5 million characters while loading fails its load with a short message', async () => {
+    const e = await failure(
+      sandbox.load({ manifest: manifest('review-load'), bundle: await buildFixture('review-load') }),
+    )
+    // Its own code (one only the host sets) is not believed.
+    expect(e.code).toBe(C.LOAD_FAILED)
+    expect(e.retryable).toBe(false)
+    expect(e.message.length).toBeLessThan(MAX_ERROR_TEXT)
+    await expectHostSurvived()
+  })
+})
+
+describe('state operations count against the operations in flight', () => {
+  it('300 state.set of 60 KB at once: operationsPerCall run, the rest are refused', async () => {
+    const r = await sandbox.invoke('review', {
+      ...ids(),
+      input: { mode: 'state-flood', count: 300, bytes: 60_000 },
+    })
+    const perCall = DEFAULT_LIMITS.operationsPerCall
+    expect(r.output).toEqual({ ran: perCall, refused: { [C.TOO_MANY_OPERATIONS]: 300 - perCall } })
+    // Settled operations free their places.
+    const again = await sandbox.invoke('review', {
+      ...ids(),
+      input: { mode: 'state-flood', count: 3, bytes: 10 },
+    })
+    expect(again.output).toEqual({ ran: 3, refused: {} })
+    await expectHostSurvived()
+  })
+})
