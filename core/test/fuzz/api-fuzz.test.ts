@@ -2,7 +2,14 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { actors, webhookWorkflow } from '../api/helpers.ts'
 import { call, enqueue, enroll, type Running, setups } from '../helpers/harness.ts'
-import { type FuzzRequest, type Known, operationsOf, requestsTo, type TokenKind } from './from-openapi.ts'
+import {
+  type FuzzRequest,
+  type Known,
+  operationsOf,
+  pagesByCursor,
+  requestsTo,
+  type TokenKind,
+} from './from-openapi.ts'
 
 // The standing fuzz suite of both APIs and the registry's routes the orchestrator serves:
 // requests generated from the served OpenAPI document, hostile values in every field
@@ -15,6 +22,8 @@ import { type FuzzRequest, type Known, operationsOf, requestsTo, type TokenKind 
 // more or other cases locally (a failure prints the seed and path that reproduce it).
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400)
+// Forged cursors alone, to the list routes: each route gets a few dozen (cheap GETs).
+const CURSOR_RUNS = Math.ceil(RUNS / 4)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207)
 const verbose = process.env.FUZZ_VERBOSE === '1'
 
@@ -122,35 +131,40 @@ describe.each(setups())('fuzz: both APIs under hostile input ($name)', (setup) =
     return { status: res.status, text }
   }
 
-  it(`answers every generated request without a 5xx and writes nothing on a 4xx (${RUNS} runs, seed ${SEED})`, async () => {
+  it(`answers every generated request without a 5xx and writes nothing on a 4xx (${RUNS} + ${CURSOR_RUNS} cursor runs, seed ${SEED})`, async () => {
     const doc = (await call(r.url, 'GET', '/openapi.json')).body
     const ops = operationsOf(doc)
     expect(ops.length).toBeGreaterThan(40)
-    const requests = fc.oneof(
-      ...ops.map((op) => requestsTo(op, op.path.startsWith('/api/') ? r.operatorUrl : r.url, known)),
-    )
+    const base = (op: (typeof ops)[number]) => (op.path.startsWith('/api/') ? r.operatorUrl : r.url)
+    const paged = ops.filter(pagesByCursor)
+    expect(paged.length).toBeGreaterThan(3)
+    const requests = fc.oneof(...ops.map((op) => requestsTo(op, base(op), known)))
+    const cursors = fc.oneof(...paged.map((op) => requestsTo(op, base(op), known, true)))
     const seen = new Map<string, number>()
     let before = await rowCounts()
-    const details = await fc.check(
-      fc.asyncProperty(requests, async (req) => {
-        const res = await send(req)
-        // FUZZ_VERBOSE=1 prints what each route answered (and why, for a 400): is the run reaching the handlers?
-        const why = verbose && res.status === 400 ? ` ${res.text.slice(0, 90)}` : ''
-        const key = `${req.op.method} ${req.op.path} ${res.status}${why}`
-        seen.set(key, (seen.get(key) ?? 0) + 1)
-        if (res.status >= 500) throw new Error(`answered ${res.status}: ${res.text.slice(0, 300)}`)
-        const after = await rowCounts()
-        if (res.status >= 400) {
-          const changed = Object.keys(after).filter((t) => after[t] !== before[t])
-          if (changed.length > 0)
-            throw new Error(
-              `answered ${res.status} but wrote rows in ${changed.join(', ')}: ${res.text.slice(0, 200)}`,
-            )
-        }
-        before = after
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    )
+    const check = (arb: fc.Arbitrary<FuzzRequest>, numRuns: number) =>
+      fc.check(
+        fc.asyncProperty(arb, async (req) => {
+          const res = await send(req)
+          // FUZZ_VERBOSE=1 prints what each route answered (and why, for a 400): is the run reaching the handlers?
+          const why = verbose && res.status === 400 ? ` ${res.text.slice(0, 90)}` : ''
+          const key = `${req.op.method} ${req.op.path} ${res.status}${why}`
+          seen.set(key, (seen.get(key) ?? 0) + 1)
+          if (res.status >= 500) throw new Error(`answered ${res.status}: ${res.text.slice(0, 300)}`)
+          const after = await rowCounts()
+          if (res.status >= 400) {
+            const changed = Object.keys(after).filter((t) => after[t] !== before[t])
+            if (changed.length > 0)
+              throw new Error(
+                `answered ${res.status} but wrote rows in ${changed.join(', ')}: ${res.text.slice(0, 200)}`,
+              )
+          }
+          before = after
+        }),
+        { seed: SEED, numRuns, endOnFailure: true },
+      )
+    let details = await check(requests, RUNS)
+    if (!details.failed) details = await check(cursors, CURSOR_RUNS)
     // A short report: the request (its body cut), the error, and how to replay it.
     if (details.failed) {
       const req = details.counterexample?.[0]

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { hostileCursor } from './cursors.ts'
 import { encodeHostile, hostileJson, hostileRawBody, hostileSegment } from './hostile.ts'
 
 // Requests generated from the served OpenAPI document: every operation, every parameter and
@@ -174,11 +175,33 @@ function plausibleOf(s: Schema, known: Known, depth: number): fc.Arbitrary<unkno
   }
 }
 
+// A paging cursor is mostly a forged base64url JSON key (cursors.ts); otherwise the
+// schema's string, which rarely decodes at all.
+const queryValue = (q: { name: string; schema: Schema }, known: Known): fc.Arbitrary<unknown> =>
+  q.name === 'cursor'
+    ? fc.oneof(
+        { weight: 3, arbitrary: hostileCursor(known.ids) },
+        { weight: 1, arbitrary: arbitraryFor(q.schema, known) },
+      )
+    : arbitraryFor(q.schema, known)
+
 // Query values arrive as strings: a JSON value is sent as its text, a string as itself.
 const asText = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined'))
 
-/** Requests to one operation, at `base`, with each kind of credential. */
-export function requestsTo(op: Operation, base: string, known: Known): fc.Arbitrary<FuzzRequest> {
+/** Operations that page with `?cursor=`: the list routes that decode a client's cursor. */
+export const pagesByCursor = (op: Operation) => op.query.some((q) => q.name === 'cursor')
+
+/**
+ * Requests to one operation, at `base`, with each kind of credential. `cursorOnly` sends the
+ * forged cursor alone, so no other hostile field is refused first and it reaches the
+ * route's decoding (a mixed request is mostly stopped by another field's 400).
+ */
+export function requestsTo(
+  op: Operation,
+  base: string,
+  known: Known,
+  cursorOnly = false,
+): fc.Arbitrary<FuzzRequest> {
   const segment = (p: { schema: Schema }) =>
     fc.oneof(
       { weight: 6, arbitrary: arbitraryFor(p.schema, known).map((v) => encodeHostile(asText(v))) },
@@ -188,10 +211,14 @@ export function requestsTo(op: Operation, base: string, known: Known): fc.Arbitr
     let i = 0
     return op.path.replace(/\{[^}]+\}/g, () => values[i++] as string)
   })
-  const query = fc
+  const anyQuery = fc
     .tuple(
       ...op.query.map((q) =>
-        fc.option(arbitraryFor(q.schema, known).map((v) => `${q.name}=${encodeHostile(asText(v))}`)),
+        fc.option(
+          queryValue(q, known).map((v) => `${q.name}=${encodeHostile(asText(v))}`),
+          // A paging cursor is worth sending: it is what the list routes decode.
+          q.name === 'cursor' ? { freq: 1 } : {},
+        ),
       ),
       fc.oneof(
         { weight: 6, arbitrary: fc.constant(null) },
@@ -202,6 +229,7 @@ export function requestsTo(op: Operation, base: string, known: Known): fc.Arbitr
       ),
     )
     .map((parts) => parts.filter((p): p is string => typeof p === 'string').join('&'))
+  const query = cursorOnly ? hostileCursor(known.ids).map((c) => `cursor=${c}`) : anyQuery
   const bodiless = op.method === 'GET' || op.method === 'HEAD'
   const body: fc.Arbitrary<string | Buffer | undefined> = bodiless
     ? fc.constant(undefined)
