@@ -21,6 +21,8 @@ export interface PluginLimits {
   events: number
   /** JSON size of one event, bytes. */
   eventBytes: number
+  /** JSON size of the events one sensor call emits together (a watch: per window), bytes. */
+  eventsBytes: number
   /** Calls of one plugin in flight at once. */
   concurrency: number
   /** Body size of one fetch response, bytes. */
@@ -68,6 +70,9 @@ export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
   // One check producing more than 1000 events is a runaway sensor.
   events: 1_000,
   eventBytes: 256 * 1024,
+  // events x eventBytes would let one check hand the agent 256 MiB in one result; a sensor
+  // reports changes, and 4 MiB is hundreds of ordinary events.
+  eventsBytes: 4 * 1024 * 1024,
   // Keeps one busy plugin from monopolising the sandbox host.
   concurrency: 16,
   // Responses are parsed inside a 64 MB heap; 8 MiB leaves room to parse them.

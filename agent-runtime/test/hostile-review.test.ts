@@ -3,6 +3,8 @@
 //   whose name, an unhandled rejection whose message, or a bundle whose load error is
 //   megabytes long crossed to the agent (and on to its outbox and the orchestrator) whole,
 //   past the output limit that bounds a result;
+// - a sensor call's events are bounded in total (limits.eventsBytes), not only in count and
+//   each in size: 300 events of 250 KB, each within limits, handed the agent 75 MB in one result;
 // - state operations count against the operations-in-flight caps: thousands of 64 KB
 //   state.set calls started without awaiting them queued hundreds of MB in the agent process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,6 +21,10 @@ beforeAll(async () => {
   sandbox = await createSandbox()
   hostPid = sandbox.hostPid
   await sandbox.load({ manifest: manifest('review'), bundle: await buildFixture('review') })
+  await sandbox.load({
+    manifest: manifest('review-sensor', { kind: 'sensor' }),
+    bundle: await buildFixture('review-sensor'),
+  })
   await sandbox.load({ manifest: manifest('healthy'), bundle: await buildFixture('trivial') })
 })
 afterAll(async () => {
@@ -90,5 +96,31 @@ describe('state operations count against the operations in flight', () => {
     })
     expect(again.output).toEqual({ ran: 3, refused: {} })
     await expectHostSurvived()
+  })
+})
+
+describe("a sensor call's events are bounded in total", () => {
+  it('300 events of 250 KB from one check fail it with EVENT_LIMIT naming limits.eventsBytes', async () => {
+    const e = await failure(
+      sandbox.invoke('review-sensor', {
+        ...ids(),
+        operation: 'check',
+        config: { count: 300, bytes: 250_000 },
+      }),
+    )
+    expect(e.code).toBe(C.EVENT_LIMIT)
+    expect(e.message).toContain(
+      `more than ${DEFAULT_LIMITS.eventsBytes} bytes of events in one call (limits.eventsBytes)`,
+    )
+    await expectHostSurvived()
+  })
+
+  it('events within the total are delivered', async () => {
+    const r = await sandbox.invoke('review-sensor', {
+      ...ids(),
+      operation: 'check',
+      config: { count: 10, bytes: 1_000 },
+    })
+    expect(r.events).toHaveLength(10)
   })
 })

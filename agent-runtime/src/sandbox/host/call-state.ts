@@ -13,6 +13,8 @@ export interface CallState {
   events: PluginEvent[]
   /** Events emitted (collected or streamed) in this call, or in a watch's current window. */
   eventsEmitted: number
+  /** JSON size of those events together, bytes. */
+  eventBytesEmitted: number
   /** A watch's budget window: when it began (performance.now()) and the CPU used in it, ms. */
   windowStart: number
   windowCpuMs: number
@@ -43,6 +45,7 @@ export function newCallState(req: InvokeRequest): CallState {
     logBytes: 0,
     events: [],
     eventsEmitted: 0,
+    eventBytesEmitted: 0,
     windowStart: performance.now(),
     windowCpuMs: 0,
     limitHit: undefined,
@@ -81,4 +84,5 @@ export function rollWatchWindow(call: CallState, windowMs: number): void {
   call.windowStart = now
   call.windowCpuMs = 0
   call.eventsEmitted = 0
+  call.eventBytesEmitted = 0
 }

@@ -59,6 +59,16 @@ export function hostEmit(
   }
   validateEvent(plugin.info.schemas.event, event)
   // Streamed events count too; a watch's count starts over with each budget window.
+  if (call.eventBytesEmitted + size > limits.eventsBytes) {
+    const error = sandboxError(
+      SandboxErrorCodes.EVENT_LIMIT,
+      call.req.operation === 'watch'
+        ? `${plugin.spec.name}'s watch emitted more than ${limits.eventsBytes} bytes of events within ${limits.watchWindowMs} ms (limits.eventsBytes, limits.watchWindowMs)`
+        : `${plugin.spec.name} emitted more than ${limits.eventsBytes} bytes of events in one call (limits.eventsBytes)`,
+    )
+    plugin.hitLimit(call, error.toJSON())
+    throw error
+  }
   if (call.eventsEmitted + 1 > limits.events) {
     const error = sandboxError(
       SandboxErrorCodes.EVENT_LIMIT,
@@ -70,6 +80,7 @@ export function hostEmit(
     throw error
   }
   call.eventsEmitted++
+  call.eventBytesEmitted += size
   if (call.req.streamEvents) stream(event)
   else call.events.push(event)
 }
