@@ -5,8 +5,14 @@
 //   past the output limit that bounds a result;
 // - a sensor call's events are bounded in total (limits.eventsBytes), not only in count and
 //   each in size: 300 events of 250 KB, each within limits, handed the agent 75 MB in one result;
+// - exec's reserved environment names cover option variables that run a program or a file of
+//   commands (TAR_OPTIONS' --checkpoint-action=exec, RSYNC_RSH, GETCONF_DIR, MAKEFILES, ...):
+//   declared as a pattern and granted, tar ran a command of the plugin's choosing;
 // - state operations count against the operations-in-flight caps: thousands of 64 KB
 //   state.set calls started without awaiting them queued hundreds of MB in the agent process.
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SandboxErrorCodes as C, createSandbox, DEFAULT_LIMITS, type Sandbox } from '../src/index.ts'
 import { buildFixture, ids, manifest } from './helpers/build-fixture.ts'
@@ -122,5 +128,66 @@ describe("a sensor call's events are bounded in total", () => {
       config: { count: 10, bytes: 1_000 },
     })
     expect(r.events).toHaveLength(10)
+  })
+})
+
+describe('option variables that run other code are reserved', () => {
+  // What a hostile manifest declares and a careless operator grants as it is.
+  const BROAD = ['T*', 'R*', 'G*', 'M*', 'C*', 'D*', 'A*', 'V*', 'E*', 'K*', 'Q*']
+  let root: string
+  let outside: string
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'stavily-hostile-review-'))
+    outside = join(root, 'outside')
+    await mkdir(outside)
+    await writeFile(join(root, 'f'), 'x')
+    await sandbox.load({
+      manifest: manifest('review-caps', { permissions: { exec: ['tar', 'env'], env: BROAD } }),
+      grants: { exec: ['tar', 'env'], env: BROAD },
+      bundle: await buildFixture('caps'),
+      limits: { execTimeoutMs: 5_000 },
+    })
+  })
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true })
+  })
+
+  const exec = (command: string, args: string[], env: Record<string, string>) =>
+    sandbox.invoke('review-caps', { ...ids(), input: { op: 'exec', command, args, options: { env } } })
+
+  it('TAR_OPTIONS with a checkpoint action is refused and nothing runs', async () => {
+    const canary = join(outside, 'tar-ran')
+    await expect(
+      exec('tar', ['-cf', '/dev/null', '-C', root, 'f'], {
+        TAR_OPTIONS: `--checkpoint=1 --checkpoint-action=exec=touch\\ ${canary}`,
+      }),
+    ).rejects.toMatchObject({
+      code: C.PERMISSION_DENIED,
+      data: { permission: 'env', value: 'TAR_OPTIONS', reason: 'reserved' },
+    })
+    expect(await readdir(outside)).toEqual([])
+    await expectHostSurvived()
+  })
+
+  it.each([
+    'RSYNC_RSH',
+    'CVS_RSH',
+    'GETCONF_DIR',
+    'GOFLAGS',
+    'MAKEFILES',
+    'AWS_CONFIG_FILE',
+    'MAVEN_OPTS',
+    'DOTNET_STARTUP_HOOKS',
+    'CORECLR_PROFILER_PATH',
+    'GTK_MODULES',
+    'QT_PLUGIN_PATH',
+    'VIMINIT',
+    'KRB5_CONFIG',
+  ])('%s is refused as reserved', async (name) => {
+    await expect(exec('env', [], { [name]: join(outside, 'x') })).rejects.toMatchObject({
+      code: C.PERMISSION_DENIED,
+      data: { permission: 'env', value: name, reason: 'reserved' },
+    })
   })
 })

@@ -67,11 +67,34 @@ const EXACT: Record<string, string> = {
   CURL_HOME: CONFIG,
   WGETRC: CONFIG,
   INPUTRC: CONFIG,
+  // Option variables that carry a program to run or a file of commands: tar's
+  // --to-command/--checkpoint-action, rsync's and cvs's remote shell, getconf's helper
+  // folder, make's extra makefiles, go's -toolexec, a JVM's -javaagent, vim's startup commands.
+  TAR_OPTIONS: PROGRAM,
+  RSYNC_RSH: PROGRAM,
+  RSYNC_CONNECT_PROG: PROGRAM,
+  CVS_RSH: PROGRAM,
+  GETCONF_DIR: PROGRAM,
+  GOFLAGS: PROGRAM,
+  RUSTC_WRAPPER: PROGRAM,
+  VIMINIT: PROGRAM,
+  EXINIT: PROGRAM,
+  MAKEFILES: CONFIG,
+  AWS_CONFIG_FILE: CONFIG,
+  KRB5_CONFIG: CONFIG,
+  MAVEN_OPTS: INTERPRETER,
+  GRADLE_OPTS: INTERPRETER,
+  ANT_OPTS: INTERPRETER,
+  DOTNET_STARTUP_HOOKS: LOADER,
+  GTK_MODULES: LOADER,
+  GIO_EXTRA_MODULES: LOADER,
+  QT_PLUGIN_PATH: LOADER,
 }
 
 const PREFIXES: [string, string][] = [
   ['LD_', LOADER],
   ['DYLD_', LOADER],
+  ['CORECLR_', LOADER],
   ['MALLOC_', LOADER],
   ['BASH_', SHELL],
   ['PYTHON', INTERPRETER],
