@@ -1,7 +1,7 @@
 // A sensor agent runs the sensor assignments of its pool (from enabled workflows whose
 // trigger is a sensor there), reports their events with the assignment's sensorId, and
 // restarts a sensor when its workflow changes.
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { WireEvent } from '../../src/agent/outbox.ts'
@@ -130,10 +130,13 @@ describe.each(setups())('sensor agent on $name', (setup) => {
   it("delivers a check's events after a kill -9 right after the check", async () => {
     await apply('durable')
     const dataDir = join(p.root, 'sensor')
+    // The agent starts the sensors it cached (the first test's 'second' revision) before it
+    // hears from the orchestrator: under load that check came first and took the kill, so
+    // the outbox held 'second' events and no 'durable' one. Start from the served revision.
+    rmSync(join(dataDir, 'desired.json'), { force: true })
     // The sender is held (429, which costs an entry nothing) until the kill: otherwise a batch
-    // window that closes before the check returns (busy machine, or the watch sensor's events
-    // opened the journal) lets the sender deliver and remove the check's events before the
-    // kill, and the outbox is rightly empty (the flaky 'expected 0 > 0').
+    // window that closes before the check returns (the watch sensor's events opened the
+    // journal) lets the sender deliver and remove the check's events before the kill.
     const g = await gate(p.r.url)
     onTestFinished(() => g.close())
     g.rule('hold events', (m, path) => m === 'POST' && path.endsWith('/events'), 429)
