@@ -8,6 +8,9 @@
 // - exec's reserved environment names cover option variables that run a program or a file of
 //   commands (TAR_OPTIONS' --checkpoint-action=exec, RSYNC_RSH, GETCONF_DIR, MAKEFILES, ...):
 //   declared as a pattern and granted, tar ran a command of the plugin's choosing;
+// - what a capability call costs the host counts against the call's CPU budget: a watch
+//   awaiting state.get in a loop ran 25 s on 16 s of host CPU and 8 s of the agent's (until
+//   stopped: forever) while its isolate CPU stayed within limits.cpuMs per window;
 // - state operations count against the operations-in-flight caps: thousands of 64 KB
 //   state.set calls started without awaiting them queued hundreds of MB in the agent process.
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
@@ -30,6 +33,10 @@ beforeAll(async () => {
   await sandbox.load({
     manifest: manifest('review-sensor', { kind: 'sensor' }),
     bundle: await buildFixture('review-sensor'),
+  })
+  await sandbox.load({
+    manifest: manifest('review-spin', { kind: 'sensor' }),
+    bundle: await buildFixture('review-spin'),
   })
   await sandbox.load({ manifest: manifest('healthy'), bundle: await buildFixture('trivial') })
 })
@@ -190,4 +197,27 @@ describe('option variables that run other code are reserved', () => {
       data: { permission: 'env', value: name, reason: 'reserved' },
     })
   })
+})
+
+describe("a watch's host work counts against its CPU budget", () => {
+  it('a watch awaiting state.get in a loop fails with CPU_LIMIT instead of running on', async () => {
+    const stop = new AbortController()
+    // Without the charge it runs until this stop and returns normally; with it, about 1 s.
+    const fallback = setTimeout(() => stop.abort(), 15_000)
+    try {
+      const e = await failure(
+        sandbox.invoke('review-spin', {
+          ...ids(),
+          operation: 'watch',
+          config: { mode: 'state' },
+          signal: stop.signal,
+        }),
+      )
+      expect(e.code).toBe(C.CPU_LIMIT)
+      expect(e.message).toContain('(limits.cpuMs, limits.watchWindowMs)')
+    } finally {
+      clearTimeout(fallback)
+    }
+    await expectHostSurvived()
+  }, 20_000)
 })

@@ -5,6 +5,7 @@
 // the plugin ever runs. Between calls the plugin's module state persists, like a
 // long-lived process; each call gets a fresh, frozen ctx.
 import { createHash } from 'node:crypto'
+import { HOST_SCHEDULE } from '../../defaults.ts'
 import { SandboxErrorCodes, type SerializedError, sandboxError, toSerialized } from '../../errors.ts'
 import type { IsolatedVm } from '../../isolated-vm.ts'
 import { DoneStatus, HostReply } from '../isolate/bootstrap.ts'
@@ -232,6 +233,12 @@ export class PluginInstance implements RuntimeHandler {
     const watch = call.req.operation === 'watch'
     if (watch) rollWatchWindow(call, this.spec.limits.watchWindowMs)
     const remaining = this.spec.limits.cpuMs - (watch ? call.windowCpuMs : call.cpuUsedMs)
+    // Spent by what capability calls cost the host (capabilityCallCpuMs), not by a slice.
+    if (remaining <= 0) {
+      this.onSliceError(call, rt, new Error('Script execution timed out.'))
+      this.drainFinished()
+      return
+    }
     const before = rt.isolate.cpuTime
     try {
       run(Math.max(1, Math.ceil(remaining)))
@@ -420,6 +427,9 @@ export class PluginInstance implements RuntimeHandler {
       })}`
     }
     try {
+      // The host's own work for this call counts against the call's CPU budget.
+      call.cpuUsedMs += HOST_SCHEDULE.capabilityCallCpuMs
+      call.windowCpuMs += HOST_SCHEDULE.capabilityCallCpuMs
       if (typeof cap !== 'string' || typeof argsJson !== 'string') throw new TypeError('malformed host call')
       checkArguments(cap, argsJson, this.spec.limits.argumentBytes)
       const args = JSON.parse(argsJson) as unknown
