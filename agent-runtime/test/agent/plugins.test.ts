@@ -1,8 +1,7 @@
 // Plugin sync against a real registry: a new version hot-swapped under load with no failed
 // call, a tampered artifact refused (the instruction fails non-retryable, naming why), and
 // the cached, verified plugins running after a restart with orchestrator and registry down.
-import { appendFileSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
@@ -11,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 vi.setConfig({ testTimeout: 180_000 })
 
 import { startTamperProxy } from '../../../registry/test/helpers/tamper-proxy.ts'
+import { tempDir } from '../../../test/temp-dir.ts'
 import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
 import {
   call,
@@ -33,7 +33,7 @@ describe.each(setups())('agent plugin sync on $name', (setup) => {
     await setup.prepare()
     // The orchestrator's own registry keys in a folder, so a second instance on the same
     // database (the restart below) trusts the same root.
-    const keysDir = join(mkdtempSync(join(tmpdir(), 'stavily-orch-keys-')), 'keys')
+    const keysDir = join(tempDir('orch-keys'), 'keys')
     p = await platform(await setup.start({ registry: { keysDir } } as Record<string, unknown>))
     await p.publish(ECHO, '1.0.0', echoSource('1'), { permissions: ECHO_PERMISSIONS })
     await p.publish(ECHO, '2.0.0', echoSource('2'), { permissions: ECHO_PERMISSIONS })
@@ -158,7 +158,9 @@ describe.each(setups())('agent plugin sync on $name', (setup) => {
 
   it('runs the cached, verified plugins after a restart with the orchestrator and registry down', async () => {
     await p.enable('offline', ECHO, '2.0.0')
-    const dataDir = join(p.root, 'offline')
+    // Outside the platform's folder: closing the platform below (registry down) removes
+    // that folder, and this agent's stored credential and cache must outlive it.
+    const dataDir = tempDir('agent-offline')
     const a = agent(dataDir, p.registryUrl, ['--enrollment-token', await p.token('action', 'offline')])
     await a.waitForLog((l) => l.msg === 'plugin loaded', 60_000, 'loaded')
     await a.stop()
