@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tempDir } from '../../../test/temp-dir.ts'
 import { call, enroll, type Running, setups } from '../helpers/harness.ts'
 import { cli, collect, freshConfig, spawnCli } from './cli-process.ts'
 import { signedHook } from './fixtures.ts'
@@ -36,7 +36,7 @@ const stavily = (args: string[], input?: string) =>
  * an SDK import would need a lockfile and an npm install from the network.
  */
 function pluginRepo(): string {
-  const work = mkdtempSync(join(tmpdir(), 'stavily-cli-git-'))
+  const work = tempDir('cli-git')
   writeFileSync(
     join(work, 'package.json'),
     `${JSON.stringify(
@@ -101,7 +101,7 @@ beforeAll(async () => {
   await setup.prepare()
   r = await setup.start({ registry: { remotes: { allowFile: true } } }) // publishes from file://
   env = { STAVILY_CONFIG: freshConfig() }
-  dir = mkdtempSync(join(tmpdir(), 'stavily-cli-plugins-'))
+  dir = tempDir('cli-plugins')
   repo = pluginRepo()
   const login = await cli(['login', '--url', r.operatorUrl, '--token', r.admin], { env })
   expect(login.code).toBe(0)

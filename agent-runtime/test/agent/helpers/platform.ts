@@ -54,6 +54,7 @@ export async function platform(r: Running): Promise<Platform> {
   const { port } = app.server.address() as { port: number }
   const org = await sql.query<{ id: string }>('SELECT id FROM organizations ORDER BY created_at LIMIT 1')
   const repos = new Map<string, TestRepo>()
+  let closing: Promise<void> | undefined
   return {
     r,
     registry,
@@ -104,10 +105,15 @@ export async function platform(r: Running): Promise<Platform> {
       if (et.status !== 201) throw new Error(`enrollment token: ${et.status} ${JSON.stringify(et.body)}`)
       return et.body.token as string
     },
-    async close() {
-      await app.close()
-      await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-      rmSync(root, { recursive: true, force: true })
+    // Once only: a test may close the platform half-way (registry down) and the file's
+    // afterAll closes it again, by when the orchestrator (and its pool) may be gone too.
+    close() {
+      closing ??= (async () => {
+        await app.close()
+        await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+        rmSync(root, { recursive: true, force: true })
+      })()
+      return closing
     },
   }
 }
