@@ -1,12 +1,12 @@
 // Configuration: flags over environment over file, YAML and JSON files, and errors that
 // name the setting and where it came from.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { tempDir } from '../../../test/temp-dir.ts'
 import { loadConfig } from '../../src/agent/config.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'stavily-agent-config-'))
+const dir = tempDir('agent-config')
 function file(name: string, text: string): string {
   const f = join(dir, name)
   writeFileSync(f, text)

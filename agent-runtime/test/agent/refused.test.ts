@@ -2,11 +2,9 @@
 // 400 on everything after enrollment, as an orchestrator of another protocol version would):
 // the agent stops and says why, instead of retrying forever. A real HTTP server on loopback
 // plays the orchestrator, since a real one never answers a well-formed agent this way.
-import { mkdtempSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { tempDir } from '../../../test/temp-dir.ts'
 import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
 
 vi.setConfig({ testTimeout: 60_000 })
@@ -59,7 +57,7 @@ describe('an orchestrator that refuses the agent with a 4xx', () => {
   })
 
   it('stops with exit code 1 and a message naming the answer and what to do', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'stavily-agent-refused-'))
+    const dataDir = tempDir('agent-refused')
     a = startAgent(['--orchestrator', url, '--data-dir', dataDir, '--enrollment-token', 'stv_enroll_test'])
     const exit = await a.exited
     expect(exit.code, JSON.stringify(a.logs.slice(-5))).toBe(1)

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { tempDir } from '../../../test/temp-dir.ts'
 import { cli, freshConfig, spawnCli } from './cli-process.ts'
 import { WORKFLOW_V1, WORKFLOW_V2 } from './fixtures.ts'
 
@@ -117,7 +117,7 @@ describe('stavily server', () => {
       expect(ready).toMatchObject({ ready: true, pid: expect.any(Number) })
       expect(ready.adminToken).toMatch(/^stv_admin_/)
 
-      const dir = mkdtempSync(join(tmpdir(), 'stavily-cli-pg-'))
+      const dir = tempDir('cli-pg')
       writeFileSync(join(dir, 'wf.yaml'), WORKFLOW_V1)
       writeFileSync(join(dir, 'wf2.yaml'), WORKFLOW_V2)
       const env = { STAVILY_CONFIG: freshConfig() }
