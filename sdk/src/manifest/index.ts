@@ -24,6 +24,6 @@ export {
 export { PERMISSION_NAMES, SECRET_NAME } from './permission-rules.ts'
 export { assertValid, assertValidEvent, schemaProblems, type ValueRole } from './schema-check.ts'
 export { assertSdkCompatible, isSdkCompatible } from './sdk-compat.ts'
-export { TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from './text-encoder-shim.ts'
+export { TEXT_ENCODER_CLASS, TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from './text-encoder-shim.ts'
 export type { Grants, ManifestProblem, Permissions, PluginManifest } from './types.ts'
 export { type ManifestValidation, parseManifest, validateManifest } from './validate-manifest.ts'

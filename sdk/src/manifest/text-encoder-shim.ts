@@ -6,18 +6,16 @@
 // (a `var`, which stays global inside a block). Plain ECMAScript, deterministic.
 
 /**
- * Script text opening the block that binds `TextEncoder` (UTF-8, WHATWG-compatible
- * `encode`); {@link PLUGIN_BUNDLE_OPTIONS} puts it before every plugin bundle, and
- * {@link TEXT_ENCODER_SHIM_END} after it.
+ * The UTF-8 `TextEncoder` class as script text: the one implementation, used by
+ * {@link TEXT_ENCODER_SHIM} in every plugin bundle and by the agent's sandbox, which makes it
+ * the isolate's global `TextEncoder`.
  *
  * @example
  * ```ts
- * import vm from 'node:vm'
- * import { TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from '@stavily/sdk/manifest'
- * vm.runInNewContext(`${TEXT_ENCODER_SHIM}\nvar bytes = new TextEncoder().encode('é');\n${TEXT_ENCODER_SHIM_END}`)
+ * const script = `globalThis.TextEncoder = ${TEXT_ENCODER_CLASS}`
  * ```
  */
-export const TEXT_ENCODER_SHIM = `{ const TextEncoder = typeof globalThis.TextEncoder === "function" ? globalThis.TextEncoder : class TextEncoder {
+export const TEXT_ENCODER_CLASS = `class TextEncoder {
   get encoding() { return "utf-8"; }
   encode(input = "") {
     const text = String(input);
@@ -36,7 +34,21 @@ export const TEXT_ENCODER_SHIM = `{ const TextEncoder = typeof globalThis.TextEn
     }
     return new Uint8Array(out);
   }
-};`
+}`
+
+/**
+ * Script text opening the block that binds `TextEncoder` (UTF-8, WHATWG-compatible
+ * `encode`); {@link PLUGIN_BUNDLE_OPTIONS} puts it before every plugin bundle, and
+ * {@link TEXT_ENCODER_SHIM_END} after it.
+ *
+ * @example
+ * ```ts
+ * import vm from 'node:vm'
+ * import { TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from '@stavily/sdk/manifest'
+ * vm.runInNewContext(`${TEXT_ENCODER_SHIM}\nvar bytes = new TextEncoder().encode('é');\n${TEXT_ENCODER_SHIM_END}`)
+ * ```
+ */
+export const TEXT_ENCODER_SHIM = `{ const TextEncoder = typeof globalThis.TextEncoder === "function" ? globalThis.TextEncoder : ${TEXT_ENCODER_CLASS};`
 
 /**
  * Script text closing the block {@link TEXT_ENCODER_SHIM} opens.

@@ -1,29 +1,14 @@
+import { TEXT_ENCODER_CLASS } from '@stavily/sdk/manifest'
+
 // TextEncoder and TextDecoder (UTF-8 only) for plugins: they are not ECMAScript, but
 // libraries bundled into plugins (TypeBox among them) expect them at load. Plain JS that the
-// bootstrap evaluates inside the isolate, so nothing of the host leaks in. The runtime's only
-// copy of the shim.
+// bootstrap evaluates inside the isolate, so nothing of the host leaks in. The encoder is the
+// SDK's one implementation (the same class every plugin bundle carries for running outside
+// a sandbox), so there is one TextEncoder shim, not two.
 //
 // A string: it is compiled by V8 inside the isolate, not by us.
 export const TEXT_CODEC_SHIM_SOURCE = `
-  class TextEncoder {
-    get encoding() { return 'utf-8'; }
-    encode(input = '') {
-      const s = String(input);
-      const out = [];
-      for (let i = 0; i < s.length; i++) {
-        let c = s.charCodeAt(i);
-        if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-          const d = s.charCodeAt(i + 1);
-          if (d >= 0xdc00 && d <= 0xdfff) { c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00); i++; } else c = 0xfffd;
-        } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-        if (c < 0x80) out.push(c);
-        else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-        else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-        else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-      }
-      return new Uint8Array(out);
-    }
-  }
+  const TextEncoder = ${TEXT_ENCODER_CLASS};
   class TextDecoder {
     get encoding() { return 'utf-8'; }
     decode(input) {
