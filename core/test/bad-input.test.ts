@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { call, enqueue, enroll, type Running, setups } from './helpers/harness.ts'
 
 // Bad input on every route: a 4xx whose message names the field, never a 500, never a
-// partial write. One orchestrator (PGlite) serves the whole file; the rules do not depend
-// on the backend.
+// partial write. One orchestrator per backend serves the file: PGlite with in-process fleet
+// state, and PostgreSQL with Redis when DATABASE_URL and REDIS_URL are set.
 
 describe.each(setups())('bad input ($name)', (setup) => {
   let r: Running

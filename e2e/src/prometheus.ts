@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { type Child, startChild } from './child.ts'
-import { freePort, waitFor, waitForHttp } from './net.ts'
+import { waitFor, waitForHttp } from './net.ts'
 
 export interface Exporter {
   url: string
@@ -54,7 +54,10 @@ export interface Prometheus {
   close(): Promise<void>
 }
 
-/** Starts `prometheus` scraping `target` (host:port) every second. */
+/** The line in which Prometheus names the address it bound (with `--web.listen-address=…:0`). */
+const LISTENING = /msg="Listening on" address=127\.0\.0\.1:(\d+)/
+
+/** Starts `prometheus` on a loopback port of its own, scraping `target` (host:port) every second. */
 export async function startPrometheus(dir: string, target: string): Promise<Prometheus> {
   if (spawnSync('prometheus', ['--version']).error) {
     throw new Error(
@@ -76,38 +79,43 @@ export async function startPrometheus(dir: string, target: string): Promise<Prom
       '',
     ].join('\n'),
   )
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const child = startChild('prometheus', 'prometheus', [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ])
-    try {
-      await waitFor(
-        'prometheus to be ready',
-        async () => {
-          if (!child.running) throw new Error(`prometheus exited:\n${child.tail()}`)
-          return waitForHttp(`${url}/-/ready`, 1000).catch(() => undefined)
-        },
-        { timeoutMs: 30_000, intervalMs: 200 },
-      )
-      return {
-        url,
-        child,
-        async value(query) {
-          const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`)
-          const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } }
-          const first = body.data?.result?.[0]
-          return first ? Number(first.value[1]) : undefined
-        },
-        close: () => child.stop(10_000),
-      }
-    } catch (err) {
-      await child.stop(2000)
-      if (attempt >= 2) throw err
+  // Port 0: Prometheus binds a port the kernel picks and logs the address it bound ("Listening
+  // on", exporter-toolkit's line with the listener's real address; the "Start listening" line
+  // before it repeats the flag). Picking a free port here and passing it on would leave a
+  // window in which another process takes it, and a Prometheus of another test on that port
+  // would then answer our readiness check.
+  const child = startChild('prometheus', 'prometheus', [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    '--web.listen-address=127.0.0.1:0',
+    // info: the "Listening on" line is logged at that level.
+    '--log.level=info',
+  ])
+  try {
+    // Rejects, with the output, if Prometheus exits first (a bad flag, a data folder in use).
+    const listening = await child.waitForLine((line) => LISTENING.test(line), 30_000)
+    const url = `http://127.0.0.1:${LISTENING.exec(listening)![1]}`
+    await waitFor(
+      'prometheus to be ready',
+      async () => {
+        if (!child.running) throw new Error(`prometheus exited:\n${child.tail()}`)
+        return waitForHttp(`${url}/-/ready`, 1000).catch(() => undefined)
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    )
+    return {
+      url,
+      child,
+      async value(query) {
+        const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`)
+        const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } }
+        const first = body.data?.result?.[0]
+        return first ? Number(first.value[1]) : undefined
+      },
+      close: () => child.stop(10_000),
     }
+  } catch (err) {
+    await child.stop(2000)
+    throw err
   }
 }
