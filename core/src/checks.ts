@@ -52,3 +52,12 @@ export function checkInt(field: string, v: unknown, min: number, max: number): n
     throw invalid(field, `an integer from ${min} to ${max}`, v)
   return v as number
 }
+
+/** An ISO 8601 time with a zone, later than now (an expiry). */
+export function checkFutureTime(field: string, v: unknown): Date {
+  const d = typeof v === 'string' && /(Z|[+-]\d\d:\d\d)$/i.test(v) ? new Date(v) : undefined
+  if (!d || Number.isNaN(d.getTime()))
+    throw invalid(field, 'an ISO 8601 time with a zone, e.g. 2027-01-31T00:00:00Z', v)
+  if (d.getTime() <= Date.now()) throw invalid(field, 'a time in the future', v)
+  return d
+}

@@ -43,6 +43,10 @@ export const DEFAULTS = {
   enrollmentTtlMaxSeconds: 30 * 86_400,
   /** Uses per enrollment token unless the operator says otherwise. */
   enrollmentUses: 1,
+  /** An API token's last-used time is written at most this often per token and instance: a timestamp to the minute, not a write per request. */
+  tokenLastUsedWriteMs: 60_000,
+  /** Every this-many claims on a pool's queue takes the oldest work first instead of the highest priority, so low priorities never starve (queue/dispatcher.ts). */
+  priorityFairEvery: 4,
   /** Rate limit per agent credential: a busy agent polls and reports a few times per instruction. */
   rateLimitPerCredential: 1_200,
   /** Rate limit per client IP (all credentials behind one NAT share it). */

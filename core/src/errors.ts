@@ -11,6 +11,12 @@ export const ERRORS = {
   STAVILY_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   STAVILY_ERR_UNAUTHENTICATED: 401,
   STAVILY_ERR_FORBIDDEN: 403,
+  /** An API token past its expiry (refused like a revoked one, with a message that says so). */
+  STAVILY_ERR_TOKEN_EXPIRED: 401,
+  /** An organization that still has agents or workflows (delete it with force). */
+  STAVILY_ERR_ORGANIZATION_NOT_EMPTY: 409,
+  /** A manual run of a disabled workflow. */
+  STAVILY_ERR_WORKFLOW_DISABLED: 409,
   STAVILY_ERR_NOT_FOUND: 404,
   STAVILY_ERR_ROUTE_NOT_FOUND: 404,
   STAVILY_ERR_ENROLLMENT_INVALID: 401,

@@ -30,6 +30,7 @@ import { AuditLog } from './services/audit-log.ts'
 import type { Services } from './services/context.ts'
 import { Events } from './services/events.ts'
 import { LiveStream } from './services/live-stream.ts'
+import { Organizations } from './services/organizations.ts'
 import { PluginCatalog } from './services/plugin-catalog.ts'
 import { PluginNames } from './services/plugin-names.ts'
 import { Tenancy } from './services/tenancy.ts'
@@ -123,6 +124,7 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
       fleet,
       metrics,
       tenancy,
+      organizations: new Organizations(db),
       agents: new Agents(db, fleet, tuning),
       dispatcher,
       polls,

@@ -23,6 +23,8 @@ export type ApiPrincipal = {
   tokenId: string
   orgId: string
   role: Role
+  /** May create, list, rename and delete organizations (the bootstrap token). */
+  instanceAdmin: boolean
 }
 
 export type InstructionStatus = 'queued' | 'leased' | 'running' | 'succeeded' | 'failed' | 'cancelled'

@@ -15,6 +15,8 @@ const PUBLIC = [
   /^POST \/agents\/v1\/register$/,
 ]
 const ADMIN_ONLY = /^(GET|POST|DELETE) \/api\/v1\/tokens/
+// Only the instance admin (the bootstrap token): organizations.
+const INSTANCE_ONLY = /^(GET|POST|PATCH|DELETE) \/api\/v1\/organizations/
 
 type Op = { method: string; path: string; body: boolean; query: string[] }
 
@@ -22,6 +24,7 @@ describe.each(setups())('authorization before validation ($name)', (setup) => {
   let r: Running
   let viewer: string
   let operator: string
+  let orgAdmin: string
   let ops: Op[]
   beforeAll(async () => {
     await setup.prepare()
@@ -31,6 +34,7 @@ describe.each(setups())('authorization before validation ($name)', (setup) => {
         .body.token as string
     viewer = await mint('viewer')
     operator = await mint('operator')
+    orgAdmin = await mint('admin')
     const doc = (await call(r.url, 'GET', '/openapi.json')).body as {
       paths: Record<
         string,
@@ -84,7 +88,11 @@ describe.each(setups())('authorization before validation ($name)', (setup) => {
     const wrong: string[] = []
     for (const op of ops) {
       if (!op.path.startsWith('/api/') || PUBLIC.some((p) => p.test(key(op)))) continue
-      if ((op.method === 'GET' && !ADMIN_ONLY.test(key(op))) || VIEWER_MAY.has(key(op))) continue
+      if (
+        (op.method === 'GET' && !ADMIN_ONLY.test(key(op)) && !INSTANCE_ONLY.test(key(op))) ||
+        VIEWER_MAY.has(key(op))
+      )
+        continue
       const res = await hostile(op, viewer)
       if (res.status !== 403 || (res.body?.error?.code ?? res.body?.code) !== 'STAVILY_ERR_FORBIDDEN')
         wrong.push(`${key(op)} → ${res.status} ${JSON.stringify(res.body)}`)
@@ -96,6 +104,12 @@ describe.each(setups())('authorization before validation ($name)', (setup) => {
     const admin = ops.filter((op) => ADMIN_ONLY.test(key(op)))
     expect(admin.length).toBe(3)
     for (const op of admin) expect((await hostile(op, operator)).status, key(op)).toBe(403)
+  })
+
+  it('an organization admin: 403 on the instance-admin routes, before their input is validated', async () => {
+    const instance = ops.filter((op) => INSTANCE_ONLY.test(key(op)))
+    expect(instance.length).toBe(4)
+    for (const op of instance) expect((await hostile(op, orgAdmin)).status, key(op)).toBe(403)
   })
 
   it('an authorized caller then gets the 400 that names the field', async () => {

@@ -56,8 +56,11 @@ export function agentAuth(services: Services) {
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 }
 
-/** Operator API: a token of at least `role` (admin > operator > viewer). */
-export function operatorAuth(services: Services, role: Role) {
+/**
+ * Operator API: a token of at least `role` (admin > operator > viewer); `instance` asks
+ * for the instance admin (the bootstrap token), who manages organizations.
+ */
+export function operatorAuth(services: Services, role: Role | 'instance') {
   return async (req: FastifyRequest): Promise<void> => {
     const principal = await services.tenancy.authenticateApiToken(bearer(req))
     if (!principal) {
@@ -65,7 +68,13 @@ export function operatorAuth(services: Services, role: Role) {
         data: { field: 'authorization' },
       })
     }
-    if (RANK[principal.role] < RANK[role]) {
+    if (role === 'instance') {
+      if (!principal.instanceAdmin)
+        throw new StavilyError(
+          'STAVILY_ERR_FORBIDDEN',
+          'authorization: this needs the instance admin token (the bootstrap token); organization admins manage only their own organization',
+        )
+    } else if (RANK[principal.role] < RANK[role]) {
       throw new StavilyError(
         'STAVILY_ERR_FORBIDDEN',
         `authorization: this needs the ${role} role; the token has ${principal.role}`,

@@ -14,12 +14,13 @@ import { operatorRateLimit } from './rate-limit.ts'
 // costs a database lookup.
 
 type Hook = (req: FastifyRequest) => Promise<void>
-export type RoleGuards = Record<Role, { onRequest: Hook }>
+/** One guard per role, and `instance`: the instance admin (organizations). */
+export type RoleGuards = Record<Role | 'instance', { onRequest: Hook }>
 
 export function roleGuards(services: Services): RoleGuards {
   const limit = operatorRateLimit(services.fleet, services.tuning)
   const guard =
-    (role: Role): Hook =>
+    (role: Role | 'instance'): Hook =>
     async (req) => {
       await limit(req)
       await operatorAuth(services, role)(req)
@@ -28,6 +29,7 @@ export function roleGuards(services: Services): RoleGuards {
     admin: { onRequest: guard('admin') },
     operator: { onRequest: guard('operator') },
     viewer: { onRequest: guard('viewer') },
+    instance: { onRequest: guard('instance') },
   }
 }
 

@@ -15,6 +15,7 @@ import type { Agents } from './agents.ts'
 import type { AuditLog } from './audit-log.ts'
 import type { Events } from './events.ts'
 import type { LiveStream } from './live-stream.ts'
+import type { Organizations } from './organizations.ts'
 import type { PluginCatalog } from './plugin-catalog.ts'
 import type { Tenancy } from './tenancy.ts'
 
@@ -29,6 +30,8 @@ export interface Services {
   fleet: FleetState
   metrics: Metrics
   tenancy: Tenancy
+  /** Organizations as the instance admin lists, renames and deletes them. */
+  organizations: Organizations
   agents: Agents
   dispatcher: Dispatcher
   polls: PollHub

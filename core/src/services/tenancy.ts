@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { hashSecret, newSecret, secretKind } from '../auth/secrets.ts'
-import { checkInt, checkKind, checkLabels, checkName, checkPool, checkRole } from '../checks.ts'
+import {
+  checkFutureTime,
+  checkInt,
+  checkKind,
+  checkLabels,
+  checkName,
+  checkPool,
+  checkRole,
+} from '../checks.ts'
 import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/tenancy.ts'
 import { type Database, run } from '../db/sql-client.ts'
@@ -19,17 +27,22 @@ export type Organization = {
 export class Tenancy {
   readonly #db: Database
   readonly #tuning: Tuning
+  readonly #lastTouched = new Map<string, number>()
 
   constructor(db: Database, tuning: Tuning) {
     this.#db = db
     this.#tuning = tuning
   }
 
-  /** Creates an organization and its first admin token (shown once). */
+  /**
+   * Creates an organization and its first admin token (shown once). The bootstrap's token
+   * is also the instance admin's; an organization created later gets an organization admin.
+   */
   async createOrganization(
     name: string,
     adminToken?: string,
-  ): Promise<{ organization: Organization; adminToken: string }> {
+    opts: { instanceAdmin?: boolean } = {},
+  ): Promise<{ organization: Organization; adminToken: string; adminTokenId: string }> {
     checkName('name', name, 100)
     const token = adminToken ?? newSecret('admin')
     return this.#db.sql.transaction(async (tx) => {
@@ -40,17 +53,19 @@ export class Tenancy {
           `name: an organization named "${name}" exists`,
           { data: { field: 'name' } },
         )
+      const adminTokenId = randomUUID()
       await run(
         tx,
         plans.insertApiToken({
-          id: randomUUID(),
+          id: adminTokenId,
           orgId: rows[0].id,
-          name: 'bootstrap admin',
+          name: opts.instanceAdmin ? 'bootstrap admin' : 'first admin',
           role: 'admin',
           hash: hashSecret(token),
+          instanceAdmin: opts.instanceAdmin === true,
         }),
       )
-      return { organization: rows[0], adminToken: token }
+      return { organization: rows[0], adminToken: token, adminTokenId }
     })
   }
 
@@ -68,7 +83,7 @@ export class Tenancy {
     const { rows } = await run<{ count: number }>(this.#db.sql, plans.countOrganizations())
     if (rows[0]!.count > 0) return undefined
     try {
-      return await this.createOrganization('default', configured)
+      return await this.createOrganization('default', configured, { instanceAdmin: true })
     } catch (err) {
       // Another instance bootstrapped at the same moment.
       if (err instanceof StavilyError && err.code === 'STAVILY_ERR_INVALID_ARGUMENT') return undefined
@@ -76,26 +91,62 @@ export class Tenancy {
     }
   }
 
-  async createApiToken(orgId: string, input: { name: string; role: Role }) {
+  /** An API token of the organization; `expiresAt` (optional) must lie in the future. */
+  async createApiToken(orgId: string, input: { name: string; role: Role; expiresAt?: string | undefined }) {
     const name = checkName('name', input.name, 100)
     const role = checkRole('role', input.role)
+    const expiresAt = input.expiresAt === undefined ? null : checkFutureTime('expiresAt', input.expiresAt)
     const token = newSecret('api')
-    const { rows } = await run<{ id: string; name: string; role: Role; createdAt: Date }>(
+    const { rows } = await run<{
+      id: string
+      name: string
+      role: Role
+      createdAt: Date
+      expiresAt: Date | null
+    }>(
       this.#db.sql,
-      plans.insertApiToken({ id: randomUUID(), orgId, name, role, hash: hashSecret(token) }),
+      plans.insertApiToken({ id: randomUUID(), orgId, name, role, hash: hashSecret(token), expiresAt }),
     )
     return { ...rows[0]!, token }
   }
 
+  /**
+   * The principal of an API token; undefined for an unknown or revoked one. An expired
+   * token is refused with its own message, so its holder knows to ask for a new one.
+   * Its last use is recorded at most once per `tokenLastUsedWriteMs` on this instance.
+   */
   async authenticateApiToken(token: string): Promise<ApiPrincipal | undefined> {
     const kind = secretKind(token)
     if (kind !== 'api' && kind !== 'admin') return undefined
-    const { rows } = await run<{ id: string; orgId: string; role: Role }>(
-      this.#db.sql,
-      plans.apiTokenByHash(hashSecret(token)),
-    )
+    const { rows } = await run<{
+      id: string
+      orgId: string
+      role: Role
+      instanceAdmin: boolean
+      expiresAt: Date | null
+      expired: boolean
+    }>(this.#db.sql, plans.apiTokenByHash(hashSecret(token)))
     const r = rows[0]
-    return r ? { tokenId: r.id, orgId: r.orgId, role: r.role } : undefined
+    if (!r) return undefined
+    if (r.expired)
+      throw new StavilyError(
+        'STAVILY_ERR_TOKEN_EXPIRED',
+        `authorization: this API token expired at ${new Date(r.expiresAt!).toISOString()}; ask an admin for a new one (stavily token create)`,
+        { data: { field: 'authorization' } },
+      )
+    await this.#touch(r.id)
+    return { tokenId: r.id, orgId: r.orgId, role: r.role, instanceAdmin: r.instanceAdmin }
+  }
+
+  // Last use to the minute: a write per token per interval, not per request. The map is
+  // bounded: past its size it starts over (a few extra writes, never a missed minute).
+  async #touch(tokenId: string): Promise<void> {
+    const now = Date.now()
+    const last = this.#lastTouched.get(tokenId)
+    if (last !== undefined && now - last < this.#tuning.tokenLastUsedWriteMs) return
+    if (this.#lastTouched.size >= 10_000) this.#lastTouched.clear()
+    this.#lastTouched.set(tokenId, now)
+    await run(this.#db.sql, plans.touchApiToken(tokenId))
   }
 
   async createEnrollmentToken(

@@ -2,6 +2,7 @@ import type { CommandSpec, GroupSpec } from '../spec.ts'
 import { agentGroup } from './agent.ts'
 import { auditGroup } from './audit.ts'
 import { login } from './login.ts'
+import { orgGroup } from './org.ts'
 import { pluginGroup } from './plugin.ts'
 import { runGroup } from './run.ts'
 import { secretGroup } from './secret.ts'
@@ -21,4 +22,5 @@ export const GROUPS: GroupSpec[] = [
   secretGroup,
   auditGroup,
   tokenGroup,
+  orgGroup,
 ]

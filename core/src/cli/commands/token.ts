@@ -17,6 +17,21 @@ interface TokenSummary {
   role: string
   createdAt: string
   revokedAt: string | null
+  expiresAt?: string | null
+  lastUsedAt?: string | null
+}
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+/** `--expires-in`: a duration (30d, 12h, 90m, 2w) from now, or an ISO time with a zone. */
+export function expiryOf(value: string, now = Date.now()): string {
+  const d = /^(\d{1,6})([mhdw])$/.exec(value)
+  if (d) return new Date(now + Number(d[1]) * UNIT_MS[d[2]!]!).toISOString()
+  if (/^\d{4}-\d\d-\d\dT.*(Z|[+-]\d\d:\d\d)$/i.test(value) && !Number.isNaN(Date.parse(value)))
+    return new Date(value).toISOString()
+  throw usageError(
+    `--expires-in: expected a duration such as 30d, 12h, 90m or 2w, or an ISO time such as 2027-01-31T00:00:00Z, got "${value}"`,
+  )
 }
 
 const generate: CommandSpec = {
@@ -42,9 +57,18 @@ const create: CommandSpec = {
   options: {
     name: { type: 'string', value: 'NAME', description: 'what it is for, e.g. "ci deploys" (required)' },
     role: { type: 'string', value: 'ROLE', description: 'admin, operator or viewer (required)' },
+    'expires-in': {
+      type: 'string',
+      value: 'WHEN',
+      description: 'expire after a duration (30d, 12h, 90m, 2w) or at an ISO time; default: never',
+    },
   },
-  details: 'Only the token goes to standard output: TOKEN=$(stavily token create --name ci --role operator).',
-  examples: ['stavily token create --name grafana --role viewer'],
+  details:
+    'Only the token goes to standard output: TOKEN=$(stavily token create --name ci --role operator).\nAn expired token is refused (401) with a message that says it expired.',
+  examples: [
+    'stavily token create --name grafana --role viewer',
+    'stavily token create --name contractor --role operator --expires-in 30d',
+  ],
   async run({ opts, out, json, client }) {
     if (typeof opts.name !== 'string' || opts.name === '')
       throw usageError('stavily token create: missing --name NAME')
@@ -52,16 +76,20 @@ const create: CommandSpec = {
       throw usageError(
         `--role: expected ${ROLES.join(', ')}, got ${opts.role === undefined ? 'nothing' : `"${opts.role}"`}`,
       )
+    const expires = opts['expires-in']
+    const expiresAt = typeof expires === 'string' ? expiryOf(expires) : undefined
     const { body } = await (await client()).request<{
       id: string
       name: string
       role: string
+      expiresAt: string | null
       token: string
-    }>('POST', '/tokens', { body: { name: opts.name, role: opts.role } })
+    }>('POST', '/tokens', { body: { name: opts.name, role: opts.role, ...(expiresAt ? { expiresAt } : {}) } })
     if (json) out.json(body)
     else {
       out.line(body.token)
-      out.note(`${body.role} token "${body.name}" (${body.id}); shown once`)
+      const until = body.expiresAt ? `, expires ${time(body.expiresAt)}` : ''
+      out.note(`${body.role} token "${body.name}" (${body.id})${until}; shown once`)
     }
     return EXIT.ok
   },
@@ -79,9 +107,18 @@ const list: CommandSpec = {
       return EXIT.ok
     }
     const tokens = itemsOf<TokenSummary>(body, 'tokens')
+    const when = (t: string | null | undefined) => (t ? time(t) : '-')
     out.table(
-      ['ID', 'NAME', 'ROLE', 'CREATED', 'REVOKED'],
-      tokens.map((t) => [t.id, t.name, t.role, time(t.createdAt), t.revokedAt ? time(t.revokedAt) : '-']),
+      ['ID', 'NAME', 'ROLE', 'CREATED', 'EXPIRES', 'LAST USED', 'REVOKED'],
+      tokens.map((t) => [
+        t.id,
+        t.name,
+        t.role,
+        time(t.createdAt),
+        when(t.expiresAt),
+        when(t.lastUsedAt),
+        when(t.revokedAt),
+      ]),
     )
     return EXIT.ok
   },

@@ -23,15 +23,26 @@ export const insertApiToken = (t: {
   name: string
   role: string
   hash: Buffer
+  instanceAdmin?: boolean
+  expiresAt?: Date | null
 }): Statement => ({
-  text: `INSERT INTO api_tokens (id, org_id, name, role, token_hash) VALUES ($1, $2, $3, $4, $5)
-    RETURNING id, org_id AS "orgId", name, role, created_at AS "createdAt"`,
-  values: [t.id, t.orgId, t.name, t.role, t.hash],
+  text: `INSERT INTO api_tokens (id, org_id, name, role, token_hash, instance_admin, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING id, org_id AS "orgId", name, role, created_at AS "createdAt", expires_at AS "expiresAt"`,
+  values: [t.id, t.orgId, t.name, t.role, t.hash, t.instanceAdmin === true, t.expiresAt ?? null],
 })
 
+/** A token that is not revoked; the caller refuses it when `expired`. */
 export const apiTokenByHash = (hash: Buffer): Statement => ({
-  text: `SELECT id, org_id AS "orgId", name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+  text: `SELECT id, org_id AS "orgId", name, role, instance_admin AS "instanceAdmin", expires_at AS "expiresAt",
+      (expires_at IS NOT NULL AND expires_at <= now()) AS "expired"
+    FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
   values: [hash],
+})
+
+export const touchApiToken = (id: string): Statement => ({
+  text: 'UPDATE api_tokens SET last_used_at = now() WHERE id = $1',
+  values: [id],
 })
 
 export const insertEnrollmentToken = (t: {

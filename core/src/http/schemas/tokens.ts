@@ -27,14 +27,26 @@ export const EnrollmentReply = Type.Object({
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('viewer')])
 
 export const CreateTokenBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }), role: Role },
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    role: Role,
+    expiresAt: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: 'ISO 8601 time with a zone, in the future; without it the token does not expire',
+      }),
+    ),
+  },
   { additionalProperties: false },
 )
+
+const Time = Type.Union([Type.String(), Type.Null()])
 
 export const TokenReply = Type.Object({
   id: Uuid,
   name: Type.String(),
   role: Type.String(),
+  expiresAt: Time,
   token: Type.String({ description: 'shown once' }),
 })
 
@@ -43,5 +55,9 @@ export const TokenSummary = Type.Object({
   name: Type.String(),
   role: Type.String(),
   createdAt: Type.String(),
-  revokedAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Time,
+  expiresAt: Time,
+  lastUsedAt: Type.Union([Type.String(), Type.Null()], {
+    description: 'last authenticated request, to the minute (recorded at most once a minute)',
+  }),
 })

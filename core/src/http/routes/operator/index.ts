@@ -5,6 +5,7 @@ import { agentRoutes } from './agents.ts'
 import { auditRoutes } from './audit.ts'
 import { hookRoutes } from './hooks.ts'
 import { instructionRoutes } from './instructions.ts'
+import { organizationRoutes } from './organizations.ts'
 import { pluginRoutes } from './plugins.ts'
 import { registryMount } from './registry.ts'
 import { runRoutes } from './runs.ts'
@@ -24,6 +25,7 @@ export function operatorApi(services: Services) {
     await app.register(runRoutes(services, role))
     await app.register(agentRoutes(services, role))
     await app.register(tokenRoutes(services, role))
+    await app.register(organizationRoutes(services, role))
     await app.register(instructionRoutes(services, role))
     await app.register(pluginRoutes(services, role))
     await app.register(secretRoutes(services, role))

@@ -69,6 +69,8 @@ export function tokenRoutes(services: Services, role: RoleGuards) {
           role: r.role as string,
           createdAt: iso(r.createdAt)!,
           revokedAt: iso(r.revokedAt),
+          expiresAt: iso(r.expiresAt),
+          lastUsedAt: iso(r.lastUsedAt),
         }))
         return pageOf(all, (t) => t.id, req.query)
       },
@@ -80,7 +82,7 @@ export function tokenRoutes(services: Services, role: RoleGuards) {
         ...role.admin,
         schema: {
           tags,
-          summary: 'Create an API token (shown once)',
+          summary: 'Create an API token (shown once), optionally expiring at expiresAt',
           body: S.CreateTokenBody,
           response: { 201: S.TokenReply, ...errorResponses },
         },
@@ -95,9 +97,12 @@ export function tokenRoutes(services: Services, role: RoleGuards) {
           {
             name: t.name,
             role: t.role,
+            expiresAt: iso(t.expiresAt),
           },
         )
-        return reply.code(201).send({ id: t.id, name: t.name, role: t.role, token: t.token })
+        return reply
+          .code(201)
+          .send({ id: t.id, name: t.name, role: t.role, expiresAt: iso(t.expiresAt), token: t.token })
       },
     )
 
@@ -131,6 +136,8 @@ export function tokenRoutes(services: Services, role: RoleGuards) {
             role: r.role as string,
             createdAt: iso(r.createdAt)!,
             revokedAt: iso(r.revokedAt),
+            expiresAt: iso(r.expiresAt),
+            lastUsedAt: iso(r.lastUsedAt),
           }
         })
         // Its open event streams end now, on every instance.

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { call, enroll, type Running, setups } from '../helpers/harness.ts'
+
+// Organizations belong to the instance admin (the bootstrap token): it creates them (with
+// their first admin token, shown once), lists, renames and deletes them. An organization's
+// own admin can do none of that, and sees nothing of another organization.
+
+describe.each(setups())('organizations ($name)', (setup) => {
+  let r: Running
+  let acme: { id: string; token: string }
+  beforeAll(async () => {
+    await setup.prepare()
+    r = await setup.start()
+    const res = await call(r.operatorUrl, 'POST', '/api/v1/organizations', {
+      token: r.admin,
+      body: { name: 'acme' },
+    })
+    expect(res.status).toBe(201)
+    expect(res.body.organization).toMatchObject({ name: 'acme', agents: 0, workflows: 0 })
+    acme = { id: res.body.organization.id, token: res.body.adminToken }
+  }, 60_000)
+  afterAll(() => setup.cleanup())
+
+  const api = (method: string, path: string, token: string, body?: unknown) =>
+    call(r.operatorUrl, method, `/api/v1${path}`, { token, ...(body === undefined ? {} : { body }) })
+
+  it("the new organization's admin token works, inside its organization only", async () => {
+    const tokens = await api('GET', '/tokens', acme.token)
+    expect(tokens.status).toBe(200)
+    expect(tokens.body.items.map((t: { name: string }) => t.name)).toEqual(['first admin'])
+    const acmeAgent = await enroll(r, 'action', 'web', { token: acme.token })
+    const defaultAgent = await enroll(r, 'action', 'web')
+    const seenByAcme = await api('GET', '/agents', acme.token)
+    expect(seenByAcme.body.items.map((a: { id: string }) => a.id)).toEqual([acmeAgent.id])
+    const seenByDefault = await api('GET', '/agents', r.admin)
+    expect(seenByDefault.body.items.map((a: { id: string }) => a.id)).toEqual([defaultAgent.id])
+    expect((await api('POST', `/agents/${acmeAgent.id}/revoke`, r.admin)).status).toBe(404)
+  })
+
+  it('an organization admin can neither create, list, rename nor delete organizations', async () => {
+    for (const [method, path, body] of [
+      ['GET', '/organizations', undefined],
+      ['POST', '/organizations', { name: 'mine' }],
+      ['PATCH', `/organizations/${acme.id}`, { name: 'renamed' }],
+      ['DELETE', `/organizations/${acme.id}`, undefined],
+    ] as const) {
+      const res = await api(method, path, acme.token, body)
+      expect(res.status, `${method} ${path}`).toBe(403)
+      expect(res.body.error.message).toMatch(/instance admin/)
+    }
+    // An admin token the instance admin creates is an organization admin, not a second instance admin.
+    const minted = await api('POST', '/tokens', r.admin, { name: 'second admin', role: 'admin' })
+    expect((await api('GET', '/organizations', minted.body.token)).status).toBe(403)
+    const names = (await api('GET', '/organizations', r.admin)).body.items.map(
+      (o: { name: string }) => o.name,
+    )
+    expect(names).toEqual(['acme', 'default'])
+  })
+
+  it('renames, refusing a name that is taken', async () => {
+    const taken = await api('PATCH', `/organizations/${acme.id}`, r.admin, { name: 'default' })
+    expect(taken.status).toBe(400)
+    expect(taken.body.error.field).toBe('name')
+    const res = await api('PATCH', `/organizations/${acme.id}`, r.admin, { name: 'acme-corp' })
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ id: acme.id, name: 'acme-corp', agents: 1 })
+  })
+
+  it('delete is refused while agents or workflows exist, then forced; all of it audited', async () => {
+    const refused = await api('DELETE', `/organizations/${acme.id}`, r.admin)
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe('STAVILY_ERR_ORGANIZATION_NOT_EMPTY')
+    expect(refused.body.error.message).toMatch(/1 agent\(s\) and 0 workflow\(s\).*--force/)
+    const own = (await api('GET', '/organizations', r.admin)).body.items.find(
+      (o: { name: string }) => o.name === 'default',
+    )
+    const self = await api('DELETE', `/organizations/${own.id}?force=true`, r.admin)
+    expect(self.status).toBe(409)
+    expect(self.body.error.message).toMatch(/organization of the token making this request/)
+
+    const acmeAgent = (await api('GET', '/agents', acme.token)).body.items[0]
+    const gone = await api('DELETE', `/organizations/${acme.id}?force=true`, r.admin)
+    expect(gone.status).toBe(200)
+    expect(gone.body).toMatchObject({ name: 'acme-corp', agents: 1, pluginNamesMoved: [] })
+    // Its tokens stop working, and nothing of it is left.
+    expect((await api('GET', '/tokens', acme.token)).status).toBe(401)
+    const { rows } = await r.o.services.db.sql.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM agents WHERE id = $1',
+      [acmeAgent.id],
+    )
+    expect(rows[0]!.n).toBe(0)
+    expect((await api('DELETE', `/organizations/${acme.id}`, r.admin)).status).toBe(404)
+
+    const audit = await api('GET', '/audit?limit=50', r.admin)
+    const actions = audit.body.items
+      .filter((e: { target: { type: string } | null }) => e.target?.type === 'organization')
+      .map((e: { action: string }) => e.action)
+    expect(actions).toEqual(['organization.deleted', 'organization.renamed', 'organization.created'])
+  })
+
+  it('an organization with an empty name, or a name too long, is a 400 naming the field', async () => {
+    for (const name of ['', 'x'.repeat(101)]) {
+      const res = await api('POST', '/organizations', r.admin, { name })
+      expect(res.status).toBe(400)
+      expect(res.body.error.field).toBe('body.name')
+    }
+  })
+})
