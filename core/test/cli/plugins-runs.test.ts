@@ -240,5 +240,9 @@ actions:
       status: 'succeeded',
       steps: [{ stepId: 'restart', output: { echoed: { unit: 'api.service' } } }],
     })
+    // Without --json too: the step's output under the steps table, readable.
+    const get = await stavily(['run', 'get', runId])
+    expect(get.code).toBe(0)
+    expect(get.stdout).toContain('\noutputs:\n  restart:\n    echoed:\n      unit: api.service\n')
   })
 })

@@ -4,6 +4,7 @@ import { usageError } from '../cli-error.ts'
 import { EXIT } from '../exit-codes.ts'
 import { between, brief, type Output, time } from '../output.ts'
 import type { CommandSpec, GroupSpec } from '../spec.ts'
+import { stepOutputLines } from '../step-outputs.ts'
 import { runWatch } from './run-watch.ts'
 import { enc } from './workflow-document.ts'
 
@@ -64,6 +65,9 @@ export function printRun(out: Output, r: Run): void {
       s.error ? `${s.error.code}: ${brief(s.error.message, 70)}` : (s.reason ?? ''),
     ]),
   )
+  const outputs = stepOutputLines(steps, r.id)
+  if (outputs.length > 0) out.line()
+  for (const l of outputs) out.line(l)
 }
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out']
