@@ -23,6 +23,10 @@ export default defineConfig({
     include: [
       '{sdk,protocol,registry,agent-runtime,core,templates}/{src,test}/**/*.test.ts',
       'plugins/*/{src,test}/**/*.test.ts',
+      // The dashboard's logic (plain TS modules; its browser tests live in dashboard/test/browser).
+      'dashboard/src/**/*.test.ts',
+      // The dashboard in Chromium against a real orchestrator (needs the dashboard built).
+      'dashboard/test/**/*.test.ts',
       // Whole-platform tests: the orchestrator, agents and registry as real processes.
       'e2e/test/**/*.test.ts',
     ],

@@ -46,6 +46,8 @@ export interface OrchestratorConfig {
    * addresses cannot be forged with it.
    */
   trustedProxies?: string[]
+  /** The built web dashboard served at / (default: the installed @stavily/dashboard's build folder). */
+  dashboardDir?: string
   tuning?: Partial<Tuning>
   /** Secrets encryption (AES-256-GCM). Without a key, one is generated in the data folder, or kept in memory when there is none. */
   secrets?: { key?: string; previousKeys?: string[] }
@@ -71,6 +73,7 @@ export interface ResolvedConfig {
   supervise: boolean
   logger: boolean
   trustedProxies: string[]
+  dashboardDir: string | undefined
   tuning: Tuning
   secrets: { key: string | undefined; previousKeys: string[] }
   registry: { keysDir: string | undefined; remotes: { allowFile: boolean; allowPrivate: boolean } }
@@ -195,6 +198,7 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
     supervise: c.supervise ?? true,
     logger: c.logger ?? false,
     trustedProxies: checkProxies(c.trustedProxies),
+    dashboardDir: c.dashboardDir,
     tuning,
     secrets: { key: c.secrets?.key, previousKeys: c.secrets?.previousKeys ?? [] },
     registry: {

@@ -2,11 +2,14 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Services } from '../services/context.ts'
+import { dashboardFolder, dashboardRoutes } from './dashboard.ts'
 import { frameworkErrors, installErrorHandler } from './error-handler.ts'
 import { API_POLICY } from './policy.ts'
+import { roleGuards } from './request-context.ts'
 import { agentApi } from './routes/agent-api.ts'
 import { healthRoutes } from './routes/health.ts'
 import { operatorApi, registryMount } from './routes/operator/index.ts'
+import { whoamiRoutes } from './routes/operator/whoami.ts'
 import { validatorCompiler } from './validation.ts'
 import { checkWireValues, installJsonBody } from './wire-boundary.ts'
 
@@ -75,12 +78,18 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
   })
   await app.register(healthRoutes(services, { metrics: role !== 'agent' }))
   if (role !== 'operator') await app.register(agentApi(services), { prefix: '/agents/v1' })
-  if (role !== 'agent') await app.register(operatorApi(services), { prefix: '/api/v1' })
+  if (role !== 'agent') {
+    await app.register(operatorApi(services), { prefix: '/api/v1' })
+    // What the calling token may do (the dashboard shows the role and hides what it cannot do).
+    await app.register(whoamiRoutes(roleGuards(services)), { prefix: '/api/v1' })
+  }
   // Agents fetch TUF metadata and bundles from <orchestrator>/api/v1/registry, so with two
   // listeners the agent-facing one serves the registry too (same authorization).
   await app.register(registryMount(services), { prefix: '/api/v1/registry' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   if (role !== 'agent') await app.register(swaggerUi, { routePrefix: '/docs' })
+  // The web dashboard at / (and every other non-API path, for its deep links).
+  if (role !== 'agent') await app.register(dashboardRoutes(dashboardFolder(services.config.dashboardDir)))
   await app.ready()
   return app
 }
