@@ -32,6 +32,13 @@ import {
   windowKeyText,
 } from '../workflows/index.ts'
 import { countRunning, oldestQueued } from '../workflows/runs/plans.ts'
+import {
+  authenticateProvider,
+  offersProviderCredential,
+  type WebhookProvider,
+} from '../workflows/webhook/providers/index.ts'
+import type { Headers } from '../workflows/webhook/providers/types.ts'
+import { SIGNATURE_HEADER } from '../workflows/webhook/signature.ts'
 import { advance } from './advance.ts'
 import { combine } from './batch.ts'
 import { Effects } from './effects.ts'
@@ -201,9 +208,13 @@ export class WorkflowEngine implements Engine {
   async ingestWebhook(
     workflowId: string,
     rawBody: Buffer,
-    signatureHeader: string | undefined,
+    headers: Headers,
     ip: string | null,
   ): Promise<WebhookAnswer> {
+    const stavilyHeader =
+      typeof headers[SIGNATURE_HEADER] === 'string' ? headers[SIGNATURE_HEADER] : undefined
+    if (stavilyHeader === undefined && offersProviderCredential(headers))
+      return this.#ingestFromProvider(workflowId, rawBody, headers, ip)
     const refuse = (check: { reason: string; message: string }): never => {
       throw new StavilyError('STAVILY_ERR_WEBHOOK_SIGNATURE', `stavily-signature: ${check.message}`, {
         data: { field: 'stavily-signature', reason: check.reason },
@@ -213,39 +224,18 @@ export class WorkflowEngine implements Engine {
     // is not set and a wrong signature get the same 401: an unsigned caller learns neither
     // which hooks exist nor the name of their secret. A disabled hook is said so only to a
     // caller who proved it knows the secret.
-    const parsed = parseSignature(signatureHeader)
+    const parsed = parseSignature(stavilyHeader)
     if (!parsed.ok) return refuse(parsed)
-    const head = await this.#head(workflowId)
-    const workflow = head && (await this.definition(this.#d.db.sql, head.id, head.version))
-    const secretName = workflow?.trigger.kind === 'webhook' ? workflow.trigger.secret : undefined
-    const secret =
-      head && secretName
-        ? (await this.#d.secrets.getExisting(head.orgId, [secretName]))[secretName]
-        : undefined
-    const check = matchSignature(parsed, { secret, workflowId, body: rawBody })
-    if (!check.ok || !head || !workflow) return refuse(check.ok ? { reason: 'mismatch', message: '' } : check)
-    if (!head.enabled) {
-      throw new StavilyError(
-        'STAVILY_ERR_WEBHOOK_DISABLED',
-        `webhook ${workflowId}: its workflow ${head.name} is disabled`,
-      )
-    }
-    let data: unknown
-    try {
-      data = rawBody.length === 0 ? {} : JSON.parse(rawBody.toString('utf8'))
-    } catch (err) {
-      throw new StavilyError(
-        'STAVILY_ERR_MALFORMED_BODY',
-        `body: not valid JSON (${(err as Error).message})`,
-        {
-          data: { field: 'body' },
-        },
-      )
-    }
+    const hook = await this.#hook(workflowId, 'stavily')
+    const check = matchSignature(parsed, { secret: hook.secret, workflowId, body: rawBody })
+    if (!check.ok || !hook.head || !hook.workflow)
+      return refuse(check.ok ? { reason: 'mismatch', message: '' } : check)
+    const { head, workflow } = hook
+    this.#refuseDisabled(head, workflowId)
     const event: WorkflowEvent = {
       source: 'webhook',
       type: 'webhook',
-      data,
+      data: jsonBody(rawBody),
       dedupeKey: null,
       occurredAt: new Date().toISOString(),
     }
@@ -261,6 +251,70 @@ export class WorkflowEngine implements Engine {
       }
     }
     return this.#consider(head, workflow, event, { type: 'system', id: null, ip }, null, claim)
+  }
+
+  /**
+   * A request from a forge or Alertmanager (webhook/providers): authenticated by the
+   * provider's own header, one run per event it carries. These senders sign no timestamp,
+   * so replays are stopped by each event's dedupe key (the run it started is answered again).
+   */
+  async #ingestFromProvider(
+    workflowId: string,
+    rawBody: Buffer,
+    headers: Headers,
+    ip: string | null,
+  ): Promise<WebhookAnswer> {
+    const hook = await this.#hook(workflowId)
+    const check = authenticateProvider(hook.provider, { headers, body: rawBody, secret: hook.secret })
+    if (!check.ok || !hook.head || !hook.workflow) {
+      throw new StavilyError(
+        'STAVILY_ERR_WEBHOOK_SIGNATURE',
+        check.ok ? 'the request does not verify' : check.message,
+        {
+          data: { field: 'headers', reason: 'mismatch' },
+        },
+      )
+    }
+    const { head, workflow } = hook
+    this.#refuseDisabled(head, workflowId)
+    const events = check.provider.events({ headers, body: rawBody, secret: hook.secret }, jsonBody(rawBody))
+    const actor: Actor = { type: 'system', id: null, ip }
+    const answers: WebhookAnswer[] = []
+    for (const event of events)
+      answers.push(await this.#consider(head, workflow, event, actor, event.dedupeKey))
+    const runIds = answers.flatMap((a) => (a.runId ? [a.runId] : []))
+    const first = answers[0]
+    if (events.length === 1 && first) return first
+    return {
+      accepted: true,
+      runId: runIds[0] ?? null,
+      runIds,
+      ...(runIds.length === 0 ? { reason: 'filtered' } : {}),
+    }
+  }
+
+  /** The hook's workflow, its provider and secret; empty fields when there is no such webhook hook. */
+  async #hook(workflowId: string, only?: WebhookProvider) {
+    const head = await this.#head(workflowId)
+    const workflow = head ? await this.definition(this.#d.db.sql, head.id, head.version) : undefined
+    const trigger = workflow?.trigger.kind === 'webhook' ? workflow.trigger : undefined
+    // Versions saved before providers existed have none: they were Stavily-signed.
+    const provider = trigger ? (trigger.provider ?? 'stavily') : undefined
+    const usable = trigger && (only === undefined || provider === only)
+    const secret =
+      head && usable
+        ? (await this.#d.secrets.getExisting(head.orgId, [trigger.secret]))[trigger.secret]
+        : undefined
+    return { head, workflow: usable ? workflow : undefined, provider: usable ? provider : undefined, secret }
+  }
+
+  #refuseDisabled(head: Head, workflowId: string): void {
+    if (!head.enabled) {
+      throw new StavilyError(
+        'STAVILY_ERR_WEBHOOK_DISABLED',
+        `webhook ${workflowId}: its workflow ${head.name} is disabled`,
+      )
+    }
   }
 
   async startRun(
@@ -704,5 +758,16 @@ function normalizeRun(r: RunRecord): RunRecord {
     createdAt: iso(r.createdAt)!,
     startedAt: iso(r.startedAt),
     finishedAt: iso(r.finishedAt),
+  }
+}
+
+/** A webhook's body as JSON (the route already refused anything else; this is the engine's own guard). */
+function jsonBody(rawBody: Buffer): unknown {
+  try {
+    return rawBody.length === 0 ? {} : JSON.parse(rawBody.toString('utf8'))
+  } catch (err) {
+    throw new StavilyError('STAVILY_ERR_MALFORMED_BODY', `body: not valid JSON (${(err as Error).message})`, {
+      data: { field: 'body' },
+    })
   }
 }

@@ -9,15 +9,17 @@ export type WebhookAnswer = {
   accepted: true
   runId: string | null
   reason?: 'filtered' | 'debounced' | 'throttled'
+  /** Every run a delivery of several events started (an Alertmanager group: one per alert). */
+  runIds?: string[]
 }
 
 /** The workflow engine as routes and the CLI see it (docs/internals.md, docs/operator-api.md). */
 export interface Engine {
-  /** POST /api/v1/hooks/:id — verifies signature + replay, applies filter/debounce/throttle; starts a run or says why not. */
+  /** POST /api/v1/hooks/:id — verifies the signature (or the provider's credential) + replay, applies filter/debounce/throttle; starts a run or says why not. */
   ingestWebhook(
     workflowId: string,
     rawBody: Buffer,
-    signatureHeader: string | undefined,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
     ip: string | null,
   ): Promise<WebhookAnswer>
   /** Cancels a run and its in-flight instructions; 409 STAVILY_ERR_RUN_FINISHED on a finished run. */

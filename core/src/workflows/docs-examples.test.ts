@@ -1,8 +1,10 @@
+import { createHmac } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { dryRun } from './dry-run.ts'
 import { formatIssue } from './issues.ts'
 import { parseWorkflow } from './parse-workflow.ts'
+import { authenticateProvider } from './webhook/providers/index.ts'
 
 // The workflow reference's complete example must stay a valid workflow: the docs are
 // checked by the same parser operators use.
@@ -38,3 +40,73 @@ describe('docs/workflows.md', () => {
     ).toBe(false)
   })
 })
+
+/** The yaml block of docs/workflows.md that starts with `# example: <name>`. */
+async function namedExample(name: string): Promise<string> {
+  const text = await readFile(docs, 'utf8')
+  const m = new RegExp(`\`\`\`yaml\\n(# example: ${name}\\n[\\s\\S]*?)\`\`\``).exec(text)
+  if (!m) throw new Error(`docs/workflows.md has no yaml block starting "# example: ${name}"`)
+  return m[1]!
+}
+
+describe('docs/workflows.md, the forge and Alertmanager examples', () => {
+  it('the GitHub push example dry-runs against a recorded push as it describes', async () => {
+    const r = parseWorkflow(await namedExample('github-push'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const check = authenticateProvider('github', {
+      headers: { 'x-hub-signature-256': `sha256=${hmac(RECORDED_PUSH)}` },
+      body: RECORDED_PUSH,
+      secret: 'k',
+    })
+    if (!check.ok) throw new Error(check.message)
+    const [event] = check.provider.events(
+      { headers: { 'x-github-event': 'push' }, body: RECORDED_PUSH, secret: 'k' },
+      JSON.parse(RECORDED_PUSH.toString()),
+    )
+    const plan = dryRun(r.workflow, event!)
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions[0]?.input).toEqual({ args: ['acme/web', 'b'.repeat(40)] })
+    const feature = { ...event!, data: { ...(event!.data as object), branch: 'feature' } }
+    expect(dryRun(r.workflow, feature).triggered).toBe(false)
+  })
+
+  it('the Alertmanager example runs for a firing ServiceDown alert, not for its resolution', async () => {
+    const r = parseWorkflow(await namedExample('alertmanager'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const check = authenticateProvider('alertmanager', {
+      headers: { authorization: 'Bearer k' },
+      body: Buffer.from('{}'),
+      secret: 'k',
+    })
+    if (!check.ok) throw new Error(check.message)
+    const alert = (status: string) => ({
+      alerts: [
+        {
+          status,
+          labels: { alertname: 'ServiceDown', service: 'nginx' },
+          startsAt: '2026-12-07T09:00:00Z',
+          fingerprint: 'f',
+        },
+      ],
+    })
+    const req = { headers: {}, body: Buffer.from('{}'), secret: 'k' }
+    const [firing] = check.provider.events(req, alert('firing'))
+    const plan = dryRun(r.workflow, firing!)
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions[0]?.input).toEqual({ unit: 'nginx.service' })
+    const [resolved] = check.provider.events(req, alert('resolved'))
+    expect(dryRun(r.workflow, resolved!).triggered).toBe(false)
+  })
+})
+
+const RECORDED_PUSH = Buffer.from(
+  JSON.stringify({
+    ref: 'refs/heads/main',
+    before: 'a'.repeat(40),
+    after: 'b'.repeat(40),
+    repository: { full_name: 'acme/web', clone_url: 'https://github.com/acme/web.git' },
+    pusher: { name: 'ada', email: 'ada@example.com' },
+    commits: [{ id: 'b'.repeat(40), message: 'Fix', author: { name: 'Ada', email: 'ada@example.com' } }],
+  }),
+)
+const hmac = (body: Buffer) => createHmac('sha256', 'k').update(body).digest('hex')

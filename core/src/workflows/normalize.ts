@@ -43,7 +43,13 @@ function trigger(t: WorkflowDocument['trigger']): Trigger {
       filter: t.sensor.filter ?? null,
     }
   }
-  if (t.webhook) return { kind: 'webhook', secret: t.webhook.secret, filter: t.webhook.filter ?? null }
+  if (t.webhook)
+    return {
+      kind: 'webhook',
+      secret: t.webhook.secret,
+      provider: t.webhook.provider ?? 'stavily',
+      filter: t.webhook.filter ?? null,
+    }
   const s = t.schedule!
   return { kind: 'schedule', cron: s.cron.trim(), timezone: s.timezone ?? 'UTC' }
 }

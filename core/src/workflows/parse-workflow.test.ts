@@ -98,7 +98,12 @@ describe('parseWorkflow', () => {
       'actions[0].retry.limit: expected an integer from 0 to 20, got "three" (line 14, column 18)',
     ])
     const ok = parseWorkflow(json.replace('"three"', '1'))
-    expect(ok.ok && ok.workflow.trigger).toEqual({ kind: 'webhook', secret: 'HOOK_KEY', filter: null })
+    expect(ok.ok && ok.workflow.trigger).toEqual({
+      kind: 'webhook',
+      secret: 'HOOK_KEY',
+      provider: 'stavily',
+      filter: null,
+    })
   })
 
   it('reports every schema problem at once, each with its path, line and column', () => {

@@ -3,6 +3,7 @@ import { type Static, Type } from 'typebox'
 import { SECRET_NAME } from '../secrets/policy.ts'
 import { DURATION_PATTERN } from './duration.ts'
 import { WORKFLOW_POLICY } from './policy.ts'
+import { WEBHOOK_PROVIDERS } from './webhook/providers/types.ts'
 
 // The workflow document as operators write it (YAML or JSON). Each schema carries an
 // `expected` text: validation messages say it verbatim, so they read as a sentence and not
@@ -124,9 +125,15 @@ export const WebhookTriggerSchema = Type.Object(
       expected:
         'the name of the secret that signs requests (letters, digits and "_", at most 128 characters)',
     }),
+    provider: Type.Optional(
+      Type.Union(
+        WEBHOOK_PROVIDERS.map((p) => Type.Literal(p)),
+        { expected: `who sends the requests: ${WEBHOOK_PROVIDERS.map((p) => `"${p}"`).join(', ')}` },
+      ),
+    ),
     filter: Type.Optional(Condition),
   },
-  { additionalProperties: false, expected: 'a webhook trigger: { secret, filter }' },
+  { additionalProperties: false, expected: 'a webhook trigger: { secret, provider, filter }' },
 )
 
 export const ScheduleTriggerSchema = Type.Object(

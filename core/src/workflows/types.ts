@@ -1,3 +1,5 @@
+import type { WebhookProvider } from './webhook/providers/types.ts'
+
 // The workflow as the engine uses it: defaults applied, durations in milliseconds, one
 // trigger kind tagged. Plain JSON, so it is stored as it is (each saved version keeps its source too).
 
@@ -49,6 +51,8 @@ export interface WebhookTrigger {
   kind: 'webhook'
   /** Name of the organization secret that signs the requests (HMAC). */
   secret: string
+  /** Who sends the requests, and so how they are authenticated and read (webhook/providers). */
+  provider: WebhookProvider
   filter: ConditionSource | null
 }
 

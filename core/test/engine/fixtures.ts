@@ -25,7 +25,12 @@ export async function enablePlugin(
 export function deliver(r: Running, workflowId: string, body: unknown, secret = HOOK_SECRET) {
   const raw = Buffer.from(JSON.stringify(body))
   const header = signWebhook(secret, raw, Math.floor(Date.now() / 1000))
-  return r.o.services.engine.ingestWebhook(workflowId, raw, header, '127.0.0.1')
+  return r.o.services.engine.ingestWebhook(
+    workflowId,
+    raw,
+    header === undefined ? {} : { 'stavily-signature': header },
+    '127.0.0.1',
+  )
 }
 
 export function runDone(r: Running, orgId: string, runId: string, timeoutMs = 20_000) {

@@ -28,6 +28,11 @@ const Accepted = Type.Object({
       description: 'why no run started',
     }),
   ),
+  runIds: Type.Optional(
+    Type.Array(Type.String(), {
+      description: 'every run a delivery of several events started (Alertmanager)',
+    }),
+  ),
 })
 
 export function hookRoutes(services: Services) {
@@ -67,10 +72,15 @@ export function hookRoutes(services: Services) {
         schema: {
           tags: ['webhooks'],
           summary: 'Deliver an event to a webhook-triggered workflow (HMAC-signed)',
-          description: `Signed with the header \`${SIGNATURE_HEADER}: t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<workflow id>.<raw body>">\`, keyed with the organization secret the trigger names (the deprecated v1, without the workflow id, is still accepted; see docs/workflows.md). 202 whether or not a run started; \`reason\` says why not. Until the signature verifies, every failure (no such hook, not a webhook, secret not set, wrong signature) is the same 401.`,
+          description: `Signed with the header \`${SIGNATURE_HEADER}: t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<workflow id>.<raw body>">\`, keyed with the organization secret the trigger names (the deprecated v1, without the workflow id, is still accepted; see docs/workflows.md). 202 whether or not a run started; \`reason\` says why not. Until the signature verifies, every failure (no such hook, not a webhook, secret not set, wrong signature) is the same 401. A trigger with \`provider: github | gitlab | gitea | alertmanager\` is authenticated instead the way that sender does it (\`X-Hub-Signature-256\`, \`X-Gitlab-Token\`, \`X-Gitea-Signature\`, \`Authorization\` bearer or basic), one run per event (a push, or each alert of an Alertmanager group), deduplicated by the event (see docs/workflows.md).`,
           security: [],
           params: IdParams,
-          headers: Type.Object({ [SIGNATURE_HEADER]: Type.Optional(Type.String()) }),
+          headers: Type.Object({
+            [SIGNATURE_HEADER]: Type.Optional(Type.String()),
+            'x-hub-signature-256': Type.Optional(Type.String()),
+            'x-gitlab-token': Type.Optional(Type.String()),
+            'x-gitea-signature': Type.Optional(Type.String()),
+          }),
           response: { 202: Accepted, ...errorResponses },
         },
       },
@@ -80,13 +90,7 @@ export function hookRoutes(services: Services) {
             data: { field: 'body' },
           })
         }
-        const header = req.headers[SIGNATURE_HEADER]
-        const answer = await services.engine.ingestWebhook(
-          req.params.id,
-          req.rawBody,
-          typeof header === 'string' ? header : undefined,
-          req.ip,
-        )
+        const answer = await services.engine.ingestWebhook(req.params.id, req.rawBody, req.headers, req.ip)
         return reply.code(202).send(answer)
       },
     )
