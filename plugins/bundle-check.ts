@@ -1,26 +1,17 @@
 // Shared by every first-party plugin's test/bundle.test.ts: builds a plugin the way the
 // registry does (the SDK's esbuild options and its Node built-ins guard) and loads the bundle
 // in the agent's real sandbox (isolated-vm in the sandbox host process, through
-// @stavily/agent's createSandbox), which checks the definition as the agent does. The
-// harness runs also take the definition from an empty ECMAScript realm (no Node, no timers,
-// no URL, no fetch): the harness needs the handlers as functions in this process.
+// @stavily/agent's createSandbox), which checks the definition as the agent does; the
+// bundle tests call the plugin there, against real loopback servers, files and commands.
 import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import vm from 'node:vm'
 import { createSandbox, type LoadedPlugin, type PluginSpec, type Sandbox } from '@stavily/agent'
-import {
-  nodeBuiltinsGuard,
-  PLUGIN_BUNDLE_GLOBAL,
-  PLUGIN_BUNDLE_OPTIONS,
-  validateManifest,
-} from '@stavily/sdk/manifest'
+import { nodeBuiltinsGuard, PLUGIN_BUNDLE_OPTIONS, validateManifest } from '@stavily/sdk/manifest'
 import { build } from 'esbuild'
 import { expect, it } from 'vitest'
 
-/**
- * Builds the plugin whose test file is `testFileUrl` (its package.json is `pkg`) and loads
- * the bundle in an empty realm.
- */
+/** Builds the plugin whose test file is `testFileUrl` (its package.json is `pkg`). */
 export async function loadBundle(testFileUrl: string, pkg: unknown) {
   const root = fileURLToPath(new URL('..', testFileUrl))
   const checked = validateManifest(pkg)
@@ -33,35 +24,46 @@ export async function loadBundle(testFileUrl: string, pkg: unknown) {
     alias: { '@stavily/sdk': fileURLToPath(new URL('../sdk/src/index.ts', import.meta.url)) },
     plugins: [nodeBuiltinsGuard()],
   })
-  const text = result.outputFiles[0]!.text
-  const realm = vm.createContext(Object.create(null))
-  vm.runInContext(text, realm, { filename: 'plugin.js', timeout: 5000 })
-  const exported = (realm as Record<string, { default: unknown }>)[PLUGIN_BUNDLE_GLOBAL]
-  return { text, definition: exported?.default as Record<string, unknown>, kind: checked.manifest.kind }
+  return { text: result.outputFiles[0]!.text, kind: checked.manifest.kind, entry: checked.manifest.entry }
 }
 
-/**
- * The realm's definition with its handlers given a context that copies every argument the
- * plugin passes out (log fields, events, state values) into this realm, as the agent's
- * sandbox copies them out of the isolate; the harness checks they are plain JSON here.
- */
-export function copyingOut(definition: Record<string, unknown>): Record<string, unknown> {
-  const wrap = (value: unknown): unknown => {
-    if (typeof value === 'function') {
-      return (...args: unknown[]) =>
-        (value as (...a: unknown[]) => unknown)(...args.map((arg) => structuredClone(arg)))
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
-    return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [key, key === 'config' ? inner : wrap(inner)]),
-    )
+export interface LoopbackServer {
+  port: number
+  url: string
+  /** Every request it got, in order. */
+  requests: { method: string; url: string; body: string }[]
+  close(): Promise<void>
+}
+
+/** A loopback HTTP server on a port of its own (port 0) answering with `handle`. */
+export async function loopbackServer(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<LoopbackServer> {
+  const requests: LoopbackServer['requests'] = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        body: Buffer.concat(chunks).toString('utf8'),
+      })
+      handle(req, res)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
-  const out: Record<string, unknown> = { ...definition }
-  for (const handler of ['check', 'watch', 'run', 'send']) {
-    const fn = definition[handler]
-    if (typeof fn === 'function') out[handler] = (ctx: unknown, input: unknown) => fn(wrap(ctx), input)
-  }
-  return out
 }
 
 /** Every `pattern` in the schemas: the agent runs them outside the sandbox and refuses risky ones. */
@@ -79,8 +81,9 @@ export function patterns(schema: unknown, found: string[] = []): string[] {
 }
 
 /**
- * Loads the plugin's bundle into a real sandbox, as the agent does. Close the sandbox when
- * done (`await using` is not available on Node 20).
+ * Loads the plugin's bundle into a real sandbox, as the agent does, with `grants` (the
+ * operator's side: the plugin gets declared ∩ granted). Close the sandbox when done
+ * (`await using` is not available on Node 20), or use `inSandbox`.
  */
 export async function loadInSandbox(
   testFileUrl: string,
@@ -119,10 +122,28 @@ export function itBundlesForTheSandbox(testFileUrl: string, pkg: unknown, kind: 
   })
 
   it('uses only group-free schema patterns (nothing the agent could refuse as catastrophic backtracking)', async () => {
-    const { definition } = await loadBundle(testFileUrl, pkg)
+    // The schemas are data: read from the plugin's source definition (the bundle's are the same
+    // objects, and the sandbox test above already refuses the patterns the agent would).
+    const { entry } = await loadBundle(testFileUrl, pkg)
+    const definition = (await import(new URL(`../${entry}`, testFileUrl).href)).default
     for (const pattern of patterns(definition.schemas)) {
       expect(pattern, pattern).not.toMatch(/[()]/)
       expect(() => new RegExp(pattern, 'u'), pattern).not.toThrow()
     }
   })
+}
+
+/** Runs `use` with the plugin loaded in a real sandbox, and closes the sandbox after. */
+export async function inSandbox<T>(
+  testFileUrl: string,
+  pkg: unknown,
+  grants: PluginSpec['grants'],
+  use: (sandbox: Sandbox, name: string) => Promise<T>,
+): Promise<T> {
+  const { sandbox, name } = await loadInSandbox(testFileUrl, pkg, grants)
+  try {
+    return await use(sandbox, name)
+  } finally {
+    await sandbox.close()
+  }
 }

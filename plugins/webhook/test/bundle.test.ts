@@ -1,21 +1,33 @@
-// Builds this plugin as the registry does and runs it from an empty ECMAScript realm
-// (see ../../bundle-check.ts).
-import { testOutput } from '@stavily/sdk/testing'
+// Builds this plugin as the registry does and runs it in the agent's real sandbox against a
+// loopback receiver (see ../../bundle-check.ts).
 import { describe, expect, it } from 'vitest'
-import { copyingOut, itBundlesForTheSandbox, loadBundle } from '../../bundle-check.ts'
+import { callIds, inSandbox, itBundlesForTheSandbox, loopbackServer } from '../../bundle-check.ts'
 import pkg from '../package.json' with { type: 'json' }
 
 describe('webhook bundle', () => {
   itBundlesForTheSandbox(import.meta.url, pkg, 'output')
 
-  it('runs from the empty realm', async () => {
-    const { definition } = await loadBundle(import.meta.url, pkg)
-    const { output } = await testOutput(copyingOut(definition) as never, {
-      manifest: pkg,
-      config: { url: 'https://hooks.slack.com/services/T/B/X', format: 'slack' },
-      input: { text: 'hello <world>' },
-      fetch: { 'hooks.slack.com': { status: 200, body: 'ok' } },
-    })
-    expect(output).toEqual({ status: 200, format: 'slack' })
+  it('posts a Slack message from the agent sandbox', async () => {
+    const server = await loopbackServer((_req, res) => res.writeHead(200).end('ok'))
+    try {
+      const result = await inSandbox(
+        import.meta.url,
+        pkg,
+        { net: [`127.0.0.1:${server.port}`] },
+        (sandbox, name) =>
+          sandbox.invoke(name, {
+            ...callIds(),
+            config: { url: `${server.url}/services/T/B/X`, format: 'slack' },
+            input: { text: 'hello <world>' },
+          }),
+      )
+      expect(result.output).toEqual({ status: 200, format: 'slack' })
+      expect(server.requests).toHaveLength(1)
+      expect(server.requests[0]).toMatchObject({ method: 'POST', url: '/services/T/B/X' })
+      // Slack's escaping of <, > and & survived the trip out of the isolate.
+      expect(server.requests[0]!.body).toContain('hello &lt;world&gt;')
+    } finally {
+      await server.close()
+    }
   })
 })
