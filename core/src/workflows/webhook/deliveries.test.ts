@@ -5,7 +5,7 @@ import { WORKFLOWS_MIGRATION } from '../store/migration.ts'
 import { applyWorkflow } from '../store/workflow-store.ts'
 import { acceptDelivery, purgeExpiredDeliveries } from './deliveries.ts'
 import { V1_DELIVERY_INDEX } from './delivery-plans.ts'
-import { signWebhook, verifyWebhook } from './signature.ts'
+import { signWebhook, verifyWebhook, WEBHOOK_POLICY } from './signature.ts'
 
 const DOC = `name: hook
 trigger: { webhook: { secret: HOOK_KEY } }
@@ -41,8 +41,12 @@ for (const backend of backends()) {
       const both = await Promise.all([id, other.id, id, other.id].map((w) => acceptDelivery(db.sql, w, v1)))
       expect(both.filter(Boolean)).toHaveLength(1)
 
+      // The row is kept while the signature's timestamp is within the tolerance: a purge just
+      // before then keeps it, and the replay is still refused.
+      await purgeExpiredDeliveries(db.sql, new Date(t * 1000 + WEBHOOK_POLICY.toleranceMs - 1_000))
+      expect(await acceptDelivery(db.sql, id, v2)).toBe(false)
       // Once the tolerance has passed, the row can go: the timestamp alone refuses the replay.
-      await purgeExpiredDeliveries(db.sql, new Date(Date.now() + 301_000))
+      await purgeExpiredDeliveries(db.sql, new Date(t * 1000 + WEBHOOK_POLICY.toleranceMs + 1_000))
       const { rows } = await db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries')
       expect(rows[0]!.n).toBe(0)
       await db.close()

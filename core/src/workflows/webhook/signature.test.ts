@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { signWebhook, verifyWebhook } from './signature.ts'
+import { SIGNATURE_HEADER, signWebhook, verifyWebhook, WEBHOOK_POLICY } from './signature.ts'
 
 const secret = 'whsec_test'
 const body = '{"action":"published"}'
@@ -85,6 +85,92 @@ describe('webhook signatures', () => {
     const many = Array.from({ length: 5 }, () => `v1=${'a'.repeat(64)}`).join(',')
     expect(verifyWebhook({ secret, body, header: `t=${t},${many}`, now })).toMatchObject({
       reason: 'malformed',
+    })
+  })
+
+  it('reads the header named stavily-signature, and names it when it is missing or malformed', () => {
+    // The header's name is what every sender configures: it must not change.
+    expect(SIGNATURE_HEADER).toBe('stavily-signature')
+    expect(verifyWebhook({ secret, body, header: undefined, now })).toEqual({
+      ok: false,
+      reason: 'missing',
+      message: 'the stavily-signature header is missing',
+    })
+    const malformed = verifyWebhook({ secret, body, header: 'garbage', now })
+    expect(malformed.ok === false && malformed.message).toMatch(
+      /^the stavily-signature header must be "t=<unix seconds>,v2=/,
+    )
+  })
+
+  it('allows spaces after the commas, and ignores parts it does not know', () => {
+    const [stamp, mac] = signWebhook(secret, body, t, 'hook-a').split(',')
+    for (const header of [
+      `${stamp}, ${mac}`,
+      `${stamp},x=12,${mac}`,
+      `${stamp},12,${mac}`,
+      `x=12,${stamp},${mac}`,
+    ]) {
+      expect(verifyWebhook({ secret, body, header, now, workflowId: 'hook-a' }), header).toMatchObject({
+        ok: true,
+        timestamp: t,
+      })
+    }
+  })
+
+  it('refuses a timestamp or signature with anything before or after it (never a partial match)', () => {
+    const mac = signWebhook(secret, body, t, 'hook-a').split('v2=')[1]!
+    for (const header of [
+      `t=x${t},v2=${mac}`,
+      `t=${t}x,v2=${mac}`,
+      `t=${t},v2=${mac}0`,
+      `t=${t},v2=${mac}zz`,
+      `t=${t},v2=zz${mac}`,
+      `t=${t},v2=0${mac}`,
+    ]) {
+      expect(verifyWebhook({ secret, body, header, now, workflowId: 'hook-a' }), header).toMatchObject({
+        ok: false,
+        reason: 'malformed',
+      })
+    }
+  })
+
+  it('accepts up to maxSignatures signatures in one header, and refuses one more', () => {
+    expect(WEBHOOK_POLICY.maxSignatures).toBe(4)
+    const good = signWebhook(secret, body, t).split(',')[1]!
+    const others = (n: number) =>
+      Array.from({ length: n }, (_, i) => signWebhook(`old-${i}`, body, t).split(',')[1]!)
+    expect(verifyWebhook({ secret, body, header: [`t=${t}`, ...others(3), good].join(','), now }).ok).toBe(
+      true,
+    )
+    expect(
+      verifyWebhook({ secret, body, header: [`t=${t}`, ...others(4), good].join(','), now }),
+    ).toMatchObject({ ok: false, reason: 'malformed' })
+  })
+
+  it('accepts a timestamp exactly at the tolerance, in the past and in the future', () => {
+    const header = signWebhook(secret, body, t)
+    const tolerance = WEBHOOK_POLICY.toleranceMs
+    expect(verifyWebhook({ secret, body, header, now: new Date(t * 1000 + tolerance) }).ok).toBe(true)
+    expect(verifyWebhook({ secret, body, header, now: new Date(t * 1000 - tolerance) }).ok).toBe(true)
+    expect(verifyWebhook({ secret, body, header, now: new Date(t * 1000 + tolerance + 1) })).toMatchObject({
+      reason: 'expired',
+    })
+    expect(verifyWebhook({ secret, body, header, now: new Date(t * 1000 - tolerance - 1) })).toMatchObject({
+      reason: 'future',
+    })
+  })
+
+  it('names how far in the future a timestamp is, and what does not match', () => {
+    const header = signWebhook(secret, body, t)
+    expect(verifyWebhook({ secret, body, header, now: new Date(t * 1000 - 400_000) })).toEqual({
+      ok: false,
+      reason: 'future',
+      message: "the signature timestamp is 400 s in the future; check the sender's clock",
+    })
+    expect(verifyWebhook({ secret: 'other', body, header, now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+      message: 'the signature does not match the body, this hook and its webhook secret',
     })
   })
 })

@@ -51,4 +51,29 @@ describe('addressRefusal', () => {
     ).toBeUndefined()
     expect(addressRefusal('127.0.0.2', { host: '127.0.0.1', allowPrivateNetwork: false })).toMatch(/loopback/)
   })
+
+  it('refuses for "localhost" anything but loopback, naming the class', () => {
+    const rule = { host: 'localhost', allowPrivateNetwork: false }
+    expect(addressRefusal('10.0.0.5', rule)).toMatch(/a private address/)
+    expect(addressRefusal('169.254.169.254', rule)).toMatch(/a metadata address/)
+  })
+
+  it('says how to reach it: the literal, and allowPrivateNetwork only for a private address', () => {
+    expect(addressRefusal('127.0.0.1', name)).toBe(
+      'api.example.com resolves to 127.0.0.1, a loopback address; only public addresses are allowed for host names (grant the IP literal to reach it)',
+    )
+    expect(addressRefusal('10.0.0.5', name)).toBe(
+      'api.example.com resolves to 10.0.0.5, a private address; only public addresses are allowed for host names (grant the IP literal or allowPrivateNetwork to reach it)',
+    )
+  })
+
+  it('matches a granted IPv4 literal to its IPv4-mapped IPv6 form, and nothing else', () => {
+    const literal = { host: '169.254.169.254', allowPrivateNetwork: false }
+    expect(addressRefusal('::ffff:169.254.169.254', literal)).toBeUndefined()
+    expect(addressRefusal('::FFFF:169.254.169.254', literal)).toBeUndefined()
+    // Ends in the literal's text but is a link-local IPv6 address, not the mapped form.
+    const loop = { host: '127.0.0.1', allowPrivateNetwork: false }
+    expect(addressRefusal('fe80::ffff:127.0.0.1', loop)).toMatch(/private/)
+    expect(addressRefusal('::ffff:127.0.0.2', loop)).toMatch(/loopback/)
+  })
 })
