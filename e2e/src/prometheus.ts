@@ -57,8 +57,19 @@ export interface Prometheus {
 /** The line in which Prometheus names the address it bound (with `--web.listen-address=…:0`). */
 const LISTENING = /msg="Listening on" address=127\.0\.0\.1:(\d+)/
 
+export interface PrometheusOptions {
+  /** Alerting rules (a rule file's YAML), evaluated every second. */
+  rules?: string
+  /** host:port of an Alertmanager to send alerts to. */
+  alertmanager?: string
+}
+
 /** Starts `prometheus` on a loopback port of its own, scraping `target` (host:port) every second. */
-export async function startPrometheus(dir: string, target: string): Promise<Prometheus> {
+export async function startPrometheus(
+  dir: string,
+  target: string,
+  opts: PrometheusOptions = {},
+): Promise<Prometheus> {
   if (spawnSync('prometheus', ['--version']).error) {
     throw new Error(
       "the prometheus binary is not on PATH: install Debian's prometheus package (.ci/run does: apt-get install --no-install-recommends prometheus)",
@@ -66,6 +77,8 @@ export async function startPrometheus(dir: string, target: string): Promise<Prom
   }
   mkdirSync(join(dir, 'data'), { recursive: true })
   const config = join(dir, 'prometheus.yml')
+  const rulesFile = join(dir, 'rules.yml')
+  if (opts.rules) writeFileSync(rulesFile, opts.rules)
   writeFileSync(
     config,
     [
@@ -76,6 +89,15 @@ export async function startPrometheus(dir: string, target: string): Promise<Prom
       '  - job_name: e2e',
       '    static_configs:',
       `      - targets: ['${target}']`,
+      ...(opts.rules ? ['rule_files:', `  - ${rulesFile}`] : []),
+      ...(opts.alertmanager
+        ? [
+            'alerting:',
+            '  alertmanagers:',
+            '    - static_configs:',
+            `        - targets: ['${opts.alertmanager}']`,
+          ]
+        : []),
       '',
     ].join('\n'),
   )
