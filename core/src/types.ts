@@ -57,6 +57,8 @@ export type Instruction = {
   idempotencyKey: string | null
   runId: string | null
   stepId: string | null
+  /** Higher is claimed first in its pool. */
+  priority: number
 }
 
 export interface InstructionSpec {
@@ -79,6 +81,8 @@ export interface InstructionSpec {
   idempotencyKey?: string
   runId?: string
   stepId?: string
+  /** Higher is claimed first in its pool (PRIORITY_MIN..PRIORITY_MAX, default 0); see queue/dispatcher.ts. */
+  priority?: number
 }
 
 /** An instruction that reached a final status (or went back to the queue for a retry). */

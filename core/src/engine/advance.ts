@@ -102,6 +102,7 @@ export async function advance(
           idempotencyKey: key,
           runId: r.id,
           stepId,
+          priority: r.priority ?? 0,
         },
         tx,
       )

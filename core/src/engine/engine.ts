@@ -317,18 +317,28 @@ export class WorkflowEngine implements Engine {
     }
   }
 
+  /**
+   * Starts a run from a supplied event (the filter applies: null when it is false). A manual
+   * run (`requireEnabled`) refuses a disabled workflow; `priority` orders its steps' claims.
+   */
   async startRun(
     orgId: string,
     workflowId: string,
     event: WorkflowEvent,
     actor: Actor,
+    opts: { priority?: number; requireEnabled?: boolean } = {},
   ): Promise<RunRecord | null> {
     const head = await this.#head(workflowId)
     if (!head || head.orgId !== orgId.toLowerCase())
       throw new StavilyError('STAVILY_ERR_WORKFLOW_NOT_FOUND', `workflow ${workflowId}: not found`)
+    if (opts.requireEnabled && !head.enabled)
+      throw new StavilyError(
+        'STAVILY_ERR_WORKFLOW_DISABLED',
+        `workflow ${head.name}: is disabled; enable it first (stavily workflow enable ${head.name})`,
+      )
     const workflow = await this.definition(this.#d.db.sql, head.id, head.version)
     if (!passes(workflow, event)) return null
-    return this.#createRun(head, workflow, event, null, actor)
+    return this.#createRun(head, workflow, event, null, actor, head.version, opts.priority ?? 0)
   }
 
   /** A schedule fired (the cron worker, or a test): one run per firing (`key` dedupes a redelivered job). */
@@ -483,6 +493,7 @@ export class WorkflowEngine implements Engine {
     dedupeKey: string | null,
     actor: Actor,
     version?: number,
+    priority?: number,
   ): Promise<RunRecord>
   async #createRun(
     head: Head,
@@ -491,6 +502,7 @@ export class WorkflowEngine implements Engine {
     dedupeKey: string | null,
     actor: Actor,
     version?: number,
+    priority?: number,
   ): Promise<RunRecord | null>
   async #createRun(
     head: Head,
@@ -499,6 +511,7 @@ export class WorkflowEngine implements Engine {
     dedupeKey: string | null,
     actor: Actor,
     version = head.version,
+    priority = 0,
   ): Promise<RunRecord | null> {
     const fx = new Effects()
     const limited = workflow.concurrency !== null
@@ -516,6 +529,7 @@ export class WorkflowEngine implements Engine {
           event,
           dedupeKey,
           running: !limited,
+          priority,
         }),
       )
       const created = rows[0]

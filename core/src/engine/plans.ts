@@ -4,7 +4,8 @@ import type { Statement } from '../db/sql-client.ts'
 // each transition that the audit log must see returns what the record needs.
 
 const RUN = `r.id, r.org_id AS "org", r.workflow_id AS "workflowId", r.workflow_version AS "workflowVersion", r.status,
-  r.event, r.dedupe_key AS "dedupeKey", r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt"`
+  r.event, r.dedupe_key AS "dedupeKey", r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt",
+  r.priority`
 
 /** The workflow a webhook, sensor event or schedule names, with what deciding on an event needs. */
 export const workflowHead = (workflowId: string): Statement => ({
@@ -29,9 +30,11 @@ export const insertRun = (r: {
   event: unknown
   dedupeKey: string | null
   running: boolean
+  /** Its steps' instructions carry it (higher is claimed first in a pool). */
+  priority?: number
 }): Statement => ({
-  text: `INSERT INTO runs AS r (id, org_id, workflow_id, workflow_version, status, event, dedupe_key, started_at)
-    VALUES ($1, $2, $3, $4, $7, $5::jsonb, $6, CASE WHEN $7 = 'running' THEN clock_timestamp() END)
+  text: `INSERT INTO runs AS r (id, org_id, workflow_id, workflow_version, status, event, dedupe_key, started_at, priority)
+    VALUES ($1, $2, $3, $4, $7, $5::jsonb, $6, CASE WHEN $7 = 'running' THEN clock_timestamp() END, $8)
     ON CONFLICT (workflow_id, dedupe_key) DO NOTHING RETURNING ${RUN}`,
   values: [
     r.id,
@@ -41,6 +44,7 @@ export const insertRun = (r: {
     JSON.stringify(r.event),
     r.dedupeKey,
     r.running ? 'running' : 'queued',
+    r.priority ?? 0,
   ],
 })
 

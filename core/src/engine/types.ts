@@ -27,6 +27,12 @@ export interface Engine {
   /** Starts a new run of the same workflow version with the same event. */
   retryRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord>
   /** Starts a run from a supplied event; applies the filter (null when it is false). */
-  startRun(orgId: string, workflowId: string, event: WorkflowEvent, actor: Actor): Promise<RunRecord | null>
+  startRun(
+    orgId: string,
+    workflowId: string,
+    event: WorkflowEvent,
+    actor: Actor,
+    opts?: { priority?: number; requireEnabled?: boolean },
+  ): Promise<RunRecord | null>
   close(): Promise<void>
 }

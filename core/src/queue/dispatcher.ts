@@ -16,6 +16,7 @@ import type {
 } from '../types.ts'
 import { bossSchema } from './boss.ts'
 import { txBossDb } from './pglite-boss-db.ts'
+import { checkPriority } from './priority.ts'
 import { DEAD_LETTER_QUEUE, instructionQueue, wakeChannel } from './queue-names.ts'
 
 /** pg-boss asserts expireIn < 24 hours. */
@@ -75,6 +76,8 @@ export class Dispatcher {
   readonly #metrics: Metrics
   readonly #queues = new Map<string, Promise<void>>()
   readonly #finished = new Set<FinishedListener>()
+  /** Claims made per queue on this instance: every `priorityFairEvery`-th takes the oldest work first. */
+  readonly #claims = new Map<string, number>()
   #hooks: StepHooks | undefined
 
   constructor(db: Database, boss: PgBoss, fleet: FleetState, tuning: Tuning, metrics: Metrics) {
@@ -193,7 +196,9 @@ export class Dispatcher {
     const id = spec.id ?? randomUUID()
     const retryLimit = spec.retryLimit ?? this.#tuning.retryLimit
     const timeoutMs = spec.timeoutMs ?? this.#tuning.leaseTtlMs
-    const options: PgBoss.SendOptions = { id, retryLimit }
+    const priority = checkPriority(spec.priority)
+    // pg-boss keeps the priority on the job (and its retries) and fetches by it: see claim().
+    const options: PgBoss.SendOptions = { id, retryLimit, priority }
     if (spec.retryDelaySeconds !== undefined) options.retryDelay = spec.retryDelaySeconds
     if (spec.retryBackoff !== undefined) options.retryBackoff = spec.retryBackoff
     // pg-boss's own expiry must not cut an attempt its step allows to run longer; pg-boss
@@ -220,6 +225,7 @@ export class Dispatcher {
         idempotencyKey: spec.idempotencyKey ?? id,
         runId: spec.runId ?? null,
         stepId: spec.stepId ?? null,
+        priority,
       }),
       send: (tx) => this.#boss.send(queue, { orgId }, { ...options, db: txBossDb(tx) }),
     }
@@ -248,12 +254,15 @@ export class Dispatcher {
       const open = picks.filter((p) => !refused.has(p.key) && p.max > 0)
       const total = open.reduce((n, p) => n + p.max, 0)
       if (total === 0) return []
+      const fair = this.#fairTurn(queue)
       const jobs = await this.#boss.fetch(queue, {
         batchSize: total,
         includeMetadata: true,
+        priority: !fair,
         db: txBossDb(tx),
       })
       if (jobs.length === 0) return []
+      this.#countClaim(queue)
       // Round-robin over the polls, so a burst spreads over the agents that wait; each poll
       // gets at most its own `max`, and each job goes to exactly one poll.
       const assignment: { id: string; agentId: string; attempt: number; credentialHash: string }[] = []
@@ -294,6 +303,22 @@ export class Dispatcher {
       got.set(key, list)
     }
     return { got, refused }
+  }
+
+  // Priority without starvation. pg-boss fetches by priority (higher first), then age; a
+  // steady stream of high-priority work would then hold low-priority work back forever. So
+  // every `priorityFairEvery`-th claim that hands out work on a queue (counted per
+  // instance) fetches oldest first, whatever the priority: work at position k in arrival
+  // order is claimed within about k × priorityFairEvery claims, while the other claims
+  // serve the higher priorities. 1 makes every claim oldest-first (priorities off).
+  #fairTurn(queue: string): boolean {
+    const every = Math.max(1, Math.floor(this.#tuning.priorityFairEvery))
+    return ((this.#claims.get(queue) ?? 0) + 1) % every === 0
+  }
+
+  #countClaim(queue: string): void {
+    const every = Math.max(1, Math.floor(this.#tuning.priorityFairEvery))
+    this.#claims.set(queue, ((this.#claims.get(queue) ?? 0) + 1) % every)
   }
 
   /** The parked polls (of any queue) whose agent was revoked or whose credential rotated away. */

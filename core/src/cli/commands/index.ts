@@ -2,6 +2,7 @@ import type { CommandSpec, GroupSpec } from '../spec.ts'
 import { agentGroup } from './agent.ts'
 import { auditGroup } from './audit.ts'
 import { hookGroup } from './hook.ts'
+import { instructionGroup } from './instruction.ts'
 import { login } from './login.ts'
 import { orgGroup } from './org.ts'
 import { pluginGroup } from './plugin.ts'
@@ -18,6 +19,7 @@ export const SINGLES: CommandSpec[] = [server, login]
 export const GROUPS: GroupSpec[] = [
   workflowGroup,
   runGroup,
+  instructionGroup,
   hookGroup,
   agentGroup,
   pluginGroup,

@@ -7,6 +7,7 @@ import type { CommandSpec, GroupSpec } from '../spec.ts'
 import { workflowDiff } from './workflow-diff.ts'
 import { documentRefused, enc } from './workflow-document.ts'
 import { workflowDryRun } from './workflow-dry-run.ts'
+import { workflowRun } from './workflow-run.ts'
 
 // `stavily workflow …`: apply a document (create or update by name), list, read, compare,
 // try, enable and disable.
@@ -156,5 +157,15 @@ function toggle(enable: boolean): CommandSpec {
 export const workflowGroup: GroupSpec = {
   name: 'workflow',
   summary: 'workflows: TRIGGER → ACTIONS → OUTPUTS documents (docs/workflows.md)',
-  commands: [apply, list, get, versions, workflowDiff, workflowDryRun, toggle(true), toggle(false)],
+  commands: [
+    apply,
+    list,
+    get,
+    versions,
+    workflowDiff,
+    workflowDryRun,
+    workflowRun,
+    toggle(true),
+    toggle(false),
+  ],
 }

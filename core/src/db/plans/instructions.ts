@@ -4,7 +4,8 @@ export const INSTRUCTION_COLUMNS = `id, org_id AS "orgId", kind, pool, queue, pl
   timeout_ms AS "timeoutMs", status, attempt, max_attempts AS "maxAttempts", agent_id AS "agentId",
   lease_until AS "leaseUntil", cancel_requested AS "cancelRequested", error, output,
   created_at AS "createdAt", picked_at AS "pickedAt", finished_at AS "finishedAt",
-  plugin_version AS "pluginVersion", idempotency_key AS "idempotencyKey", run_id AS "runId", step_id AS "stepId"`
+  plugin_version AS "pluginVersion", idempotency_key AS "idempotencyKey", run_id AS "runId", step_id AS "stepId",
+  priority`
 
 /** The same columns qualified with the alias `i`, for joins and UPDATE … FROM. */
 const QUALIFIED = INSTRUCTION_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1i.$2')
@@ -25,10 +26,11 @@ export const insertInstruction = (i: {
   idempotencyKey: string
   runId: string | null
   stepId: string | null
+  priority: number
 }): Statement => ({
   text: `INSERT INTO instructions (id, org_id, kind, pool, queue, plugin, operation, input, config, timeout_ms, max_attempts,
-      plugin_version, idempotency_key, run_id, step_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15) RETURNING ${INSTRUCTION_COLUMNS}`,
+      plugin_version, idempotency_key, run_id, step_id, priority)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16) RETURNING ${INSTRUCTION_COLUMNS}`,
   values: [
     i.id,
     i.orgId,
@@ -45,6 +47,7 @@ export const insertInstruction = (i: {
     i.idempotencyKey,
     i.runId,
     i.stepId,
+    i.priority,
   ],
 })
 

@@ -1,7 +1,15 @@
 import { Type } from 'typebox'
+import { PRIORITY_MAX, PRIORITY_MIN } from '../../queue/priority.ts'
 import { Json, Kind, Pool, Uuid } from './common.ts'
 
 // Instructions enqueued directly (part 1): a plugin call for a pool, outside any workflow.
+
+/** Higher is claimed first in its pool; lower priorities still move (docs/orchestrator.md, "Priority"). */
+export const Priority = Type.Integer({
+  minimum: PRIORITY_MIN,
+  maximum: PRIORITY_MAX,
+  description: `claim order within the pool, ${PRIORITY_MIN} to ${PRIORITY_MAX}, higher first; default 0`,
+})
 
 export const EnqueueBody = Type.Object(
   {
@@ -18,6 +26,7 @@ export const EnqueueBody = Type.Object(
     config: Type.Optional(Json),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000 })),
     retryLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    priority: Type.Optional(Priority),
   },
   { additionalProperties: false },
 )
@@ -36,4 +45,5 @@ export const InstructionReply = Type.Object({
   error: Json,
   cancelRequested: Type.Boolean(),
   createdAt: Type.String(),
+  priority: Type.Integer(),
 })

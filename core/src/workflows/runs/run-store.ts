@@ -41,6 +41,8 @@ export interface RunRecord {
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
+  /** Claim order of its steps in their pools (higher first); 0 unless a manual run set it. */
+  priority?: number
 }
 
 export interface StepRecord {

@@ -12,6 +12,7 @@ import { runRoutes } from './runs.ts'
 import { secretRoutes } from './secrets.ts'
 import { streamRoutes } from './stream.ts'
 import { tokenRoutes } from './tokens.ts'
+import { workflowRunRoutes } from './workflow-runs.ts'
 import { workflowRoutes } from './workflows.ts'
 
 // The operator API, /api/v1: one small module per resource. Every route but the webhook
@@ -22,6 +23,7 @@ export function operatorApi(services: Services) {
   return async (app: FastifyInstance): Promise<void> => {
     const role = roleGuards(services)
     await app.register(workflowRoutes(services, role))
+    await app.register(workflowRunRoutes(services, role))
     await app.register(runRoutes(services, role))
     await app.register(agentRoutes(services, role))
     await app.register(tokenRoutes(services, role))

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../../services/context.ts'
 import type { Instruction } from '../../../types.ts'
 import { auditMutation } from '../../audit-trail.ts'
+import { refuseSensorWork } from '../../instruction-kind.ts'
 import { orgOf, type RoleGuards } from '../../request-context.ts'
 import { errorResponses, IdParams } from '../../schemas/common.ts'
 import * as S from '../../schemas/instructions.ts'
@@ -27,6 +28,7 @@ export function instructionRoutes(services: Services, role: RoleGuards) {
         },
       },
       async (req, reply) => {
+        refuseSensorWork(req.body)
         const i = await services.dispatcher.enqueue(orgOf(req), req.body)
         await auditMutation(
           services,
@@ -37,6 +39,7 @@ export function instructionRoutes(services: Services, role: RoleGuards) {
             pool: i.pool,
             plugin: i.plugin,
             operation: i.operation,
+            priority: i.priority,
           },
         )
         return reply.code(201).send(wireInstruction(i))
@@ -91,6 +94,7 @@ function wireInstruction(i: Instruction) {
     output: i.output,
     error: i.error,
     cancelRequested: i.cancelRequested,
+    priority: i.priority,
     createdAt: new Date(i.createdAt).toISOString(),
   }
 }
