@@ -1,6 +1,17 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AGENT_VERSION, backends, openStage, PLUGIN, type Stage, screenshot, signIn } from './harness.ts'
+import { deliver } from '../../../core/test/api/helpers.ts'
+import {
+  AGENT_VERSION,
+  applyHookWorkflow,
+  backends,
+  hookWorkflow,
+  openStage,
+  PLUGIN,
+  type Stage,
+  screenshot,
+  signIn,
+} from './harness.ts'
 
 // The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
 // orchestrator on each backend: what an operator does on each page, checked in the page and
@@ -28,6 +39,63 @@ for (const setup of backends()) {
       await signIn(admin, stage.admin, 'admin', '/agents')
       // The deep link survives the sign-in: the page asked for is the page shown.
       expect(new URL(admin.url()).pathname).toBe('/agents')
+    })
+
+    it('shows a run appear and finish live, without a reload', async () => {
+      const workflowId = await applyHookWorkflow(stage, 'restart-on-hook')
+      await admin.goto('/runs')
+      await admin.getByRole('heading', { name: 'Runs' }).waitFor()
+      await expect.poll(() => admin.getByTestId('live-state').textContent()).toBe('live')
+      // A reload would drop this mark: the run must arrive through the stream.
+      await admin.evaluate(() => Object.assign(window, { notReloaded: true }))
+
+      stage.gate.hold('nginx')
+      const hook = await deliver(stage.r, workflowId, { service: 'nginx' })
+      expect(hook.status, JSON.stringify(hook.body)).toBe(202)
+      const status = admin.locator(`tr[data-run-id="${hook.body.runId}"] [data-status]`)
+      await expect.poll(() => status.getAttribute('data-status')).toMatch(/^(queued|running)$/)
+      await screenshot(admin, 'runs')
+      stage.gate.release('nginx')
+      await expect.poll(() => status.getAttribute('data-status')).toBe('succeeded')
+      expect(await admin.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true)
+    })
+
+    it('opens a failed step and reads its error', async () => {
+      const workflowId = await applyHookWorkflow(stage, 'restart-on-hook')
+      const hook = await deliver(stage.r, workflowId, { service: 'broken-db' })
+      expect(hook.status).toBe(202)
+      await admin.goto('/runs')
+      const row = admin.locator(`tr[data-run-id="${hook.body.runId}"]`)
+      await expect.poll(() => row.locator('[data-status]').getAttribute('data-status')).toBe('failed')
+      await row.getByRole('link', { name: 'restart-on-hook' }).click()
+      await admin.waitForURL(`**/runs/${hook.body.runId}`)
+      const step = admin.locator('[data-step="restart"]')
+      await expect
+        .poll(() => step.getByTestId('step-error').textContent())
+        .toContain('no unit named broken-db.service')
+      expect(await step.getByTestId('step-error').textContent()).toContain('UNIT_NOT_FOUND')
+      await screenshot(admin, 'run-failed')
+    })
+
+    it('marks the line of an error when a workflow is applied, and applies it once fixed', async () => {
+      await admin.goto('/workflows')
+      await admin.getByRole('button', { name: 'Write a workflow…' }).click()
+      const editor = admin.getByTestId('workflow-editor')
+      const broken = hookWorkflow('edited-in-page').replace('version: ^1.0.0', 'version: not-a-range')
+      const badLine = broken.split('\n').findIndex((l) => l.includes('not-a-range')) + 1
+      await editor.fill(broken)
+      await admin.getByRole('button', { name: 'Apply' }).click()
+      await expect.poll(() => admin.locator('.gutter .bad').allTextContents()).toEqual([String(badLine)])
+      expect(await admin.getByTestId('editor-issues').textContent()).toContain('actions[0].version')
+      await screenshot(admin, 'workflow-error')
+
+      await editor.fill(hookWorkflow('edited-in-page'))
+      await admin.getByRole('button', { name: 'Apply' }).click()
+      await expect
+        .poll(() => admin.getByTestId('apply-result').textContent())
+        .toMatch(/Created\s+edited-in-page/)
+      expect(await admin.locator('.gutter .bad').count()).toBe(0)
+      expect((await stage.api('GET', '/workflows/edited-in-page')).status).toBe(200)
     })
 
     it('drains an agent and undrains it', async () => {
@@ -148,10 +216,12 @@ for (const setup of backends()) {
       expect(await admin.locator('tbody tr').first().getAttribute('data-action')).toBe('agent.drained')
     })
 
-    it('shows a viewer no enabled control that changes anything; a forged request from the page gets 403', async () => {
-      const viewer = await stage.page()
+    it('shows a viewer, at a phone width, no enabled control that changes anything; a forged request from the page gets 403', async () => {
+      // At a phone's width: every page must also fit it without scrolling sideways.
+      const viewer = await stage.page({ width: 390, height: 844 })
       await signIn(viewer, stage.viewer, 'viewer', '/agents')
-      // Controls that only read (filters, searches, the chain check); any other enabled one fails.
+      // Controls that only read (filters, searches, paging, dry runs, the chain check), by
+      // label; any other control enabled for a viewer fails the test.
       const readOnly = new Set([
         'Sign out',
         'Refresh',
@@ -160,33 +230,58 @@ for (const setup of backends()) {
         'Search the registry',
         'Verify chain',
         'Load more',
+        'Older runs',
+        'More workflows',
         'Try again',
+        'Dry run',
+        'Event data (JSON)',
+        'Recorded event id',
+        'Run id (its trigger event)',
         'Pool',
         'Presence',
         'Action',
+        'Workflow',
+        'Status',
+        'Created',
+        'From',
+        'To',
       ])
-      for (const path of ['/agents', `/plugins/${PLUGIN}`, '/plugins', '/secrets', '/audit']) {
+      const hook = await deliver(stage.r, await applyHookWorkflow(stage, 'restart-on-hook'), {
+        service: 'db',
+      })
+      const runId = hook.body.runId
+      const pages = ['/runs', `/runs/${runId}`, '/workflows', '/workflows/restart-on-hook', '/agents']
+      pages.push('/plugins', `/plugins/${PLUGIN}`, '/secrets', '/audit')
+      for (const path of pages) {
         await viewer.goto(path)
-        // Loaded: the heading is there and no list is still loading (the live stream never idles).
+        // Loaded: a heading is there and nothing is still loading (the live stream never idles).
         await viewer.locator('main h1').waitFor()
         await expect.poll(() => viewer.getByText(/^Loading/).count()).toBe(0)
         const enabled = await viewer.evaluate(() =>
           [
-            ...document.querySelectorAll<HTMLButtonElement | HTMLInputElement>(
-              'main button, main input, main select',
+            ...document.querySelectorAll<HTMLInputElement>(
+              'main button, main input, main select, main textarea',
             ),
           ]
             .filter((el) => !el.disabled)
-            .map((el) =>
-              el instanceof HTMLButtonElement
-                ? (el.textContent ?? '').trim()
-                : (el.labels?.[0]?.firstChild?.textContent ?? el.name).trim(),
-            ),
+            .map((el) => {
+              if (el instanceof HTMLButtonElement) return (el.textContent ?? '').trim()
+              const label = el.labels?.[0]
+              const own = label?.firstChild?.nodeType === Node.TEXT_NODE ? label.firstChild.textContent : ''
+              return (
+                el.getAttribute('aria-label') ||
+                own?.trim() ||
+                label?.textContent?.trim() ||
+                el.name
+              ).trim()
+            }),
         )
         expect(
           enabled.filter((label) => !readOnly.has(label)),
           path,
         ).toEqual([])
+        const width = await viewer.evaluate(() => document.documentElement.scrollWidth)
+        expect(width, `${path} is wider than the phone`).toBeLessThanOrEqual(390)
       }
 
       const agentId = (await stage.api('GET', '/agents')).body.items[0].id

@@ -36,8 +36,8 @@ export interface Stage {
   gate: Gate
   /** Answers the API as `token` (the admin by default). */
   api(method: string, path: string, body?: unknown, as?: string): ReturnType<typeof call>
-  /** A fresh browser context (its own session storage) with a page on the dashboard. */
-  page(): Promise<Page>
+  /** A fresh browser context (its own session storage) with a page on the dashboard; a laptop's size by default. */
+  page(viewport?: { width: number; height: number }): Promise<Page>
   /** A heartbeat from the simulated agent, so it shows online (presence lapses after 45 s). */
   beat(): Promise<void>
   close(): Promise<void>
@@ -158,8 +158,8 @@ export async function openStage(setup: Setup): Promise<Stage> {
     agent,
     gate,
     api,
-    async page() {
-      const context = await b.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } })
+    async page(viewport = { width: 1280, height: 800 }) {
+      const context = await b.newContext({ baseURL: base, viewport })
       contexts.push(context)
       own.push(context)
       const page = await context.newPage()
@@ -200,4 +200,28 @@ export async function signIn(
   await page.getByLabel('API token').fill(token)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await expect.poll(() => page.getByTestId('role').textContent()).toBe(role)
+}
+
+/** A webhook workflow with one step on the simulated agent's pool (its `service` from the event). */
+export function hookWorkflow(name: string): string {
+  return `name: ${name}
+trigger:
+  webhook:
+    secret: HOOK_KEY
+actions:
+  - id: restart
+    plugin: "${PLUGIN}"
+    version: ^1.0.0
+    pool: ${POOL}
+    input:
+      service: \${{ trigger.service }}
+`
+}
+
+/** Applies {@link hookWorkflow} through the API (unchanged when it exists) and answers its id. */
+export async function applyHookWorkflow(stage: Stage, name: string): Promise<string> {
+  const res = await stage.api('POST', '/workflows', { document: hookWorkflow(name) })
+  if (res.status !== 200 && res.status !== 201)
+    throw new Error(`apply: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body.workflow.id
 }
