@@ -85,6 +85,7 @@ export const GROUPS = {
     title: 'core: auth and tenancy guards',
     mutate: ['core/src/http/auth.ts', 'core/src/services/tenancy.ts'],
     tests: [
+      'core/src/http/auth.test.ts',
       'core/test/tenancy.test.ts',
       'core/test/api/access.test.ts',
       'core/test/engine/cancel-retry-tenancy.test.ts',
