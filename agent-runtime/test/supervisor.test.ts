@@ -107,7 +107,6 @@ describe('supervisor', () => {
       await sandbox.load({ manifest: manifest('counter'), bundle: await buildFixture('counter-v1') })
       process.kill(sandbox.hostPid!, 'SIGKILL')
       await waitFor(() => sandbox!.hostPid === undefined)
-      const started = Date.now()
       await expect(
         sandbox.invoke('counter', { ...ids(), input: {}, deadline: Date.now() + 300 }),
       ).rejects.toMatchObject({
@@ -115,7 +114,9 @@ describe('supervisor', () => {
         retryable: true,
         message: expect.stringContaining('did not run'),
       })
-      expect(Date.now() - started).toBeLessThan(10_000)
+      // It failed at its deadline, not after waiting for the restart: the host is still down
+      // (a condition, not a timed assertion, so a slow machine cannot fail it).
+      expect(sandbox.hostPid).toBeUndefined()
     },
     SLOW,
   )
