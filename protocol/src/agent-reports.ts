@@ -9,8 +9,12 @@ export const AGENT_API_LIMITS = {
   bodyBytes: 1_048_576,
   /** Events per POST /events: a batch is one transaction on the server. */
   eventsPerRequest: 500,
-  /** Log entries per result: what the sandbox keeps of one call, with room to spare. */
-  logsPerResult: 10_000,
+  /** Log entries per result: past it the first lines are kept, then a marker (result-logs.ts). */
+  logsPerResult: 2_000,
+  /** Bytes of log entries per result (as JSON): a quarter of the body, so the output always fits. */
+  logBytesPerResult: 262_144,
+  /** One log line's message (an exec's stderr is one line): longer ones are cut, saying by how much. */
+  logMessageLength: 16_384,
   /** A result error's code and message: codes are short identifiers, messages are for people. */
   errorCodeLength: 200,
   errorMessageLength: 10_000,
@@ -42,7 +46,9 @@ export const ResultBody = Type.Object(
     status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
     output: Type.Optional(Json),
     error: Type.Optional(ResultError),
-    logs: Type.Optional(Type.Array(Json, { maxItems: AGENT_API_LIMITS.logsPerResult })),
+    // No item count here: the orchestrator clips logs (clipLogs) rather than refuse a result
+    // for its narration; the body limit bounds them.
+    logs: Type.Optional(Type.Array(Json)),
   },
   { additionalProperties: false },
 )

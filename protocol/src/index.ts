@@ -7,6 +7,13 @@ export {
 } from './agent-reports.ts'
 export { eventProblem, type ReportProblem, resultProblem, schemaProblem } from './report-check.ts'
 export {
+  CLIPPED_MESSAGE,
+  clipLogs,
+  normalizeLog,
+  type ResultLog,
+  type ResultLogLevel,
+} from './result-logs.ts'
+export {
   findWireProblem,
   stringProblem,
   toWireSafe,

@@ -5,6 +5,7 @@
 // a result is never dropped: what cannot be reported becomes a failed result that can.
 import {
   AGENT_API_LIMITS,
+  clipLogs,
   eventProblem,
   type ResultBody,
   resultProblem,
@@ -90,17 +91,19 @@ export function prepareResult(entry: ResultEntry): { entry: ResultEntry; problem
           },
         }
       : {}),
-    ...(b.logs ? { logs: toWireSafe(b.logs.slice(-AGENT_API_LIMITS.logsPerResult)) } : {}),
+    // Clipped to the protocol's count and byte budget (first lines kept, then a marker),
+    // normalized and made wire-safe.
+    ...(b.logs ? { logs: clipLogs(b.logs) } : {}),
   }
   let problem = resultProblem(body)
-  if (!problem && body.logs && jsonBytes(body) > MAX_BODY_BYTES) {
+  if (!problem && body.logs && body.logs.length > 0 && jsonBytes(body) > MAX_BODY_BYTES) {
     // Logs are the first thing to give up: the outcome matters more than its narration.
     body.logs = [
       {
         level: 'warn',
-        message:
-          'the logs of this call were dropped: with them the result was over the orchestrator body limit',
+        message: `the ${body.logs.length} log lines of this call were left out: with them the result was over the orchestrator body limit`,
         at: Date.now(),
+        fields: { clipped: body.logs.length },
       },
     ]
   }

@@ -57,6 +57,8 @@ export interface LogEntry {
   message: string
   fields?: Record<string, unknown>
   at: number
+  /** 'exec' for a command's stderr (logged by the host, not the plugin); absent for ctx.log. */
+  source?: 'exec'
 }
 
 export interface PluginEvent {

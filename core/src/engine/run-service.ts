@@ -1,8 +1,10 @@
 import { type Database, run } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import { getRun, listRuns, RUN_STATUSES, type RunRecord, type StepRecord } from '../workflows/index.ts'
+import { logsOfInstructions, type StepLog } from './step-logs.ts'
 
-// Runs for the operator API and the CLI: a filtered, paginated list and one run with its steps.
+// Runs for the operator API and the CLI: a filtered, paginated list and one run with its
+// steps, each with the log lines its plugin call reported.
 
 export interface RunListFilter {
   /** A workflow id or name. */
@@ -89,12 +91,20 @@ export class RunService {
   }
 
   /** One run with its steps; STAVILY_ERR_RUN_NOT_FOUND (404) when the organization has no such run. */
-  async get(orgId: string, id: string): Promise<RunSummary & { steps: StepRecord[] }> {
+  async get(
+    orgId: string,
+    id: string,
+  ): Promise<RunSummary & { steps: (StepRecord & { logs: StepLog[] })[] }> {
     if (!UUID.test(orgId)) throw bad('orgId', 'a UUID', orgId)
     const r = UUID.test(id) ? await getRun(this.#db.sql, orgId, id) : undefined
     if (!r) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${id}: not found in this organization`)
     const names = await this.#names(orgId.toLowerCase(), [r.workflowId])
-    return { ...r, workflowName: names.get(r.workflowId) ?? '' }
+    const logs = await logsOfInstructions(
+      this.#db.sql,
+      r.steps.map((s) => s.instructionId),
+    )
+    const steps = r.steps.map((s) => ({ ...s, logs: (s.instructionId && logs.get(s.instructionId)) || [] }))
+    return { ...r, steps, workflowName: names.get(r.workflowId) ?? '' }
   }
 
   async #names(org: string, ids: string[]): Promise<Map<string, string>> {

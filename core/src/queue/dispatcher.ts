@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { clipLogs } from '@stavily/protocol'
 import type PgBoss from 'pg-boss'
 import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/instructions.ts'
@@ -435,7 +436,8 @@ export class Dispatcher {
           attempt: report.attempt,
           agentId: agent.id,
           reported: report.status,
-          logs: report.logs,
+          // Clipped here too: an agent older than the clipping (or not this agent) may send more.
+          logs: clipLogs(report.logs),
           answer,
         }),
       )

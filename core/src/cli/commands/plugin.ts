@@ -6,6 +6,7 @@ import { brief } from '../output.ts'
 import type { CommandSpec, GroupSpec } from '../spec.ts'
 import { pluginCredential, pluginTransfer } from './plugin-owner.ts'
 import { pluginPublish } from './plugin-publish.ts'
+import { pluginRun } from './plugin-run.ts'
 
 // `stavily plugin …`: publish from Git, search, enable per pool, verify a bundle.
 
@@ -124,5 +125,5 @@ const verify: CommandSpec = {
 export const pluginGroup: GroupSpec = {
   name: 'plugin',
   summary: 'plugins: publish from Git, search, enable per pool, verify',
-  commands: [pluginPublish, list, enable, disable, verify, pluginTransfer, pluginCredential],
+  commands: [pluginPublish, list, enable, disable, verify, pluginRun, pluginTransfer, pluginCredential],
 }

@@ -5,6 +5,7 @@ import { EXIT } from '../exit-codes.ts'
 import { between, brief, type Output, time } from '../output.ts'
 import type { CommandSpec, GroupSpec } from '../spec.ts'
 import { stepOutputLines } from '../step-outputs.ts'
+import { runLogs } from './run-logs.ts'
 import { runWatch } from './run-watch.ts'
 import { enc } from './workflow-document.ts'
 
@@ -168,5 +169,5 @@ const retry: CommandSpec = {
 export const runGroup: GroupSpec = {
   name: 'run',
   summary: 'runs: one execution of a workflow for one event',
-  commands: [list, get, runWatch, cancel, retry],
+  commands: [list, get, runWatch, runLogs, cancel, retry],
 }

@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import { PRIORITY_MAX, PRIORITY_MIN } from '../../queue/priority.ts'
 import { Json, Kind, Pool, Uuid } from './common.ts'
+import { StepLog } from './runs.ts'
 
 // Instructions enqueued directly (part 1): a plugin call for a pool, outside any workflow.
 
@@ -27,6 +28,13 @@ export const EnqueueBody = Type.Object(
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000 })),
     retryLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     priority: Type.Optional(Priority),
+    version: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'the exact plugin version the pool must have enabled (409 otherwise)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -46,4 +54,8 @@ export const InstructionReply = Type.Object({
   cancelRequested: Type.Boolean(),
   createdAt: Type.String(),
   priority: Type.Integer(),
+  pluginVersion: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  logs: Type.Optional(
+    Type.Array(StepLog, { description: 'GET only: every reported attempt’s log lines, oldest first' }),
+  ),
 })

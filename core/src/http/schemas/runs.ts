@@ -34,6 +34,21 @@ export const RunSummary = Type.Object({
   finishedAt: Type.Union([Type.String(), Type.Null()]),
 })
 
+/** One line a step's plugin call logged (ctx.log) or a command it ran wrote to stderr (source exec). */
+export const StepLog = Type.Object({
+  attempt: Type.Integer({ description: 'the attempt that logged it' }),
+  level: Type.Union([
+    Type.Literal('debug'),
+    Type.Literal('info'),
+    Type.Literal('warn'),
+    Type.Literal('error'),
+  ]),
+  message: Type.String(),
+  at: Type.String({ description: 'ISO time the line was written on the agent' }),
+  source: Type.Union([Type.Literal('plugin'), Type.Literal('exec')]),
+  fields: Type.Optional(Type.Record(Type.String(), Json)),
+})
+
 export const RunStep = Type.Object({
   stepId: Type.String(),
   kind: Type.String(),
@@ -48,6 +63,9 @@ export const RunStep = Type.Object({
   createdAt: Type.String(),
   startedAt: Type.Union([Type.String(), Type.Null()]),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
+  logs: Type.Array(StepLog, {
+    description: 'every attempt’s log lines, oldest first, clipped per attempt with a marker line',
+  }),
 })
 
 export const RunList = PageOf(RunSummary)

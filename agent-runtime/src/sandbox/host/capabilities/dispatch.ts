@@ -10,7 +10,7 @@ import { denied } from './denied.ts'
 import { hostExec } from './exec.ts'
 import { hostFetch } from './fetch.ts'
 import { checkCwd, list, readText, writeText } from './fs.ts'
-import { hostEmit, hostLog } from './log-emit.ts'
+import { hostEmit, hostLog, logExecStderr } from './log-emit.ts'
 import { COUNTED_OPERATIONS, withinOperationLimits } from './operation-limits.ts'
 
 const MAX_STATE_KEY = 256
@@ -102,7 +102,7 @@ export function createDispatch(deps: DispatchDeps): CapabilityHost {
           signal: callSignal(call),
           deadline,
           checkCwd: (path) => checkCwd(path, fsOptions),
-        })
+        }).then((result) => logExecStderr(call, String(args[0]), result))
       case 'fs.readText':
         return readText(args[0], fsOptions)
       case 'fs.list':

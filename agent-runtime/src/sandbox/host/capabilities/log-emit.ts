@@ -32,6 +32,28 @@ export function hostLog(plugin: PluginInstance, call: CallState, args: unknown[]
   call.logs.push(entry)
 }
 
+/**
+ * A command's stderr joins the call's log lines, so it reaches the run detail, the CLI and
+ * the agent log with the plugin's own lines. Not counted against limits.logLines: the
+ * plugin did not write it, and limits.execOutputBytes already caps it.
+ */
+export function logExecStderr<R extends { code: number | null; stderr: string }>(
+  call: CallState,
+  command: string,
+  result: R,
+): R {
+  const text = result.stderr.trimEnd()
+  if (text !== '')
+    call.logs.push({
+      level: result.code === 0 ? 'info' : 'warn',
+      message: text,
+      fields: { command, code: result.code },
+      at: Date.now(),
+      source: 'exec',
+    })
+  return result
+}
+
 export function hostEmit(
   plugin: PluginInstance,
   call: CallState,

@@ -1,5 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { logsOfInstructions } from '../../../engine/step-logs.ts'
+import { StavilyError } from '../../../errors.ts'
 import type { Services } from '../../../services/context.ts'
 import type { Instruction } from '../../../types.ts'
 import { auditMutation } from '../../audit-trail.ts'
@@ -29,7 +31,12 @@ export function instructionRoutes(services: Services, role: RoleGuards) {
       },
       async (req, reply) => {
         refuseSensorWork(req.body)
-        const i = await services.dispatcher.enqueue(orgOf(req), req.body)
+        const { version, ...spec } = req.body
+        if (version !== undefined) await requireEnabledVersion(services, orgOf(req), spec, version)
+        const i = await services.dispatcher.enqueue(orgOf(req), {
+          ...spec,
+          ...(version === undefined ? {} : { pluginVersion: version }),
+        })
         await auditMutation(
           services,
           req,
@@ -57,7 +64,11 @@ export function instructionRoutes(services: Services, role: RoleGuards) {
           response: { 200: S.InstructionReply, ...errorResponses },
         },
       },
-      async (req) => wireInstruction(await services.dispatcher.get(orgOf(req), req.params.id)),
+      async (req) => {
+        const i = await services.dispatcher.get(orgOf(req), req.params.id)
+        const logs = await logsOfInstructions(services.db.sql, [i.id])
+        return { ...wireInstruction(i), logs: logs.get(i.id) ?? [] }
+      },
     )
 
     app.post(
@@ -80,6 +91,29 @@ export function instructionRoutes(services: Services, role: RoleGuards) {
   }
 }
 
+/**
+ * A call asked for an exact version (`stavily plugin run NAME@VERSION`): the pool's agents
+ * load only what the pool has enabled, so any other version would run something else.
+ */
+async function requireEnabledVersion(
+  services: Services,
+  orgId: string,
+  spec: { pool: string; plugin: string },
+  version: string,
+): Promise<void> {
+  const enabled = (await services.catalog.enabled(orgId)).find(
+    (e) => e.pool === spec.pool && e.name === spec.plugin,
+  )
+  if (enabled?.version === version) return
+  throw new StavilyError(
+    'STAVILY_ERR_PLUGIN_NOT_ENABLED',
+    enabled
+      ? `version: pool ${spec.pool} runs ${spec.plugin}@${enabled.version}, not ${version}; enable it first: stavily plugin enable ${spec.plugin} --pool ${spec.pool} --range ${version}`
+      : `plugin: ${spec.plugin} is not enabled in pool ${spec.pool}; enable it first: stavily plugin enable ${spec.plugin} --pool ${spec.pool} --range ${version}`,
+    { data: { field: enabled ? 'version' : 'plugin' } },
+  )
+}
+
 function wireInstruction(i: Instruction) {
   return {
     id: i.id,
@@ -96,5 +130,6 @@ function wireInstruction(i: Instruction) {
     cancelRequested: i.cancelRequested,
     priority: i.priority,
     createdAt: new Date(i.createdAt).toISOString(),
+    pluginVersion: i.pluginVersion ?? null,
   }
 }
