@@ -32,6 +32,7 @@ for (const setup of backends()) {
 
     it('signs in with an API token and shows its role; a wrong token is refused with the reason', async () => {
       await admin.goto('/agents')
+      await admin.getByLabel('API token').waitFor()
       await screenshot(admin, 'sign-in')
       await admin.getByLabel('API token').fill('stv_api_not-a-real-token')
       await admin.getByRole('button', { name: 'Sign in' }).click()
@@ -207,7 +208,7 @@ for (const setup of backends()) {
       expect(await admin.getByTestId('verification').textContent()).toContain(
         verified.body.head.replace(/^sha256:/, '').slice(0, 12),
       )
-      await screenshot(admin, 'audit')
+      await screenshot(admin, 'audit', { fullPage: false })
 
       await admin.getByLabel('Action').fill('agent.drained')
       await admin.getByRole('button', { name: 'Filter' }).click()

@@ -181,12 +181,13 @@ export async function sensorAgent(stage: Stage, pool = 'edge', name = 'edge-01')
 
 /**
  * Saves a screenshot for docs/dashboard.md when STAVILY_SCREENSHOTS=1 (the docs' images are
- * taken by the tests, so they show the dashboard as it is).
+ * taken by the tests, so they show the dashboard as it is): the whole page, or only the
+ * window for a long list.
  */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   if (process.env.STAVILY_SCREENSHOTS !== '1') return
   mkdirSync(SCREENSHOTS, { recursive: true })
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png` })
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: opts.fullPage ?? true })
 }
 
 /** Signs in on the sign-in form with `token` and waits for the role the API reports. */
