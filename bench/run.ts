@@ -5,7 +5,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { type Benchmark, formatTable, writeResult } from './lib.ts'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
-const folders = ['bench', 'sdk/bench', 'registry/bench', 'agent-runtime/bench', 'core/bench']
+const folders = [
+  'bench',
+  'sdk/bench',
+  'registry/bench',
+  'agent-runtime/bench',
+  'core/bench',
+  'dashboard/bench',
+]
 
 function discover(): Map<string, string> {
   const found = new Map<string, string>()
