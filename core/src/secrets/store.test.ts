@@ -5,6 +5,7 @@ import type { Database } from '../db/sql-client.ts'
 import { SecretError } from './errors.ts'
 import { createKeyring } from './keyring.ts'
 import { SECRETS_MIGRATION } from './migration.ts'
+import { SECRET_POLICY } from './policy.ts'
 import { createSecretStore } from './store.ts'
 
 async function openStore(open: () => Promise<Database>): Promise<Database> {
@@ -146,6 +147,73 @@ for (const backend of backends()) {
       expect(big).not.toContain('S3CRET')
       expect(await failure(store.getForInvocation(org, ['ok', 'bad name']), bad)).toMatch(
         /^names\[1\]: expected a secret name/,
+      )
+      await db.close()
+    })
+
+    it('takes values and name lists up to their limits, and refuses one more', async () => {
+      const db = await openStore(() => backend.open())
+      const store = createSecretStore(db.sql, createKeyring(randomBytes(32)))
+      const org = randomUUID()
+      const bad = 'STAVILY_ERR_INVALID_ARGUMENT'
+      const max = SECRET_POLICY.maxValueBytes
+      expect(await store.set(org, 'BIG', 'v'.repeat(max))).toEqual({ created: true })
+      expect((await store.getForInvocation(org, ['BIG'])).get('BIG')!.reveal()).toHaveLength(max)
+      expect(await failure(store.set(org, 'BIG', 'v'.repeat(max + 1)), bad)).toBe(
+        `value: expected 1 to ${max} bytes, got "${max + 1} bytes"`,
+      )
+      // A name of 128 characters is one; 129 is not.
+      const long = `N${'x'.repeat(127)}`
+      await store.set(org, long, 'v')
+      expect(await failure(store.set(org, `${long}x`, 'v'), bad)).toMatch(/^name: expected a secret name/)
+      const names = Array.from({ length: SECRET_POLICY.maxPerInvocation }, () => 'BIG')
+      expect([...(await store.getForInvocation(org, names)).keys()]).toEqual(['BIG'])
+      expect(await failure(store.getForInvocation(org, [...names, 'BIG']), bad)).toBe(
+        `names: expected a list of at most ${SECRET_POLICY.maxPerInvocation} secret names`,
+      )
+      // One missing secret is named in the singular.
+      expect(
+        await failure(store.getForInvocation(org, ['BIG', 'NOPE']), 'STAVILY_ERR_SECRET_NOT_FOUND'),
+      ).toBe('secret not set in this organization: NOPE; set it with "stavily secret set"')
+      // The organization id in any case is the same organization.
+      expect((await store.list(org.toUpperCase())).map((x) => x.name).sort()).toEqual(['BIG', long])
+      await db.close()
+    })
+
+    it('gives an agent the declared secrets that exist, skipping others and names that cannot be one', async () => {
+      const db = await openStore(() => backend.open())
+      const store = createSecretStore(db.sql, createKeyring(randomBytes(32)))
+      const org = randomUUID()
+      await store.set(org, 'A', 'a-value')
+      await store.set(org, 'B', 'b-value')
+      expect(await store.getExisting(org, ['A', 'MISSING', 'bad name', 'A', 'B'])).toEqual({
+        A: 'a-value',
+        B: 'b-value',
+      })
+      expect(await store.getExisting(org, [])).toEqual({})
+      expect(await store.getExisting(randomUUID(), ['A'])).toEqual({})
+      // At most maxPerInvocation names are looked up: B past the cap is not given.
+      const filler = Array.from({ length: SECRET_POLICY.maxPerInvocation - 1 }, (_, i) => `F${i}`)
+      expect(await store.getExisting(org, [...filler, 'A', 'B'])).toEqual({ A: 'a-value' })
+      await db.close()
+    })
+
+    it('rotates more secrets than one batch, in several transactions', async () => {
+      const db = await openStore(() => backend.open())
+      const oldKey = randomBytes(32)
+      const newKey = randomBytes(32)
+      const org = randomUUID()
+      const before = createSecretStore(db.sql, createKeyring(oldKey))
+      const count = SECRET_POLICY.rotateBatch + 1
+      for (let i = 0; i < count; i++) await before.set(org, `S${i}`, `v${i}`)
+      const rotating = createSecretStore(db.sql, createKeyring(newKey, [oldKey]))
+      expect(await rotating.rotate()).toEqual({ reencrypted: count })
+      const newOnly = createSecretStore(db.sql, createKeyring(newKey))
+      expect(new Set((await newOnly.list(org)).map((x) => x.keyId))).toEqual(
+        new Set([createKeyring(newKey).currentId]),
+      )
+      expect((await newOnly.getForInvocation(org, [`S${count - 1}`])).get(`S${count - 1}`)!.reveal()).toBe(
+        `v${count - 1}`,
       )
       await db.close()
     })
