@@ -10,6 +10,7 @@ import { agentApi } from './routes/agent-api.ts'
 import { healthRoutes } from './routes/health.ts'
 import { operatorApi, registryMount } from './routes/operator/index.ts'
 import { whoamiRoutes } from './routes/operator/whoami.ts'
+import { closeUnusedConnectionsOnShutdown } from './unused-connections.ts'
 import { validatorCompiler } from './validation.ts'
 import { checkWireValues, installJsonBody } from './wire-boundary.ts'
 
@@ -46,6 +47,7 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   })
+  closeUnusedConnectionsOnShutdown(app)
   app.setValidatorCompiler(validatorCompiler)
   // Both APIs speak JSON only; a text body is refused (415) rather than validated as a string.
   app.removeContentTypeParser('text/plain')
