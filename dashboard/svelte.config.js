@@ -6,8 +6,18 @@ import adapter from '@sveltejs/adapter-static'
 export default {
   kit: {
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
-    // The token travels in a header, never a cookie, so there is no CSRF surface to guard;
-    // scripts and styles come only from the orchestrator itself.
-    csp: { mode: 'hash', directives: { 'default-src': ['self'], 'object-src': ['none'] } },
+    // Scripts come only from the orchestrator itself (SvelteKit hashes its inline bootstrap),
+    // so an injected script cannot run and read the token. Inline styles are allowed: Svelte
+    // and SvelteKit's route announcer write style attributes.
+    csp: {
+      mode: 'hash',
+      directives: {
+        'default-src': ['self'],
+        'style-src': ['self', 'unsafe-inline'],
+        'object-src': ['none'],
+        'base-uri': ['none'],
+        'form-action': ['self'],
+      },
+    },
   },
 }
