@@ -5,6 +5,7 @@ import {
   AGENT_VERSION,
   applyHookWorkflow,
   backends,
+  eventually,
   hookWorkflow,
   openStage,
   PLUGIN,
@@ -36,7 +37,7 @@ for (const setup of backends()) {
       await screenshot(admin, 'sign-in')
       await admin.getByLabel('API token').fill('stv_api_not-a-real-token')
       await admin.getByRole('button', { name: 'Sign in' }).click()
-      await expect.poll(() => admin.getByRole('alert').textContent()).toMatch(/token/i)
+      await eventually(() => admin.getByRole('alert').textContent()).toMatch(/token/i)
       await signIn(admin, stage.admin, 'admin', '/agents')
       // The deep link survives the sign-in: the page asked for is the page shown.
       expect(new URL(admin.url()).pathname).toBe('/agents')
@@ -46,7 +47,7 @@ for (const setup of backends()) {
       const workflowId = await applyHookWorkflow(stage, 'restart-on-hook')
       await admin.goto('/runs')
       await admin.getByRole('heading', { name: 'Runs' }).waitFor()
-      await expect.poll(() => admin.getByTestId('live-state').textContent()).toBe('live')
+      await eventually(() => admin.getByTestId('live-state').textContent()).toBe('live')
       // A reload would drop this mark: the run must arrive through the stream.
       await admin.evaluate(() => Object.assign(window, { notReloaded: true }))
 
@@ -54,10 +55,10 @@ for (const setup of backends()) {
       const hook = await deliver(stage.r, workflowId, { service: 'nginx' })
       expect(hook.status, JSON.stringify(hook.body)).toBe(202)
       const status = admin.locator(`tr[data-run-id="${hook.body.runId}"] [data-status]`)
-      await expect.poll(() => status.getAttribute('data-status')).toMatch(/^(queued|running)$/)
+      await eventually(() => status.getAttribute('data-status')).toMatch(/^(queued|running)$/)
       await screenshot(admin, 'runs')
       stage.gate.release('nginx')
-      await expect.poll(() => status.getAttribute('data-status')).toBe('succeeded')
+      await eventually(() => status.getAttribute('data-status')).toBe('succeeded')
       expect(await admin.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true)
     })
 
@@ -67,7 +68,7 @@ for (const setup of backends()) {
       expect(hook.status).toBe(202)
       await admin.goto('/runs')
       const row = admin.locator(`tr[data-run-id="${hook.body.runId}"]`)
-      await expect.poll(() => row.locator('[data-status]').getAttribute('data-status')).toBe('failed')
+      await eventually(() => row.locator('[data-status]').getAttribute('data-status')).toBe('failed')
       await row.getByRole('link', { name: 'restart-on-hook' }).click()
       await admin.waitForURL(`**/runs/${hook.body.runId}`)
       const step = admin.locator('[data-step="restart"]')
@@ -86,7 +87,7 @@ for (const setup of backends()) {
       const badLine = broken.split('\n').findIndex((l) => l.includes('not-a-range')) + 1
       await editor.fill(broken)
       await admin.getByRole('button', { name: 'Apply' }).click()
-      await expect.poll(() => admin.locator('.gutter .bad').allTextContents()).toEqual([String(badLine)])
+      await eventually(() => admin.locator('.gutter .bad').allTextContents()).toEqual([String(badLine)])
       expect(await admin.getByTestId('editor-issues').textContent()).toContain('actions[0].version')
       await screenshot(admin, 'workflow-error')
 
@@ -103,18 +104,18 @@ for (const setup of backends()) {
       await stage.beat()
       await admin.goto('/agents')
       const row = admin.locator('tr', { has: admin.getByText('action-web', { exact: true }) })
-      await expect.poll(() => row.getByTestId('presence').textContent()).toBe('online')
-      await expect.poll(() => row.textContent()).toContain(AGENT_VERSION)
-      await expect.poll(() => row.textContent()).toContain(PLUGIN)
+      await eventually(() => row.getByTestId('presence').textContent()).toBe('online')
+      await eventually(() => row.textContent()).toContain(AGENT_VERSION)
+      await eventually(() => row.textContent()).toContain(PLUGIN)
       await screenshot(admin, 'agents')
 
       await row.getByRole('button', { name: 'Drain action-web' }).click()
-      await expect.poll(() => row.getByTestId('presence').textContent()).toBe('draining')
+      await eventually(() => row.getByTestId('presence').textContent()).toBe('draining')
       const drained = await stage.api('GET', '/agents')
       expect(drained.body.items.find((a: { name: string }) => a.name === 'action-web').drain).toBe(true)
 
       await row.getByRole('button', { name: 'Undrain action-web' }).click()
-      await expect.poll(() => row.getByTestId('presence').textContent()).toBe('online')
+      await eventually(() => row.getByTestId('presence').textContent()).toBe('online')
       const back = await stage.api('GET', '/agents')
       expect(back.body.items.find((a: { name: string }) => a.name === 'action-web').drain).toBe(false)
     })
@@ -152,7 +153,7 @@ for (const setup of backends()) {
       await admin.waitForURL(`**/plugins/${PLUGIN}`)
       for (const v of versions) {
         const card = admin.locator(`article[data-version="${v.version}"]`)
-        await expect.poll(() => card.textContent()).toContain(v.digest)
+        await eventually(() => card.textContent()).toContain(v.digest)
         expect(await card.textContent()).toContain(v.provenance.commit)
         expect(await card.textContent()).toContain('Read the secrets: SLACK_TOKEN')
       }
@@ -166,7 +167,7 @@ for (const setup of backends()) {
         .click()
       await admin.keyboard.type('edge') // the pin button leaves the focus in the pool field
       await admin.getByRole('button', { name: 'Enable', exact: true }).click()
-      await expect.poll(() => admin.locator('tr[data-pool="edge"]').textContent()).toContain('pinned')
+      await eventually(() => admin.locator('tr[data-pool="edge"]').textContent()).toContain('pinned')
       expect(await admin.locator('tr[data-pool="edge"]').getByTestId('pool-version').textContent()).toBe(
         '1.0.0',
       )
@@ -178,7 +179,7 @@ for (const setup of backends()) {
       await admin.getByRole('textbox', { name: 'Pool' }).fill('edge')
       await admin.getByRole('combobox', { name: 'Version or range' }).fill('^7')
       await admin.getByRole('button', { name: 'Enable', exact: true }).click()
-      await expect.poll(() => admin.getByRole('alert').textContent()).toMatch(/range/)
+      await eventually(() => admin.getByRole('alert').textContent()).toMatch(/range/)
     })
 
     it('sets and deletes a secret, and never shows a value', async () => {
@@ -187,13 +188,13 @@ for (const setup of backends()) {
       await admin.getByLabel('Value').fill('hunter2-not-shown')
       await admin.getByRole('button', { name: 'Set secret' }).click()
       const row = admin.locator('tr[data-secret="DEPLOY_KEY"]')
-      await expect.poll(() => row.count()).toBe(1)
+      await eventually(() => row.count()).toBe(1)
       expect(await admin.content()).not.toContain('hunter2-not-shown')
       await screenshot(admin, 'secrets')
 
       await row.getByRole('button', { name: 'Delete DEPLOY_KEY' }).click()
       await row.getByRole('button', { name: 'Yes, delete' }).click()
-      await expect.poll(() => row.count()).toBe(0)
+      await eventually(() => row.count()).toBe(0)
       const names = (await stage.api('GET', '/secrets')).body.items.map((s: { name: string }) => s.name)
       expect(names).not.toContain('DEPLOY_KEY')
     })
@@ -213,7 +214,7 @@ for (const setup of backends()) {
       await admin.getByLabel('Action').fill('agent.drained')
       await admin.getByRole('button', { name: 'Filter' }).click()
       await admin.waitForURL('**/audit?action=agent.drained')
-      await expect.poll(() => admin.locator('tbody tr').count()).toBe(1)
+      await eventually(() => admin.locator('tbody tr').count()).toBe(1)
       expect(await admin.locator('tbody tr').first().getAttribute('data-action')).toBe('agent.drained')
     })
 
@@ -257,7 +258,7 @@ for (const setup of backends()) {
         await viewer.goto(path)
         // Loaded: a heading is there and nothing is still loading (the live stream never idles).
         await viewer.locator('main h1').waitFor()
-        await expect.poll(() => viewer.getByText(/^Loading/).count()).toBe(0)
+        await eventually(() => viewer.getByText(/^Loading/).count()).toBe(0)
         const enabled = await viewer.evaluate(() =>
           [
             ...document.querySelectorAll<HTMLInputElement>(

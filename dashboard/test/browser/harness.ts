@@ -200,7 +200,7 @@ export async function signIn(
   await page.goto(path)
   await page.getByLabel('API token').fill(token)
   await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect.poll(() => page.getByTestId('role').textContent()).toBe(role)
+  await eventually(() => page.getByTestId('role').textContent()).toBe(role)
 }
 
 /** A webhook workflow with one step on the simulated agent's pool (its `service` from the event). */
@@ -225,4 +225,12 @@ export async function applyHookWorkflow(stage: Stage, name: string): Promise<str
   if (res.status !== 200 && res.status !== 201)
     throw new Error(`apply: ${res.status} ${JSON.stringify(res.body)}`)
   return res.body.workflow.id
+}
+
+/**
+ * `expect.poll` with a deadline for a busy machine (its default is 1 s): the page shows what
+ * the test waits for when the stream, the API and the browser have done their part.
+ */
+export function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 15_000, interval: 50 })
 }
