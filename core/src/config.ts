@@ -60,6 +60,12 @@ export interface OrchestratorConfig {
   registry?: { keysDir?: string; remotes?: { allowFile?: boolean; allowPrivate?: boolean } }
   /** The engine's background work: schedules, debounce timers, reconcile (default true; off in tests that drive it by hand). */
   engine?: { background?: boolean; reconcileIntervalMs?: number }
+  /**
+   * HTTPS on both listeners: PEM certificate (chain) and key files, read again on reload
+   * (SIGHUP). With `clientCaFile`, the listener serving the agent API requires client
+   * certificates signed by that CA (mTLS); a separate operator listener does not.
+   */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string }
 }
 
 export interface ResolvedConfig {
@@ -80,6 +86,7 @@ export interface ResolvedConfig {
   /** Where generated keys live: the PGlite data folder, or `database.dataDir` given with PostgreSQL. */
   dataDir: string | undefined
   engine: { background: boolean; reconcileIntervalMs: number }
+  tls: { certFile: string; keyFile: string; clientCaFile: string | undefined } | undefined
 }
 
 function checkPort(field: string, v: unknown): number {
@@ -121,6 +128,21 @@ function trustedProxiesFromEnv(env: NodeJS.ProcessEnv): Pick<OrchestratorConfig,
     .map((p) => p.trim())
     .filter((p) => p.length > 0)
   return list.length > 0 ? { trustedProxies: list } : {}
+}
+
+function checkTls(t: OrchestratorConfig['tls']): ResolvedConfig['tls'] {
+  if (t === undefined) return undefined
+  const file = (field: string, v: unknown) => {
+    if (typeof v !== 'string' || v.length === 0) throw invalid(`tls.${field}`, 'a path to a PEM file', v)
+    return v
+  }
+  if (t.certFile === undefined || t.keyFile === undefined)
+    throw invalid('tls', 'both certFile and keyFile (STAVILY_TLS_CERT_FILE, STAVILY_TLS_KEY_FILE)')
+  return {
+    certFile: file('certFile', t.certFile),
+    keyFile: file('keyFile', t.keyFile),
+    clientCaFile: t.clientCaFile === undefined ? undefined : file('clientCaFile', t.clientCaFile),
+  }
 }
 
 /** Checks a programmatic configuration and fills in the defaults. */
@@ -190,6 +212,7 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
         ? c.database.dataDir
         : undefined
   return {
+    tls: checkTls(c.tls),
     database,
     redis: redisUrl ? { url: redisUrl, prefix: c.redis?.prefix ?? DEFAULTS.redisPrefix } : undefined,
     listen: address('listen', c.listen),
@@ -214,6 +237,18 @@ export function resolveConfig(c: OrchestratorConfig = {}): ResolvedConfig {
       reconcileIntervalMs: c.engine?.reconcileIntervalMs ?? ENGINE_POLICY.reconcileIntervalMs,
     },
   }
+}
+
+function tlsFromEnv(env: NodeJS.ProcessEnv): Pick<OrchestratorConfig, 'tls'> {
+  const { STAVILY_TLS_CERT_FILE: certFile, STAVILY_TLS_KEY_FILE: keyFile } = env
+  const clientCaFile = env.STAVILY_TLS_CLIENT_CA_FILE
+  if (!certFile && !keyFile && !clientCaFile) return {}
+  if (!certFile || !keyFile)
+    throw invalid(
+      certFile ? 'STAVILY_TLS_KEY_FILE' : 'STAVILY_TLS_CERT_FILE',
+      'set both STAVILY_TLS_CERT_FILE and STAVILY_TLS_KEY_FILE to serve HTTPS',
+    )
+  return { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } }
 }
 
 /** Configuration from the environment (the `stavily` process and the test child process). */
@@ -253,6 +288,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Orchestrato
       ? { operatorListen: { host: env.STAVILY_OPERATOR_HOST ?? DEFAULTS.host, port: operatorPort } }
       : {}),
     ...(env.STAVILY_BOOTSTRAP_TOKEN ? { bootstrapToken: env.STAVILY_BOOTSTRAP_TOKEN } : {}),
+    ...tlsFromEnv(env),
     logger: env.STAVILY_LOG === '1',
     ...trustedProxiesFromEnv(env),
     tuning,

@@ -19,5 +19,14 @@ const stop = async () => {
   await orchestrator.close()
   process.exit(0)
 }
+// SIGHUP: read the TLS certificate and key again (after a renewal); the listeners stay.
+process.on('SIGHUP', () => {
+  try {
+    orchestrator.reloadTls()
+    process.stderr.write('stavily: TLS certificate reloaded\n')
+  } catch (err) {
+    process.stderr.write(`stavily: TLS reload failed, still serving the old certificate: ${(err as Error).message}\n`)
+  }
+})
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
+import { createSecureContext, type Server as TlsServer } from 'node:tls'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createRegistry } from '@stavily/registry'
@@ -20,6 +21,7 @@ import type { FleetState } from './fleet/fleet-state.ts'
 import { MemoryFleet } from './fleet/memory-fleet.ts'
 import { RedisFleet } from './fleet/redis-fleet.ts'
 import { createApp } from './http/create-app.ts'
+import { secureContext } from './http/tls.ts'
 import { Metrics } from './metrics.ts'
 import { startBoss } from './queue/boss.ts'
 import { Dispatcher } from './queue/dispatcher.ts'
@@ -50,6 +52,12 @@ export interface Orchestrator {
   listen(): Promise<{ agentUrl: string; operatorUrl: string }>
   /** Graceful shutdown: see docs/orchestrator.md. */
   close(): Promise<void>
+  /**
+   * Reads the TLS files again and serves them to new connections (SIGHUP in `stavily
+   * server`): the listeners and open connections stay. Throws, keeping the old
+   * certificate, when a file cannot be read or does not parse.
+   */
+  reloadTls(): void
 }
 
 async function openDb(config: ResolvedConfig): Promise<Database> {
@@ -150,7 +158,8 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
 
     const url = (app: FastifyInstance) => {
       const a = app.server.address() as AddressInfo
-      return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
+      const scheme = config.tls ? 'https' : 'http'
+      return `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
     }
     let closed: Promise<void> | undefined
     return {
@@ -162,6 +171,17 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
         await agentApp.listen(config.listen)
         if (!shared) await operatorApp.listen(config.operatorListen!)
         return { agentUrl: url(agentApp), operatorUrl: url(operatorApp) }
+      },
+      reloadTls() {
+        const tls = config.tls
+        if (!tls) return
+        // Both contexts are built before either is swapped in: a bad file changes nothing.
+        const next = [agentApp, ...(shared ? [] : [operatorApp])].map((app) => ({
+          server: app.server as unknown as TlsServer,
+          context: secureContext(tls, app === agentApp ? (shared ? 'both' : 'agent') : 'operator'),
+        }))
+        for (const n of next) createSecureContext(n.context)
+        for (const n of next) n.server.setSecureContext(n.context)
       },
       close() {
         closed ??= (async () => {

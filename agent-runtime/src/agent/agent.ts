@@ -21,6 +21,7 @@ import { PluginStore } from './plugin-store.ts'
 import { PluginSync } from './plugin-sync.ts'
 import { Sender } from './sender.ts'
 import { SensorRunner } from './sensors.ts'
+import { installTlsClient } from './tls-client.ts'
 
 export const AGENT_VERSION = '0.1.0'
 
@@ -57,6 +58,7 @@ export class Agent {
     private readonly log: Logger,
   ) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+    installTlsClient(config.tls)
     this.api = new ApiClient(config.orchestratorUrl, `stavily-agent/${AGENT_VERSION}`)
     this.outbox = new Outbox(config.dataDir, config.outboxMaxBytes)
     this.finished = new Promise((resolve) => {

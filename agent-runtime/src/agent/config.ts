@@ -9,6 +9,7 @@ import { envEntryProblem, type Grants } from '@stavily/sdk/manifest'
 import type { PluginLimits } from '../defaults.ts'
 import { AGENT_DEFAULTS } from './defaults.ts'
 import { configError } from './errors.ts'
+import type { TlsClientFiles } from './tls-client.ts'
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 const LOG_LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -43,6 +44,8 @@ export interface AgentConfig {
   pluginSyncMs: number
   /** The outbox's size cap; past it new sensor events are dropped (results are always kept). */
   outboxMaxBytes: number
+  /** TLS towards the orchestrator: a CA bundle, and a client certificate and key (mTLS). */
+  tls: TlsClientFiles
 }
 
 export const USAGE = `usage: stavily-agent [options]
@@ -68,6 +71,9 @@ export const USAGE = `usage: stavily-agent [options]
   --shutdown-grace-ms N     SIGTERM: how long calls in flight may finish (STAVILY_SHUTDOWN_GRACE_MS; default 30000)
   --plugin-sync-ms N        re-read the desired plugins at least this often (STAVILY_PLUGIN_SYNC_MS; default and max 60000)
   --outbox-max-bytes N      outbox size cap; past it new sensor events are dropped (STAVILY_OUTBOX_MAX_BYTES; default 268435456)
+  --tls-ca FILE             PEM CA bundle to trust for the orchestrator (STAVILY_TLS_CA_FILE)
+  --tls-client-cert FILE    PEM client certificate, when the orchestrator requires one (STAVILY_TLS_CLIENT_CERT_FILE)
+  --tls-client-key FILE     PEM key of that certificate (STAVILY_TLS_CLIENT_KEY_FILE)
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (STAVILY_LOG_LEVEL; default info)
   --help                    this text
 `
@@ -97,6 +103,9 @@ const FLAGS = {
   'shutdown-grace-ms': { type: 'string' },
   'plugin-sync-ms': { type: 'string' },
   'outbox-max-bytes': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-client-cert': { type: 'string' },
+  'tls-client-key': { type: 'string' },
   help: { type: 'boolean' },
 } as const
 
@@ -143,6 +152,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const grace = pick('shutdown-grace-ms', 'STAVILY_SHUTDOWN_GRACE_MS', 'shutdownGraceMs')
   const syncMs = pick('plugin-sync-ms', 'STAVILY_PLUGIN_SYNC_MS', 'pluginSyncMs')
   const outboxMax = pick('outbox-max-bytes', 'STAVILY_OUTBOX_MAX_BYTES', 'outboxMaxBytes')
+  const tlsCa = pick('tls-ca', 'STAVILY_TLS_CA_FILE', 'tlsCaFile')
+  const tlsCert = pick('tls-client-cert', 'STAVILY_TLS_CLIENT_CERT_FILE', 'tlsClientCertFile')
+  const tlsKey = pick('tls-client-key', 'STAVILY_TLS_CLIENT_KEY_FILE', 'tlsClientKeyFile')
+  if ((tlsCert.value === undefined) !== (tlsKey.value === undefined))
+    throw configError(
+      tlsCert.value === undefined ? tlsCert.source : tlsKey.source,
+      'set both the client certificate (--tls-client-cert) and its key (--tls-client-key), or neither',
+    )
   const pluginSyncMs = positiveInt(syncMs.value, syncMs.source) ?? AGENT_DEFAULTS.pluginSyncMs
   if (pluginSyncMs > AGENT_DEFAULTS.pluginSyncMs)
     throw configError(
@@ -216,7 +233,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     shutdownGraceMs: positiveInt(grace.value, grace.source) ?? AGENT_DEFAULTS.shutdownGraceMs,
     pluginSyncMs,
     outboxMaxBytes: positiveInt(outboxMax.value, outboxMax.source) ?? AGENT_DEFAULTS.outboxMaxBytes,
+    tls: {
+      caFile: optionalPath(tlsCa.value, tlsCa.source),
+      certFile: optionalPath(tlsCert.value, tlsCert.source),
+      keyFile: optionalPath(tlsKey.value, tlsKey.source),
+    },
   }
+}
+
+function optionalPath(value: unknown, where: string): string | undefined {
+  const v = optionalString(value, where)
+  return v === undefined ? undefined : resolve(v)
 }
 
 function readConfigFile(file: string): Raw {
@@ -255,6 +282,9 @@ function readConfigFile(file: string): Raw {
     'shutdownGraceMs',
     'pluginSyncMs',
     'outboxMaxBytes',
+    'tlsCaFile',
+    'tlsClientCertFile',
+    'tlsClientKeyFile',
   ])
   for (const key of Object.keys(parsed)) {
     if (!known.has(key))

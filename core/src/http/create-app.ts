@@ -8,6 +8,7 @@ import { API_POLICY } from './policy.ts'
 import { roleGuards } from './request-context.ts'
 import { agentApi } from './routes/agent-api.ts'
 import { healthRoutes } from './routes/health.ts'
+import { tlsServerOptions } from './tls.ts'
 import { operatorApi, registryMount } from './routes/operator/index.ts'
 import { whoamiRoutes } from './routes/operator/whoami.ts'
 import { closeUnusedConnectionsOnShutdown } from './unused-connections.ts'
@@ -22,6 +23,13 @@ export type AppRole = 'agent' | 'operator' | 'both'
 export async function createApp(services: Services, role: AppRole): Promise<FastifyInstance> {
   const { tuning } = services
   const proxies = services.config.trustedProxies
+  const serverOptions = {
+    headersTimeout: tuning.headersTimeoutMs,
+    requestTimeout: tuning.requestTimeoutMs,
+    // Node checks these deadlines on an interval (30 s by default): check often enough
+    // that a slow client is cut close to its deadline.
+    connectionsCheckingInterval: API_POLICY.connectionsCheckingIntervalMs,
+  }
   const app = Fastify({
     logger: services.config.logger,
     bodyLimit: tuning.bodyLimitBytes,
@@ -31,13 +39,11 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
     // cannot trickle forever. The long-poll and the stream are bodiless GETs, received at
     // once, so this bound never cuts them.
     requestTimeout: tuning.requestTimeoutMs,
-    http: {
-      headersTimeout: tuning.headersTimeoutMs,
-      requestTimeout: tuning.requestTimeoutMs,
-      // Node checks these deadlines on an interval (30 s by default): check often enough
-      // that a slow client is cut close to its deadline.
-      connectionsCheckingInterval: API_POLICY.connectionsCheckingIntervalMs,
-    },
+    // With TLS, Node's https server takes the same server options beside the TLS ones
+    // (Fastify passes `http` only to a plain HTTP server).
+    ...(services.config.tls
+      ? { https: { ...tlsServerOptions(services.config.tls, role), ...serverOptions } }
+      : { http: serverOptions }),
     // A socket with no traffic either way is closed: longer than a held poll (which sends
     // nothing until it answers) and than the stream's heartbeat; it also ends a client
     // that stops reading its answer, whose writes then stall.

@@ -101,12 +101,23 @@ export const server: CommandSpec = {
         out.line(`log in with:  stavily login --url ${urls.operatorUrl}`)
       }
     }
+    // SIGHUP: read the TLS certificate and key again (after a renewal); the listeners stay.
+    const reload = () => {
+      try {
+        orchestrator.reloadTls()
+        out.note('TLS certificate reloaded')
+      } catch (err) {
+        out.note(`TLS reload failed, still serving the old certificate: ${(err as Error).message}`)
+      }
+    }
+    process.on('SIGHUP', reload)
     await new Promise<void>((resolve) => {
       const off = io.onInterrupt(() => {
         off()
         resolve()
       })
     })
+    process.off('SIGHUP', reload)
     if (!json) out.note('stopping…')
     await orchestrator.close()
     return EXIT.ok
