@@ -25,7 +25,9 @@ process.on('SIGHUP', () => {
     orchestrator.reloadTls()
     process.stderr.write('stavily: TLS certificate reloaded\n')
   } catch (err) {
-    process.stderr.write(`stavily: TLS reload failed, still serving the old certificate: ${(err as Error).message}\n`)
+    process.stderr.write(
+      `stavily: TLS reload failed, still serving the old certificate: ${(err as Error).message}\n`,
+    )
   }
 })
 process.on('SIGTERM', stop)
