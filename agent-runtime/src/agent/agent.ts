@@ -2,20 +2,30 @@
 // orchestrator (heartbeat, long-poll, plugin sync, outbox sender), all with server-set
 // intervals, jitter, and backoff on errors. `stop()` is the graceful shutdown.
 import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { createFileStateStore } from '../sandbox/agent-side/state-store.ts'
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.ts'
 import { ApiClient, ApiError } from './api-client.ts'
 import { Backoff, jittered, sleep } from './backoff.ts'
 import type { AgentConfig } from './config.ts'
-import { readCredential, type StoredCredential, writeCredential } from './credential-store.ts'
+import { rotationLoop } from './credential-rotation.ts'
+import {
+  credentialIssuedAt,
+  readCredential,
+  type StoredCredential,
+  writeCredential,
+} from './credential-store.ts'
 import { AGENT_DEFAULTS, type Intervals } from './defaults.ts'
 import { type DesiredSet, parseDesired, readDesired, writeDesired } from './desired.ts'
 import { AgentError, AgentErrorCodes, configError } from './errors.ts'
 import { EventBatcher } from './event-batcher.ts'
 import { Executor } from './executor.ts'
+import { boundAddress, closeHealthServer, type Readiness, startHealthServer } from './health-server.ts'
 import { parseInstruction } from './instruction.ts'
 import type { Logger } from './logger.ts'
+import { AgentMetrics } from './metrics.ts'
+import { instrumentSandbox } from './metrics-sandbox.ts'
 import { Outbox } from './outbox.ts'
 import { PluginStore } from './plugin-store.ts'
 import { PluginSync } from './plugin-sync.ts'
@@ -49,6 +59,10 @@ export class Agent {
   private loops: Promise<void>[] = []
   private fatalError: AgentError | undefined
   private syncRequested: (() => void) | undefined
+  private readonly metrics = new AgentMetrics()
+  private health: Server | undefined
+  /** When the desired plugin set was last read from the orchestrator and applied. */
+  private lastSyncAt: number | undefined
   /** Resolves when the agent stopped by itself (a fatal error); `stop()` for the graceful path. */
   readonly finished: Promise<AgentError | undefined>
   private finish!: (e: AgentError | undefined) => void
@@ -71,6 +85,14 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // First, so /healthz answers (and /readyz says why not ready) while the agent enrolls.
+    if (this.config.healthListen) {
+      this.health = await startHealthServer(this.config.healthListen, {
+        readiness: () => this.readiness(),
+        metrics: () => this.renderMetrics(),
+      })
+      this.log.info({ address: boundAddress(this.health) }, 'health listener started')
+    }
     const stored = readCredential(this.config.dataDir)
     this.identity = stored ?? (await this.enroll())
     this.api.credential = this.identity.credential
@@ -94,10 +116,13 @@ export class Agent {
       stored ? 'starting with the stored credential' : 'enrolled',
     )
 
-    this.sandbox = await createSandbox({
-      stateStore: createFileStateStore(join(this.config.dataDir, 'state')),
-      onDiagnostic: (text) => this.log.warn({ sandbox: text.trim() }, 'sandbox host'),
-    })
+    this.sandbox = instrumentSandbox(
+      await createSandbox({
+        stateStore: createFileStateStore(join(this.config.dataDir, 'state')),
+        onDiagnostic: (text) => this.log.warn({ sandbox: text.trim() }, 'sandbox host'),
+      }),
+      this.metrics,
+    )
     this.store = new PluginStore({
       registryUrl: this.config.registryUrl,
       dataDir: this.config.dataDir,
@@ -138,7 +163,7 @@ export class Agent {
       this.desired = cached
       await this.applyDesired(cached)
     }
-    this.loops = [this.heartbeatLoop(), this.syncLoop()]
+    this.loops = [this.heartbeatLoop(), this.syncLoop(), this.rotationLoop()]
     if (this.identity.kind === 'action') this.loops.push(this.pollLoop())
   }
 
@@ -163,6 +188,7 @@ export class Agent {
     await this.sender?.stop()
     await Promise.all(this.loops)
     await this.sandbox?.close()
+    await closeHealthServer(this.health)
     this.log.info('stopped')
   }
 
@@ -171,6 +197,63 @@ export class Agent {
     this.stopping.abort()
     if (this.executor) this.executor.abandoned = true
     await this.sandbox?.close()
+    await closeHealthServer(this.health)
+  }
+
+  /** /readyz: enrolled, the desired plugins read and all loaded, the outbox not full. */
+  readiness(): Readiness {
+    const reasons: string[] = []
+    if (this.stopping.signal.aborted) reasons.push('shutting down')
+    if (this.fatalError) reasons.push(this.fatalError.message)
+    if (!this.sync) reasons.push('not started: enrolling or starting the sandbox')
+    else if (this.lastSyncAt === undefined)
+      reasons.push('the desired plugin set has not been read from the orchestrator yet')
+    for (const [name, e] of this.sync?.failures ?? []) reasons.push(`${name}: ${e.code}: ${e.message}`)
+    if (this.outbox.full)
+      reasons.push(`the outbox is full (${this.outbox.bytes} bytes): new sensor events are dropped`)
+    return {
+      ready: reasons.length === 0,
+      reasons,
+      agentId: this.identity?.agentId,
+      plugins: this.pluginStates(),
+      outbox: { entries: this.outbox.size, quarantined: this.outbox.quarantined },
+    }
+  }
+
+  private pluginStates(): { name: string; version: string; state: string }[] {
+    if (!this.sync) return []
+    const loaded = new Map(this.sandbox.list().map((p) => [p.name, p.version]))
+    return this.desired.plugins
+      .filter((p) => !this.sync.otherKind.has(p.name))
+      .map((p) => {
+        const failure = this.sync.failures.get(p.name)
+        const state =
+          failure?.code === AgentErrorCodes.PLUGIN_NOT_ALLOWED
+            ? 'not_allowed'
+            : failure
+              ? 'failed'
+              : loaded.get(p.name) === p.version
+                ? 'loaded'
+                : 'pending'
+        return { name: p.name, version: p.version, state }
+      })
+  }
+
+  private async renderMetrics(): Promise<string> {
+    const stats = this.sandbox ? await this.sandbox.stats().catch(() => undefined) : undefined
+    return this.metrics.render({
+      outboxEntries: this.outbox.size,
+      outboxBytes: this.outbox.bytes,
+      outboxFull: this.outbox.full,
+      quarantined: this.outbox.quarantined,
+      lastSyncSeconds: this.lastSyncAt === undefined ? undefined : this.lastSyncAt / 1000,
+      plugins: this.pluginStates(),
+      sandbox: stats && { restarts: stats.hostRestarts, rssBytes: stats.hostRssBytes },
+      ready: this.readiness().ready,
+      credentialAgeSeconds: this.identity
+        ? (Date.now() - credentialIssuedAt(this.config.dataDir, this.identity)) / 1000
+        : undefined,
+    })
   }
 
   /** Stops the agent on an answer no retry can change: a refused credential, or another 4xx. */
@@ -229,6 +312,7 @@ export class Agent {
           pool: res.body.pool,
           credential: res.body.credential,
           orchestratorUrl: this.config.orchestratorUrl,
+          issuedAt: new Date().toISOString(),
         }
         // Stored before use: a crash right after enrolling must not lose the one-time token's worth.
         writeCredential(this.config.dataDir, c)
@@ -325,6 +409,25 @@ export class Agent {
     }
   }
 
+  private rotationLoop(): Promise<void> {
+    return rotationLoop({
+      api: this.api,
+      dataDir: this.config.dataDir,
+      lifetimeMs: this.config.credentialLifetimeMs,
+      marginMs: this.config.credentialRotateMarginMs,
+      intervals: () => this.intervals,
+      log: this.log,
+      signal: this.stopping.signal,
+      identity: () => this.identity,
+      rotated: (c) => {
+        this.identity = c
+        this.metrics.credentialRotations++
+      },
+      onError: (err, backoff) => this.onLoopError(err, backoff, 'credential rotation'),
+      done: () => this.done,
+    })
+  }
+
   private requestSync(): void {
     this.syncRequested?.()
   }
@@ -342,9 +445,11 @@ export class Agent {
           writeDesired(this.config.dataDir, desired)
           await this.applyDesired(desired)
         }
+        this.lastSyncAt = Date.now()
         delay = jittered(this.config.pluginSyncMs, AGENT_DEFAULTS.jitter)
       } catch (err) {
         if (this.done) break
+        this.metrics.syncErrors++
         delay = this.onLoopError(err, backoff, 'plugin sync')
       }
       await new Promise<void>((resolve) => {

@@ -44,7 +44,8 @@ export class ApiClient {
     opts: { body?: unknown; timeoutMs?: number; signal?: AbortSignal; auth?: boolean } = {},
   ): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json' }
-    if (opts.auth !== false && this.credential) headers.authorization = `Bearer ${this.credential}`
+    const used = this.credential
+    if (opts.auth !== false && used) headers.authorization = `Bearer ${used}`
     if (opts.body !== undefined) headers['content-type'] = 'application/json'
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? AGENT_DEFAULTS.requestTimeoutMs)
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
@@ -80,6 +81,9 @@ export class ApiClient {
       retryAfterMs = Number.isFinite(s) && s >= 0 ? s * 1000 : undefined
     } else if (res.status === 503 && code === 'STAVILY_ERR_SHUTTING_DOWN') kind = 'retry-now'
     else if (res.status >= 500) kind = 'retry'
+    // Sent with a credential the agent has since rotated (a long-poll parked before the
+    // rotation ends this way): the new one is in place, so this is no reason to stop.
+    else if (res.status === 401 && used !== this.credential) kind = 'retry-now'
     else if (res.status === 401) kind = 'unauthorized'
     else if (res.status === 409 && code === 'STAVILY_ERR_INSTRUCTION_NOT_HELD') kind = 'not-held'
     else if (res.status === 408) kind = 'retry'

@@ -9,6 +9,8 @@ import { envEntryProblem, type Grants } from '@stavily/sdk/manifest'
 import type { PluginLimits } from '../defaults.ts'
 import { AGENT_DEFAULTS } from './defaults.ts'
 import { configError } from './errors.ts'
+import { type ListenAddress, parseListen } from './health-server.ts'
+import { type LocalPolicy, parsePolicy } from './local-policy.ts'
 import type { TlsClientFiles } from './tls-client.ts'
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
@@ -44,6 +46,13 @@ export interface AgentConfig {
   pluginSyncMs: number
   /** The outbox's size cap; past it new sensor events are dropped (results are always kept). */
   outboxMaxBytes: number
+  /** The local /healthz, /readyz, /metrics listener; off when undefined. */
+  healthListen: ListenAddress | undefined
+  /** Plugins (name patterns, version ranges) this agent will load; empty allows all. */
+  allowPlugins: LocalPolicy
+  /** The agent rotates its credential `credentialRotateMarginMs` before it is this old. */
+  credentialLifetimeMs: number
+  credentialRotateMarginMs: number
   /** TLS towards the orchestrator: a CA bundle, and a client certificate and key (mTLS). */
   tls: TlsClientFiles
 }
@@ -71,10 +80,15 @@ export const USAGE = `usage: stavily-agent [options]
   --shutdown-grace-ms N     SIGTERM: how long calls in flight may finish (STAVILY_SHUTDOWN_GRACE_MS; default 30000)
   --plugin-sync-ms N        re-read the desired plugins at least this often (STAVILY_PLUGIN_SYNC_MS; default and max 60000)
   --outbox-max-bytes N      outbox size cap; past it new sensor events are dropped (STAVILY_OUTBOX_MAX_BYTES; default 268435456)
+  --health-listen HOST:PORT  serve /healthz, /readyz, /metrics there, e.g. 127.0.0.1:9464 (STAVILY_HEALTH_LISTEN; default off)
+  --allow-plugin PATTERN[@RANGE]  load only these plugins (glob name, semver range), repeatable (STAVILY_ALLOW_PLUGINS; default all)
+  --credential-lifetime-ms N  rotate the credential before it is this old (STAVILY_CREDENTIAL_LIFETIME_MS; default 2592000000, 30 days)
+  --credential-rotate-margin-ms N  rotate this long before the lifetime ends (STAVILY_CREDENTIAL_ROTATE_MARGIN_MS; default 86400000)
   --tls-ca FILE             PEM CA bundle to trust for the orchestrator (STAVILY_TLS_CA_FILE)
   --tls-client-cert FILE    PEM client certificate, when the orchestrator requires one (STAVILY_TLS_CLIENT_CERT_FILE)
   --tls-client-key FILE     PEM key of that certificate (STAVILY_TLS_CLIENT_KEY_FILE)
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (STAVILY_LOG_LEVEL; default info)
+  --version                 print the agent's version
   --help                    this text
 `
 
@@ -103,14 +117,22 @@ const FLAGS = {
   'shutdown-grace-ms': { type: 'string' },
   'plugin-sync-ms': { type: 'string' },
   'outbox-max-bytes': { type: 'string' },
+  'health-listen': { type: 'string' },
+  'allow-plugin': { type: 'string', multiple: true },
+  'credential-lifetime-ms': { type: 'string' },
+  'credential-rotate-margin-ms': { type: 'string' },
   'tls-ca': { type: 'string' },
   'tls-client-cert': { type: 'string' },
   'tls-client-key': { type: 'string' },
   help: { type: 'boolean' },
+  version: { type: 'boolean' },
 } as const
 
 /** `--help` was asked for: print USAGE and exit 0. */
 export class HelpRequested extends Error {}
+
+/** `--version` was asked for: print the version and exit 0. */
+export class VersionRequested extends Error {}
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentConfig {
   let flags: Record<string, unknown>
@@ -120,6 +142,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw configError('flags', `${(err as Error).message}; see --help`)
   }
   if (flags.help) throw new HelpRequested()
+  if (flags.version) throw new VersionRequested()
   const file = (flags.config as string | undefined) ?? env.STAVILY_AGENT_CONFIG
   const fromFile = file ? readConfigFile(file) : {}
   const list = (s: string | undefined) =>
@@ -152,6 +175,29 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const grace = pick('shutdown-grace-ms', 'STAVILY_SHUTDOWN_GRACE_MS', 'shutdownGraceMs')
   const syncMs = pick('plugin-sync-ms', 'STAVILY_PLUGIN_SYNC_MS', 'pluginSyncMs')
   const outboxMax = pick('outbox-max-bytes', 'STAVILY_OUTBOX_MAX_BYTES', 'outboxMaxBytes')
+  const health = pick('health-listen', 'STAVILY_HEALTH_LISTEN', 'healthListen')
+  const lifetime = pick('credential-lifetime-ms', 'STAVILY_CREDENTIAL_LIFETIME_MS', 'credentialLifetimeMs')
+  const margin = pick(
+    'credential-rotate-margin-ms',
+    'STAVILY_CREDENTIAL_ROTATE_MARGIN_MS',
+    'credentialRotateMarginMs',
+  )
+  const credentialLifetimeMs =
+    positiveInt(lifetime.value, lifetime.source) ?? AGENT_DEFAULTS.credentialLifetimeMs
+  const credentialRotateMarginMs =
+    positiveInt(margin.value, margin.source) ??
+    Math.min(AGENT_DEFAULTS.credentialRotateMarginMs, Math.floor(credentialLifetimeMs / 2))
+  if (credentialRotateMarginMs >= credentialLifetimeMs)
+    throw configError(
+      margin.source,
+      `must be less than the credential lifetime (${credentialLifetimeMs} ms), got ${credentialRotateMarginMs}`,
+    )
+  const allowPluginFlags = flags['allow-plugin'] as string[] | undefined
+  const allowPlugins = allowPluginFlags
+    ? parsePolicy(allowPluginFlags, '--allow-plugin')
+    : env.STAVILY_ALLOW_PLUGINS
+      ? parsePolicy(list(env.STAVILY_ALLOW_PLUGINS)!, 'STAVILY_ALLOW_PLUGINS')
+      : parsePolicy(stringList(fromFile.allowPlugins, `${file}: allowPlugins`), `${file}: allowPlugins`)
   const tlsCa = pick('tls-ca', 'STAVILY_TLS_CA_FILE', 'tlsCaFile')
   const tlsCert = pick('tls-client-cert', 'STAVILY_TLS_CLIENT_CERT_FILE', 'tlsClientCertFile')
   const tlsKey = pick('tls-client-key', 'STAVILY_TLS_CLIENT_KEY_FILE', 'tlsClientKeyFile')
@@ -233,6 +279,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     shutdownGraceMs: positiveInt(grace.value, grace.source) ?? AGENT_DEFAULTS.shutdownGraceMs,
     pluginSyncMs,
     outboxMaxBytes: positiveInt(outboxMax.value, outboxMax.source) ?? AGENT_DEFAULTS.outboxMaxBytes,
+    healthListen:
+      health.value === undefined
+        ? undefined
+        : parseListen(optionalString(health.value, health.source)!, health.source),
+    allowPlugins,
+    credentialLifetimeMs,
+    credentialRotateMarginMs,
     tls: {
       caFile: optionalPath(tlsCa.value, tlsCa.source),
       certFile: optionalPath(tlsCert.value, tlsCert.source),
@@ -282,6 +335,10 @@ function readConfigFile(file: string): Raw {
     'shutdownGraceMs',
     'pluginSyncMs',
     'outboxMaxBytes',
+    'healthListen',
+    'allowPlugins',
+    'credentialLifetimeMs',
+    'credentialRotateMarginMs',
     'tlsCaFile',
     'tlsClientCertFile',
     'tlsClientKeyFile',

@@ -1,6 +1,6 @@
 // The agent's identity on disk: <dataDir>/credential.json, mode 0600, replaced atomically
 // (a rotation that crashes halfway leaves the old or the new credential, never neither).
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { configError } from './errors.ts'
 import { writeFileDurable } from './files.ts'
@@ -12,6 +12,8 @@ export interface StoredCredential {
   pool: string
   credential: string
   orchestratorUrl: string
+  /** When this credential was issued (ISO 8601); older files lack it (their mtime stands in). */
+  issuedAt?: string
 }
 
 export function credentialFile(dataDir: string): string {
@@ -37,4 +39,10 @@ export function readCredential(dataDir: string): StoredCredential | undefined {
 
 export function writeCredential(dataDir: string, c: StoredCredential): void {
   writeFileDurable(credentialFile(dataDir), `${JSON.stringify(c, null, 2)}\n`, 0o600)
+}
+
+/** When the stored credential was issued, in ms since the epoch. */
+export function credentialIssuedAt(dataDir: string, c: StoredCredential): number {
+  const t = c.issuedAt === undefined ? Number.NaN : Date.parse(c.issuedAt)
+  return Number.isFinite(t) ? t : statSync(credentialFile(dataDir)).mtimeMs
 }

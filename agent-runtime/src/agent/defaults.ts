@@ -40,6 +40,10 @@ export const AGENT_DEFAULTS = Object.freeze({
   pollSlackMs: 15_000,
   /** Timeout of every other request: the orchestrator answers within milliseconds when healthy. */
   requestTimeoutMs: 15_000,
+  /** How long the agent uses one credential before it rotates it: a copied credential stops working within a month. */
+  credentialLifetimeMs: 30 * 24 * 60 * 60 * 1000,
+  /** Rotation starts this long before the lifetime ends, so an orchestrator down for a day does not make the agent late. */
+  credentialRotateMarginMs: 24 * 60 * 60 * 1000,
   /** A cached plugin's registry metadata is reused without network while it has not expired. */
   registryPath: '/api/v1/registry',
 })

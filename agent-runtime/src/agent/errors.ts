@@ -9,6 +9,8 @@ export const AgentErrorCodes = {
   REFUSED: 'STAVILY_ERR_AGENT_REFUSED',
   /** A plugin artifact failed verification (tampered, bad signature, expired metadata). */
   PLUGIN_REFUSED: 'STAVILY_ERR_AGENT_PLUGIN_REFUSED',
+  /** The agent's own allow list (--allow-plugin / allowPlugins) does not allow this plugin or version. */
+  PLUGIN_NOT_ALLOWED: 'STAVILY_ERR_AGENT_PLUGIN_NOT_ALLOWED',
   /** The instruction names a plugin that is not in this agent's desired set or not loaded. */
   PLUGIN_UNAVAILABLE: 'STAVILY_ERR_AGENT_PLUGIN_UNAVAILABLE',
   /** The agent shut down before the call finished; the work is handed back for a retry. */

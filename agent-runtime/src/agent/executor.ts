@@ -203,7 +203,9 @@ export class Executor {
       loaded = this.o.sandbox.list().find((p) => p.name === i.plugin)
     }
     const failure = this.o.sync.failures.get(i.plugin)
-    if (failure && (!loaded || failure.code === AgentErrorCodes.PLUGIN_REFUSED)) {
+    const refused =
+      failure?.code === AgentErrorCodes.PLUGIN_REFUSED || failure?.code === AgentErrorCodes.PLUGIN_NOT_ALLOWED
+    if (failure && (!loaded || refused)) {
       log.error({ error: failure.message }, 'instruction failed: plugin not available')
       return fail(failure.code, failure.message, failure.retryable, failure.data)
     }

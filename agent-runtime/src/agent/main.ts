@@ -7,8 +7,8 @@
 // semi-space, three of them), worth ~30 MB of RSS across the agent and its sandbox host
 // (`npm run bench -- agent`) and nothing measurable in speed for an I/O-bound process. The
 // shebang passes it to this process; NODE_OPTIONS passes it on to the sandbox host child.
-import { Agent } from './agent.ts'
-import { HelpRequested, loadConfig, USAGE } from './config.ts'
+import { AGENT_VERSION, Agent } from './agent.ts'
+import { HelpRequested, loadConfig, USAGE, VersionRequested } from './config.ts'
 import { AgentError, AgentErrorCodes } from './errors.ts'
 import { createLogger } from './logger.ts'
 
@@ -26,6 +26,10 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof HelpRequested) {
       process.stdout.write(USAGE)
+      return 0
+    }
+    if (err instanceof VersionRequested) {
+      process.stdout.write(`${AGENT_VERSION}\n`)
       return 0
     }
     process.stderr.write(`stavily-agent: ${(err as Error).message}\n`)

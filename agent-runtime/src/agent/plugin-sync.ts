@@ -6,12 +6,15 @@ import type { Sandbox } from '../sandbox/sandbox.ts'
 import type { AgentConfig, GrantConfig } from './config.ts'
 import type { DesiredPlugin } from './desired.ts'
 import { AgentError, AgentErrorCodes } from './errors.ts'
+import { policyRefusal } from './local-policy.ts'
 import type { Logger } from './logger.ts'
 import type { PluginStore } from './plugin-store.ts'
 
 export class PluginSync {
   /** Why a desired plugin is not running (verification refused, unavailable, bad load). */
   readonly failures = new Map<string, AgentError>()
+  /** Desired plugins of the other agent kind: verified and cached, not loaded here. */
+  readonly otherKind = new Set<string>()
   private chain: Promise<void> = Promise.resolve()
   private desired: DesiredPlugin[] = []
 
@@ -74,6 +77,29 @@ export class PluginSync {
           this.failures.delete(want.name)
           continue
         }
+        // The agent's own allow list decides what is loaded. It is checked once the signed
+        // target says the kind: a pool's set holds both kinds, and a sensor agent's list
+        // need not name the pool's actions. Downloading and verifying runs nothing.
+        const refusal = policyRefusal(this.config.allowPlugins, want.name, want.version)
+        if (refusal) {
+          if (this.failures.get(want.name)?.message !== refusal)
+            this.log.error(
+              {
+                plugin: want.name,
+                version: want.version,
+                code: AgentErrorCodes.PLUGIN_NOT_ALLOWED,
+                error: refusal,
+              },
+              'plugin not loaded: outside the local policy',
+            )
+          this.failures.set(
+            want.name,
+            new AgentError(AgentErrorCodes.PLUGIN_NOT_ALLOWED, refusal, {
+              data: { plugin: want.name, version: want.version },
+            }),
+          )
+          continue
+        }
         // The manifest comes from the signed target, never from the unsigned /plugins answer.
         const manifest = {
           name: target.name,
@@ -122,6 +148,8 @@ export class PluginSync {
         )
       }
     }
+    this.otherKind.clear()
+    for (const name of notMine) this.otherKind.add(name)
     const wanted = new Set(desired.map((d) => d.name).filter((name) => !notMine.has(name)))
     for (const name of loaded.keys()) {
       if (wanted.has(name)) continue

@@ -1,10 +1,11 @@
 // Configuration: flags over environment over file, YAML and JSON files, and errors that
 // name the setting and where it came from.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../../../test/temp-dir.ts'
-import { loadConfig } from '../../src/agent/config.ts'
+import { AGENT_VERSION } from '../../src/agent/agent.ts'
+import { loadConfig, VersionRequested } from '../../src/agent/config.ts'
 
 const dir = tempDir('agent-config')
 function file(name: string, text: string): string {
@@ -111,5 +112,53 @@ limits: { memoryMb: 32 }
     )
     const bad = file('bad-env.yaml', 'orchestratorUrl: http://o\ngrants: { env: [CI, BASH_ENV] }\n')
     expect(() => loadConfig(['--config', bad], {})).toThrow(`${bad}: grants.env[1]: "BASH_ENV" is reserved`)
+  })
+
+  it('reads the health listener, the plugin allow list and the rotation timing, naming bad values', () => {
+    const base = ['--orchestrator', 'http://o:8080']
+    const off = loadConfig(base, {})
+    expect(off.healthListen).toBeUndefined()
+    expect(off.allowPlugins).toEqual([])
+    expect(off.credentialLifetimeMs).toBe(30 * 24 * 3600_000)
+    expect(off.credentialRotateMarginMs).toBe(24 * 3600_000)
+
+    const c = loadConfig([...base, '--health-listen', ':9464', '--allow-plugin', '@acme/*@^1'], {
+      STAVILY_ALLOW_PLUGINS: '@ignored/*',
+      STAVILY_CREDENTIAL_LIFETIME_MS: '60000',
+    })
+    expect(c.healthListen).toEqual({ host: '127.0.0.1', port: 9464 })
+    expect(c.allowPlugins.map((r) => r.text)).toEqual(['@acme/*@^1'])
+    // Without a margin of its own, half of a short lifetime.
+    expect(c.credentialRotateMarginMs).toBe(30_000)
+    expect(loadConfig([...base, '--health-listen', '[::1]:0'], {}).healthListen).toEqual({
+      host: '::1',
+      port: 0,
+    })
+
+    const yaml = file(
+      'policy.yaml',
+      'orchestratorUrl: http://o:8080\nallowPlugins: ["@stavily/plugin-*@>=1 <3"]\nhealthListen: 0.0.0.0:9464\n',
+    )
+    const f = loadConfig(['--config', yaml], {})
+    expect(f.allowPlugins[0]?.range).toBe('>=1 <3')
+    expect(f.healthListen).toEqual({ host: '0.0.0.0', port: 9464 })
+
+    expect(() => loadConfig([...base, '--health-listen', 'localhost'], {})).toThrow(
+      /--health-listen: expected HOST:PORT/,
+    )
+    expect(() => loadConfig([...base, '--allow-plugin', '@acme/x@banana'], {})).toThrow(
+      /--allow-plugin\[0\]: "banana" is not a semver range/,
+    )
+    expect(() =>
+      loadConfig([...base, '--credential-lifetime-ms', '1000', '--credential-rotate-margin-ms', '1000'], {}),
+    ).toThrow(/--credential-rotate-margin-ms: must be less than the credential lifetime/)
+    const bad = file('bad-policy.yaml', 'orchestratorUrl: http://o:8080\nallowPlugins: "@acme/*"\n')
+    expect(() => loadConfig(['--config', bad], {})).toThrow(/allowPlugins: expected a list of strings/)
+  })
+
+  it('answers --version with the package version (what the agent reports to the orchestrator)', () => {
+    expect(() => loadConfig(['--version'], {})).toThrow(VersionRequested)
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+    expect(AGENT_VERSION).toBe(pkg.version)
   })
 })
