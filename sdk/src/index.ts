@@ -35,6 +35,7 @@ export type {
   SensorDefinition,
   SensorSpec,
 } from './definition.ts'
+export { emitReliably, flushPendingEvents, type ReliableEmitContext } from './emit-reliably.ts'
 export {
   deserializeError,
   type ErrorCode,

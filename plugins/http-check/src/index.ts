@@ -1,7 +1,13 @@
-import { defineSensor, type EmittedEvent, type JsonValue, Type } from '@stavily/sdk'
+import {
+  defineSensor,
+  type EmittedEvent,
+  emitReliably,
+  flushPendingEvents,
+  type JsonValue,
+  Type,
+} from '@stavily/sdk'
 import { Config, checkConfig } from './config.ts'
 import { fingerprint } from './hash.ts'
-import { emitReliably, flushPending } from './pending.ts'
 import { probe } from './probe.ts'
 import { readState, step } from './transition.ts'
 
@@ -49,7 +55,7 @@ export default defineSensor({
     const id = fingerprint(settings.name)
     const stateKey = `target:${id}`
     const pendingKey = `pending:${id}`
-    await flushPending(ctx, pendingKey)
+    await flushPendingEvents(ctx, pendingKey)
     const previous = readState(await ctx.state.get(stateKey), settings.name)
 
     const result = await probe(ctx, settings)

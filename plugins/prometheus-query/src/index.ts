@@ -2,7 +2,9 @@ import {
   defineSensor,
   type EmittedEvent,
   ErrorCodes,
+  emitReliably,
   type FetchResponse,
+  flushPendingEvents,
   isPluginError,
   type JsonValue,
   PluginError,
@@ -10,7 +12,6 @@ import {
 } from '@stavily/sdk'
 import { Config, checkConfig, type Operator, type Settings } from './config.ts'
 import { fingerprint } from './hash.ts'
-import { emitReliably, flushPending } from './pending.ts'
 import { Codes, parseResponse, type Sample } from './response.ts'
 
 const Labels = Type.Record(Type.String(), Type.String())
@@ -68,7 +69,7 @@ export default defineSensor({
     )
     const stateKey = `query:${queryId}`
     const pendingKey = `pending:${queryId}`
-    await flushPending(ctx, pendingKey)
+    await flushPendingEvents(ctx, pendingKey)
     const previous = readBreaches(await ctx.state.get(stateKey))
 
     const headers: Record<string, string> = { accept: 'application/json' }
