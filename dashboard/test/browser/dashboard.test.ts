@@ -182,18 +182,25 @@ for (const setup of backends()) {
       await eventually(() => admin.getByRole('alert').textContent()).toMatch(/range/)
     })
 
-    it('sets and deletes a secret, and never shows a value', async () => {
+    it('sets and deletes a secret with the keyboard alone, and never shows a value', async () => {
       await admin.goto('/secrets')
-      await admin.getByLabel('Name').fill('DEPLOY_KEY')
-      await admin.getByLabel('Value').fill('hunter2-not-shown')
-      await admin.getByRole('button', { name: 'Set secret' }).click()
+      await admin.getByLabel('Name').focus()
+      await admin.keyboard.type('DEPLOY_KEY')
+      await admin.keyboard.press('Tab')
+      await admin.keyboard.type('hunter2-not-shown')
+      await admin.keyboard.press('Enter')
       const row = admin.locator('tr[data-secret="DEPLOY_KEY"]')
       await eventually(() => row.count()).toBe(1)
       expect(await admin.content()).not.toContain('hunter2-not-shown')
       await screenshot(admin, 'secrets')
 
-      await row.getByRole('button', { name: 'Delete DEPLOY_KEY' }).click()
-      await row.getByRole('button', { name: 'Yes, delete' }).click()
+      await row.getByRole('button', { name: 'Delete DEPLOY_KEY' }).focus()
+      await admin.keyboard.press('Enter')
+      // The confirmation replaces the button and takes the focus: Space confirms.
+      await eventually(() => admin.evaluate(() => document.activeElement?.textContent?.trim())).toBe(
+        'Yes, delete',
+      )
+      await admin.keyboard.press('Space')
       await eventually(() => row.count()).toBe(0)
       const names = (await stage.api('GET', '/secrets')).body.items.map((s: { name: string }) => s.name)
       expect(names).not.toContain('DEPLOY_KEY')
