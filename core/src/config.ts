@@ -291,6 +291,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Orchestrato
     ...tlsFromEnv(env),
     logger: env.STAVILY_LOG === '1',
     ...trustedProxiesFromEnv(env),
+    ...(env.STAVILY_DASHBOARD_DIR ? { dashboardDir: env.STAVILY_DASHBOARD_DIR } : {}),
     tuning,
     ...(env.STAVILY_SECRETS_KEY
       ? {

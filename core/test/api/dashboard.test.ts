@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../../../test/temp-dir.ts'
+import { configFromEnv } from '../../src/config.ts'
+import { dashboardFolder } from '../../src/http/dashboard.ts'
 import { call, type Running, setups } from '../helpers/harness.ts'
 import { type Actors, actors } from './helpers.ts'
 
@@ -18,6 +21,17 @@ function builtDashboard(): string {
   writeFileSync(join(dir, '_app', 'immutable', 'entry', 'app.abc123.js'), 'export const ok = 1\n')
   return dir
 }
+
+describe('where the dashboard is', () => {
+  it('is the installed @stavily/dashboard build folder unless configured', () => {
+    expect(dashboardFolder(undefined)).toBe(
+      fileURLToPath(new URL('../../../dashboard/build', import.meta.url)),
+    )
+    expect(dashboardFolder('/srv/dashboard')).toBe('/srv/dashboard')
+    expect(configFromEnv({ STAVILY_DASHBOARD_DIR: '/srv/dashboard' }).dashboardDir).toBe('/srv/dashboard')
+    expect(configFromEnv({}).dashboardDir).toBeUndefined()
+  })
+})
 
 for (const setup of setups()) {
   describe(`dashboard and whoami on ${setup.name}`, () => {
