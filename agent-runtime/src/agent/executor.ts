@@ -1,11 +1,13 @@
 // Runs action/output instructions: accept, renew the lease about every third of it while
 // the plugin works, follow cancellations, and write the result to the outbox (fsynced)
 // before it counts as done; the sender delivers it.
+import type { ResultLog } from '@stavily/protocol'
 import type { SandboxError } from '../errors.ts'
 import type { Sandbox } from '../sandbox/sandbox.ts'
 import { type ApiClient, ApiError } from './api-client.ts'
 import { sleep } from './backoff.ts'
 import { AGENT_DEFAULTS, type Intervals } from './defaults.ts'
+import { type DesiredSet, parseDesired } from './desired.ts'
 import { AgentErrorCodes } from './errors.ts'
 import type { Instruction } from './instruction.ts'
 import type { Logger } from './logger.ts'
@@ -171,6 +173,7 @@ export class Executor {
         { error: prepared.problem },
         'the result breaks the agent API rules; reported as failed instead',
       )
+    logPluginLines(log, prepared.entry.body.logs)
     this.o.outbox.add(prepared.entry)
     // Test hook (docs/deploying-agents.md does not list it): die between outbox and send.
     if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_OUTBOX === '1') process.kill(process.pid, 'SIGKILL')
@@ -198,8 +201,9 @@ export class Executor {
     }
     let loaded = this.o.sandbox.list().find((p) => p.name === i.plugin)
     if (!loaded || (i.version && loaded.version !== i.version && !this.o.sync.failures.has(i.plugin))) {
-      // Not loaded yet (or an older version): the desired set may have just changed.
-      await this.o.sync.reconcile()
+      // Not loaded yet (or another version): the desired set may have just changed, and the
+      // heartbeat that would say so can be seconds away (a `plugin dev` build waits on it).
+      await this.refreshDesired(log)
       loaded = this.o.sandbox.list().find((p) => p.name === i.plugin)
     }
     const failure = this.o.sync.failures.get(i.plugin)
@@ -254,6 +258,17 @@ export class Executor {
     }
   }
 
+  /** Reads the pool's desired set now and reconciles to it (the last one known if that fails). */
+  private async refreshDesired(log: Logger): Promise<void> {
+    let desired: DesiredSet | undefined
+    try {
+      desired = parseDesired((await this.o.api.request<unknown>('GET', '/plugins')).body)
+    } catch (err) {
+      log.warn({ error: (err as Error).message }, 'could not read the desired plugin set; using the last one')
+    }
+    await this.o.sync.reconcile(desired?.plugins)
+  }
+
   /** Renews the lease; false (and the call stopped) when the attempt is no longer ours. */
   private async renew(r: Running, log: Logger): Promise<boolean> {
     const i = r.instruction
@@ -283,6 +298,19 @@ export class Executor {
       log.warn({ error: (err as Error).message }, 'lease renewal failed; will try again')
       return true
     }
+  }
+}
+
+/**
+ * The call's own lines (ctx.log, exec stderr) in the agent log too, under the call's ids,
+ * as reported (already clipped), so an operator reading one agent's log sees what its
+ * plugins said without the orchestrator.
+ */
+function logPluginLines(log: Logger, logs: unknown[] | undefined): void {
+  for (const raw of logs ?? []) {
+    const l = raw as ResultLog
+    const level = l.level === 'debug' || l.level === 'warn' || l.level === 'error' ? l.level : 'info'
+    log[level]({ from: l.source ?? 'plugin', ...(l.fields ? { fields: l.fields } : {}) }, l.message)
   }
 }
 
