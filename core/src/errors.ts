@@ -45,6 +45,8 @@ export const ERRORS = {
   STAVILY_ERR_WEBHOOK_DISABLED: 409,
   /** A step's plugin is not enabled in its pool at a version its range allows (a step failure). */
   STAVILY_ERR_PLUGIN_NOT_ENABLED: 409,
+  /** A dev build (`stavily plugin dev`) enabled in, or called on, a pool that is not a dev pool. */
+  STAVILY_ERR_DEV_POOL_ONLY: 409,
   /** An attempt ran longer than its step's timeout (a step failure). */
   STAVILY_ERR_STEP_TIMEOUT: 504,
   // Expressions (expressions/errors.ts): step failures and dry-run answers.

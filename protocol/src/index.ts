@@ -5,6 +5,7 @@ export {
   ResultError,
   WireEvent,
 } from './agent-reports.ts'
+export { DEV_PRERELEASE, isDevPool, isDevVersion } from './dev-versions.ts'
 export { eventProblem, type ReportProblem, resultProblem, schemaProblem } from './report-check.ts'
 export {
   CLIPPED_MESSAGE,

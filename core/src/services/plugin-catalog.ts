@@ -1,3 +1,4 @@
+import { isDevPool, isDevVersion } from '@stavily/protocol'
 import type { PluginSummary, PluginVersion, Registry } from '@stavily/registry'
 import semver from 'semver'
 import type { AuditEntryInput } from '../audit/index.ts'
@@ -164,6 +165,7 @@ export class PluginCatalog {
       )
     }
     const version = published.find((v) => v.version === best)!
+    refuseDevOutsideDevPool(name, best, pool)
     const signature = await this.#targetSignature(version)
     return this.#db.sql.transaction(async (tx) => {
       const row = toEnabled(
@@ -205,6 +207,7 @@ export class PluginCatalog {
     for (const f of followers) {
       const best = newestAllowed(published, f.range)
       if (best === null || !semver.gt(best, f.version)) continue
+      if (isDevVersion(best) && !isDevPool(f.pool)) continue
       const version = published.find((v) => v.version === best)!
       let signature = signatures.get(best)
       if (signature === undefined) {
@@ -308,4 +311,14 @@ export class PluginCatalog {
     }
     return meta.signatures.map((s) => `targets.v${meta.signed.version}:${s.keyid}:${s.sig}`).join(',')
   }
+}
+
+/** A dev build (`stavily plugin dev`) runs only in a dev pool: `dev` or `dev-*` (protocol's dev-versions.ts). */
+function refuseDevOutsideDevPool(name: string, version: string, pool: string): void {
+  if (!isDevVersion(version) || isDevPool(pool)) return
+  throw new StavilyError(
+    'STAVILY_ERR_DEV_POOL_ONLY',
+    `range: ${name}@${version} is a dev build and pool ${pool} is not a dev pool (dev or dev-*); enable a released version, or run dev builds in a dev pool`,
+    { data: { field: 'range' } },
+  )
 }

@@ -4,6 +4,7 @@ import { resolveTarget } from '../config-file.ts'
 import { EXIT } from '../exit-codes.ts'
 import { brief } from '../output.ts'
 import type { CommandSpec, GroupSpec } from '../spec.ts'
+import { pluginDev } from './plugin-dev.ts'
 import { pluginCredential, pluginTransfer } from './plugin-owner.ts'
 import { pluginPublish } from './plugin-publish.ts'
 import { pluginRun } from './plugin-run.ts'
@@ -125,5 +126,15 @@ const verify: CommandSpec = {
 export const pluginGroup: GroupSpec = {
   name: 'plugin',
   summary: 'plugins: publish from Git, search, enable per pool, verify',
-  commands: [pluginPublish, list, enable, disable, verify, pluginRun, pluginTransfer, pluginCredential],
+  commands: [
+    pluginPublish,
+    list,
+    enable,
+    disable,
+    verify,
+    pluginRun,
+    pluginDev,
+    pluginTransfer,
+    pluginCredential,
+  ],
 }
