@@ -198,7 +198,7 @@ for (const setup of backends()) {
       await admin.keyboard.press('Enter')
       // The confirmation replaces the button and takes the focus: Space confirms.
       await eventually(() => admin.evaluate(() => document.activeElement?.textContent?.trim())).toBe(
-        'Yes, delete',
+        'Yes, delete DEPLOY_KEY',
       )
       await admin.keyboard.press('Space')
       await eventually(() => row.count()).toBe(0)
