@@ -64,6 +64,11 @@ export class Gate {
     this.#held.delete(service)
   }
 
+  /** Lets every held step go (a failed test must not leave the agent's loop waiting). */
+  releaseAll(): void {
+    for (const service of [...this.#held.keys()]) this.release(service)
+  }
+
   wait(service: string): Promise<void> | undefined {
     return this.#waiting.get(service)
   }
@@ -168,6 +173,7 @@ export async function openStage(setup: Setup): Promise<Stage> {
     beat,
     async close() {
       for (const c of own.splice(0)) await c.close().catch(() => {})
+      gate.releaseAll()
       await agent.stop()
       await setup.cleanup()
     },
