@@ -61,7 +61,7 @@ export const pluginDev: CommandSpec = {
     if (!isDevPool(pool))
       throw usageError(
         `--pool: ${pool} is not a dev pool; plugin dev runs builds only in a pool named dev or dev-*`,
-        'enroll an agent in a dev pool (npm run dev starts one in pool dev), then: stavily plugin dev --pool dev',
+        'start an agent in a dev pool (docs/plugin-authors.md, "Run it on an agent"), then: stavily plugin dev --pool dev',
       )
     const dir = resolve(io.cwd, args[0] ?? '.')
     const manifest = await readDevManifest(dir)
