@@ -60,6 +60,12 @@ async function shutdown(code) {
   process.exit(code)
 }
 process.on('SIGINT', () => (stopping ? forceQuit() : void shutdown(0)))
+
+/** Starts a child, unless stopping: one started after shutdown began would be left running. */
+function launch(name, args, options) {
+  if (stopping) throw new Error('stopping')
+  return startProcess(name, args, options)
+}
 process.on('SIGTERM', () => void shutdown(0))
 function forceQuit() {
   for (const p of started) p.kill()
@@ -90,7 +96,7 @@ async function main() {
   const fleet = env.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process fleet state'
   out.step(`starting the orchestrator on ${backend}, ${fleet}…`)
   const core = fromSource(root, 'core/src/main.ts')
-  const orchestrator = startProcess('orchestrator', core.args, {
+  const orchestrator = launch('orchestrator', core.args, {
     env: {
       ...core.env,
       STAVILY_DATA_DIR: dataDir,
@@ -109,7 +115,9 @@ async function main() {
   started.push(orchestrator)
   const ready = JSON.parse(await orchestrator.ready((l) => l.startsWith('{') && l.includes('"ready":true')))
   const operatorUrl = ready.operatorUrl ?? ready.agentUrl
-  const api = operatorApi(operatorUrl, adminToken)
+  // Aborted on Ctrl-C: a request in flight (a publish streams for seconds) would otherwise
+  // hold the orchestrator's graceful shutdown until it ended.
+  const api = operatorApi(operatorUrl, adminToken, abort.signal)
   try {
     await api.get('/plugins')
   } catch (err) {
@@ -129,7 +137,7 @@ async function main() {
   const portsFile = join(devDir, 'demo-ports.json')
   const last = existsSync(portsFile) ? (safeJson(readFileSync(portsFile, 'utf8')) ?? {}) : {}
   const reuse = async (p) => (Number.isInteger(p) && (await portIsFree(p)) ? String(p) : '0')
-  const demo = startProcess(
+  const demo = launch(
     'demo service',
     [join(root, 'scripts/demo/service.mjs'), await reuse(last.web), await reuse(last.control)],
     {
@@ -142,7 +150,7 @@ async function main() {
   )
   started.push(demo)
   const service = JSON.parse(await demo.ready((l) => l.includes('"ready":true')))
-  const receiverProc = startProcess(
+  const receiverProc = launch(
     'webhook receiver',
     [join(root, 'scripts/demo/receiver.mjs'), await reuse(last.receiver)],
     {
@@ -233,7 +241,7 @@ async function main() {
       ? undefined
       : (await api.post('/enrollment-tokens', { kind: a.kind, pool: 'default', uses: 1 })).token
     const run = fromSource(root, 'agent-runtime/src/agent/main.ts')
-    const agent = startProcess(
+    const agent = launch(
       a.name,
       [
         ...run.args,
@@ -382,6 +390,9 @@ function safeJson(line) {
 }
 
 main().catch(async (err) => {
+  // Ctrl-C during the start: what was in flight fails (aborted, or its process stopped);
+  // the shutdown already under way reports and exits.
+  if (stopping) return
   out.error(err.message)
   for (const p of started) if (!p.running) out.error(`${p.name}: last lines:\n${p.tail()}`)
   await shutdown(1)

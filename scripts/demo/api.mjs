@@ -9,11 +9,13 @@ export class ApiError extends Error {
   }
 }
 
-export function operatorApi(operatorUrl, token) {
+/** `signal` aborts every request in flight (the event stream takes its own). */
+export function operatorApi(operatorUrl, token, signal) {
   const base = `${operatorUrl}/api/v1`
   const request = async (method, path, body) => {
     const res = await fetch(`${base}${path}`, {
       method,
+      signal,
       headers: {
         authorization: `Bearer ${token}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -48,6 +50,7 @@ export function operatorApi(operatorUrl, token) {
           accept: 'application/x-ndjson',
         },
         body: JSON.stringify(input),
+        signal,
       })
       if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})), 'publish')
       let result
