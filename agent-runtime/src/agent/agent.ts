@@ -129,7 +129,14 @@ export class Agent {
       trustedRootFile: this.config.trustedRootFile,
       log: this.log,
     })
-    this.sync = new PluginSync(this.sandbox, this.store, this.config, this.log, this.identity.kind)
+    this.sync = new PluginSync(
+      this.sandbox,
+      this.store,
+      this.config,
+      this.log,
+      this.identity.kind,
+      this.identity.pool,
+    )
     const onUnauthorized = (err: ApiError) => this.fatal(err)
     this.sender = new Sender(this.outbox, this.api, () => this.intervals, this.log, onUnauthorized)
     this.batcher = new EventBatcher(this.outbox, () => this.sender.wake(), this.log)

@@ -5,6 +5,7 @@ import type { PluginLimits } from '../defaults.ts'
 import type { Sandbox } from '../sandbox/sandbox.ts'
 import type { AgentConfig, GrantConfig } from './config.ts'
 import type { DesiredPlugin } from './desired.ts'
+import { devBuildRefusal } from './dev-builds.ts'
 import { AgentError, AgentErrorCodes } from './errors.ts'
 import { policyRefusal } from './local-policy.ts'
 import type { Logger } from './logger.ts'
@@ -25,6 +26,8 @@ export class PluginSync {
     private readonly log: Logger,
     /** Sensor agents run only sensors; action agents run actions and outputs. */
     private readonly agentKind: 'sensor' | 'action',
+    /** The agent's pool: dev builds load only in a dev pool (dev-builds.ts). */
+    private readonly pool?: string,
   ) {}
 
   private runs(kind: string): boolean {
@@ -80,7 +83,9 @@ export class PluginSync {
         // The agent's own allow list decides what is loaded. It is checked once the signed
         // target says the kind: a pool's set holds both kinds, and a sensor agent's list
         // need not name the pool's actions. Downloading and verifying runs nothing.
-        const refusal = policyRefusal(this.config.allowPlugins, want.name, want.version)
+        const refusal =
+          policyRefusal(this.config.allowPlugins, want.name, want.version) ??
+          devBuildRefusal(this.pool, want.name, want.version)
         if (refusal) {
           if (this.failures.get(want.name)?.message !== refusal)
             this.log.error(
