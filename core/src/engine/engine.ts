@@ -694,7 +694,10 @@ export class WorkflowEngine implements Engine {
     // The same version and event, whatever the workflow looks like now; no dedupe key, or
     // the retry would be the original run again.
     const event = { ...prior.event, dedupeKey: prior.event.dedupeKey ?? null }
-    return this.#createRun(head, workflow, event, null, { ...actor }, prior.workflowVersion)
+    // The retry keeps the run's priority.
+    const priority = (await run<{ priority: number }>(this.#d.db.sql, plans.runPriority(org, prior.id)))
+      .rows[0]?.priority
+    return this.#createRun(head, workflow, event, null, { ...actor }, prior.workflowVersion, priority ?? 0)
   }
 
   // ---- reconcile ----------------------------------------------------------------------------

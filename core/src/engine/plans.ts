@@ -54,6 +54,12 @@ export const insertRun = (r: {
  * still sees the data of its start, so steps read here could miss what the transaction it
  * waited for wrote (and the step would be enqueued twice).
  */
+/** A run's priority, which its retry keeps (the run store predates priorities). */
+export const runPriority = (org: string, runId: string): Statement => ({
+  text: 'SELECT priority FROM runs WHERE org_id = $1 AND id = $2',
+  values: [org, runId],
+})
+
 export const lockRun = (org: string, runId: string): Statement => ({
   text: `SELECT ${RUN} FROM runs r WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE`,
   values: [org, runId],

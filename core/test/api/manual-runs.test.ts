@@ -44,6 +44,14 @@ describe.each(setups())('manual runs ($name)', (setup) => {
       token: a.viewer,
     })
     expect(inst.body).toMatchObject({ plugin: '@acme/restart', priority: 42 })
+    // A retry keeps the priority.
+    const retried = await call(r.operatorUrl, 'POST', `/api/v1/runs/${runId}/retry`, { token: a.operator })
+    expect(retried.status).toBe(201)
+    const { rows } = await r.o.services.db.sql.query<{ priority: number }>(
+      'SELECT priority FROM instructions WHERE run_id = $1',
+      [retried.body.id],
+    )
+    expect(rows.map((row) => row.priority)).toEqual([42])
     // On the audit log, by the operator's token.
     const audit = await call(r.operatorUrl, 'GET', '/api/v1/audit?action=run.queued', { token: r.admin })
     expect(audit.body.items.find((e: { target: { id: string } }) => e.target.id === runId)).toMatchObject({
