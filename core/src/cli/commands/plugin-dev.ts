@@ -8,7 +8,7 @@ import { duration, type Output } from '../output.ts'
 import { callPlugin } from '../plugin-call.ts'
 import { jsonArgument } from '../read-input.ts'
 import type { CommandSpec } from '../spec.ts'
-import { printOutcome } from './plugin-run.ts'
+import { printOutcome, sensorNotCallable } from './plugin-run.ts'
 
 // `stavily plugin dev [DIR]`: the inner loop. Each build of the working tree becomes a dev
 // version (`<version>-dev.<n>`, published through the registry's own path, see
@@ -65,6 +65,7 @@ export const pluginDev: CommandSpec = {
       )
     const dir = resolve(io.cwd, args[0] ?? '.')
     const manifest = await readDevManifest(dir)
+    if (manifest.kind === 'sensor' && opts.input !== undefined) throw sensorNotCallable(manifest.name)
     const fromFile = async (option: string, v: unknown) =>
       typeof v === 'string' ? jsonArgument(io, option, v === '-' ? '@-' : `@${v}`) : undefined
     const input = await fromFile('input', opts.input)

@@ -29,6 +29,14 @@ export async function pluginInPool(
   return { kind, version: row.enabled?.find((e) => e.pool === pool)?.version }
 }
 
+/** Instructions go to action agents only: a sensor runs on its agents' schedule. */
+export function sensorNotCallable(name: string): CliError {
+  return usageError(
+    `${name} is a sensor: only actions and outputs are called one at a time`,
+    'a sensor runs on the agents of its pool as a workflow trigger; test its checks with the SDK harness',
+  )
+}
+
 export function printOutcome(out: Output, label: string, r: CallOutcome): void {
   out.line(
     `${label}: ${out.status(r.status)} in ${duration(r.ms)}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}`,
@@ -82,6 +90,7 @@ export const pluginRun: CommandSpec = {
     const config = await fromFile('config', opts.config)
     const api = await client()
     const target = await pluginInPool(api, name, opts.pool)
+    if (target.kind === 'sensor') throw sensorNotCallable(name)
     if (!target.version)
       throw new CliError(
         EXIT.failed,
