@@ -3,6 +3,9 @@
 
 const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
 
+/** Plugin log lines shown under each step of a finished run. */
+const LOG_LINES_PER_STEP = 5
+
 export function createPrinter(tty) {
   const paint = (code) => (s) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s)
   const bold = paint('1')
@@ -123,6 +126,16 @@ export function createPrinter(tty) {
             ? `  ${dim(clip(JSON.stringify(s.output), 110))}`
             : ''
         line(`           ${String(s.stepId ?? '?').padEnd(8)} ${statusColour(s.status)}${attempts}${detail}`)
+        // The step's plugin log lines (ctx.log, command stderr): the last few, the rest by CLI.
+        const logs = s.logs ?? []
+        for (const l of logs.slice(-LOG_LINES_PER_STEP)) {
+          const text = `${l.source === 'exec' ? '[exec] ' : ''}${String(l.message).split('\n')[0]}`
+          line(`             ${dim(String(l.level).padEnd(5))} ${clip(text, 110)}`)
+        }
+        if (logs.length > LOG_LINES_PER_STEP)
+          line(
+            `             ${dim(`(${logs.length - LOG_LINES_PER_STEP} more: stavily run logs ${run.id} ${s.stepId})`)}`,
+          )
       }
     },
     /** A line the log output appended to its file. */
