@@ -24,7 +24,12 @@ async function serve(handler: Handler) {
     handler(req, res, n)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  servers.push({ close: () => server.closeAllConnections() || server.close() })
+  servers.push({
+    close: () => {
+      server.closeAllConnections()
+      server.close()
+    },
+  })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/stream`
   return { url, requests, closed }
 }
