@@ -181,6 +181,9 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
     const withEnqueue: number[] = []
     const queue = instructionQueue(orgId, 'action', 'pickup')
     const { dispatcher, db } = o.services
+    // An enqueue inside a transaction needs its queue to exist (the engine and the API
+    // ensure it when a workflow or pool first needs it); the wake-up path is what is measured.
+    if (n > 0) await dispatcher.ensureQueue(queue)
     for (let i = 0; i < (n === 0 ? 0 : n + 20); i++) {
       const poll = request(base, 'GET', '/agents/v1/instructions?waitMs=30000', cred)
       while (o.services.polls.parked < 1) await new Promise((r) => setImmediate(r))

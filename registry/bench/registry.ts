@@ -36,7 +36,12 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
     const deps = new TestRepo(root, 'with-deps')
     cpSync(join(TEMPLATE, 'src'), join(deps.work, 'src'), { recursive: true })
     const pkg = JSON.parse(readFileSync(join(TEMPLATE, 'package.json'), 'utf8')) as Record<string, unknown>
+    // Only the local dependency: the lockfile is made offline, and the template's
+    // development tools (esbuild, vitest) would need the npm cache to hold them. The
+    // registry builds with its own esbuild and provides @stavily/sdk.
     pkg.dependencies = { 'tiny-label': 'file:vendor/tiny-label' }
+    delete pkg.devDependencies
+    delete pkg.allowScripts
     deps.write({
       'package.json': JSON.stringify(pkg, null, 2),
       'vendor/tiny-label/package.json': JSON.stringify({
