@@ -133,7 +133,7 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
       metrics,
       tenancy,
       organizations: new Organizations(db),
-      agents: new Agents(db, fleet, tuning),
+      agents: new Agents(db, fleet, tuning, stream),
       dispatcher,
       polls,
       events,

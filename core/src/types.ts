@@ -15,6 +15,8 @@ export type Agent = {
   drain: boolean
   lastSeenAt: Date
   createdAt: Date
+  /** What the agent last reported loaded (null: never reported); read for views, not by authentication. */
+  loadedPlugins?: { name: string; version: string }[] | null
   /** Set by authentication: the agent holds work an operator asked to cancel. */
   hasCancels?: boolean
 }

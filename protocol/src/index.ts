@@ -6,6 +6,11 @@ export {
   WireEvent,
 } from './agent-reports.ts'
 export { DEV_PRERELEASE, isDevPool, isDevVersion } from './dev-versions.ts'
+export {
+  LOADED_PLUGIN_LIMITS,
+  LoadedPlugin,
+  LoadedPlugins,
+} from './loaded-plugins.ts'
 export { eventProblem, type ReportProblem, resultProblem, schemaProblem } from './report-check.ts'
 export {
   CLIPPED_MESSAGE,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { LoadedPlugin } from '@stavily/protocol'
 import { hashSecret, newSecret, secretKind } from '../auth/secrets.ts'
 import { checkLabels, checkName } from '../checks.ts'
 import type { Tuning } from '../config.ts'
@@ -9,10 +10,14 @@ import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { announceAgentRevoked } from '../fleet/revocations.ts'
 import type { Agent, AgentKind } from '../types.ts'
+import { type AgentChange, agentView } from './agent-view.ts'
+import type { LiveStream } from './live-stream.ts'
 import { normalizeGrants, type SecretGrants } from './secret-grants.ts'
 
 // Agents: enrollment (an enrollment token exchanged for a credential), authentication,
-// heartbeats, credential rotation and revocation, and the lost-agent sweep.
+// heartbeats, credential rotation and revocation, and the lost-agent sweep. Each change an
+// operator would see (enrolled, presence, loaded plugins) goes on the organization's live
+// stream as an `agent` event carrying the agent as GET /agents shows it.
 
 export type DesiredPlugin = {
   name: string
@@ -26,12 +31,21 @@ export class Agents {
   readonly #db: Database
   readonly #fleet: FleetState
   readonly #tuning: Tuning
+  readonly #stream: LiveStream
   readonly #startedAt = Date.now()
 
-  constructor(db: Database, fleet: FleetState, tuning: Tuning) {
+  constructor(db: Database, fleet: FleetState, tuning: Tuning, stream: LiveStream) {
     this.#db = db
     this.#fleet = fleet
     this.#tuning = tuning
+    this.#stream = stream
+  }
+
+  #announce(agent: Agent, change: AgentChange): void {
+    this.#stream.publish(agent.orgId, {
+      type: 'agent',
+      data: { change, ...agentView(agent, this.#tuning.lostAfterMs) },
+    })
   }
 
   /** Exchanges an enrollment token for an agent and its credential (shown once). */
@@ -76,6 +90,7 @@ export class Agents {
       return created.rows[0]!
     })
     await this.#fleet.touch(agent.id, this.#tuning.lostAfterMs)
+    this.#announce(agent, 'registered')
     return { agent, credential }
   }
 
@@ -86,16 +101,23 @@ export class Agents {
 
   async heartbeat(
     agent: Agent,
-    version: string | undefined,
-    secretGrants?: SecretGrants,
+    report: { version?: string; secretGrants?: SecretGrants; loadedPlugins?: LoadedPlugin[] },
   ): Promise<{ drain: boolean }> {
-    const { rows } = await run<{ drain: boolean }>(
+    const { rows } = await run<Agent & { cameOnline: boolean; pluginsChanged: boolean }>(
       this.#db.sql,
-      plans.touchAgent(agent.id, version ?? null, secretGrants ? normalizeGrants(secretGrants) : null),
+      plans.touchAgent(
+        agent.id,
+        report.version ?? null,
+        report.secretGrants ? normalizeGrants(report.secretGrants) : null,
+        report.loadedPlugins ? sortedPlugins(report.loadedPlugins) : null,
+      ),
     )
-    if (!rows[0]) throw revoked()
+    const row = rows[0]
+    if (!row) throw revoked()
     await this.#fleet.touch(agent.id, this.#tuning.lostAfterMs)
-    return rows[0]
+    if (row.cameOnline) this.#announce(row, 'presence')
+    else if (row.pluginsChanged) this.#announce(row, 'plugins')
+    return { drain: row.drain }
   }
 
   /** Issues a new credential; the old one stops working at once. */
@@ -114,12 +136,14 @@ export class Agents {
     await this.#fleet.forget(id)
     // Its parked polls end now, on every instance (the claim refuses them anyway).
     await announceAgentRevoked(this.#fleet, id)
+    this.#announce(rows[0], 'presence')
     return rows[0]
   }
 
   async setDrain(orgId: string, id: string, drain: boolean): Promise<Agent> {
     const { rows } = await run<Agent>(this.#db.sql, plans.setDrain(orgId, id, drain))
     if (!rows[0]) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `agent ${id}: not found`)
+    this.#announce(rows[0], 'presence')
     return rows[0]
   }
 
@@ -143,22 +167,29 @@ export class Agents {
   async sweepLost(fullScan: boolean): Promise<string[]> {
     const expired = await this.#fleet.sweepExpired(1_000)
     if (Date.now() - this.#startedAt < this.#tuning.restartGraceMs) return []
-    const lost = new Set<string>()
+    const lost = new Map<string, Agent>()
     if (expired.length > 0) {
-      for (const r of (
-        await run<{ id: string }>(this.#db.sql, plans.markLost(this.#tuning.lostAfterMs, expired))
-      ).rows)
-        lost.add(r.id)
+      for (const a of (await run<Agent>(this.#db.sql, plans.markLost(this.#tuning.lostAfterMs, expired)))
+        .rows)
+        lost.set(a.id, a)
     }
     if (fullScan) {
-      for (const r of (
-        await run<{ id: string }>(this.#db.sql, plans.markLost(this.#tuning.lostAfterMs, null))
-      ).rows)
-        lost.add(r.id)
+      for (const a of (await run<Agent>(this.#db.sql, plans.markLost(this.#tuning.lostAfterMs, null))).rows)
+        lost.set(a.id, a)
     }
-    return [...lost]
+    for (const a of lost.values()) this.#announce(a, 'presence')
+    return [...lost.keys()]
   }
 }
+
+/** One order for a set, so an unchanged set compares equal to the stored one. */
+function sortedPlugins(plugins: LoadedPlugin[]): LoadedPlugin[] {
+  return plugins
+    .map((p) => ({ name: p.name, version: p.version }))
+    .sort((a, b) => (a.name === b.name ? cmp(a.version, b.version) : cmp(a.name, b.name)))
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 function enrollmentInvalid(): StavilyError {
   return new StavilyError(

@@ -3,6 +3,9 @@ import type { Statement } from '../sql-client.ts'
 export const AGENT_COLUMNS = `id, org_id AS "orgId", name, kind, pool, labels, version, status, drain,
   last_seen_at AS "lastSeenAt", created_at AS "createdAt"`
 
+/** An agent as operators see it: also what it reports loaded (not read on every authentication). */
+export const AGENT_VIEW_COLUMNS = `${AGENT_COLUMNS}, loaded_plugins AS "loadedPlugins"`
+
 export const insertAgent = (a: {
   id: string
   orgId: string
@@ -16,7 +19,7 @@ export const insertAgent = (a: {
   secretGrants: unknown
 }): Statement => ({
   text: `INSERT INTO agents (id, org_id, name, kind, pool, labels, version, credential_hash, enrolled_with, secret_grants)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb) RETURNING ${AGENT_COLUMNS}`,
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb) RETURNING ${AGENT_VIEW_COLUMNS}`,
   values: [
     a.id,
     a.orgId,
@@ -43,13 +46,28 @@ export const agentByCredential = (hash: Buffer): Statement => ({
 
 /**
  * A heartbeat: seen now, back online if it was marked lost (never if revoked); the secret
- * grants replaced when the agent reported them.
+ * grants and loaded plugins replaced when the agent reported them. Returns the agent and
+ * whether its presence (lost → online) or its loaded plugins changed, for the live stream.
  */
-export const touchAgent = (id: string, version: string | null, secretGrants: unknown): Statement => ({
+export const touchAgent = (
+  id: string,
+  version: string | null,
+  secretGrants: unknown,
+  loadedPlugins: unknown,
+): Statement => ({
   text: `UPDATE agents SET last_seen_at = now(), status = 'online', version = COALESCE($2, version),
-      secret_grants = COALESCE($3::jsonb, secret_grants)
-    WHERE id = $1 AND status <> 'revoked' RETURNING drain`,
-  values: [id, version, secretGrants == null ? null : JSON.stringify(secretGrants)],
+      secret_grants = COALESCE($3::jsonb, secret_grants),
+      loaded_plugins = COALESCE($4::jsonb, loaded_plugins)
+    FROM (SELECT status AS was_status, loaded_plugins AS was_loaded FROM agents WHERE id = $1 FOR UPDATE) AS before
+    WHERE id = $1 AND status <> 'revoked'
+    RETURNING ${AGENT_VIEW_COLUMNS}, was_status <> 'online' AS "cameOnline",
+      loaded_plugins IS DISTINCT FROM was_loaded AS "pluginsChanged"`,
+  values: [
+    id,
+    version,
+    secretGrants == null ? null : JSON.stringify(secretGrants),
+    loadedPlugins == null ? null : JSON.stringify(loadedPlugins),
+  ],
 })
 
 /** The secret grants an agent last reported (read at hand-out, so a heartbeat's change counts at once). */
@@ -64,17 +82,17 @@ export const rotateCredential = (id: string, hash: Buffer): Statement => ({
 })
 
 export const revokeAgent = (orgId: string, id: string): Statement => ({
-  text: `UPDATE agents SET status = 'revoked', revoked_at = now() WHERE org_id = $1 AND id = $2 RETURNING ${AGENT_COLUMNS}`,
+  text: `UPDATE agents SET status = 'revoked', revoked_at = now() WHERE org_id = $1 AND id = $2 RETURNING ${AGENT_VIEW_COLUMNS}`,
   values: [orgId, id],
 })
 
 export const setDrain = (orgId: string, id: string, drain: boolean): Statement => ({
-  text: `UPDATE agents SET drain = $3 WHERE org_id = $1 AND id = $2 RETURNING ${AGENT_COLUMNS}`,
+  text: `UPDATE agents SET drain = $3 WHERE org_id = $1 AND id = $2 RETURNING ${AGENT_VIEW_COLUMNS}`,
   values: [orgId, id, drain],
 })
 
 export const listAgents = (orgId: string): Statement => ({
-  text: `SELECT ${AGENT_COLUMNS} FROM agents WHERE org_id = $1 ORDER BY created_at`,
+  text: `SELECT ${AGENT_VIEW_COLUMNS} FROM agents WHERE org_id = $1 ORDER BY created_at`,
   values: [orgId],
 })
 
@@ -87,7 +105,7 @@ export const markLost = (lostAfterMs: number, ids: string[] | null): Statement =
   text: `UPDATE agents SET status = 'lost'
     WHERE status = 'online' AND last_seen_at < now() - $1::int * interval '1 millisecond'
       AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
-    RETURNING id, org_id AS "orgId"`,
+    RETURNING ${AGENT_VIEW_COLUMNS}`,
   values: [lostAfterMs, ids],
 })
 

@@ -68,7 +68,7 @@ export function agentApi(services: Services) {
       },
       async (req) => {
         const agent = me(req)
-        const { drain } = await services.agents.heartbeat(agent, req.body.version, req.body.secretGrants)
+        const { drain } = await services.agents.heartbeat(agent, req.body)
         const [cancel, pluginsChanged] = await Promise.all([
           services.dispatcher.cancelsFor(agent.id),
           services.agentPlugins.pluginsChanged(agent),

@@ -1,3 +1,4 @@
+import { LoadedPlugins } from '@stavily/protocol'
 import { Type } from 'typebox'
 import { INT4_MAX, Json, Kind, Labels, Pool, Uuid } from './common.ts'
 
@@ -54,7 +55,11 @@ export const RegisterReply = Type.Object({
 export const CancelList = Type.Array(Type.Object({ id: Uuid, attempt: Type.Integer() }))
 
 export const HeartbeatBody = Type.Object(
-  { version: Type.Optional(Type.String({ maxLength: 100 })), secretGrants: Type.Optional(SecretGrants) },
+  {
+    version: Type.Optional(Type.String({ maxLength: 100 })),
+    secretGrants: Type.Optional(SecretGrants),
+    loadedPlugins: Type.Optional(LoadedPlugins),
+  },
   { additionalProperties: false },
 )
 

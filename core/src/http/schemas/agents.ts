@@ -13,6 +13,13 @@ export const AgentReply = Type.Object({
   drain: Type.Boolean(),
   lastSeenAt: Type.String(),
   online: Type.Boolean({ description: 'status online and a heartbeat within the lost-after window' }),
+  loadedPlugins: Type.Union(
+    [Type.Array(Type.Object({ name: Type.String(), version: Type.String() })), Type.Null()],
+    {
+      description:
+        'the plugins the agent reported loaded with its last heartbeat, by name; null: never reported (an older agent)',
+    },
+  ),
 })
 
 export const AgentList = PageOf(AgentReply)

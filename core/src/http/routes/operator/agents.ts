@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { agentView } from '../../../services/agent-view.ts'
 import type { Services } from '../../../services/context.ts'
 import type { Agent } from '../../../types.ts'
 import { auditMutation } from '../../audit-trail.ts'
@@ -16,7 +17,7 @@ export function agentRoutes(services: Services, role: RoleGuards) {
   return async (root: FastifyInstance): Promise<void> => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>()
     const tags = ['agents']
-    const wire = (a: Agent) => wireAgent(a, services.tuning.lostAfterMs)
+    const wire = (a: Agent) => agentView(a, services.tuning.lostAfterMs)
 
     app.get(
       '/agents',
@@ -72,21 +73,5 @@ export function agentRoutes(services: Services, role: RoleGuards) {
         return wire(agent)
       },
     )
-  }
-}
-
-function wireAgent(a: Agent, lostAfterMs: number) {
-  const lastSeen = new Date(a.lastSeenAt)
-  return {
-    id: a.id,
-    name: a.name,
-    kind: a.kind,
-    pool: a.pool,
-    labels: a.labels,
-    version: a.version,
-    status: a.status,
-    drain: a.drain,
-    lastSeenAt: lastSeen.toISOString(),
-    online: a.status === 'online' && Date.now() - lastSeen.getTime() < lostAfterMs,
   }
 }
