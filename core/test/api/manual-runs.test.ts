@@ -37,6 +37,10 @@ describe.each(setups())('manual runs ($name)', (setup) => {
     const runId = res.body.run.id
     const run = await call(r.operatorUrl, 'GET', `/api/v1/runs/${runId}`, { token: a.viewer })
     expect(run.body.event).toMatchObject({ source: 'manual', type: 'deploy', data: { service: 'api' } })
+    // The run shows its priority, in its detail and in the list.
+    expect(run.body.priority).toBe(42)
+    const listed = await call(r.operatorUrl, 'GET', '/api/v1/runs', { token: a.viewer })
+    expect(listed.body.items.find((x: { id: string }) => x.id === runId)).toMatchObject({ priority: 42 })
     const agent = await enroll(r, 'action', 'web')
     const got = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=5000', { token: agent.credential })
     expect(got.body.instructions).toHaveLength(1)
@@ -47,6 +51,7 @@ describe.each(setups())('manual runs ($name)', (setup) => {
     // A retry keeps the priority.
     const retried = await call(r.operatorUrl, 'POST', `/api/v1/runs/${runId}/retry`, { token: a.operator })
     expect(retried.status).toBe(201)
+    expect(retried.body.priority).toBe(42)
     const { rows } = await r.o.services.db.sql.query<{ priority: number }>(
       'SELECT priority FROM instructions WHERE run_id = $1',
       [retried.body.id],

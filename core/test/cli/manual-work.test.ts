@@ -42,6 +42,12 @@ describe('manual work from the CLI', () => {
     const runId = res.stdout.trim()
     const run = await call(r.operatorUrl, 'GET', `/api/v1/runs/${runId}`, { token: r.admin })
     expect(run.body.event).toMatchObject({ source: 'manual', type: 'deploy', data: { service: 'api' } })
+    // run get and run list show it (a column only while a listed run has a priority).
+    const got = await cli(['run', 'get', runId], { env })
+    expect(got.stdout).toMatch(/^priority: 7$/m)
+    const listed = await cli(['run', 'list'], { env })
+    expect(listed.stdout).toMatch(/PRIORITY/)
+    expect(listed.stdout.split('\n').find((l) => l.startsWith(runId))).toMatch(/ 7 /)
     const bad = await cli(['workflow', 'run', 'restart-on-hook', '--priority', 'high'], { env, cwd: dir })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--priority: expected an integer from -100 to 100')

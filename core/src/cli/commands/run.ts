@@ -33,6 +33,8 @@ export interface Run {
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
+  /** Claim order of its steps in their pools (higher first); 0 unless a manual run set it. */
+  priority?: number
   steps?: Step[]
 }
 
@@ -48,6 +50,7 @@ export function workflowOf(r: Run): string {
 export function printRun(out: Output, r: Run): void {
   out.line(`run ${r.id}: ${out.status(r.status)}`)
   out.line(`workflow: ${workflowOf(r)} (version ${r.workflowVersion})`)
+  if (r.priority) out.line(`priority: ${r.priority}`)
   out.line(`created:  ${time(r.createdAt)}`)
   if (r.startedAt) out.line(`started:  ${time(r.startedAt)}`)
   if (r.finishedAt)
@@ -110,13 +113,16 @@ const list: CommandSpec = {
       out.note('no runs')
       return EXIT.ok
     }
+    // A priority column only when a run on the page has one: most runs are 0 (event-started).
+    const withPriority = runs.some((r) => r.priority)
     out.table(
-      ['ID', 'STATUS', 'WORKFLOW', 'VERSION', 'CREATED', 'DURATION'],
+      ['ID', 'STATUS', 'WORKFLOW', 'VERSION', ...(withPriority ? ['PRIORITY'] : []), 'CREATED', 'DURATION'],
       runs.map((r) => [
         r.id,
         out.status(r.status),
         workflowOf(r),
         String(r.workflowVersion),
+        ...(withPriority ? [String(r.priority ?? 0)] : []),
         time(r.createdAt),
         between(r.startedAt, r.finishedAt),
       ]),

@@ -32,6 +32,9 @@ export const RunSummary = Type.Object({
   createdAt: Type.String(),
   startedAt: Type.Union([Type.String(), Type.Null()]),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
+  priority: Type.Integer({
+    description: 'claim order of its steps in their pools, higher first (0 unless a manual run set it)',
+  }),
 })
 
 /** One line a step's plugin call logged (ctx.log) or a command it ran wrote to stderr (source exec). */

@@ -4,7 +4,8 @@ import type { Statement } from '../store/plans.ts'
 // their organization; steps through their run's organization.
 
 const RUN = `r.id, r.org_id AS "org", r.workflow_id AS "workflowId", r.workflow_version AS "workflowVersion", r.status,
-  r.event, r.dedupe_key AS "dedupeKey", r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt"`
+  r.event, r.dedupe_key AS "dedupeKey", r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt",
+  r.priority`
 
 const STEP = `s.step_id AS "stepId", s.kind, s.status, s.attempt, s.idempotency_key AS "idempotencyKey", s.input, s.output,
   s.error, s.reason, s.instruction_id AS "instructionId", s.created_at AS "createdAt", s.started_at AS "startedAt",

@@ -94,6 +94,7 @@ function toRun(r: Record<string, unknown>): RunRecord {
     createdAt: iso(r.createdAt)!,
     startedAt: iso(r.startedAt),
     finishedAt: iso(r.finishedAt),
+    priority: Number(r.priority ?? 0),
   }
 }
 

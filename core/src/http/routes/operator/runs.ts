@@ -120,6 +120,7 @@ function wireRun(r: {
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
+  priority?: number
 }) {
   return {
     id: r.id,
@@ -131,5 +132,6 @@ function wireRun(r: {
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
+    priority: r.priority ?? 0,
   }
 }
