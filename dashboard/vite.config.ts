@@ -8,4 +8,7 @@ const api = process.env.STAVILY_URL ?? 'http://127.0.0.1:8080'
 export default defineConfig({
   plugins: [sveltekit()],
   server: { proxy: { '/api': api } },
+  // Rolldown reports slow plugins on every build (SvelteKit's compile step is one): noise on
+  // a two-core machine, where timings say more about its load than about the build.
+  build: { rolldownOptions: { checks: { pluginTimings: false } } },
 })
