@@ -9,9 +9,15 @@ import { afterAll } from 'vitest'
 // afterAll is that file's.
 
 const made: string[] = []
-afterAll(() => {
+const removeMade = () => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+}
+try {
+  afterAll(removeMade)
+} catch {
+  // Outside a vitest run (a benchmark uses the registry's test helpers): on exit instead.
+  process.once('exit', removeMade)
+}
 
 /** A fresh folder `<tmp>/stavily-<name>-XXXXXX`, removed after the current test file. */
 export function tempDir(name: string): string {

@@ -3,18 +3,20 @@
 // template (no dependency install); install_s: `npm ci` of a plugin with one local dependency,
 // reported separately; verify_ms_p50: one artifact against already-fresh TUF metadata;
 // ed25519_verify_ms_p50: a raw node:crypto Ed25519 verify, the baseline in the same run.
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { verify as edVerify, generateKeyPairSync, sign } from 'node:crypto'
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { type BenchContext, type BenchReport, percentile, sample } from '../../bench/lib.ts'
 import { RegistryClient } from '../src/client/registry-client.ts'
 import type { SqlClient } from '../src/storage/sql-client.ts'
 import { backends, dropSchema } from '../test/helpers/backends.ts'
 import { startGitDaemon } from '../test/helpers/git-daemon.ts'
 import { serveRegistry } from '../test/helpers/http-server.ts'
+import { type NpmRegistry, startNpmRegistry } from '../test/helpers/npm-registry.ts'
 import { testRegistry } from '../test/helpers/registry.ts'
 import { TestRepo } from '../test/helpers/repos.ts'
 
@@ -25,6 +27,7 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
   const root = mkdtempSync(join(tmpdir(), 'stavily-bench-registry-'))
   const db: { sql: SqlClient; close(): Promise<void> } = await backend.open()
   const schemas: string[] = []
+  let npm: NpmRegistry | undefined
   const daemon = await (async () => {
     const repo = new TestRepo(root, 'action')
     cpSync(join(TEMPLATE, 'src'), join(repo.work, 'src'), { recursive: true })
@@ -33,31 +36,38 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
     const version = (JSON.parse(readFileSync(join(repo.work, 'package.json'), 'utf8')) as { version: string })
       .version
     repo.tag(`v${version}`)
+    // The dependency comes from a loopback npm registry (the registry installs only
+    // registry tarballs): nothing from the network or the npm cache, so a clean machine runs it.
+    const tiny = join(root, 'tiny-label')
+    mkdirSync(join(root, 'packs'), { recursive: true })
+    mkdirSync(tiny)
+    writeFileSync(
+      join(tiny, 'package.json'),
+      JSON.stringify({ name: 'tiny-label', version: '1.0.0', main: 'index.js' }),
+    )
+    writeFileSync(join(tiny, 'index.js'), 'module.exports = (s) => s\n')
+    npm = await startNpmRegistry([{ dir: tiny, name: 'tiny-label', version: '1.0.0' }], join(root, 'packs'))
     const deps = new TestRepo(root, 'with-deps')
     cpSync(join(TEMPLATE, 'src'), join(deps.work, 'src'), { recursive: true })
     const pkg = JSON.parse(readFileSync(join(TEMPLATE, 'package.json'), 'utf8')) as Record<string, unknown>
-    // Only the local dependency: the lockfile is made offline, and the template's
-    // development tools (esbuild, vitest) would need the npm cache to hold them. The
-    // registry builds with its own esbuild and provides @stavily/sdk.
-    pkg.dependencies = { 'tiny-label': 'file:vendor/tiny-label' }
+    // Only the one dependency: the template's development tools (esbuild, vitest) are not
+    // needed to publish (the registry builds with its own esbuild and provides the SDK).
+    pkg.dependencies = { 'tiny-label': '^1.0.0' }
     delete pkg.devDependencies
     delete pkg.allowScripts
-    deps.write({
-      'package.json': JSON.stringify(pkg, null, 2),
-      'vendor/tiny-label/package.json': JSON.stringify({
-        name: 'tiny-label',
-        version: '1.0.0',
-        main: 'index.js',
-      }),
-      'vendor/tiny-label/index.js': 'module.exports = (s) => s\n',
-    })
-    execFileSync(
+    deps.write({ 'package.json': JSON.stringify(pkg, null, 2) })
+    // Async: the loopback npm registry answers from this very process.
+    await promisify(execFile)(
       'npm',
-      ['install', '--package-lock-only', '--ignore-scripts', '--offline', '--no-audit', '--no-fund'],
-      {
-        cwd: deps.work,
-        stdio: 'ignore',
-      },
+      [
+        'install',
+        '--package-lock-only',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        `--registry=${npm.url}`,
+      ],
+      { cwd: deps.work },
     )
     deps.commit('with a dependency')
     return Object.assign(await startGitDaemon(join(root, 'bare')), { tag: `v${version}` })
@@ -87,7 +97,7 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
     ctx.progress('publishing a plugin with one dependency (npm ci --ignore-scripts)')
     const installs: number[] = []
     for (let i = 0; i < (ctx.quick ? 1 : 3); i++) {
-      const reg = await testRegistry(db.sql)
+      const reg = await testRegistry(db.sql, { build: { npmRegistry: npm!.url } })
       schemas.push(reg.schema)
       installs.push((await reg.publish({ repo: daemon.url('with-deps.git'), ref: 'main' })).timings.installMs)
     }
@@ -150,6 +160,7 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
       },
     }
   } finally {
+    await npm?.close()
     await daemon.close()
     for (const s of schemas) await dropSchema(db.sql, s)
     await db.close()
