@@ -4,6 +4,8 @@
 //                  when DATABASE_URL / REDIS_URL are set), on http://127.0.0.1:8080
 //   registry       the first-party plugins published from Git (a snapshot of plugins/)
 //   agents         one sensor agent and one action agent, separate processes
+//   dashboard      the web dashboard at http://127.0.0.1:8080/, served by the orchestrator
+//                  (built once when dashboard/build is missing)
 //   demo           a web service the demo breaks, a webhook receiver, and the workflow
 //                  scripts/demo/workflow.yaml: service fails → http-check notices →
 //                  restart-service brings it back → webhook and log report it
@@ -13,6 +15,7 @@
 // STAVILY_DEMO_FAIL_AFTER (seconds before the first failure, 10), STAVILY_DEMO_FAIL_EVERY
 // (seconds between failures, 0 = only on f), STAVILY_DEMO_EXIT_AFTER_RUNS (stop after that
 // many finished runs; tests use it), DATABASE_URL, REDIS_URL, STAVILY_SCHEMA.
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -91,7 +94,21 @@ async function main() {
   }
   mkdirSync(dataDir, { recursive: true })
 
-  // 2. The orchestrator.
+  // 2. The dashboard's static files, which the orchestrator serves at /: built once (about
+  // 20 s); `npm run build -w @stavily/dashboard` rebuilds it after a change.
+  if (!existsSync(join(root, 'dashboard/build/index.html'))) {
+    out.step('building the web dashboard (once)…')
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+      {
+        cwd: join(root, 'dashboard'),
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    )
+  }
+
+  // 3. The orchestrator.
   const backend = env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${dataDir}`
   const fleet = env.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process fleet state'
   out.step(`starting the orchestrator on ${backend}, ${fleet}…`)
@@ -130,7 +147,7 @@ async function main() {
   }
   out.detail(`up (pid ${ready.pid}); log: ${orchestrator.logFile}`)
 
-  // 3. The demo service and the webhook receiver.
+  // 4. The demo service and the webhook receiver.
   // The same ports as last time when they are free: the workflow then stays the same
   // document, and a sensor agent that restarts with its cached assignment checks the
   // service that runs now, not a port nobody listens on any more.
@@ -173,7 +190,7 @@ async function main() {
     }),
   )
 
-  // 4. The first-party plugins, published from Git and enabled for the default pool.
+  // 5. The first-party plugins, published from Git and enabled for the default pool.
   out.step('publishing the first-party plugins from Git (clone → build → sign)…')
   const snapshot = snapshotPlugins(root, join(devDir, 'git'))
   out.detail(`repository ${snapshot.url} at ${snapshot.commit.slice(0, 12)}`)
@@ -202,7 +219,7 @@ async function main() {
     await api.post('/plugins/enable', { name: p.name, pool: 'default', range: `^${version}` })
   }
 
-  // 5. The demo workflow, before the agents start: their first sync sees this version.
+  // 6. The demo workflow, before the agents start: their first sync sees this version.
   const document = readFileSync(join(root, 'scripts/demo/workflow.yaml'), 'utf8')
     .replaceAll('__WEB_URL__', service.web)
     .replaceAll('__CONTROL_URL__', service.control)
@@ -214,7 +231,7 @@ async function main() {
     `workflow ${applied.workflow.name} applied (version ${applied.version}) from scripts/demo/workflow.yaml`,
   )
 
-  // 6. One sensor agent and one action agent.
+  // 7. One sensor agent and one action agent.
   out.step('starting a sensor agent and an action agent…')
   // The registry's root of trust, handed to the agents as a file (out of band, as in
   // production) instead of trusting whatever they fetch on their first start.
@@ -299,7 +316,7 @@ async function main() {
   }
   watchFile(logFile, { interval: 300 }, printNewLogLines)
 
-  // 7. The run as it happens: the live stream, and each finished run's steps.
+  // 8. The run as it happens: the live stream, and each finished run's steps.
   let finished = 0
   const printed = new Set()
   void api
@@ -322,7 +339,7 @@ async function main() {
       if (!stopping) out.error(`the event stream ended: ${err.message}`)
     })
 
-  // 8. Break the service: after a while, on a timer if asked, and on f.
+  // 9. Break the service: after a while, on a timer if asked, and on f.
   const breakIt = async (why) => {
     out.service(`breaking the web service (${why}): /health answers 503 now`)
     await fetch(`${service.control}/fail`, { method: 'POST' }).catch((err) => out.error(err.message))

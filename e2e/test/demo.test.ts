@@ -40,6 +40,7 @@ describe('npm run dev', () => {
     const output = dev.lines.join('\n')
     expect(code, output).toBe(0)
     // Where everything is.
+    expect(output).toMatch(/dashboard\s+http:\/\/127\.0\.0\.1:\d+\/\s/)
     expect(output).toMatch(/operator API\s+http:\/\/127\.0\.0\.1:\d+\/api\/v1/)
     expect(output).toMatch(/API docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/)
     expect(output).toMatch(/event stream/)

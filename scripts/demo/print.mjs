@@ -73,6 +73,7 @@ export function createPrinter(tty) {
       endProgress()
       line('')
       line(bold('Stavily is running.'))
+      line(`  dashboard      ${r.operatorUrl}/               (sign in with: cat ${r.tokenFile})`)
       line(`  operator API   ${r.operatorUrl}/api/v1        (token: cat ${r.tokenFile})`)
       line(`  API docs       ${r.operatorUrl}/docs           (OpenAPI: ${r.operatorUrl}/openapi.json)`)
       line(
