@@ -157,14 +157,18 @@ for (const setup of setups()) {
       const inst = await enqueue(r, { pool: 'lease' })
       const p1 = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=3000', { token: dying.credential })
       expect(p1.body.instructions[0].id).toBe(inst.id)
-      // The holder goes silent; the other agent gets attempt 2 after the lease and the backoff.
+      // The holder goes silent; the other agent gets a later attempt after the lease and the
+      // backoff. Not always attempt 2: work claimed for a poll that ends at that moment is
+      // handed back, and pg-boss counts that pickup as an attempt (Dispatcher.handBack); a
+      // long poll makes that rare, and what is checked is that this agent gets the retry.
       const p2 = await until(async () => {
-        const g = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=3000', {
+        const g = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=10000', {
           token: healthy.credential,
         })
         return g.body.instructions[0]
       })
-      expect(p2).toMatchObject({ id: inst.id, attempt: 2 })
+      expect(p2.id).toBe(inst.id)
+      expect(p2.attempt).toBeGreaterThan(1)
       const late = await call(r.url, 'POST', `/agents/v1/instructions/${inst.id}/result`, {
         token: dying.credential,
         body: { attempt: 1, status: 'succeeded' },
@@ -172,7 +176,7 @@ for (const setup of setups()) {
       expect(late.status).toBe(409)
       const ok = await call(r.url, 'POST', `/agents/v1/instructions/${inst.id}/result`, {
         token: healthy.credential,
-        body: { attempt: 2, status: 'succeeded' },
+        body: { attempt: p2.attempt, status: 'succeeded' },
       })
       expect(ok.body.instructionStatus).toBe('succeeded')
     })
@@ -345,15 +349,17 @@ for (const setup of setups()) {
       try {
         const retried = await until(
           async () => {
-            const g = await call(b.url, 'GET', '/agents/v1/instructions?waitMs=2000', {
+            const g = await call(b.url, 'GET', '/agents/v1/instructions?waitMs=10000', {
               token: alive.credential,
             })
             return g.body.instructions[0]
           },
-          20_000,
+          30_000,
           'retry on the live agent',
         )
-        expect(retried).toMatchObject({ id: inst.id, attempt: 2 })
+        // A later attempt, 2 unless a pickup was handed back (see the lease test above).
+        expect(retried.id).toBe(inst.id)
+        expect(retried.attempt).toBeGreaterThan(1)
       } finally {
         clearInterval(beat)
       }
