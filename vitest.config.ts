@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^@stavily\/sdk$/, replacement: src('./sdk/src/index.ts') },
       { find: /^@stavily\/sdk\/testing$/, replacement: src('./sdk/src/testing/index.ts') },
       { find: /^@stavily\/sdk\/manifest$/, replacement: src('./sdk/src/manifest/index.ts') },
+      { find: /^@stavily\/sdk\/build$/, replacement: src('./sdk/src/build/index.ts') },
       { find: /^@stavily\/protocol$/, replacement: src('./protocol/src/index.ts') },
       { find: /^@stavily\/registry$/, replacement: src('./registry/src/index.ts') },
       { find: /^@stavily\/registry\/client$/, replacement: src('./registry/src/client/index.ts') },

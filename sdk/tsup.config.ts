@@ -9,6 +9,8 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'manifest/index': 'src/manifest/index.ts',
+    // The plugin build (esbuild, a peer dependency: only plugin projects and the registry need it).
+    'build/index': 'src/build/index.ts',
   },
   format: ['esm'],
   dts: true,

@@ -6,6 +6,8 @@ export interface CliArgs {
   name?: string
   kind?: PluginKind
   description?: string
+  /** `npm`, or the SDK folder or tarball to vendor (see local-sdk.ts). */
+  sdk?: string
   yes: boolean
   help: boolean
 }
@@ -19,6 +21,9 @@ with ".": in the current folder, named after it). The folder must be empty.
 Options:
   -k, --kind <kind>          ${PLUGIN_KINDS.join(' | ')}
   -d, --description <text>   one line for package.json and the README
+      --sdk <path|npm>       where @stavily/sdk comes from: the sdk folder of a Stavily
+                             checkout or an npm pack tarball (copied into vendor/), or npm;
+                             run from a checkout, its own SDK is the default
   -y, --yes                  do not ask; use defaults for what is not given (kind: action)
   -h, --help                 show this help
 
@@ -49,6 +54,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     name: positionals[0],
     kind: values.kind === undefined ? undefined : parsePluginKind(values.kind, '--kind'),
     description: values.description,
+    sdk: values.sdk,
     yes: values.yes ?? false,
     help: values.help ?? false,
   }
@@ -62,6 +68,7 @@ function parse(argv: string[]) {
     options: {
       kind: { type: 'string', short: 'k' },
       description: { type: 'string', short: 'd' },
+      sdk: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
       help: { type: 'boolean', short: 'h' },
     },

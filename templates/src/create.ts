@@ -7,6 +7,7 @@ import { copyTemplate } from './copy-template.js'
 import { customizeProject } from './customize.js'
 import { normalizeDescription } from './description.js'
 import { CreateError } from './errors.js'
+import { resolveSdkSource, vendorSdk } from './local-sdk.js'
 import { nextSteps, packageManagerFrom } from './next-steps.js'
 import { defaultDescription, type PluginKind } from './plugin-kind.js'
 import type { Prompter } from './prompter.js'
@@ -73,6 +74,7 @@ export async function createProject(args: CliArgs, io: CreateIo): Promise<Create
     )
   }
   await assertTargetUsable(targetDir, io.cwd)
+  const sdkSource = resolveSdkSource(args.sdk, io.cwd)
 
   let kind = args.kind
   if (kind === undefined) {
@@ -88,9 +90,11 @@ export async function createProject(args: CliArgs, io: CreateIo): Promise<Create
 
   const existed = await targetExists(targetDir)
   let files: string[]
+  let sdkSpec: string | undefined
   try {
     files = await copyTemplate(templateDir(kind), targetDir)
-    await customizeProject(targetDir, { packageName: name.packageName, description, kind })
+    sdkSpec = await vendorSdk(targetDir, sdkSource)
+    await customizeProject(targetDir, { packageName: name.packageName, description, kind, sdkSpec })
   } catch (error) {
     // Leave no half-made project behind: the user would have to clean up before retrying.
     if (!existed) await rm(targetDir, { recursive: true, force: true })
@@ -104,6 +108,7 @@ export async function createProject(args: CliArgs, io: CreateIo): Promise<Create
       kind,
       packageManager: packageManagerFrom(io.env.npm_config_user_agent),
       colors: io.colors,
+      sdkSpec,
     }),
   )
   return { targetDir, packageName: name.packageName, kind, description, files }

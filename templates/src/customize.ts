@@ -7,6 +7,8 @@ export interface ProjectIdentity {
   packageName: string
   description: string
   kind: PluginKind
+  /** The @stavily/sdk dependency when it is vendored (`file:vendor/…tgz`); else the npm range. */
+  sdkSpec?: string
 }
 
 interface TemplatePackageJson {
@@ -32,7 +34,7 @@ export async function customizeProject(targetDir: string, identity: ProjectIdent
   pkg.name = identity.packageName
   pkg.description = identity.description
   pkg.version = '0.1.0'
-  pkg.dependencies = { ...pkg.dependencies, '@stavily/sdk': SDK_PACKAGE_RANGE }
+  pkg.dependencies = { ...pkg.dependencies, '@stavily/sdk': identity.sdkSpec ?? SDK_PACKAGE_RANGE }
   pkg.stavily = { ...pkg.stavily, kind: identity.kind, sdk: SDK_API_RANGE }
   await writeFile(packagePath, `${JSON.stringify(pkg, null, 2)}\n`)
 
@@ -44,6 +46,20 @@ export async function customizeProject(targetDir: string, identity: ProjectIdent
       .split(templateDescription)
       .join(identity.description)
       .split(templateName)
-      .join(identity.packageName),
+      .join(identity.packageName) + (identity.sdkSpec ? vendoredSdkNote(identity.sdkSpec) : ''),
   )
+}
+
+/** The README's word on vendor/: why it is there and how to move to the npm release. */
+function vendoredSdkNote(spec: string): string {
+  const file = spec.replace(/^file:/, '')
+  return `
+## The SDK in vendor/
+
+\`@stavily/sdk\` is installed from \`${file}\`, a copy of the SDK of the Stavily checkout
+this project was created from, so \`npm install\` needs nothing from npm for it. Commit
+\`vendor/\` with \`package-lock.json\`. The registry builds the plugin with its own copy of
+the SDK, so the tarball never reaches the published bundle. Once \`@stavily/sdk\` is on npm:
+\`npm install @stavily/sdk@${SDK_PACKAGE_RANGE}\` and delete \`vendor/\`.
+`
 }

@@ -16,12 +16,14 @@ export function nextSteps(options: {
   kind: PluginKind
   packageManager: string
   colors: Colors
+  /** Set when @stavily/sdk was vendored (`file:vendor/…tgz`). */
+  sdkSpec?: string | undefined
 }): string {
-  const { folder, packageName, kind, packageManager: pm, colors: c } = options
+  const { folder, packageName, kind, packageManager: pm, colors: c, sdkSpec } = options
   const run = (script: string) => (pm === 'npm' ? `npm run ${script}` : `${pm} ${script}`)
   const steps = [
     ...(folder === '.' ? [] : [`cd ${folder.includes(' ') ? `"${folder}"` : folder}`]),
-    `${pm} install`,
+    `${pm} install${sdkSpec ? `       ${c.dim(`# @stavily/sdk from ${sdkSpec.replace(/^file:/, '')}, not npm`)}` : ''}`,
     `${pm} test          ${c.dim('# the example handler and its permission checks')}`,
     `${run('build')}     ${c.dim('# dist/plugin.js, the bundle the registry builds too')}`,
   ]
@@ -32,6 +34,7 @@ export function nextSteps(options: {
     'Next steps:',
     ...steps.map((step) => `  ${step}`),
     '',
+    ...(sdkSpec ? ['Commit vendor/ with package-lock.json: see the README.', ''] : []),
     `To publish, push it to a Git repository, tag it with its version, and run`,
     `  stavily plugin publish --repo <git-url> --ref v0.1.0`,
     '',

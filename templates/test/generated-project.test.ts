@@ -32,15 +32,12 @@ describe('a generated project, installed against this repository’s SDK', () =>
       `${kind}: npm install, npm test, npm run typecheck and npm run build pass, and the bundle loads in an empty global`,
       async () => {
         const name = `e2e-${kind}`
-        const created = await runCli([name, '--kind', kind, '--yes'], { cwd: workDir })
+        // --sdk: this build of the SDK, vendored into the project, instead of the npm range.
+        const created = await runCli([name, '--kind', kind, '--yes', '--sdk', sdkTarball], { cwd: workDir })
         expect(created.code, created.stderr).toBe(0)
         const dir = join(workDir, name)
-
-        // The template asks the registry for a published range; point it at this build instead.
-        const pkgPath = join(dir, 'package.json')
-        const pkg = JSON.parse(await readFile(pkgPath, 'utf8'))
-        pkg.dependencies['@stavily/sdk'] = `file:${sdkTarball}`
-        await writeFile(pkgPath, JSON.stringify(pkg, null, 2))
+        const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
+        expect(pkg.dependencies['@stavily/sdk']).toMatch(/^file:vendor\/stavily-sdk-[\d.]+\.tgz$/)
 
         const step = { cwd: dir, timeoutMs: PROJECT_TIMEOUT }
         await mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], step)

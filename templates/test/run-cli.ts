@@ -70,12 +70,23 @@ export function run(
   })
 }
 
+/**
+ * Run from source, the scaffolder is inside this checkout and would vendor its SDK (see
+ * src/local-sdk.ts); these tests are about the published scaffolder, so they ask for the
+ * npm range unless the test chooses an SDK itself.
+ */
+export function withNpmSdk(args: string[]): string[] {
+  return args.includes('--sdk') || args.includes('--help') || args.includes('-h')
+    ? args
+    : [...args, '--sdk', 'npm']
+}
+
 /** The scaffolder from source, as `npm create stavily-plugin` would run it. */
 export function runCli(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | null },
 ) {
-  return run(process.execPath, ['--import', TSX_LOADER, CLI_SOURCE, ...args], options)
+  return run(process.execPath, ['--import', TSX_LOADER, CLI_SOURCE, ...withNpmSdk(args)], options)
 }
 
 /** Quotes one argument for `sh -c`. */
@@ -99,7 +110,9 @@ export function runCliOnTerminal(
     timeoutMs?: number
   },
 ): Promise<CliResult> {
-  const command = [process.execPath, '--import', TSX_LOADER, CLI_SOURCE, ...args].map(shellQuote).join(' ')
+  const command = [process.execPath, '--import', TSX_LOADER, CLI_SOURCE, ...withNpmSdk(args)]
+    .map(shellQuote)
+    .join(' ')
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd: options.cwd,

@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto'
 import { realpath } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { PLUGIN_BUNDLE_OPTIONS } from '@stavily/sdk/manifest'
-import { build, type Message } from 'esbuild'
+import { bundlePluginSource } from '@stavily/sdk/build'
+import type { Message } from 'esbuild'
 import { DEFAULTS, HOST_ONLY_PACKAGES } from '../defaults.ts'
 import { RegistryError } from '../errors.ts'
 import { assertInsideCheckout } from '../git/symlinks.ts'
-import { canonicalizeOutsidePaths, importsOutsideCheckout } from './bundle-inputs.ts'
+import { importsOutsideCheckout } from './bundle-inputs.ts'
 import { type ForbiddenImport, forbiddenImportsMessage, importGuard } from './import-guard.ts'
 
-// Builds a plugin's entry into the one sandbox script with the SDK's bundle options. The
-// working directory is the checkout root, so path comments read `src/index.ts` (or
-// `plugins/a/src/index.ts`) whatever folder the checkout was made in: same commit, same bytes.
+// Builds a plugin's entry into the one sandbox script with the SDK's build function, the
+// one a plugin's own `npm run build` runs (@stavily/sdk/build): same commit, same package
+// versions, same bytes, here and on the author's machine. The working directory is the
+// checkout root, so path comments read `src/index.ts` (or `plugins/a/src/index.ts`)
+// whatever folder the checkout was made in; package files read `package@version/path`.
 
 export interface BundleOptions {
   /** Bare specifiers resolved to files of the registry host instead of the plugin's node_modules. */
@@ -38,15 +40,9 @@ export async function bundlePlugin(
   const found: ForbiddenImport[] = []
   let output: Uint8Array
   try {
-    const result = await build({
-      ...PLUGIN_BUNDLE_OPTIONS,
-      define: { ...PLUGIN_BUNDLE_OPTIONS.define },
-      mainFields: [...PLUGIN_BUNDLE_OPTIONS.mainFields],
-      conditions: [...PLUGIN_BUNDLE_OPTIONS.conditions],
-      resolveExtensions: [...PLUGIN_BUNDLE_OPTIONS.resolveExtensions],
-      absWorkingDir: root,
-      entryPoints: [entry],
-      metafile: true,
+    const result = await bundlePluginSource({
+      root,
+      entry,
       plugins: [
         importGuard({
           root,
@@ -56,14 +52,13 @@ export async function bundlePlugin(
         }),
       ],
     })
-    for (const input of Object.keys(result.metafile!.inputs))
+    for (const input of Object.keys(result.metafile.inputs))
       if (!input.startsWith('../') && !input.includes(':'))
         await assertInsideCheckout(root, resolve(root, input))
     const providedFiles = new Set(Object.values(opts.provided ?? {}))
-    found.push(...importsOutsideCheckout(result.metafile!, root, providedFiles))
+    found.push(...importsOutsideCheckout(result.metafile, root, providedFiles))
     if (found.length > 0) throw forbidden(found)
-    const text = result.outputFiles?.[0]?.text ?? ''
-    output = new TextEncoder().encode(canonicalizeOutsidePaths(text, result.metafile!, root))
+    output = new TextEncoder().encode(result.code)
   } catch (err) {
     if (err instanceof RegistryError) throw err
     // Forbidden imports first: they are often why the rest failed.
