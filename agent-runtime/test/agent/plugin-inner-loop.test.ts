@@ -240,6 +240,16 @@ describe.each(setups())('plugin log lines on $name', (setup) => {
       )
       expect(second).not.toBe(first)
       expect(agents[0]!.logs.some((l) => l.msg === 'plugin hot-swapped' && l.to === second)).toBe(true)
+      // A save that does not build says where, and the loop goes on watching.
+      const before = seen.length
+      writeFileSync(join(tree, 'src', 'index.ts'), `${SOURCE}\nexport const broken = (\n`)
+      await until(
+        async () =>
+          /build failed: [\s\S]*src\/index\.ts:18:1: Unexpected end of file/.test(seen.slice(before)) &&
+          seen.slice(before).includes('watching '),
+        60_000,
+        'the build error',
+      )
       // Nothing in the working tree changed: no Git folder, the same version.
       expect(existsSync(join(tree, '.git'))).toBe(false)
       expect(readFileSync(join(tree, 'package.json'), 'utf8')).toBe(PACKAGE)

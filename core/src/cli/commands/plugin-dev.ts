@@ -126,9 +126,10 @@ async function watchAndBuild(
     try {
       await build(since)
     } catch (err) {
-      if (!isCliError(err)) throw err
-      // A build error (file:line:column) or a refused call: show it, keep watching.
-      out.line(`${out.paint('build failed:', 'red')} ${err.message}${err.hint ? `\n  ${err.hint}` : ''}`)
+      // A build error (file:line:column), a refused call, a file that vanished mid-copy:
+      // show it and keep watching; the next save tries again.
+      const hint = isCliError(err) && err.hint ? `\n  ${err.hint}` : ''
+      out.line(`${out.paint('build failed:', 'red')} ${(err as Error).message}${hint}`)
     }
     out.note(`watching ${dir} for changes to ${name} (Ctrl-C to stop)`)
   }
