@@ -13,6 +13,13 @@ const PATHS = fileURLToPath(new URL('./tsconfig.paths.json', import.meta.url))
 // By URL: `--import tsx` would resolve from the child's working folder, which tests vary.
 const TSX = import.meta.resolve('tsx')
 
+/**
+ * What one `stavily` process may take, start to exit, on a loaded 2-core machine: tsx
+ * compiles the CLI from source on a cold start (about 3 s at load 18, several times that
+ * when the machine is busier). Tests that run several size their timeout from it.
+ */
+export const CLI_PROCESS_MS = 20_000
+
 export interface Result {
   code: number | null
   stdout: string

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { cli, freshConfig } from './cli-process.ts'
+import { CLI_PROCESS_MS, cli, freshConfig } from './cli-process.ts'
 
 // The command line without a server: help, refusals with suggestions, the config file,
 // and what happens when nothing answers at the URL. Exit codes are part of the interface.
@@ -16,7 +16,8 @@ async function deadPort(): Promise<number> {
   return port
 }
 
-describe('stavily without a server', () => {
+// Each test runs up to three CLI processes, each a cold tsx start: the budget is theirs.
+describe('stavily without a server', { timeout: 3 * CLI_PROCESS_MS }, () => {
   it('prints help for everything, a group and a command', async () => {
     const top = await cli(['help'])
     expect(top.code).toBe(0)
