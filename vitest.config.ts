@@ -1,7 +1,14 @@
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+// Test files run in parallel workers. Most of a file's time is waiting (orchestrators,
+// agents and registries as real processes, databases, loopback HTTP), so a 2-core machine
+// runs two at once (vitest's default there would be one: cores − 1).
+// STAVILY_TEST_WORKERS overrides it (1 to run the files one after another).
+const workers = Number(process.env.STAVILY_TEST_WORKERS) || Math.max(2, availableParallelism() - 1)
 
 // Tests import workspace packages from source, so `vitest` works without a build.
 // Child processes (sandbox host, agents, CLIs) run the built `dist/` files instead:
@@ -35,6 +42,7 @@ export default defineConfig({
     // Tags what the run names and fails it when schemas, Redis keys or temp folders are left.
     globalSetup: ['./test/leak-check.ts'],
     pool: 'forks',
+    maxWorkers: workers,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // isolated-vm needs this on Node 20+ in any process that loads it.

@@ -248,7 +248,7 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
     // process, as in production, so the simulated agents do not share its event loop.
     if (parts.has('throughput')) {
       const agents = 50
-      const total = ctx.quick ? 1_000 : 6_000
+      const total = ctx.quick ? 300 : 6_000
       const tputSchema = `${schema}_tput`
       schemas.push(tputSchema)
       const tputDir = mkdtempSync(join(tmpdir(), 'stavily-bench-'))
@@ -314,7 +314,7 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
 
     // ---- idle long-polls held by one orchestrator process
     if (parts.has('idle')) {
-      const idle = ctx.quick ? 1_000 : 10_000
+      const idle = ctx.quick ? 200 : 10_000
       ctx.progress(`idle: ${idle} long-polls on one orchestrator process`)
       const idleSchema = `${schema}_idle`
       schemas.push(idleSchema)
