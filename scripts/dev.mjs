@@ -14,7 +14,9 @@
 // orchestrator). Settings (environment): STAVILY_PORT (8080), STAVILY_DEV_DIR (.stavily),
 // STAVILY_DEMO_FAIL_AFTER (seconds before the first failure, 10), STAVILY_DEMO_FAIL_EVERY
 // (seconds between failures, 0 = only on f), STAVILY_DEMO_EXIT_AFTER_RUNS (stop after that
-// many finished runs; tests use it), DATABASE_URL, REDIS_URL, STAVILY_SCHEMA.
+// many finished runs; tests use it), STAVILY_DEV_ACTION_GRANTS and STAVILY_DEV_SENSOR_GRANTS
+// (extra --allow-* flags for the dev agents: your plugin's commands, hosts, paths),
+// DATABASE_URL, REDIS_URL, STAVILY_SCHEMA.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs'
@@ -23,6 +25,7 @@ import { join, resolve } from 'node:path'
 import { emitKeypressEvents } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { operatorApi } from './demo/api.mjs'
+import { devAgentGrants } from './demo/dev-grants.mjs'
 import { createPrinter } from './demo/print.mjs'
 import { fromSource, startProcess } from './demo/processes.mjs'
 import { firstPartyPlugins, snapshotPlugins } from './demo/snapshot.mjs'
@@ -34,6 +37,8 @@ const port = Number(env.STAVILY_PORT ?? 8080)
 const failAfterS = Number(env.STAVILY_DEMO_FAIL_AFTER ?? 10)
 const failEveryS = Number(env.STAVILY_DEMO_FAIL_EVERY ?? 0)
 const exitAfterRuns = Number(env.STAVILY_DEMO_EXIT_AFTER_RUNS ?? 0)
+// Checked before anything starts: a typo in a grant fails at once, naming the variable.
+const extraGrants = devAgentGrants(env)
 const out = createPrinter(process.stdout.isTTY === true)
 /** The log plugin may write only under /var/log/stavily or /tmp/stavily (its manifest). */
 const LOG_DIR = '/tmp/stavily'
@@ -240,7 +245,7 @@ async function main() {
   if (!rootAnswer.ok) throw new Error(`GET /api/v1/registry/tuf/1.root.json: HTTP ${rootAnswer.status}`)
   writeFileSync(trustedRoot, await rootAnswer.text())
   const agents = [
-    { name: 'dev-sensor', kind: 'sensor', grants: ['--allow-host', '127.0.0.1'] },
+    { name: 'dev-sensor', kind: 'sensor', grants: ['--allow-host', '127.0.0.1', ...extraGrants.sensor] },
     {
       name: 'dev-action',
       kind: 'action',
@@ -248,6 +253,8 @@ async function main() {
         ...['--allow-host', '127.0.0.1', '--allow-command', 'curl'],
         // The log output appends to a file under /tmp/stavily (a folder its manifest declares).
         ...['--allow-read', LOG_DIR, '--allow-write', LOG_DIR],
+        // Your plugin's: STAVILY_DEV_ACTION_GRANTS (dev-grants.mjs).
+        ...extraGrants.action,
       ],
     },
   ]

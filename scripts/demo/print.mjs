@@ -86,6 +86,9 @@ export function createPrinter(tty) {
       line(`  demo service   ${r.service.web}/health   (control: ${r.service.control}/state)`)
       line(`  webhook recv.  ${r.receiver}`)
       line(`  logs           ${r.logs}/`)
+      line(
+        `  grants         dev agents grant curl, 127.0.0.1, /tmp/stavily; add yours: STAVILY_DEV_ACTION_GRANTS="--allow-command df" npm run dev`,
+      )
       line('')
       line(
         `The demo breaks the web service ${r.failAfterS} s after the sensor agent has seen it healthy. Then watch: http-check notices, restart-service brings it back, webhook and log report it.`,
