@@ -12,6 +12,7 @@ import {
 } from '../workflows/index.ts'
 import type { Effects } from './effects.ts'
 import { desiredVersions, finishRun, insertSteps, runSteps } from './plans.ts'
+import { rangeFix } from './range-fix.ts'
 
 // One step of the engine loop, inside the caller's transaction (which holds the run's row
 // lock): ask planNext what happens next and do it — record skipped and failed steps, queue
@@ -165,7 +166,7 @@ async function resolveVersion(
   if (!semver.satisfies(desired, step.version, { includePrerelease: true })) {
     return {
       code: 'STAVILY_ERR_PLUGIN_NOT_ENABLED',
-      message: `step ${step.id}: pool ${step.pool} has ${step.plugin} ${desired}, which does not satisfy the step's range ${step.version}; run \`${enable}\``,
+      message: `step ${step.id}: pool ${step.pool} has ${step.plugin} ${desired}, which does not satisfy the step's range ${step.version}; ${rangeFix(step, desired)}`,
     }
   }
   return desired
