@@ -1,13 +1,11 @@
 // The plugin developer's journey (issue 19), played with the docs' own commands as
-// processes: scaffold with create-stavily-plugin, write an action that runs `df` and logs,
-// run the working tree on a dev agent with `stavily plugin dev`, commit and tag, publish
-// from a `git daemon` repository, enable, start a run with a signed webhook
-// (`stavily hook send`), read the plugin's log lines (`stavily run logs`), then ship the
-// next 0.x version and see the next run use it.
-//
-// Not played: the scaffolded project's `npm install` and `npm test`, which need the
-// scaffolder's local SDK route (`--sdk`) and the npm registry; the build the registry makes
-// needs neither (it provides the SDK).
+// processes: scaffold with create-stavily-plugin from this checkout (the SDK vendored),
+// write an action that runs `df` and logs, with its test; `npm install` and `npm test`; run
+// the working tree on a dev agent with `stavily plugin dev`, commit and tag, publish from a
+// `git daemon` repository, enable, start a run with a signed webhook (`stavily hook send`),
+// read the plugin's log lines (`stavily run logs`), then ship the next 0.x version and see
+// the next run use it. npm installs the devDependencies from its cache (as the local route
+// test in core/test/cli does), nothing of Stavily from npm.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -39,6 +37,24 @@ export default defineAction({
 })
 `
 
+const TEST = `import { testAction } from '@stavily/sdk/testing'
+import { describe, expect, it } from 'vitest'
+import pkg from '../package.json' with { type: 'json' }
+import plugin from './index.js'
+
+describe('journey-df', () => {
+  it('runs df on the path and logs it', async () => {
+    const { output, logs } = await testAction(plugin, {
+      manifest: pkg,
+      input: { path: '/' },
+      exec: { df: { code: 0, stdout: 'Filesystem  Use%\\n/dev/sda1   42%\\n' } },
+    })
+    expect(output.report).toContain('42%')
+    expect(logs[0]).toMatchObject({ level: 'info' })
+  })
+})
+`
+
 const WORKFLOW = `name: disk-report
 trigger:
   webhook:
@@ -60,10 +76,29 @@ interface Result {
 
 function run(file: string, args: string[], o: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }) {
   const s = fromSource(file)
+  return spawnResult(process.execPath, [...s.args, ...args], {
+    ...o,
+    env: { ...process.env, ...s.env, ...o.env },
+  })
+}
+
+/** npm in the plugin's folder, as its author runs it: none of this runner's npm or vitest settings. */
+function npm(args: string[]) {
+  const env: NodeJS.ProcessEnv = { NO_COLOR: '1' }
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(npm_|VITEST|NODE_OPTIONS$|NODE_ENV$|TEST$|FORCE_COLOR$|TSX_)/i.test(k)) env[k] = v
+  return spawnResult('npm', args, { cwd: project, env })
+}
+
+function spawnResult(
+  command: string,
+  args: string[],
+  o: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
+) {
   return new Promise<Result>((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [...s.args, ...args], {
+    const child: ChildProcess = spawn(command, args, {
       cwd: o.cwd,
-      env: { ...process.env, ...s.env, ...o.env },
+      env: o.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -118,10 +153,14 @@ describe('a plugin developer, from scaffold to the next 0.x version', () => {
       'create-stavily-plugin',
     )
     writeFileSync(join(project, 'src', 'index.ts'), source('first'))
+    writeFileSync(join(project, 'src', 'index.test.ts'), TEST)
     const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'))
     pkg.stavily.permissions = { exec: ['df'] }
     writeFileSync(join(project, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
     expect(pkg.version).toBe('0.1.0')
+    expect(pkg.dependencies['@stavily/sdk']).toMatch(/^file:vendor\//)
+    ok(await npm(['install', '--prefer-offline', '--no-audit', '--no-fund']), 'npm install')
+    expect(ok(await npm(['test']), 'npm test').stdout).toMatch(/Tests\s+1 passed/)
 
     ok(
       await stavily(['login', '--url', platform.orchestrator.operatorUrl], platform.orchestrator.adminToken),
