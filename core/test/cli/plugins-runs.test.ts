@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from '../../../test/temp-dir.ts'
@@ -244,5 +244,24 @@ actions:
     const get = await stavily(['run', 'get', runId])
     expect(get.code).toBe(0)
     expect(get.stdout).toContain('\noutputs:\n  restart:\n    echoed:\n      unit: api.service\n')
+  })
+
+  it('a release outside the ranges: publish names the pool it missed, enable the workflow step it leaves', async () => {
+    const work = repo.replace(/^file:\/\//, '')
+    const git = (args: string[]) => execFileSync('git', args, { cwd: work, env: GIT_ENV })
+    const pkgFile = join(work, 'package.json')
+    writeFileSync(pkgFile, readFileSync(pkgFile, 'utf8').replace('"version": "1.0.0"', '"version": "2.0.0"'))
+    git(['commit', '--quiet', '-am', '2.0.0'])
+    git(['tag', 'v2.0.0'])
+    const p = await stavily(['plugin', 'publish', '--repo', repo, '--ref', 'v2.0.0'])
+    expect(p.code).toBe(0)
+    expect(p.stderr).toContain(
+      `warning: pool web stays on 1.0.0: its range ^1.0.0 does not include 2.0.0; to move it: stavily plugin enable ${NAME} --pool web --range "^2.0.0"`,
+    )
+    const en = await stavily(['plugin', 'enable', NAME, '--pool', 'web', '--range', '^2.0.0'])
+    expect(en.code).toBe(0)
+    expect(en.stderr).toContain(
+      'warning: workflow cli-watch, step restart: its range ^1.0.0 does not include 2.0.0, so its runs will fail with STAVILY_ERR_PLUGIN_NOT_ENABLED; widen it in the workflow (version: "^2.0.0")',
+    )
   })
 })

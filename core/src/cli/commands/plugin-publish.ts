@@ -3,6 +3,7 @@ import { CliError } from '../cli-error.ts'
 import { EXIT } from '../exit-codes.ts'
 import { duration } from '../output.ts'
 import type { CommandSpec } from '../spec.ts'
+import { reportPools } from './plugin-ranges.ts'
 
 // `stavily plugin publish`: the registry clones, installs, builds and signs, which takes
 // seconds to minutes. The route streams one JSON object per line (progress, then result or
@@ -93,6 +94,7 @@ export const pluginPublish: CommandSpec = {
       `${v.name}@${v.version} ${verb}${result.timings ? ` in ${duration(result.timings.totalMs)}` : ''}`,
     )
     if (v.digest) out.line(`digest: ${v.digest}`)
+    if (result.status !== 'unchanged') await reportPools(api, out, v.name, v.version)
     return EXIT.ok
   },
 }

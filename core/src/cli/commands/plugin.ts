@@ -7,6 +7,7 @@ import type { CommandSpec, GroupSpec } from '../spec.ts'
 import { pluginDev } from './plugin-dev.ts'
 import { pluginCredential, pluginTransfer } from './plugin-owner.ts'
 import { pluginPublish } from './plugin-publish.ts'
+import { warnStepsOutside } from './plugin-ranges.ts'
 import { pluginRun } from './plugin-run.ts'
 
 // `stavily plugin …`: publish from Git, search, enable per pool, verify a bundle.
@@ -80,11 +81,13 @@ const enable: CommandSpec = {
         'stavily plugin enable: missing --range RANGE',
         'e.g. --range ^1.0.0, or an exact version to pin it',
       )
-    const { body } = await (await client()).request<Enabled & { name: string }>('POST', '/plugins/enable', {
+    const api = await client()
+    const { body } = await api.request<Enabled & { name: string }>('POST', '/plugins/enable', {
       body: { name: args[0], pool: opts.pool, range: opts.range },
     })
     if (json) out.json(body)
     else out.line(`${body.name}@${body.version} enabled in pool ${body.pool} (range ${body.range})`)
+    await warnStepsOutside(api, out, body.name, body.pool, body.version)
     return EXIT.ok
   },
 }
