@@ -12,7 +12,7 @@ COPY . .
 RUN npm ci --no-audit --no-fund \
  && npm run build \
  && mkdir /packs \
- && npm pack --pack-destination /packs -w @stavily/sdk -w @stavily/protocol -w @stavily/registry -w @stavily/core
+ && npm pack --pack-destination /packs -w @stavily/sdk -w @stavily/protocol -w @stavily/registry -w @stavily/dashboard -w @stavily/core
 
 # 2. Install from the tarballs into /opt/stavily (native and platform packages resolve here,
 # where the compilers are; the runtime image has none).
