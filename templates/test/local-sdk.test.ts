@@ -40,3 +40,21 @@ describe('--sdk', () => {
     expect(spec).toBe('file:vendor/stavily-sdk-9.9.9.tgz')
   })
 })
+
+describe("the generated project's .gitignore", () => {
+  it('keeps the vendored SDK tarball in the project (git add . takes it), other tarballs out', async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process')
+    const { copyFileSync } = await import('node:fs')
+    for (const kind of ['action', 'sensor', 'output']) {
+      const repo = join(dir, `ignore-${kind}`)
+      mkdirSync(repo)
+      copyFileSync(new URL(`../template-${kind}/_gitignore`, import.meta.url), join(repo, '.gitignore'))
+      execFileSync('git', ['init', '-q'], { cwd: repo })
+      const ignored = (path: string) =>
+        spawnSync('git', ['check-ignore', '-q', path], { cwd: repo }).status === 0
+      expect(ignored('vendor/stavily-sdk-0.1.0.tgz'), kind).toBe(false)
+      expect(ignored('my-plugin-0.1.0.tgz'), kind).toBe(true)
+      expect(ignored('dist/plugin.js'), kind).toBe(true)
+    }
+  })
+})
