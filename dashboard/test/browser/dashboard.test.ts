@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deliver } from '../../../core/test/api/helpers.ts'
+import { call } from '../../../core/test/helpers/harness.ts'
 import {
   AGENT_VERSION,
   applyHookWorkflow,
@@ -120,8 +121,35 @@ for (const setup of backends()) {
       expect(back.body.items.find((a: { name: string }) => a.name === 'action-web').drain).toBe(false)
     })
 
-    it('creates an enrollment token and shows the command that starts an agent with it', async () => {
+    it("shows an agent's loaded plugins and presence change live, without a reload", async () => {
       await admin.goto('/agents')
+      await eventually(() => admin.getByTestId('live-state').textContent()).toBe('live')
+      await admin.evaluate(() => Object.assign(window, { notReloaded: true }))
+      const row = admin.locator('tr[data-agent="action-web"]')
+      await eventually(() => row.getByTestId('presence').textContent()).toBe('online')
+      const { id } = (await stage.api('GET', '/agents')).body.items.find(
+        (a: { name: string }) => a.name === 'action-web',
+      )
+      // The agent reports it runs a version its pool no longer asks for.
+      const beat = await call(stage.r.url, 'POST', '/agents/v1/heartbeat', {
+        token: stage.agent.credential,
+        body: { version: AGENT_VERSION, loadedPlugins: [{ name: PLUGIN, version: '0.1.0' }] },
+      })
+      expect(beat.status).toBe(200)
+      const plugins = row.getByTestId('plugins')
+      await eventually(() => plugins.textContent()).toMatch(/0\.1\.0\s*\(not in its pool\)/)
+      expect(await plugins.textContent()).toContain('(not loaded)')
+      // Someone else drains it (through the API): the row follows.
+      expect((await stage.api('POST', `/agents/${id}/drain`, { drain: true })).status).toBe(200)
+      await eventually(() => row.getByTestId('presence').textContent()).toBe('draining')
+      expect((await stage.api('POST', `/agents/${id}/drain`, { drain: false })).status).toBe(200)
+      await eventually(() => row.getByTestId('presence').textContent()).toBe('online')
+      expect(await admin.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true)
+    })
+
+    it('creates an enrollment token and shows the command that starts an agent with it; the agent appears live', async () => {
+      await admin.goto('/agents')
+      await eventually(() => admin.getByTestId('live-state').textContent()).toBe('live')
       await admin.getByRole('button', { name: 'Enroll an agent' }).click()
       const form = admin.getByRole('form', { name: 'Create an enrollment token' })
       await form.getByLabel('Kind').selectOption('sensor')
@@ -143,6 +171,8 @@ for (const setup of backends()) {
       })
       expect(reg.status).toBe(201)
       expect(await reg.json()).toMatchObject({ kind: 'sensor', pool: 'edge', labels: { zone: 'a' } })
+      // The page on screen gets it from the stream.
+      await admin.locator('tr[data-agent="edge-01"]').first().waitFor({ timeout: 15_000 })
     })
 
     it('shows versions with digest, provenance and permissions, and enables a pinned version in a pool', async () => {
@@ -221,8 +251,14 @@ for (const setup of backends()) {
       await admin.getByLabel('Action').fill('agent.drained')
       await admin.getByRole('button', { name: 'Filter' }).click()
       await admin.waitForURL('**/audit?action=agent.drained')
-      await eventually(() => admin.locator('tbody tr').count()).toBe(1)
-      expect(await admin.locator('tbody tr').first().getAttribute('data-action')).toBe('agent.drained')
+      // Agents were drained by the page and through the API: every row, and only those.
+      await eventually(async () =>
+        (
+          await admin
+            .locator('tbody tr')
+            .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')))
+        ).join(),
+      ).toMatch(/^agent\.drained(,agent\.drained)*$/)
     })
 
     it('shows a viewer, at a phone width, no enabled control that changes anything; a forged request from the page gets 403', async () => {
