@@ -102,6 +102,6 @@ export const GROUPS = {
     title: 'core: secrets',
     mutate: ['core/src/secrets/**/*.ts'],
     tests: ['core/src/secrets/**/*.test.ts'],
-    break: null,
+    break: 82,
   },
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,6 +30,10 @@ describe('loadKeyring', () => {
     const k = await loadKeyring({ key: key.toString('base64'), previousKeys: [old.toString('base64')] })
     expect(k.currentId).toBe(keyId(key))
     expect(k.currentId).toMatch(/^k_[0-9a-f]{16}$/)
+    // Stored secrets name their key by this id: its recipe must not change.
+    expect(k.currentId).toBe(
+      `k_${createHash('sha256').update('stavily-secret-key-id').update(key).digest('hex').slice(0, 16)}`,
+    )
     expect(k.get(keyId(old))?.equals(old)).toBe(true)
     expect(k.ids).toEqual([keyId(key), keyId(old)])
   })

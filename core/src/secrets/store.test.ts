@@ -143,6 +143,13 @@ for (const backend of backends()) {
       expect(await failure(store.set(org, 'T', ''), bad)).toBe(
         'value: expected 1 to 65536 bytes, got "0 bytes"',
       )
+      // The whole id is a UUID: text around one is refused here, not by the database's cast.
+      for (const other of [`x${org}`, `${org}x`]) {
+        expect(await failure(store.set(other, 'T', 'v'), bad)).toMatch(/^org: expected an organization id/)
+      }
+      expect(await failure(store.set(org, 'T', 5 as never), bad)).toBe(
+        'value: expected a string, got "number"',
+      )
       const big = await failure(store.set(org, 'T', 'S3CRET'.repeat(20_000)), bad)
       expect(big).not.toContain('S3CRET')
       expect(await failure(store.getForInvocation(org, ['ok', 'bad name']), bad)).toMatch(
