@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { join } from 'node:path'
+import { LOADED_PLUGIN_LIMITS } from '@stavily/protocol'
 import { createFileStateStore } from '../sandbox/agent-side/state-store.ts'
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.ts'
 import { ApiClient, ApiError } from './api-client.ts'
@@ -353,6 +354,18 @@ export class Agent {
     return { all: this.config.grants.secrets, plugins }
   }
 
+  /**
+   * The plugins in the sandbox right now, reported with each heartbeat so operators see what
+   * runs rather than what the pool asks for (a download in progress, a local refusal or a
+   * failed load make them differ).
+   */
+  private loadedPlugins(): { name: string; version: string }[] {
+    return this.sandbox
+      .list()
+      .slice(0, LOADED_PLUGIN_LIMITS.count)
+      .map((p) => ({ name: p.name, version: p.version }))
+  }
+
   private updateIntervals(i: Partial<Intervals> | undefined): void {
     if (!i) return
     for (const k of Object.keys(this.intervals) as (keyof Intervals)[]) {
@@ -393,7 +406,11 @@ export class Agent {
           intervals?: Partial<Intervals>
           pluginsChanged?: boolean
         }>('POST', '/heartbeat', {
-          body: { version: AGENT_VERSION, secretGrants: this.secretGrants() },
+          body: {
+            version: AGENT_VERSION,
+            secretGrants: this.secretGrants(),
+            loadedPlugins: this.loadedPlugins(),
+          },
           signal: this.stopping.signal,
         })
         backoff.reset()

@@ -70,6 +70,20 @@ describe.each(setups())('agent plugin sync on $name', (setup) => {
   const get = async (id: string) =>
     (await call(p.r.operatorUrl, 'GET', `/api/v1/instructions/${id}`, { token: p.r.admin })).body
 
+  /** Waits for the pool's agent to have reported `want` loaded (heartbeats carry it). */
+  const reportsLoaded = (pool: string, want: { name: string; version: string }[]) =>
+    until(
+      async () => {
+        const res = await call(p.r.operatorUrl, 'GET', '/api/v1/agents?limit=500', { token: p.r.admin })
+        const mine = (res.body.items as { pool: string; loadedPlugins: unknown }[]).find(
+          (a) => a.pool === pool,
+        )
+        return JSON.stringify(mine?.loadedPlugins) === JSON.stringify(want)
+      },
+      60_000,
+      `pool ${pool}'s agent reports ${JSON.stringify(want)} loaded`,
+    )
+
   it('hot-swaps to a new version under load without a failed call', async () => {
     await p.enable('swap', ECHO, '1.0.0')
     const a = agent(join(p.root, 'swap'), p.registryUrl, [
@@ -110,6 +124,8 @@ describe.each(setups())('agent plugin sync on $name', (setup) => {
     const versions = done.map((i) => i.output.version)
     expect(versions.slice(0, 5)).toEqual(['1', '1', '1', '1', '1'])
     expect(versions.slice(at)).toEqual(versions.slice(at).map(() => '2'))
+    // Operators see the version the agent runs, from its heartbeat.
+    await reportsLoaded('swap', [{ name: ECHO, version: '2.0.0' }])
     await a.stop()
   })
 
@@ -137,6 +153,8 @@ describe.each(setups())('agent plugin sync on $name', (setup) => {
       await b.waitForLog((l) => l.msg.startsWith('cached plugin artifact refused'), 30_000, 'cache refused')
       const notLoaded = await b.waitForLog((l) => l.msg === 'plugin not loaded', 30_000, 'download refused')
       expect(notLoaded.code).toBe('STAVILY_ERR_AGENT_PLUGIN_REFUSED')
+      // The pool is told to load 1.0.0; the agent says it runs nothing, and operators see that.
+      await reportsLoaded('secure', [])
       const { id } = await enqueue(p.r, { pool: 'secure', plugin: ECHO, input: { msg: 'x' } })
       const i = await until(
         async () => {
