@@ -14,10 +14,10 @@ type AgentEvent = {
 }
 
 /** A stream of the organization's events, collecting `agent` events as they arrive. */
-async function agentEvents(r: Running) {
+async function agentEvents(r: Running, token = r.admin) {
   const abort = new AbortController()
   const res = await fetch(`${r.operatorUrl}/api/v1/stream`, {
-    headers: { authorization: `Bearer ${r.admin}` },
+    headers: { authorization: `Bearer ${token}` },
     signal: abort.signal,
   })
   expect(res.status).toBe(200)
@@ -123,6 +123,32 @@ for (const setup of setups()) {
         expect(revoked.status).toBe(200)
         await until(async () => ofAgent().length === 5, 10_000, 'revoke event')
         expect(ofAgent()[4]).toMatchObject({ change: 'presence', status: 'revoked' })
+      } finally {
+        stream.close()
+      }
+    })
+
+    it('streams an agent marked lost and its return online', async () => {
+      // An instance of its own, quick to call an agent lost and with no grace after start.
+      const quick = await setup.start({ tuning: { lostAfterMs: 1_500, restartGraceMs: 0 } })
+      const stream = await agentEvents(quick)
+      try {
+        const a = await enroll(quick, 'action', 'lost', { name: 'goes-quiet' })
+        const ofAgent = () => stream.events.filter((e) => e.id === a.id)
+        const lost = await until(
+          async () => ofAgent().find((e) => e.change === 'presence' && e.status === 'lost'),
+          20_000,
+          'lost event',
+        )
+        expect(lost).toMatchObject({ online: false })
+        expect(
+          (await call(quick.url, 'POST', '/agents/v1/heartbeat', { token: a.credential, body: {} })).status,
+        ).toBe(200)
+        await until(
+          async () => ofAgent().find((e) => e.change === 'presence' && e.status === 'online'),
+          10_000,
+          'back online event',
+        )
       } finally {
         stream.close()
       }
