@@ -2,7 +2,7 @@ import { EXIT } from '../exit-codes.ts'
 import { between, brief, type Output } from '../output.ts'
 import type { CommandSpec } from '../spec.ts'
 import { readSse } from '../sse.ts'
-import { FINISHED, printRun, type Run, workflowOf } from './run.ts'
+import { FINISHED, printRun, type Run, workflowOf } from './run-view.ts'
 import { enc } from './workflow-document.ts'
 
 // `stavily run watch ID`: follows a run until it ends, printing each step transition.
