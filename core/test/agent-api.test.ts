@@ -430,21 +430,30 @@ actions:
       expect(agents.body.items.find((x: { id: string }) => x.id === a.id).status).toBe('online')
     })
 
-    it('hands back at once work claimed for a poll that went away', async () => {
+    it('hands back at once work claimed for a poll that went away, without using up an attempt', async () => {
       const r = await setup.start()
       const a = await enroll(r, 'action', 'back')
       const b = await enroll(r, 'action', 'back')
-      const inst = await enqueue(r, { pool: 'back' })
+      // One attempt only: a pickup no agent received must not take it.
+      const inst = await enqueue(r, { pool: 'back', retryLimit: 0 })
       const { dispatcher, agents } = r.o.services
       const agentA = await agents.authenticate(a.credential)
       const queue = (await dispatcher.get(a.orgId, inst.id)).queue
       const credentialHash = hashSecret(a.credential).toString('hex')
-      const { got } = await dispatcher.claim(queue, [{ key: 1, agent: agentA!, credentialHash, max: 1 }])
-      expect(got.get(1)?.[0]?.id).toBe(inst.id)
-      await dispatcher.handBack(queue, [inst.id])
-      expect((await dispatcher.get(a.orgId, inst.id)).status).toBe('queued')
+      for (const key of [1, 2]) {
+        const { got } = await dispatcher.claim(queue, [{ key, agent: agentA!, credentialHash, max: 1 }])
+        expect(got.get(key)?.[0]).toMatchObject({ id: inst.id, attempt: 1 })
+        await dispatcher.handBack(queue, [inst.id])
+        expect((await dispatcher.get(a.orgId, inst.id)).status).toBe('queued')
+      }
       const p = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=3000', { token: b.credential })
-      expect(p.body.instructions[0]).toMatchObject({ id: inst.id, attempt: 2 })
+      expect(p.body.instructions[0]).toMatchObject({ id: inst.id, attempt: 1 })
+      const res = await call(r.url, 'POST', `/agents/v1/instructions/${inst.id}/result`, {
+        token: b.credential,
+        body: { attempt: 1, status: 'succeeded', output: { ok: true } },
+      })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect((await dispatcher.get(a.orgId, inst.id)).status).toBe('succeeded')
     })
   })
 }

@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss'
-import type { Database } from '../db/sql-client.ts'
+import type { Database, Statement } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import { pgliteBossDb } from './pglite-boss-db.ts'
 
@@ -20,6 +20,24 @@ export interface BossOptions {
 
 export function bossSchema(db: Database): string {
   return `${db.schema}_boss`
+}
+
+/**
+ * Undoes what pg-boss's fetch did to jobs handed back unanswered (cancelled and resumed):
+ * fetch sets `started_on` and, for a job started before, adds one to `retry_count`, which
+ * is the attempt number and counts against the retry limit. Without this, a pickup that no
+ * agent ever received would use up one of the step's attempts. A job with retries counted
+ * was started before (its count only grows on a refetch), so it keeps its `started_on`; a
+ * first pickup goes back to never started. (Both CASEs read the row as it was.)
+ */
+export function unstartJobs(db: Database, queue: string, ids: string[]): Statement {
+  return {
+    text: `UPDATE ${bossSchema(db)}.job
+      SET retry_count = CASE WHEN retry_count > 0 THEN retry_count - 1 ELSE 0 END,
+        started_on = CASE WHEN retry_count > 0 THEN started_on ELSE NULL END
+      WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'created'`,
+    values: [queue, ids],
+  }
 }
 
 export async function startBoss(db: Database, opts: BossOptions): Promise<PgBoss> {

@@ -15,7 +15,7 @@ import type {
   ResultAnswer,
   ResultReport,
 } from '../types.ts'
-import { bossSchema } from './boss.ts'
+import { bossSchema, unstartJobs } from './boss.ts'
 import { txBossDb } from './pglite-boss-db.ts'
 import { checkPriority } from './priority.ts'
 import { DEAD_LETTER_QUEUE, instructionQueue, wakeChannel } from './queue-names.ts'
@@ -349,8 +349,9 @@ export class Dispatcher {
 
   /**
    * Puts back work claimed for a poll that was gone (timed out, hung up, shutdown) before
-   * it could be answered, instead of leaving it until its lease ends. pg-boss counts the
-   * pickup as an attempt: the job is cancelled and resumed, so it is claimable at once.
+   * it could be answered, instead of leaving it until its lease ends: the job is cancelled
+   * and resumed, so it is claimable at once, and its attempt count is put back as it was
+   * before the pickup (no agent ever received it).
    */
   async handBack(queue: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return
@@ -358,6 +359,7 @@ export class Dispatcher {
       const db = txBossDb(tx)
       await this.#boss.cancel(queue, ids, { db })
       await this.#boss.resume(queue, ids, { db })
+      await run(tx, unstartJobs(this.#db, queue, ids))
       await run(tx, plans.unleaseInstructions(ids))
     })
     await this.wake(queue)
