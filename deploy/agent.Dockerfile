@@ -44,5 +44,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://'+process.env.STAVILY_HEALTH_LISTEN+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # --no-node-snapshot: isolated-vm needs it in any process that loads it (the agent starts its
 # sandbox host child with it too); --max-semi-space-size=1 as the bin's own #! line does.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--no-node-snapshot", "--max-semi-space-size=1", "/opt/stavily/node_modules/@stavily/agent/dist/agent.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--no-node-snapshot", "--max-semi-space-size=1", "/opt/stavily/node_modules/@stavily/agent/bin/stavily-agent.js"]
 STOPSIGNAL SIGTERM

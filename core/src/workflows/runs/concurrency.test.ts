@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../../test/helpers/backends.ts'
+import { migrate } from '../../db/migrate.ts'
 import { WorkflowError } from '../errors.ts'
-import { WORKFLOWS_MIGRATION } from '../store/migration.ts'
 import { applyWorkflow } from '../store/workflow-store.ts'
 import { queuedRuns, tryStartRun } from './concurrency.ts'
 import { createRun, getRun, transitionRun } from './run-store.ts'
@@ -20,7 +20,7 @@ for (const backend of backends()) {
 
     it('starts at most `limit` runs at once, and the oldest queued run next', async () => {
       const db = await backend.open()
-      await db.exec(WORKFLOWS_MIGRATION)
+      await migrate(db)
       const org = randomUUID()
       const { id: workflowId } = await applyWorkflow(db.sql, org, DOC)
       const ids: string[] = []

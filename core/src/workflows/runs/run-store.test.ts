@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backends } from '../../../test/helpers/backends.ts'
+import { migrate } from '../../db/migrate.ts'
 import type { Database } from '../../db/sql-client.ts'
 import { planNext } from '../engine/plan-next.ts'
 import { WorkflowError } from '../errors.ts'
 import { stepIdempotencyKey } from '../idempotency.ts'
-import { WORKFLOWS_MIGRATION } from '../store/migration.ts'
 import { applyWorkflow, getWorkflowVersion } from '../store/workflow-store.ts'
 import {
   createRun,
@@ -38,7 +38,8 @@ outputs:
 
 async function setup(open: () => Promise<Database>) {
   const db = await open()
-  await db.exec(WORKFLOWS_MIGRATION)
+  // Every migration, as the orchestrator applies them (later ones add columns runs are read with).
+  await migrate(db)
   const org = randomUUID()
   const wf = await applyWorkflow(db.sql, org, DOC)
   return { db, org, workflowId: wf.id }
