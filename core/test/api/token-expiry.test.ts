@@ -75,3 +75,39 @@ describe('stavily token create --expires-in', () => {
     expect(() => expiryOf('30 days', now)).toThrow(/--expires-in: expected a duration such as 30d/)
   })
 })
+
+describe.each(setups())('a live stream whose token expires ($name)', (setup) => {
+  let r: Running
+  beforeAll(async () => {
+    await setup.prepare()
+    r = await setup.start()
+  }, 60_000)
+  afterAll(() => setup.cleanup())
+
+  it('is ended by the server at its next token check, not kept streaming', async () => {
+    const t = await call(r.operatorUrl, 'POST', '/api/v1/tokens', {
+      token: r.admin,
+      body: { name: 'watcher', role: 'viewer', expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
+    })
+    expect(t.status).toBe(201)
+    const res = await fetch(`${r.operatorUrl}/api/v1/stream`, {
+      headers: { authorization: `Bearer ${t.body.token}` },
+      signal: AbortSignal.timeout(60_000),
+    })
+    expect(res.status).toBe(200)
+    const reader = res.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    while (!text.includes(': connected')) text += decoder.decode((await reader.read()).value)
+    // The hour passes while the stream is open (the database's clock decides).
+    await r.o.services.db.sql.query(
+      "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1",
+      [t.body.id],
+    )
+    // The stream's heartbeat re-checks its token (every 15 s): the server ends the stream.
+    for (;;) {
+      const { done } = await reader.read()
+      if (done) break
+    }
+  }, 60_000)
+})

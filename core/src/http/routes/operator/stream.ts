@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { StavilyError } from '../../../errors.ts'
+import { isStavilyError, StavilyError } from '../../../errors.ts'
 import type { Services } from '../../../services/context.ts'
 import { bearer } from '../../auth.ts'
 import { API_POLICY } from '../../policy.ts'
@@ -104,7 +104,12 @@ export function streamRoutes(services: Services, role: RoleGuards) {
             .then((still) => {
               if (!still) end()
             })
-            .catch(() => {})
+            // A token that expired since the stream opened is refused with an error, not
+            // answered "unknown"; any refusal of the credential ends the stream. (A failure
+            // to check, such as the database being away, keeps it: the next beat retries.)
+            .catch((err) => {
+              if (isStavilyError(err) && err.statusCode === 401) end()
+            })
         }, API_POLICY.streamHeartbeatMs)
         heartbeat.unref()
         end = () => {

@@ -60,7 +60,8 @@ export const alertmanager: Provider = {
         // Alertmanager re-sends a firing alert every repeat_interval: one run per firing
         // (fingerprint and start) and one per resolution.
         dedupeKey: `alert:${fingerprint}:${status}:${startsAt}`,
-        occurredAt: status === 'resolved' ? (optionalText(alert.endsAt, 'endsAt') ?? startsAt) : startsAt,
+        occurredAt:
+          status === 'resolved' ? (optionalText(alert.endsAt, `alerts.${i}.endsAt`) ?? startsAt) : startsAt,
       }
     })
   },

@@ -20,6 +20,6 @@ export const gitea: Provider = {
   events(req, data) {
     const name = either(req.headers, 'event') ?? 'unknown'
     if (name === 'push') return [githubStylePush('gitea', object(data, '(root)'))]
-    return [otherEvent('gitea', name, either(req.headers, 'delivery'), req.body, data)]
+    return [otherEvent('gitea', name, req.body, data)]
   },
 }

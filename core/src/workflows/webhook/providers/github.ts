@@ -19,6 +19,6 @@ export const github: Provider = {
   events(req, data) {
     const name = header(req.headers, 'x-github-event') ?? 'unknown'
     if (name === 'push') return [githubStylePush('github', object(data, '(root)'))]
-    return [otherEvent('github', name, header(req.headers, 'x-github-delivery'), req.body, data)]
+    return [otherEvent('github', name, req.body, data)]
   },
 }

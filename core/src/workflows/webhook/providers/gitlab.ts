@@ -37,6 +37,6 @@ export const gitlab: Provider = {
       ]
     }
     const name = typeof kind === 'string' ? kind : (header(req.headers, 'x-gitlab-event') ?? 'unknown')
-    return [otherEvent('gitlab', name, header(req.headers, 'x-gitlab-event-uuid'), req.body, data)]
+    return [otherEvent('gitlab', name, req.body, data)]
   },
 }

@@ -77,7 +77,7 @@ describe('GitHub', () => {
     })
   })
 
-  it('passes other events on as sent, typed github.<event>, keyed by the delivery id', () => {
+  it('passes other events on as sent, typed github.<event>, keyed by the body (not the unsigned delivery id)', () => {
     const payload = { zen: 'Keep it simple.' }
     const b = body(payload)
     const check = authenticateProvider('github', {
@@ -90,7 +90,13 @@ describe('GitHub', () => {
       { headers: { 'x-github-event': 'ping', 'x-github-delivery': 'd-1' }, body: b, secret: 's' },
       payload,
     )
-    expect(event).toMatchObject({ type: 'github.ping', data: payload, dedupeKey: 'github:ping:d-1' })
+    expect(event).toMatchObject({ type: 'github.ping', data: payload })
+    // The same signed body re-sent under another delivery id is the same event.
+    const [again] = check.provider.events(
+      { headers: { 'x-github-event': 'ping', 'x-github-delivery': 'd-2' }, body: b, secret: 's' },
+      payload,
+    )
+    expect(again?.dedupeKey).toBe(event?.dedupeKey)
   })
 
   it('a push body missing a field is refused with the field named', () => {

@@ -85,21 +85,17 @@ export function githubStylePush(provider: string, body: Json): ProviderEvent {
 
 /**
  * Any other event of a forge (pull request, issue, ping…): passed on as the forge sent it,
- * typed `<provider>.<event>`, deduplicated by the forge's delivery id (or the body's digest).
+ * typed `<provider>.<event>`, deduplicated by the digest of the body. Not by the forge's
+ * delivery id: that header is outside the signature, so a captured delivery re-sent with a
+ * new id would start a new run each time. A forge's own redelivery repeats the body.
  */
-export function otherEvent(
-  provider: string,
-  name: string,
-  deliveryId: string | undefined,
-  body: Buffer,
-  data: unknown,
-): ProviderEvent {
-  const id = deliveryId ?? createHash('sha256').update(body).digest('hex')
+export function otherEvent(provider: string, name: string, body: Buffer, data: unknown): ProviderEvent {
+  const digest = createHash('sha256').update(body).digest('hex')
   return {
     source: provider,
     type: `${provider}.${name}`,
     data,
-    dedupeKey: `${provider}:${name}:${id}`,
+    dedupeKey: `${provider}:${name}:${digest}`,
     occurredAt: new Date().toISOString(),
   }
 }
