@@ -55,6 +55,14 @@ describe.each(setups())('organizations ($name)', (setup) => {
       (o: { name: string }) => o.name,
     )
     expect(names).toEqual(['acme', 'default'])
+    // That admin cannot revoke the instance admin's token (nothing could mint another).
+    const instanceAdmin = (await api('GET', '/whoami', r.admin)).body.tokenId
+    const refused = await api('DELETE', `/tokens/${instanceAdmin}`, minted.body.token)
+    expect(refused.status, JSON.stringify(refused.body)).toBe(403)
+    expect(refused.body.error.message).toMatch(/instance admin's token/)
+    expect((await api('GET', '/organizations', r.admin)).status).toBe(200)
+    // It can still revoke an ordinary admin token of its organization.
+    expect((await api('DELETE', `/tokens/${minted.body.id}`, r.admin)).status).toBe(200)
   })
 
   it('renames, refusing a name that is taken', async () => {

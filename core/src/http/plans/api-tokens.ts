@@ -11,9 +11,20 @@ export const listApiTokens = (orgId: string): Statement => ({
   values: [orgId],
 })
 
-/** Revokes a token of the organization; no row when there is none (or it is another organization's). */
-export const revokeApiToken = (orgId: string, id: string): Statement => ({
+/**
+ * Revokes a token of the organization; no row when there is none (or it is another
+ * organization's). The instance admin's token is revoked only by itself
+ * (`byInstanceAdmin`): nothing can mint another, so an admin of its organization must not
+ * be able to lock the instance out of managing organizations.
+ */
+export const revokeApiToken = (orgId: string, id: string, byInstanceAdmin: boolean): Statement => ({
   text: `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
-    WHERE org_id = $1 AND id = $2 RETURNING ${TOKEN}`,
+    WHERE org_id = $1 AND id = $2 AND ($3 OR NOT instance_admin) RETURNING ${TOKEN}`,
+  values: [orgId, id, byInstanceAdmin],
+})
+
+/** Whether the token is the instance admin's (to say why a revoke found nothing to revoke). */
+export const isInstanceAdminToken = (orgId: string, id: string): Statement => ({
+  text: `SELECT 1 FROM api_tokens WHERE org_id = $1 AND id = $2 AND instance_admin`,
   values: [orgId, id],
 })

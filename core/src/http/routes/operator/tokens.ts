@@ -6,7 +6,7 @@ import { announceTokenRevoked } from '../../../fleet/revocations.ts'
 import type { Services } from '../../../services/context.ts'
 import { auditMutation } from '../../audit-trail.ts'
 import { pageOf } from '../../pagination.ts'
-import { listApiTokens, revokeApiToken } from '../../plans/api-tokens.ts'
+import { isInstanceAdminToken, listApiTokens, revokeApiToken } from '../../plans/api-tokens.ts'
 import { orgOf, type RoleGuards } from '../../request-context.ts'
 import { errorResponses, IdParams } from '../../schemas/common.ts'
 import { PageOf, PageQuery } from '../../schemas/pagination.ts'
@@ -120,7 +120,16 @@ export function tokenRoutes(services: Services, role: RoleGuards) {
       async (req) => {
         const org = orgOf(req)
         const revoked = await services.db.sql.transaction(async (tx) => {
-          const r = (await run<Record<string, unknown>>(tx, revokeApiToken(org, req.params.id))).rows[0]
+          const byInstanceAdmin = req.principal!.instanceAdmin
+          const r = (
+            await run<Record<string, unknown>>(tx, revokeApiToken(org, req.params.id, byInstanceAdmin))
+          ).rows[0]
+          if (!r && (await run(tx, isInstanceAdminToken(org, req.params.id))).rows.length > 0) {
+            throw new StavilyError(
+              'STAVILY_ERR_FORBIDDEN',
+              `token ${req.params.id}: is the instance admin's token, which only that token may revoke`,
+            )
+          }
           if (!r) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `token ${req.params.id}: not found`)
           await auditMutation(
             services,
