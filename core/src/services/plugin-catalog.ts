@@ -155,8 +155,14 @@ export class PluginCatalog {
     const pool = checkPool('pool', input.pool)
     const range = checkRange('range', input.range)
     const published = await this.#versions(name)
-    const best = newestAllowed(published, range)
+    // Dev builds (stavily plugin dev) are candidates only in dev pools: elsewhere the range
+    // picks among releases, so a dev build never hides the newest release it allows; a
+    // range that only dev builds satisfy is refused as such.
+    const candidates = isDevPool(pool) ? published : published.filter((v) => !isDevVersion(v.version))
+    const best = newestAllowed(candidates, range)
     if (best === null) {
+      const devOnly = newestAllowed(published, range)
+      if (devOnly !== null) refuseDevOutsideDevPool(name, devOnly, pool)
       const shown = published.map((v) => `${v.version}${v.yanked ? ' (yanked)' : ''}`).join(', ')
       throw new StavilyError(
         'STAVILY_ERR_NOT_FOUND',
@@ -165,7 +171,6 @@ export class PluginCatalog {
       )
     }
     const version = published.find((v) => v.version === best)!
-    refuseDevOutsideDevPool(name, best, pool)
     const signature = await this.#targetSignature(version)
     return this.#db.sql.transaction(async (tx) => {
       const row = toEnabled(
@@ -204,10 +209,11 @@ export class PluginCatalog {
     const published = await this.#registry.versions(name)
     const signatures = new Map<string, string>()
     const moved: RangeFollowed[] = []
+    const releases = published.filter((v) => !isDevVersion(v.version))
     for (const f of followers) {
-      const best = newestAllowed(published, f.range)
+      // As in enable: a dev build is a candidate only for a dev pool.
+      const best = newestAllowed(isDevPool(f.pool) ? published : releases, f.range)
       if (best === null || !semver.gt(best, f.version)) continue
-      if (isDevVersion(best) && !isDevPool(f.pool)) continue
       const version = published.find((v) => v.version === best)!
       let signature = signatures.get(best)
       if (signature === undefined) {

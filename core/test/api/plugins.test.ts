@@ -214,5 +214,50 @@ for (const setup of setups()) {
         rolling.remove()
       }
     })
+
+    it('a dev build never hides a release from a pool that is not a dev pool, nor reaches it', async () => {
+      const repo = new PluginRepo('@acme/devbuilds')
+      try {
+        const publish = async (version: string) => {
+          const res = await api('POST', '/registry/plugins', {
+            body: { repo: repo.url, ref: repo.release(version) },
+          })
+          expect(res.status, JSON.stringify(res.body)).toBe(201)
+        }
+        const enabled = async () =>
+          Object.fromEntries(
+            (await api('GET', '/plugins?q=devbuilds', { token: a.viewer })).body.items[0].enabled.map(
+              (e: { pool: string; version: string }) => [e.pool, e.version],
+            ),
+          )
+        await publish('1.0.0')
+        // A range that admits the next minor's dev builds, in a production pool and in a dev pool.
+        for (const pool of ['prod', 'dev']) {
+          const res = await api('POST', '/plugins/enable', {
+            body: { name: '@acme/devbuilds', pool, range: '>=1.0.0 || >=1.1.0-dev.0' },
+          })
+          expect(res.status, JSON.stringify(res.body)).toBe(200)
+        }
+        await publish('1.1.0-dev.1')
+        expect(await enabled()).toEqual({ dev: '1.1.0-dev.1', prod: '1.0.0' })
+        // A release the range allows still reaches the production pool, though a dev build is newer.
+        await publish('1.0.1')
+        expect(await enabled()).toEqual({ dev: '1.1.0-dev.1', prod: '1.0.1' })
+        const again = await api('POST', '/plugins/enable', {
+          body: { name: '@acme/devbuilds', pool: 'prod', range: '>=1.0.0 || >=1.1.0-dev.0' },
+        })
+        expect(again.body).toMatchObject({ pool: 'prod', version: '1.0.1' })
+        // Asked for by exact version, the dev build is refused for the production pool.
+        const leak = await api('POST', '/plugins/enable', {
+          body: { name: '@acme/devbuilds', pool: 'prod', range: '1.1.0-dev.1' },
+        })
+        expect(leak.status).toBe(409)
+        expect(leak.body.error.code).toBe('STAVILY_ERR_DEV_POOL_ONLY')
+        for (const pool of ['prod', 'dev'])
+          await api('POST', '/plugins/disable', { body: { name: '@acme/devbuilds', pool } })
+      } finally {
+        repo.remove()
+      }
+    })
   })
 }
