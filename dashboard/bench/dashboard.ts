@@ -173,7 +173,14 @@ export default async function dashboard(ctx: BenchContext): Promise<BenchReport>
       await api('POST', `/runs/${run.id}/cancel`)
       const key = `${run.id}:cancelled`
       await page.locator(`tr[data-run-id="${run.id}"] [data-status="cancelled"]`).waitFor()
-      const shown = (await page.evaluate(`window.__shown[${JSON.stringify(key)}]`)) as number | undefined
+      // The page records the time in the next animation frame, which may come after the
+      // locator saw the change: wait for the record itself (read by evaluate: the page's
+      // Content-Security-Policy forbids the eval waitForFunction would use).
+      const shownIn = () =>
+        page.evaluate(`window.__shown[${JSON.stringify(key)}]`) as Promise<number | undefined>
+      let shown = await shownIn()
+      for (const deadline = Date.now() + 10_000; shown === undefined && Date.now() < deadline; )
+        shown = await shownIn()
       const at = published.get(key)
       await until(() => seenByNode.has(key))
       if (at === undefined || shown === undefined) throw new Error(`no timing for ${key}`)
