@@ -29,6 +29,13 @@ for (const backend of backends()) {
           (await createRun(db.sql, { org, workflowId, version: 1, event: { type: 'x', data: { i } } })).run
             .id,
         )
+      // Runs are stamped to the millisecond, and five inserts can share one: give each its
+      // own age (a second apart, in creation order) so "oldest" is the test's, not a tie.
+      for (const [i, id] of ids.entries())
+        await db.sql.query(`UPDATE runs SET created_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+          id,
+          ids.length - i,
+        ])
 
       const answers = await Promise.all(ids.map((id) => tryStartRun(db.sql, org, id, 1)))
       const started = answers.filter((a) => a.started)
