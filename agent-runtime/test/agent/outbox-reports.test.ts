@@ -84,9 +84,14 @@ function seedOutbox(dataDir: string, id: number, events: WireEvent[]): void {
   )
 }
 
+// The agent removes delivered files while this reads the folder: a file listed and then gone
+// counts as empty, as it is by the time the next poll looks.
 function outboxBytes(dataDir: string): number {
   const dir = join(dataDir, 'outbox')
-  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0)
+  return readdirSync(dir).reduce(
+    (n, f) => n + (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0),
+    0,
+  )
 }
 
 describe.each(setups())('agent reports on $name', (setup) => {
