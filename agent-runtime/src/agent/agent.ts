@@ -62,6 +62,7 @@ export class Agent {
   private syncRequested: (() => void) | undefined
   private readonly metrics = new AgentMetrics()
   private health: Server | undefined
+  private readonly tls: { reload(): void }
   /** When the desired plugin set was last read from the orchestrator and applied. */
   private lastSyncAt: number | undefined
   /** Resolves when the agent stopped by itself (a fatal error); `stop()` for the graceful path. */
@@ -73,12 +74,17 @@ export class Agent {
     private readonly log: Logger,
   ) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-    installTlsClient(config.tls)
+    this.tls = installTlsClient(config.tls, config.orchestratorUrl)
     this.api = new ApiClient(config.orchestratorUrl, `stavily-agent/${AGENT_VERSION}`)
     this.outbox = new Outbox(config.dataDir, config.outboxMaxBytes)
     this.finished = new Promise((resolve) => {
       this.finish = resolve
     })
+  }
+
+  /** Reads the TLS files again (SIGHUP): a renewed client certificate or CA bundle. */
+  reloadTls(): void {
+    this.tls.reload()
   }
 
   get status(): AgentStatus {

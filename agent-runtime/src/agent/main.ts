@@ -59,6 +59,15 @@ async function main(): Promise<number> {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  // SIGHUP: read the TLS files again (a renewed certificate); the agent keeps running.
+  process.on('SIGHUP', () => {
+    try {
+      agent.reloadTls()
+      log.info('TLS files reloaded')
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'TLS reload failed; still using the old files')
+    }
+  })
 
   try {
     await agent.start()
