@@ -37,6 +37,8 @@ export default defineConfig({
       'dashboard/test/**/*.test.ts',
       // Whole-platform tests: the orchestrator, agents and registry as real processes.
       'e2e/test/**/*.test.ts',
+      // Checks across the repository (the docs name only plugins and commands that exist).
+      'test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'],
     // Tags what the run names and fails it when schemas, Redis keys or temp folders are left.

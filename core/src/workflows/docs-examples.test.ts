@@ -23,21 +23,24 @@ describe('docs/workflows.md', () => {
   it('has a complete example that validates and dry-runs as described', async () => {
     const r = parseWorkflow(await completeExample())
     if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
-    const event = {
-      type: 'alert.firing',
-      data: { labels: { severity: 'critical', service: 'web', instance: 'web-1:9100' } },
-    }
+    const alert = (labels: Record<string, string>, status = 'firing') => ({
+      type: 'alert',
+      source: 'alertmanager',
+      data: { status, labels },
+    })
+    const event = alert({ severity: 'critical', service: 'web', instance: 'web-1:9100' })
     const plan = dryRun(r.workflow, event, { stepResults: { restart: { output: { restarted: true } } } })
     expect(plan.triggered).toBe(true)
     expect(plan.windowKey).toBe('web')
-    expect(plan.actions.map((a) => [a.id, a.decision, a.input])).toEqual([
-      ['restart', 'run', { service: 'web' }],
-      ['verify', 'run', { url: 'http://web-1:9100/health' }],
+    expect(plan.actions.map((a) => [a.id, a.plugin, a.decision, a.input])).toEqual([
+      ['restart', '@stavily/plugin-restart-service', 'run', { unit: 'web.service' }],
+      ['verify', '@stavily/plugin-run-command', 'run', { args: ['http://web-1:9100/health'] }],
     ])
-    expect(plan.outputs[0]!.input).toEqual({ channel: '#ops', text: 'web: run succeeded' })
-    expect(
-      dryRun(r.workflow, { type: 'alert.firing', data: { labels: { severity: 'warning' } } }).triggered,
-    ).toBe(false)
+    expect(plan.outputs[0]!.input).toEqual({ text: 'web: run succeeded' })
+    expect(dryRun(r.workflow, alert({ severity: 'warning', service: 'web' })).triggered).toBe(false)
+    expect(dryRun(r.workflow, alert({ severity: 'critical', service: 'web' }, 'resolved')).triggered).toBe(
+      false,
+    )
   })
 })
 
