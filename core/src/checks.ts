@@ -1,8 +1,12 @@
-import { invalid } from './errors.ts'
+import { invalid, type StavilyError } from './errors.ts'
 import type { AgentKind, Role } from './types.ts'
 
 // Argument checks for the programmatic API (the HTTP routes check the same rules through
-// their schemas, http/schemas/*). Each message names the field and what was expected.
+// their schemas, http/schemas/*), and the one place for the checks every module shares:
+// ids (UUIDs), organization ids and times. Each message names the field and what was
+// expected. A module with its own error class passes it as `as` (see `invalid()`).
+
+type ErrorClass = Parameters<typeof invalid>[3]
 
 export const POOL_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$'
 export const LABEL_KEY_PATTERN = '^[a-z0-9][a-z0-9._/-]{0,62}$'
@@ -60,4 +64,46 @@ export function checkFutureTime(field: string, v: unknown): Date {
     throw invalid(field, 'an ISO 8601 time with a zone, e.g. 2027-01-31T00:00:00Z', v)
   if (d.getTime() <= Date.now()) throw invalid(field, 'a time in the future', v)
   return d
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Whether `v` is a UUID (any case: the HTTP schemas lower-case, programmatic callers may not). */
+export function isUuid(v: unknown): v is string {
+  return typeof v === 'string' && UUID.test(v)
+}
+
+/** A UUID, lower-cased as PostgreSQL prints it (so it compares equal to ids the database returns). */
+export function checkUuid(field: string, v: unknown, as?: ErrorClass): string {
+  if (!isUuid(v)) throw invalid<StavilyError>(field, 'a UUID', v, as)
+  return v.toLowerCase()
+}
+
+/** An organization id: a UUID, lower-cased. */
+export function checkOrg(v: unknown, as?: ErrorClass, field = 'org'): string {
+  if (!isUuid(v)) throw invalid<StavilyError>(field, 'an organization id (a UUID)', v, as)
+  return v.toLowerCase()
+}
+
+/** A time the database returned (a Date, or text from PGlite / a JSON column), as ISO 8601 UTC. */
+export function isoTime(v: unknown): string {
+  return new Date(v as string).toISOString()
+}
+
+/** As isoTime, keeping a missing time (null or undefined) as null. */
+export function isoTimeOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : isoTime(v)
+}
+
+// The times PostgreSQL stores and a filter or cursor may name: years 1 to 9999. Date.parse
+// also takes year 0 and years past 9999 (±YYYYYY), which the database refuses or reads
+// differently: such a time is refused, never passed on.
+const FIRST_TIME = Date.UTC(1, 0, 1)
+const LAST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/** `text` as an ISO time PostgreSQL stores (years 1 to 9999), or undefined. */
+export function storableTime(text: string): string | undefined {
+  const ms = Date.parse(text)
+  if (Number.isNaN(ms) || ms < FIRST_TIME || ms > LAST_TIME) return undefined
+  return new Date(ms).toISOString()
 }

@@ -87,3 +87,30 @@ export const DEFAULTS = {
 } as const
 
 export type Defaults = typeof DEFAULTS
+
+/**
+ * Fixed limits of the orchestrator (not configuration): sizes of names and fields that the
+ * HTTP schemas and the programmatic checks both apply, and batch sizes of internal loops.
+ */
+export const LIMITS = {
+  /** An organization's name: shown in lists and the CLI, not a document. */
+  organizationNameMax: 100,
+  /** An API or enrollment token's name. */
+  tokenNameMax: 100,
+  /** An agent's name (host names with a suffix fit). */
+  agentNameMax: 200,
+  /** npm's own limit on a package name, which a plugin name is. */
+  pluginNameMax: 214,
+  /** A semver range or exact version: ranges are short; this only bounds hostile input. */
+  versionRangeMax: 256,
+  /** Uses of one enrollment token: a fleet enrolled from one token, not an unbounded key. */
+  enrollmentUsesMax: 10_000,
+  /** The registry answers at most this many plugins per list call (its own page cap). */
+  registryPageMax: 200,
+  /** Tokens whose last use an instance remembers (to write it once a minute); past it the memory starts over. */
+  tokenLastUsedCacheMax: 10_000,
+  /** Expired presences taken per sweep: one sweep stays short; the next takes the rest. */
+  presenceSweepBatch: 1_000,
+  /** Audit outbox entries moved per drain step; a full step means more are waiting. */
+  auditDrainBatch: 1_000,
+} as const

@@ -115,7 +115,7 @@ describe('trusted proxies setting', () => {
       '::1',
     ])
     expect(() => resolveConfig({ trustedProxies: ['10.0.0.0/33'] })).toThrow(
-      /trustedProxies\[0\]: an IP address or CIDR range/,
+      /trustedProxies\[0\]: expected an IP address or CIDR range/,
     )
     expect(() => resolveConfig({ trustedProxies: ['proxy.local'] })).toThrow(/trustedProxies\[0\]/)
     expect(configFromEnv({ STAVILY_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16' }).trustedProxies).toEqual([

@@ -1,19 +1,18 @@
 import { isIP } from 'node:net'
+import { checkOrg as checkOrgId } from '../checks.ts'
+import { invalid } from '../errors.ts'
 import { canonicalJson } from './canonical-json.ts'
 import { ACTOR_TYPES, type AuditEntryInput } from './entry.ts'
-import { invalidAudit } from './errors.ts'
+import { AuditError } from './errors.ts'
 import { AUDIT_POLICY } from './policy.ts'
 
 // Argument checks of the audit API, in one place; messages name the field.
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/
 const TARGET_TYPE = /^[a-z][a-z0-9_]{0,62}$/
 
 export function checkOrg(org: unknown): string {
-  if (typeof org !== 'string' || !UUID.test(org))
-    throw invalidAudit('org', 'an organization id (a UUID)', org)
-  return org.toLowerCase()
+  return checkOrgId(org, AuditError)
 }
 
 export interface CheckedEntry {
@@ -29,34 +28,35 @@ export function checkEntry(input: AuditEntryInput): CheckedEntry {
   const org = checkOrg(input.org)
   const actor = input.actor
   if (!actor || !(ACTOR_TYPES as readonly string[]).includes(actor.type)) {
-    throw invalidAudit('actor.type', `one of ${ACTOR_TYPES.join(', ')}`, actor?.type)
+    throw invalid('actor.type', `one of ${ACTOR_TYPES.join(', ')}`, actor?.type, AuditError)
   }
   if (
     actor.id !== undefined &&
     actor.id !== null &&
     (typeof actor.id !== 'string' || actor.id.length === 0 || actor.id.length > 200)
   ) {
-    throw invalidAudit('actor.id', 'a string of 1 to 200 characters, or null', actor.id)
+    throw invalid('actor.id', 'a string of 1 to 200 characters, or null', actor.id, AuditError)
   }
   if (typeof input.action !== 'string' || input.action.length > 100 || !ACTION.test(input.action)) {
-    throw invalidAudit(
+    throw invalid(
       'action',
       'a dotted lower-case verb such as "workflow.created" (at most 100 characters)',
       input.action,
+      AuditError,
     )
   }
   const target = input.target ?? null
   if (target !== null) {
     if (typeof target.type !== 'string' || !TARGET_TYPE.test(target.type)) {
-      throw invalidAudit('target.type', 'a lower-case name such as "workflow"', target.type)
+      throw invalid('target.type', 'a lower-case name such as "workflow"', target.type, AuditError)
     }
     if (typeof target.id !== 'string' || target.id.length === 0 || target.id.length > 200) {
-      throw invalidAudit('target.id', 'a string of 1 to 200 characters', target.id)
+      throw invalid('target.id', 'a string of 1 to 200 characters', target.id, AuditError)
     }
   }
   const ip = input.ip ?? null
   if (ip !== null && (typeof ip !== 'string' || isIP(ip) === 0))
-    throw invalidAudit('ip', 'an IPv4 or IPv6 address, or null', ip)
+    throw invalid('ip', 'an IPv4 or IPv6 address, or null', ip, AuditError)
   return {
     org,
     actor: { type: actor.type, id: actor.id ?? null },
@@ -75,16 +75,22 @@ function checkData(data: unknown): unknown {
   try {
     json = JSON.parse(JSON.stringify(data) ?? 'null')
   } catch (err) {
-    throw invalidAudit('data', `JSON data (${(err as Error).message})`)
+    throw invalid('data', `JSON data (${(err as Error).message})`, undefined, AuditError)
   }
   const text = canonicalJson(json)
   if (text.includes('\\u0000'))
-    throw invalidAudit('data', 'JSON without NUL characters (PostgreSQL jsonb cannot store them)')
+    throw invalid(
+      'data',
+      'JSON without NUL characters (PostgreSQL jsonb cannot store them)',
+      undefined,
+      AuditError,
+    )
   if (Buffer.byteLength(text) > AUDIT_POLICY.maxDataBytes) {
-    throw invalidAudit(
+    throw invalid(
       'data',
       `at most ${AUDIT_POLICY.maxDataBytes} bytes of JSON`,
       `${Buffer.byteLength(text)} bytes`,
+      AuditError,
     )
   }
   return json

@@ -1,6 +1,7 @@
+import { invalid } from '../errors.ts'
 import { checkOrg } from './checks.ts'
 import type { AuditEntry } from './entry.ts'
-import { invalidAudit } from './errors.ts'
+import { AuditError } from './errors.ts'
 import { type ListFilter, listEntries } from './plans.ts'
 import { AUDIT_POLICY } from './policy.ts'
 import { type AuditRow, fromRow } from './rows.ts'
@@ -19,10 +20,10 @@ export async function listAudit(
   const orgId = checkOrg(org)
   const limit = options.limit ?? AUDIT_POLICY.defaultListLimit
   if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_POLICY.maxListLimit) {
-    throw invalidAudit('limit', `an integer from 1 to ${AUDIT_POLICY.maxListLimit}`, limit)
+    throw invalid('limit', `an integer from 1 to ${AUDIT_POLICY.maxListLimit}`, limit, AuditError)
   }
   if (options.beforeSeq !== undefined && (!Number.isInteger(options.beforeSeq) || options.beforeSeq < 1)) {
-    throw invalidAudit('beforeSeq', 'an integer ≥ 1', options.beforeSeq)
+    throw invalid('beforeSeq', 'an integer ≥ 1', options.beforeSeq, AuditError)
   }
   const { limit: _, ...filter } = options
   const { rows } = await exec<AuditRow>(sql, listEntries(orgId, filter, limit))

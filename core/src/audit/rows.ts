@@ -1,3 +1,4 @@
+import { isoTime } from '../checks.ts'
 import type { ActorType, AuditEntry } from './entry.ts'
 import { toBuffer } from './sql.ts'
 
@@ -20,7 +21,7 @@ export function fromRow(r: AuditRow): AuditEntry {
   return {
     org: r.org,
     seq: Number(r.seq),
-    at: new Date(r.at).toISOString(),
+    at: isoTime(r.at),
     actor: { type: r.actorType as ActorType, id: r.actorId },
     action: r.action,
     target: r.targetType === null || r.targetId === null ? null : { type: r.targetType, id: r.targetId },

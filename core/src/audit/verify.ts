@@ -1,6 +1,7 @@
+import { invalid } from '../errors.ts'
 import { checkOrg } from './checks.ts'
 import { entryHash } from './entry.ts'
-import { invalidAudit } from './errors.ts'
+import { AuditError } from './errors.ts'
 import { pageAfter, readHead } from './plans.ts'
 import { AUDIT_POLICY, GENESIS_HASH } from './policy.ts'
 import { type AuditRow, fromRow } from './rows.ts'
@@ -43,7 +44,8 @@ export async function verifyAuditChain(
   options: { pageSize?: number } = {},
 ): Promise<AuditVerification> {
   const pageSize = options.pageSize ?? AUDIT_POLICY.verifyPageSize
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw invalidAudit('pageSize', 'an integer ≥ 1', pageSize)
+  if (!Number.isInteger(pageSize) || pageSize < 1)
+    throw invalid('pageSize', 'an integer ≥ 1', pageSize, AuditError)
   const orgId = checkOrg(org)
   const headRows = (await exec<{ seq: string; hash: unknown }>(sql, readHead(orgId))).rows
   const headSeq = headRows[0] ? Number(headRows[0].seq) : 0

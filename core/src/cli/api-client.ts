@@ -187,7 +187,7 @@ export function unreachable(baseUrl: string, err: unknown): CliError {
   )
 }
 
-/** The items of a list answer: `{ items }` (part 2 lists), a named array (`{ agents }`), or an array. */
+/** The items of a list answer: `{ items }` (paged lists), a named array (`{ agents }`), or an array. */
 export function itemsOf<T = Record<string, unknown>>(body: unknown, key: string): T[] {
   if (Array.isArray(body)) return body as T[]
   const b = (body ?? {}) as Record<string, unknown>

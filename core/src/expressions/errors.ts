@@ -1,18 +1,15 @@
-// The expression language's own errors. Codes follow the orchestrator's list (core/src/errors.ts);
-// the lead merges this list there. Every message names the expression and the column.
+import { errorTable } from '../errors.ts'
 
-export const EXPRESSION_ERRORS = {
-  /** The text is not a valid expression or template (bad token, unbalanced brackets, unknown function). */
-  STAVILY_ERR_EXPRESSION_SYNTAX: 400,
-  /** A path names a key, index or step that is not there. */
-  STAVILY_ERR_EXPRESSION_UNKNOWN_PATH: 400,
-  /** An operator or function got a value of the wrong type. */
-  STAVILY_ERR_EXPRESSION_TYPE: 400,
-  /** The expression or its result is larger or deeper than the limits allow. */
-  STAVILY_ERR_EXPRESSION_LIMIT: 400,
-  /** A reference that static validation refuses (secrets, a later step, an unknown root). */
-  STAVILY_ERR_EXPRESSION_REFERENCE: 400,
-} as const
+// The expression language's own errors: its part of the orchestrator's list
+// (core/src/errors.ts). Every message names the expression and the column.
+
+export const EXPRESSION_ERRORS = errorTable([
+  'STAVILY_ERR_EXPRESSION_SYNTAX',
+  'STAVILY_ERR_EXPRESSION_UNKNOWN_PATH',
+  'STAVILY_ERR_EXPRESSION_TYPE',
+  'STAVILY_ERR_EXPRESSION_LIMIT',
+  'STAVILY_ERR_EXPRESSION_REFERENCE',
+])
 
 export type ExpressionErrorCode = keyof typeof EXPRESSION_ERRORS
 

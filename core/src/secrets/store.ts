@@ -1,6 +1,8 @@
+import { checkOrg as checkOrgId, isoTime } from '../checks.ts'
 import type { SqlClient } from '../db/sql-client.ts'
+import { invalid } from '../errors.ts'
 import { open, seal } from './cipher.ts'
-import { invalidSecret, SecretError } from './errors.ts'
+import { SecretError } from './errors.ts'
 import type { Keyring } from './keyring.ts'
 import {
   deleteSecret,
@@ -42,20 +44,15 @@ export interface SecretStore {
   rotate(): Promise<{ reencrypted: number }>
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-function checkOrg(org: unknown): string {
-  if (typeof org !== 'string' || !UUID.test(org))
-    throw invalidSecret('org', 'an organization id (a UUID)', org)
-  return org.toLowerCase()
-}
+const checkOrg = (org: unknown): string => checkOrgId(org, SecretError)
 
 function checkName(field: string, name: unknown): string {
   if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
-    throw invalidSecret(
+    throw invalid(
       field,
       'a secret name of letters, digits and "_" that does not start with a digit (at most 128 characters)',
       name,
+      SecretError,
     )
   }
   return name
@@ -86,10 +83,10 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
       const o = checkOrg(org)
       const n = checkName('name', name)
       // The value is never echoed in an error: only its type or size.
-      if (typeof value !== 'string') throw invalidSecret('value', 'a string', typeof value)
+      if (typeof value !== 'string') throw invalid('value', 'a string', typeof value, SecretError)
       const bytes = Buffer.byteLength(value)
       if (bytes === 0 || bytes > SECRET_POLICY.maxValueBytes) {
-        throw invalidSecret('value', `1 to ${SECRET_POLICY.maxValueBytes} bytes`, `${bytes} bytes`)
+        throw invalid('value', `1 to ${SECRET_POLICY.maxValueBytes} bytes`, `${bytes} bytes`, SecretError)
       }
       const s = seal(keyring, o, n, value)
       const { rows } = await exec<{ created: boolean }>(
@@ -107,8 +104,8 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
       return rows.map((r) => ({
         name: r.name,
         keyId: r.keyId,
-        createdAt: new Date(r.createdAt).toISOString(),
-        updatedAt: new Date(r.updatedAt).toISOString(),
+        createdAt: isoTime(r.createdAt),
+        updatedAt: isoTime(r.updatedAt),
       }))
     },
 
@@ -120,7 +117,12 @@ export function createSecretStore(sql: SqlClient, keyring: Keyring): SecretStore
     async getForInvocation(org, names) {
       const o = checkOrg(org)
       if (!Array.isArray(names) || names.length > SECRET_POLICY.maxPerInvocation) {
-        throw invalidSecret('names', `a list of at most ${SECRET_POLICY.maxPerInvocation} secret names`)
+        throw invalid(
+          'names',
+          `a list of at most ${SECRET_POLICY.maxPerInvocation} secret names`,
+          undefined,
+          SecretError,
+        )
       }
       const wanted = [...new Set(names.map((n, i) => checkName(`names[${i}]`, n)))]
       const out = new Map<string, SecretValue>()

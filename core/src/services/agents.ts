@@ -6,6 +6,7 @@ import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/agents.ts'
 import { spendEnrollmentToken } from '../db/plans/tenancy.ts'
 import { type Database, run } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import { announceAgentRevoked } from '../fleet/revocations.ts'
@@ -56,7 +57,7 @@ export class Agents {
     version?: string
     secretGrants?: SecretGrants
   }) {
-    const name = checkName('name', input.name, 200)
+    const name = checkName('name', input.name, LIMITS.agentNameMax)
     const extraLabels = checkLabels('labels', input.labels)
     if (secretKind(input.enrollmentToken) !== 'enroll') throw enrollmentInvalid()
     const credential = newSecret('agent')
@@ -165,7 +166,7 @@ export class Agents {
    * Nothing is marked lost during the grace period after this instance started.
    */
   async sweepLost(fullScan: boolean): Promise<string[]> {
-    const expired = await this.#fleet.sweepExpired(1_000)
+    const expired = await this.#fleet.sweepExpired(LIMITS.presenceSweepBatch)
     if (Date.now() - this.#startedAt < this.#tuning.restartGraceMs) return []
     const lost = new Map<string, Agent>()
     if (expired.length > 0) {

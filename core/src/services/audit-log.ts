@@ -9,6 +9,7 @@ import {
 } from '../audit/index.ts'
 import { deferAudit, drainAuditOutbox } from '../audit/outbox.ts'
 import type { Database, SqlClient } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 
 // The audit log as a service: operator mutations are recorded at once (record, ideally in
 // the mutation's transaction); engine transitions go through the outbox (defer) and join the
@@ -66,7 +67,7 @@ export class AuditLog {
       do {
         this.#again = false
         try {
-          while ((await drainAuditOutbox(this.#db.sql)) >= 1_000) {}
+          while ((await drainAuditOutbox(this.#db.sql, LIMITS.auditDrainBatch)) >= LIMITS.auditDrainBatch) {}
         } catch {
           // The sweeper drains again; the entries stay in the outbox until then.
         }
@@ -79,7 +80,7 @@ export class AuditLog {
   /** Drains until the outbox is empty (as of the call). */
   async drain(): Promise<void> {
     await this.#draining
-    while ((await drainAuditOutbox(this.#db.sql)) >= 1_000) {}
+    while ((await drainAuditOutbox(this.#db.sql, LIMITS.auditDrainBatch)) >= LIMITS.auditDrainBatch) {}
   }
 
   async close(): Promise<void> {

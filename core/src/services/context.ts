@@ -21,7 +21,7 @@ import type { Tenancy } from './tenancy.ts'
 
 export type { Actor, Engine } from '../engine/types.ts'
 
-/** What routes (and part 2's modules) are given: the services of one orchestrator instance. */
+/** What routes and the engine are given: the services of one orchestrator instance. */
 export interface Services {
   config: ResolvedConfig
   tuning: Tuning

@@ -33,7 +33,7 @@ export class Events {
     this.#db = db
   }
 
-  /** Part 2 (the workflow engine) hooks in here; a listener's failure never fails the report. */
+  /** The workflow engine hooks in here; a listener's failure never fails the report. */
   onStored(fn: StoredListener): () => void {
     this.#listeners.add(fn)
     return () => this.#listeners.delete(fn)

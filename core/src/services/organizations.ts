@@ -1,6 +1,7 @@
 import { checkName } from '../checks.ts'
 import * as plans from '../db/plans/organizations.ts'
 import { type Database, run, type SqlClient } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 
 // Organizations as the instance admin manages them: list, rename, delete. Creation lives in
@@ -30,7 +31,7 @@ export class Organizations {
   }
 
   async rename(id: string, name: string, audit: Audit): Promise<OrganizationSummary> {
-    checkName('name', name, 100)
+    checkName('name', name, LIMITS.organizationNameMax)
     return this.#db.sql.transaction(async (tx) => {
       const org = await this.#locked(tx, id)
       if (org.name === name) return org

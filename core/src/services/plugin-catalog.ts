@@ -2,8 +2,10 @@ import { isDevPool, isDevVersion } from '@stavily/protocol'
 import type { PluginSummary, PluginVersion, Registry } from '@stavily/registry'
 import semver from 'semver'
 import type { AuditEntryInput } from '../audit/index.ts'
-import { checkPool } from '../checks.ts'
-import { type Database, run, type Statement } from '../db/sql-client.ts'
+import { checkPool, isoTime } from '../checks.ts'
+import * as plans from '../db/plans/desired-plugins.ts'
+import { type Database, run } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { SYSTEM } from '../engine/types.ts'
 import { invalid, StavilyError } from '../errors.ts'
 
@@ -47,50 +49,21 @@ interface AuditRecorder {
   record(input: AuditEntryInput, sql?: Database['sql']): Promise<unknown>
 }
 
-const ROW = `name, pool, range, version, digest, updated_at AS "updatedAt"`
-
-const plans = {
-  enabled: (orgId: string): Statement => ({
-    text: `SELECT ${ROW} FROM desired_plugins WHERE org_id = $1 ORDER BY name, pool`,
-    values: [orgId],
-  }),
-  upsert: (orgId: string, pool: string, range: string, v: PluginVersion, signature: string): Statement => ({
-    text: `INSERT INTO desired_plugins (org_id, pool, name, range, version, digest, signature, permissions)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-      ON CONFLICT (org_id, pool, name) DO UPDATE SET range = EXCLUDED.range, version = EXCLUDED.version,
-        digest = EXCLUDED.digest, signature = EXCLUDED.signature, permissions = EXCLUDED.permissions,
-        updated_at = now()
-      RETURNING ${ROW}`,
-    values: [orgId, pool, v.name, range, v.version, v.digest, signature, JSON.stringify(v.permissions ?? {})],
-  }),
-  /** Every pool, of every organization, that enabled `name` at a range. */
-  followers: (name: string): Statement => ({
-    text: `SELECT org_id AS "orgId", pool, range, version FROM desired_plugins WHERE name = $1 AND range IS NOT NULL`,
-    values: [name],
-  }),
-  /** Moves a pool to `v` only if it is still at `from` (an enable in between wins). */
-  follow: (orgId: string, pool: string, from: string, v: PluginVersion, signature: string): Statement => ({
-    text: `UPDATE desired_plugins SET version = $5, digest = $6, signature = $7, permissions = $8::jsonb, updated_at = now()
-      WHERE org_id = $1 AND pool = $2 AND name = $3 AND version = $4
-      RETURNING ${ROW}`,
-    values: [orgId, pool, v.name, from, v.version, v.digest, signature, JSON.stringify(v.permissions ?? {})],
-  }),
-  remove: (orgId: string, pool: string, name: string): Statement => ({
-    text: `DELETE FROM desired_plugins WHERE org_id = $1 AND pool = $2 AND name = $3 RETURNING ${ROW}`,
-    values: [orgId, pool, name],
-  }),
-}
-
 const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/
 
 function checkPluginName(field: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length > 214 || !NAME.test(v))
+  if (typeof v !== 'string' || v.length > LIMITS.pluginNameMax || !NAME.test(v))
     throw invalid(field, 'a plugin (npm package) name such as @acme/restart', v)
   return v
 }
 
 function checkRange(field: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 256 || semver.validRange(v) === null)
+  if (
+    typeof v !== 'string' ||
+    v.length === 0 ||
+    v.length > LIMITS.versionRangeMax ||
+    semver.validRange(v) === null
+  )
     throw invalid(field, 'a semver range such as ^1.2.0, ~1.2, 1.x, or an exact version to pin', v)
   return v
 }
@@ -103,8 +76,6 @@ function newestAllowed(published: readonly PluginVersion[], range: string): stri
   )
 }
 
-const iso = (d: unknown) => new Date(d as string).toISOString()
-
 function toEnabled(r: Record<string, unknown>): EnabledPlugin {
   return {
     name: r.name as string,
@@ -112,7 +83,7 @@ function toEnabled(r: Record<string, unknown>): EnabledPlugin {
     range: (r.range as string | null) ?? null,
     version: r.version as string,
     digest: r.digest as string,
-    updatedAt: iso(r.updatedAt),
+    updatedAt: isoTime(r.updatedAt),
   }
 }
 
@@ -142,7 +113,7 @@ export class PluginCatalog {
   }
 
   async enabled(orgId: string): Promise<EnabledPlugin[]> {
-    return (await run<Record<string, unknown>>(this.#db.sql, plans.enabled(orgId))).rows.map(toEnabled)
+    return (await run<Record<string, unknown>>(this.#db.sql, plans.enabledPlugins(orgId))).rows.map(toEnabled)
   }
 
   /** Enables (or re-resolves) a plugin in a pool at the newest version `range` allows. */
@@ -174,8 +145,12 @@ export class PluginCatalog {
     const signature = await this.#targetSignature(version)
     return this.#db.sql.transaction(async (tx) => {
       const row = toEnabled(
-        (await run<Record<string, unknown>>(tx, plans.upsert(orgId, pool, range, version, signature)))
-          .rows[0]!,
+        (
+          await run<Record<string, unknown>>(
+            tx,
+            plans.upsertDesiredPlugin(orgId, pool, range, version, signature),
+          )
+        ).rows[0]!,
       )
       await this.#audit.record(
         {
@@ -202,7 +177,7 @@ export class PluginCatalog {
     const followers = (
       await run<{ orgId: string; pool: string; range: string; version: string }>(
         this.#db.sql,
-        plans.followers(name),
+        plans.rangeFollowers(name),
       )
     ).rows
     if (followers.length === 0) return []
@@ -221,7 +196,7 @@ export class PluginCatalog {
         signatures.set(best, signature)
       }
       const changed = await this.#db.sql.transaction(async (tx) => {
-        const row = (await run(tx, plans.follow(f.orgId, f.pool, f.version, version, signature))).rows[0]
+        const row = (await run(tx, plans.followRange(f.orgId, f.pool, f.version, version, signature))).rows[0]
         if (!row) return false
         await this.#audit.record(
           {
@@ -254,7 +229,7 @@ export class PluginCatalog {
     const name = checkPluginName('name', input.name)
     const pool = checkPool('pool', input.pool)
     return this.#db.sql.transaction(async (tx) => {
-      const r = (await run<Record<string, unknown>>(tx, plans.remove(orgId, pool, name))).rows[0]
+      const r = (await run<Record<string, unknown>>(tx, plans.removeDesiredPlugin(orgId, pool, name))).rows[0]
       if (!r) {
         throw new StavilyError('STAVILY_ERR_NOT_FOUND', `plugin ${name}: not enabled in pool ${pool}`, {
           data: { field: 'name' },

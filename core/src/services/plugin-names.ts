@@ -1,5 +1,6 @@
 import { type Registry, RegistryError } from '@stavily/registry'
 import { type Database, run, type SqlClient, type Statement } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 
 // Plugin names are owned. The registry has no organizations, and a pool that follows a range
@@ -106,10 +107,10 @@ export class PluginNames {
     const first = await this.#firstOrg(this.#db.sql)
     if (!first) return 0
     let adopted = 0
-    for (let offset = 0; ; offset += 200) {
-      const page = await registry.list({ limit: 200, offset })
+    for (let offset = 0; ; offset += LIMITS.registryPageMax) {
+      const page = await registry.list({ limit: LIMITS.registryPageMax, offset })
       for (const p of page) adopted += (await run(this.#db.sql, plans.claim(p.name, first))).rows.length
-      if (page.length < 200) return adopted
+      if (page.length < LIMITS.registryPageMax) return adopted
     }
   }
 

@@ -12,6 +12,7 @@ import {
 import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/tenancy.ts'
 import { type Database, run } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 import type { AgentKind, ApiPrincipal, Role } from '../types.ts'
 
@@ -43,7 +44,7 @@ export class Tenancy {
     adminToken?: string,
     opts: { instanceAdmin?: boolean } = {},
   ): Promise<{ organization: Organization; adminToken: string; adminTokenId: string }> {
-    checkName('name', name, 100)
+    checkName('name', name, LIMITS.organizationNameMax)
     const token = adminToken ?? newSecret('admin')
     return this.#db.sql.transaction(async (tx) => {
       const { rows } = await run<Organization>(tx, plans.insertOrganization(randomUUID(), name))
@@ -93,7 +94,7 @@ export class Tenancy {
 
   /** An API token of the organization; `expiresAt` (optional) must lie in the future. */
   async createApiToken(orgId: string, input: { name: string; role: Role; expiresAt?: string | undefined }) {
-    const name = checkName('name', input.name, 100)
+    const name = checkName('name', input.name, LIMITS.tokenNameMax)
     const role = checkRole('role', input.role)
     const expiresAt = input.expiresAt === undefined ? null : checkFutureTime('expiresAt', input.expiresAt)
     const token = newSecret('api')
@@ -144,7 +145,7 @@ export class Tenancy {
     const now = Date.now()
     const last = this.#lastTouched.get(tokenId)
     if (last !== undefined && now - last < this.#tuning.tokenLastUsedWriteMs) return
-    if (this.#lastTouched.size >= 10_000) this.#lastTouched.clear()
+    if (this.#lastTouched.size >= LIMITS.tokenLastUsedCacheMax) this.#lastTouched.clear()
     this.#lastTouched.set(tokenId, now)
     await run(this.#db.sql, plans.touchApiToken(tokenId))
   }
@@ -168,7 +169,7 @@ export class Tenancy {
       60,
       this.#tuning.enrollmentTtlMaxSeconds,
     )
-    const uses = checkInt('uses', input.uses ?? this.#tuning.enrollmentUses, 1, 10_000)
+    const uses = checkInt('uses', input.uses ?? this.#tuning.enrollmentUses, 1, LIMITS.enrollmentUsesMax)
     const token = newSecret('enroll')
     const { rows } = await run<{
       id: string

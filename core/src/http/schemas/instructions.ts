@@ -1,9 +1,10 @@
 import { Type } from 'typebox'
+import { LIMITS } from '../../defaults.ts'
 import { PRIORITY_MAX, PRIORITY_MIN } from '../../queue/priority.ts'
 import { Json, Kind, Pool, Uuid } from './common.ts'
 import { StepLog } from './runs.ts'
 
-// Instructions enqueued directly (part 1): a plugin call for a pool, outside any workflow.
+// Instructions enqueued directly: a plugin call for a pool, outside any workflow.
 
 /** Higher is claimed first in its pool; lower priorities still move (docs/orchestrator.md, "Priority"). */
 export const Priority = Type.Integer({
@@ -16,7 +17,7 @@ export const EnqueueBody = Type.Object(
   {
     kind: Kind,
     pool: Pool,
-    plugin: Type.String({ minLength: 1, maxLength: 214 }),
+    plugin: Type.String({ minLength: 1, maxLength: LIMITS.pluginNameMax }),
     operation: Type.Union([
       Type.Literal('run'),
       Type.Literal('send'),
@@ -31,7 +32,7 @@ export const EnqueueBody = Type.Object(
     version: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 256,
+        maxLength: LIMITS.versionRangeMax,
         description: 'the exact plugin version the pool must have enabled (409 otherwise)',
       }),
     ),

@@ -1,9 +1,10 @@
 import { Type } from 'typebox'
+import { LIMITS } from '../../defaults.ts'
 import { Uuid } from './common.ts'
 
 // Organizations (instance admin only).
 
-const Name = Type.String({ minLength: 1, maxLength: 100 })
+const Name = Type.String({ minLength: 1, maxLength: LIMITS.organizationNameMax })
 
 export const CreateOrganizationBody = Type.Object({ name: Name }, { additionalProperties: false })
 export const RenameOrganizationBody = Type.Object({ name: Name }, { additionalProperties: false })

@@ -1,10 +1,11 @@
 import { Type } from 'typebox'
+import { LIMITS } from '../../defaults.ts'
 import { Pool } from './common.ts'
 import { PageQueryFields } from './pagination.ts'
 
 const Name = Type.String({
   minLength: 1,
-  maxLength: 214,
+  maxLength: LIMITS.pluginNameMax,
   description: 'plugin (npm package) name, e.g. @acme/restart',
 })
 
@@ -53,7 +54,7 @@ export const EnableBody = Type.Object(
     pool: Pool,
     range: Type.String({
       minLength: 1,
-      maxLength: 256,
+      maxLength: LIMITS.versionRangeMax,
       description: 'semver range (^1.2.0, ~1.2, 1.x); an exact version pins it',
     }),
   },

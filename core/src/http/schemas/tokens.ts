@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { LIMITS } from '../../defaults.ts'
 import { INT4_MAX, Kind, Labels, Pool, Uuid } from './common.ts'
 
 // Enrollment tokens (agents exchange them for a credential) and operator API tokens.
@@ -9,7 +10,7 @@ export const CreateEnrollmentBody = Type.Object(
     pool: Pool,
     labels: Type.Optional(Labels),
     ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: INT4_MAX })),
-    uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    uses: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.enrollmentUsesMax })),
   },
   { additionalProperties: false },
 )
@@ -28,7 +29,7 @@ export const Role = Type.Union([Type.Literal('admin'), Type.Literal('operator'),
 
 export const CreateTokenBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Type.String({ minLength: 1, maxLength: LIMITS.tokenNameMax }),
     role: Role,
     expiresAt: Type.Optional(
       Type.String({

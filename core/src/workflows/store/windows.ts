@@ -1,3 +1,4 @@
+import { isoTime as iso } from '../../checks.ts'
 import type { SqlClient } from '../../db/sql-client.ts'
 import { toText } from '../../expressions/values.ts'
 import type { WorkflowEvent } from '../context.ts'
@@ -24,7 +25,6 @@ export function windowKeyText(rendered: unknown): string {
 }
 
 const at = (d?: Date) => (d ? d.toISOString() : null)
-const iso = (v: unknown) => new Date(v as string).toISOString()
 
 export async function throttleEvent(
   sql: SqlClient,

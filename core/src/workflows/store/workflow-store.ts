@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { canonicalJson } from '../../audit/canonical-json.ts'
+import { checkOrg, isoTime as iso } from '../../checks.ts'
 import type { SqlClient } from '../../db/sql-client.ts'
-import { WorkflowError } from '../errors.ts'
 import { invalidWorkflow, parseWorkflow } from '../parse-workflow.ts'
 import type { Workflow } from '../types.ts'
 import {
@@ -55,18 +55,6 @@ export interface ApplyResult {
   enabled: boolean
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-function checkOrg(org: string): string {
-  if (!UUID.test(org)) {
-    throw new WorkflowError(
-      'STAVILY_ERR_WORKFLOW_INVALID',
-      `org: expected an organization id (a UUID), got ${JSON.stringify(org)}`,
-    )
-  }
-  return org.toLowerCase()
-}
-
 function exec<R extends Record<string, unknown>>(sql: SqlClient, s: Statement) {
   return sql.query<R>(s.text, s.values)
 }
@@ -78,8 +66,6 @@ function sameDefinition(a: unknown, b: Workflow): boolean {
   const { enabled: _b, ...y } = JSON.parse(JSON.stringify(b)) as Workflow
   return canonicalJson(x) === canonicalJson(y)
 }
-
-const iso = (d: unknown) => new Date(d as string).toISOString()
 
 /**
  * Validates and saves a workflow document. Throws STAVILY_ERR_WORKFLOW_INVALID (every issue

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { isoTime } from '../../../checks.ts'
 import { logsOfInstructions } from '../../../engine/step-logs.ts'
 import { StavilyError } from '../../../errors.ts'
 import type { Services } from '../../../services/context.ts'
@@ -10,8 +11,8 @@ import { orgOf, type RoleGuards } from '../../request-context.ts'
 import { errorResponses, IdParams } from '../../schemas/common.ts'
 import * as S from '../../schemas/instructions.ts'
 
-// Instructions enqueued directly for a pool, outside any workflow (part 1; tests and
-// one-off operations).
+// Instructions enqueued directly for a pool, outside any workflow (tests and one-off
+// operations).
 
 export function instructionRoutes(services: Services, role: RoleGuards) {
   return async (root: FastifyInstance): Promise<void> => {
@@ -129,7 +130,7 @@ function wireInstruction(i: Instruction) {
     error: i.error,
     cancelRequested: i.cancelRequested,
     priority: i.priority,
-    createdAt: new Date(i.createdAt).toISOString(),
+    createdAt: isoTime(i.createdAt),
     pluginVersion: i.pluginVersion ?? null,
   }
 }

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { isoTime } from '../../../checks.ts'
 import type { SqlClient } from '../../../db/sql-client.ts'
 import type { Services } from '../../../services/context.ts'
 import type { OrganizationSummary } from '../../../services/organizations.ts'
@@ -17,7 +18,7 @@ import { PageOf, PageQuery } from '../../schemas/pagination.ts'
 const wire = (o: OrganizationSummary) => ({
   id: o.id,
   name: o.name,
-  createdAt: new Date(o.createdAt).toISOString(),
+  createdAt: isoTime(o.createdAt),
   agents: o.agents,
   workflows: o.workflows,
 })

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { LIMITS } from '../../../defaults.ts'
 import { StavilyError } from '../../../errors.ts'
 import type { Services } from '../../../services/context.ts'
 import { GitCredentials } from '../../../services/git-credentials.ts'
@@ -19,8 +20,6 @@ import * as S from '../../schemas/plugins.ts'
 // Bounded like the registry's own offset (a PostgreSQL integer): a cursor is caller text.
 const isOffset = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) > 0 && (v as number) <= INT4_MAX
-// The registry pages by offset and answers at most this many per call.
-const REGISTRY_MAX = 200
 
 export function pluginRoutes(services: Services, role: RoleGuards) {
   return async (root: FastifyInstance): Promise<void> => {
@@ -42,7 +41,7 @@ export function pluginRoutes(services: Services, role: RoleGuards) {
         },
       },
       async (req) => {
-        const limit = Math.min(req.query.limit ?? DEFAULT_LIMIT, REGISTRY_MAX - 1)
+        const limit = Math.min(req.query.limit ?? DEFAULT_LIMIT, LIMITS.registryPageMax - 1)
         const offset = decodeCursor(req.query.cursor, isOffset) ?? 0
         const org = orgOf(req)
         const [found, enabled] = await Promise.all([
@@ -86,7 +85,7 @@ export function pluginRoutes(services: Services, role: RoleGuards) {
             'A plugin name belongs to the organization that first published it: only it may publish or yank versions. The receiving organization is given by id or name.',
           body: Type.Object(
             {
-              name: Type.String({ minLength: 1, maxLength: 214 }),
+              name: Type.String({ minLength: 1, maxLength: LIMITS.pluginNameMax }),
               to: Type.String({ minLength: 1, maxLength: 200, description: 'organization id or name' }),
             },
             { additionalProperties: false },

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { isoTimeOrNull as iso } from '../../../checks.ts'
 import { run } from '../../../db/sql-client.ts'
 import { StavilyError } from '../../../errors.ts'
 import { announceTokenRevoked } from '../../../fleet/revocations.ts'
@@ -14,8 +15,6 @@ import * as S from '../../schemas/tokens.ts'
 
 // Enrollment tokens (operator: enrolling agents is day-to-day work) and operator API
 // tokens (admin: they grant access to the API itself). Secrets are shown once.
-
-const iso = (d: unknown) => (d === null || d === undefined ? null : new Date(d as string).toISOString())
 
 export function tokenRoutes(services: Services, role: RoleGuards) {
   return async (root: FastifyInstance): Promise<void> => {

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import { isoTime } from '../../../checks.ts'
 import type { Services } from '../../../services/context.ts'
 import { actorOf, orgOf, type RoleGuards } from '../../request-context.ts'
 import { errorResponses } from '../../schemas/common.ts'
@@ -52,7 +53,7 @@ export function workflowRunRoutes(services: Services, role: RoleGuards) {
             workflowVersion: run.workflowVersion,
             status: run.status,
             priority: run.priority ?? 0,
-            createdAt: new Date(run.createdAt).toISOString(),
+            createdAt: isoTime(run.createdAt),
           },
         })
       },
