@@ -2,7 +2,7 @@ import { checkName } from '../checks.ts'
 import * as plans from '../db/plans/organizations.ts'
 import { type Database, run, type SqlClient } from '../db/sql-client.ts'
 import { LIMITS } from '../defaults.ts'
-import { StavilyError } from '../errors.ts'
+import { invalid, StavilyError } from '../errors.ts'
 
 // Organizations as the instance admin manages them: list, rename, delete. Creation lives in
 // tenancy.ts (it mints the first admin token). Each change runs in one transaction that the
@@ -36,13 +36,7 @@ export class Organizations {
       const org = await this.#locked(tx, id)
       if (org.name === name) return org
       if ((await run(tx, plans.renameOrganization(id, name))).rows.length === 0)
-        throw new StavilyError(
-          'STAVILY_ERR_INVALID_ARGUMENT',
-          `name: an organization named "${name}" exists`,
-          {
-            data: { field: 'name' },
-          },
-        )
+        throw invalid('name', 'a name no other organization has', name)
       await audit(tx, { from: org.name, to: name })
       return { ...org, name }
     })

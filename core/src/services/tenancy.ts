@@ -11,9 +11,9 @@ import {
 } from '../checks.ts'
 import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/tenancy.ts'
-import { type Database, run } from '../db/sql-client.ts'
+import { type Database, run, type SqlClient } from '../db/sql-client.ts'
 import { LIMITS } from '../defaults.ts'
-import { StavilyError } from '../errors.ts'
+import { invalid, StavilyError } from '../errors.ts'
 import type { AgentKind, ApiPrincipal, Role } from '../types.ts'
 
 // Organizations, operator API tokens and enrollment tokens. Secrets are returned once, at
@@ -42,18 +42,20 @@ export class Tenancy {
   async createOrganization(
     name: string,
     adminToken?: string,
-    opts: { instanceAdmin?: boolean } = {},
+    opts: {
+      instanceAdmin?: boolean
+      /** Records the creation on the audit log inside the creating transaction (a crash keeps both or neither). */
+      audit?: (
+        tx: SqlClient,
+        created: { organization: Organization; adminTokenId: string },
+      ) => Promise<unknown>
+    } = {},
   ): Promise<{ organization: Organization; adminToken: string; adminTokenId: string }> {
     checkName('name', name, LIMITS.organizationNameMax)
     const token = adminToken ?? newSecret('admin')
     return this.#db.sql.transaction(async (tx) => {
       const { rows } = await run<Organization>(tx, plans.insertOrganization(randomUUID(), name))
-      if (!rows[0])
-        throw new StavilyError(
-          'STAVILY_ERR_INVALID_ARGUMENT',
-          `name: an organization named "${name}" exists`,
-          { data: { field: 'name' } },
-        )
+      if (!rows[0]) throw invalid('name', 'a name no other organization has', name)
       const adminTokenId = randomUUID()
       await run(
         tx,
@@ -66,6 +68,7 @@ export class Tenancy {
           instanceAdmin: opts.instanceAdmin === true,
         }),
       )
+      await opts.audit?.(tx, { organization: rows[0], adminTokenId })
       return { organization: rows[0], adminToken: token, adminTokenId }
     })
   }

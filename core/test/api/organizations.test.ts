@@ -106,6 +106,48 @@ describe.each(setups())('organizations ($name)', (setup) => {
     expect(actions).toEqual(['organization.deleted', 'organization.renamed', 'organization.created'])
   })
 
+  it('a creation whose audit entry cannot be written leaves no organization behind', async () => {
+    // The database refuses the audit entry of this one creation (as a crash between the
+    // two writes would lose it): the organization must not exist without its entry.
+    const sql = r.o.services.db.sql
+    await sql.query(`CREATE FUNCTION refuse_org_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.action = 'organization.created' AND NEW.data->>'name' = 'doomed' THEN
+          RAISE EXCEPTION 'audit entry refused (test)';
+        END IF;
+        RETURN NEW;
+      END $$`)
+    await sql.query(
+      'CREATE TRIGGER refuse_org_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_org_audit()',
+    )
+    try {
+      const failed = await api('POST', '/organizations', r.admin, { name: 'doomed' })
+      expect(failed.status).toBe(500)
+      const names = (await api('GET', '/organizations', r.admin)).body.items.map(
+        (o: { name: string }) => o.name,
+      )
+      expect(names).not.toContain('doomed')
+    } finally {
+      await sql.query('DROP TRIGGER refuse_org_audit ON audit_log')
+      await sql.query('DROP FUNCTION refuse_org_audit()')
+    }
+    const created = await api('POST', '/organizations', r.admin, { name: 'doomed' })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const audit = await api('GET', '/audit?action=organization.created&limit=50', r.admin)
+    const entry = audit.body.items.find(
+      (e: { target: { id: string } | null }) => e.target?.id === created.body.organization.id,
+    )
+    expect(entry?.data).toMatchObject({ name: 'doomed' })
+  })
+
+  it('whoami says whether the token is the instance admin', async () => {
+    expect((await api('GET', '/whoami', r.admin)).body).toMatchObject({ role: 'admin', instanceAdmin: true })
+    const other = await api('POST', '/organizations', r.admin, { name: 'whoami-org' })
+    const minted = await api('POST', '/tokens', r.admin, { name: 'plain admin', role: 'admin' })
+    for (const token of [other.body.adminToken, minted.body.token])
+      expect((await api('GET', '/whoami', token)).body).toMatchObject({ role: 'admin', instanceAdmin: false })
+  })
+
   it('an organization with an empty name, or a name too long, is a 400 naming the field', async () => {
     for (const name of ['', 'x'.repeat(101)]) {
       const res = await api('POST', '/organizations', r.admin, { name })

@@ -57,15 +57,21 @@ export function organizationRoutes(services: Services, role: RoleGuards) {
         },
       },
       async (req, reply) => {
-        const { organization, adminToken, adminTokenId } = await services.tenancy.createOrganization(
+        // Audited inside the creating transaction: an organization never exists without its entry.
+        const { organization, adminToken } = await services.tenancy.createOrganization(
           req.body.name,
-        )
-        await auditMutation(
-          services,
-          req,
-          'organization.created',
-          { type: 'organization', id: organization.id },
-          { name: organization.name, adminTokenId },
+          undefined,
+          {
+            audit: (tx, created) =>
+              auditMutation(
+                services,
+                req,
+                'organization.created',
+                { type: 'organization', id: created.organization.id },
+                { name: created.organization.name, adminTokenId: created.adminTokenId },
+                tx,
+              ),
+          },
         )
         return reply
           .code(201)

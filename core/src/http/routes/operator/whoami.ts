@@ -10,6 +10,9 @@ const WhoamiReply = Type.Object({
   tokenId: Type.String(),
   orgId: Type.String(),
   role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]),
+  instanceAdmin: Type.Boolean({
+    description: 'the instance admin token (the bootstrap token): it alone manages organizations',
+  }),
 })
 
 export function whoamiRoutes(role: RoleGuards) {
@@ -20,11 +23,16 @@ export function whoamiRoutes(role: RoleGuards) {
         ...role.viewer,
         schema: {
           tags: ['tokens'],
-          summary: "The calling API token's id, organization and role",
+          summary: "The calling API token's id, organization, role and whether it is the instance admin",
           response: { 200: WhoamiReply, ...errorResponses },
         },
       },
-      async (req) => ({ tokenId: req.principal!.tokenId, orgId: orgOf(req), role: req.principal!.role }),
+      async (req) => ({
+        tokenId: req.principal!.tokenId,
+        orgId: orgOf(req),
+        role: req.principal!.role,
+        instanceAdmin: req.principal!.instanceAdmin,
+      }),
     )
   }
 }
