@@ -6,11 +6,14 @@
 //   run_latency_ms_p50/p99: webhook sent → run finished (seen on the SSE stream), one run
 //     at a time, so the figure is the engine's path and not queueing behind other runs;
 //   baseline: the bare dispatch round trip (enqueue → agent picks up → result) in the same
-//     process, one at a time: a run is two of those plus the engine's work.
+//     process, one at a time: a run is two of those plus the engine's work;
+//   sql_statements_per_run: statements the orchestrator sent to PostgreSQL (count-sql.mjs,
+//     preloaded into it) during the one-at-a-time phase, less those of an idle spell as long.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
@@ -18,6 +21,8 @@ import { type BenchContext, type BenchReport, nowMs, percentile, round } from '.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const SRC_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
+const COUNT_SQL = fileURLToPath(new URL('./count-sql.mjs', import.meta.url))
+const COUNT_FILE = process.env.STAVILY_BENCH_SQL_COUNT_FILE ?? `${tmpdir()}/stavily-bench-sql-${process.pid}`
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
 
 interface Reply {
@@ -64,11 +69,13 @@ function spawnOrchestrator(env: Record<string, string>): Promise<{ child: ChildP
   const prof = process.env.BENCH_WORKFLOWS_PROFILE
   const args = [
     ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+    '--import',
+    COUNT_SQL,
     ...(existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]),
   ]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, STAVILY_BENCH_SQL_COUNT_FILE: COUNT_FILE },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let err = ''
@@ -84,6 +91,18 @@ function spawnOrchestrator(env: Record<string, string>): Promise<{ child: ChildP
     })
     child.on('exit', (code) => reject(new Error(`orchestrator exited (${code}): ${err}`)))
   })
+}
+
+/** Statements the orchestrator has sent to PostgreSQL so far (see count-sql.mjs). */
+async function sqlCount(child: ChildProcess): Promise<number> {
+  rmSync(COUNT_FILE, { force: true })
+  child.kill('SIGUSR2')
+  for (let i = 0; i < 400; i++) {
+    await new Promise((r) => setTimeout(r, 5))
+    const text = existsSync(COUNT_FILE) ? readFileSync(COUNT_FILE, 'utf8') : ''
+    if (text !== '') return Number(text)
+  }
+  throw new Error('bench workflows: the orchestrator did not report its statement count')
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -240,7 +259,14 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
     const latN = ctx.quick ? 100 : 400
     ctx.progress(`latency: ${latN} runs one at a time`)
     const lat: number[] = []
+    const sql0 = await sqlCount(o.child)
+    const latT0 = nowMs()
     for (let i = 0; i < latN; i++) lat.push(await runOnce())
+    const latMs = nowMs() - latT0
+    const sql1 = await sqlCount(o.child)
+    // The same spell idle: what parked polls and the sweeps cost whether runs happen or not.
+    await new Promise((r) => setTimeout(r, latMs))
+    const idle = (await sqlCount(o.child)) - sql1
 
     // Baseline: the bare dispatch round trip, one at a time, on the same orchestrator.
     const bn = ctx.quick ? 100 : 400
@@ -291,6 +317,12 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
       unit: 'ms',
       better: 'lower',
     }
+    metrics.sql_statements_per_run = {
+      value: round((sql1 - sql0 - idle) / latN, 1),
+      unit: 'statements',
+      better: 'lower',
+    }
+    info.sql_statements_idle_per_s = round(idle / (latMs / 1000), 1)
     info.loaded_run_latency_ms_p50 = round(percentile(loaded, 50))
     info.loaded_run_latency_ms_p99 = round(percentile(loaded, 99))
     info.runs = total

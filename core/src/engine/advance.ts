@@ -4,7 +4,6 @@ import { run, type SqlClient } from '../db/sql-client.ts'
 import type { Dispatcher } from '../queue/dispatcher.ts'
 import {
   planNext,
-  type RunRecord,
   type StepBase,
   type StepState,
   stepIdempotencyKey,
@@ -13,6 +12,7 @@ import {
 import type { Effects } from './effects.ts'
 import { desiredVersions, finishRun, insertSteps, runSteps } from './plans.ts'
 import { rangeFix } from './range-fix.ts'
+import type { RunRecord } from './run-records.ts'
 
 // One step of the engine loop, inside the caller's transaction (which holds the run's row
 // lock): ask planNext what happens next and do it — record skipped and failed steps, queue

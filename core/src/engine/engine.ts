@@ -18,11 +18,9 @@ import {
   allowedFrom,
   debounceEvent,
   expressionContext,
-  getRun,
   matchSignature,
   parseSignature,
   purgeExpiredDeliveries,
-  type RunRecord,
   type StepState,
   type StepStatus,
   takeDebounced,
@@ -31,7 +29,6 @@ import {
   type WorkflowEvent,
   windowKeyText,
 } from '../workflows/index.ts'
-import { countRunning, oldestQueued } from '../workflows/runs/plans.ts'
 import {
   authenticateProvider,
   offersProviderCredential,
@@ -44,6 +41,7 @@ import { combine } from './batch.ts'
 import { Effects } from './effects.ts'
 import * as plans from './plans.ts'
 import { ENGINE_POLICY } from './policy.ts'
+import { getRun, type RunRecord, toRun } from './run-records.ts'
 import { Schedules } from './schedules.ts'
 import { type Actor, type Engine, SYSTEM, type WebhookAnswer } from './types.ts'
 
@@ -535,13 +533,7 @@ export class WorkflowEngine implements Engine {
       const created = rows[0]
       if (!created) {
         // The same event already started a run: that run is the answer.
-        const existing = await run<Row<RunRecord>>(tx, {
-          text: `SELECT id, org_id AS "org", workflow_id AS "workflowId", workflow_version AS "workflowVersion", status,
-              event, dedupe_key AS "dedupeKey", created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"
-              FROM runs WHERE workflow_id = $1 AND dedupe_key = $2`,
-          values: [head.id, dedupeKey],
-        })
-        return existing.rows[0]!
+        return (await run<Row<RunRecord>>(tx, plans.runByDedupeKey(head.orgId, head.id, dedupeKey!))).rows[0]!
       }
       const info = { workflowId: head.id, workflow: head.name, version }
       fx.record(head.orgId, 'run.queued', created.id, info, actor)
@@ -555,7 +547,7 @@ export class WorkflowEngine implements Engine {
     if (!r) return null
     this.#after(fx)
     if (limited) await this.startQueued(head.orgId, head.id)
-    return normalizeRun(r)
+    return toRun(r)
   }
 
   /** Starts queued runs of a workflow while its concurrency limit allows. */
@@ -572,11 +564,11 @@ export class WorkflowEngine implements Engine {
           })
         ).rows[0]
         if (!w) return false
-        const next = (await run<{ id: string }>(tx, oldestQueued(orgId, workflowId, 1))).rows[0]
+        const next = (await run<{ id: string }>(tx, plans.oldestQueued(orgId, workflowId, 1))).rows[0]
         if (!next) return false
         const r = (await run<Row<RunRecord>>(tx, plans.lockRun(orgId, next.id))).rows[0]!
         const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
-        const running = (await run<{ running: number }>(tx, countRunning(workflowId))).rows[0]!.running
+        const running = (await run<{ running: number }>(tx, plans.countRunning(workflowId))).rows[0]!.running
         if (workflow.concurrency !== null && running >= workflow.concurrency) return false
         await run(tx, {
           text: `UPDATE runs SET status = 'running', started_at = clock_timestamp() WHERE id = $1 AND status = 'queued'`,
@@ -680,7 +672,7 @@ export class WorkflowEngine implements Engine {
     // The agent holding one is told at its next heartbeat or poll; queued work never starts.
     // A crash in between is caught by the reconcile pass (orphanedInstructions).
     for (const i of instructions) await this.#d.dispatcher.cancel(org, i).catch(() => {})
-    return normalizeRun(cancelled)
+    return toRun(cancelled)
   }
 
   async retryRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord> {
@@ -695,9 +687,15 @@ export class WorkflowEngine implements Engine {
     // the retry would be the original run again.
     const event = { ...prior.event, dedupeKey: prior.event.dedupeKey ?? null }
     // The retry keeps the run's priority.
-    const priority = (await run<{ priority: number }>(this.#d.db.sql, plans.runPriority(org, prior.id)))
-      .rows[0]?.priority
-    return this.#createRun(head, workflow, event, null, { ...actor }, prior.workflowVersion, priority ?? 0)
+    return this.#createRun(
+      head,
+      workflow,
+      event,
+      null,
+      { ...actor },
+      prior.workflowVersion,
+      prior.priority ?? 0,
+    )
   }
 
   // ---- reconcile ----------------------------------------------------------------------------
@@ -764,17 +762,6 @@ function passes(workflow: Workflow, event: WorkflowEvent): boolean {
     return evaluateCondition(parseCondition(filter), expressionContext(event))
   } catch {
     return false
-  }
-}
-
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString())
-
-function normalizeRun(r: RunRecord): RunRecord {
-  return {
-    ...r,
-    createdAt: iso(r.createdAt)!,
-    startedAt: iso(r.startedAt),
-    finishedAt: iso(r.finishedAt),
   }
 }
 

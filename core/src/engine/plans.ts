@@ -7,6 +7,10 @@ const RUN = `r.id, r.org_id AS "org", r.workflow_id AS "workflowId", r.workflow_
   r.event, r.dedupe_key AS "dedupeKey", r.created_at AS "createdAt", r.started_at AS "startedAt", r.finished_at AS "finishedAt",
   r.priority`
 
+const STEP = `s.step_id AS "stepId", s.kind, s.status, s.attempt, s.idempotency_key AS "idempotencyKey", s.input, s.output,
+  s.error, s.reason, s.instruction_id AS "instructionId", s.created_at AS "createdAt", s.started_at AS "startedAt",
+  s.finished_at AS "finishedAt"`
+
 /** The workflow a webhook, sensor event or schedule names, with what deciding on an event needs. */
 export const workflowHead = (workflowId: string): Statement => ({
   text: `SELECT id, org_id AS "orgId", name, enabled, current_version AS "version" FROM workflows WHERE id = $1`,
@@ -48,18 +52,72 @@ export const insertRun = (r: {
   ],
 })
 
+/** The run a dedupe key already started (the answer to the same event delivered again). */
+export const runByDedupeKey = (org: string, workflowId: string, dedupeKey: string): Statement => ({
+  text: `SELECT ${RUN} FROM runs r WHERE r.org_id = $1 AND r.workflow_id = $2 AND r.dedupe_key = $3`,
+  values: [org, workflowId, dedupeKey],
+})
+
+export const runById = (org: string, runId: string): Statement => ({
+  text: `SELECT ${RUN} FROM runs r WHERE r.org_id = $1 AND r.id = $2`,
+  values: [org, runId],
+})
+
+/** A run's steps as the operator API shows them, in the order they were decided. */
+export const stepsOfRun = (runId: string): Statement => ({
+  text: `SELECT ${STEP} FROM run_steps s WHERE s.run_id = $1 ORDER BY s.created_at, s.step_id`,
+  values: [runId],
+})
+
+export interface RunFilter {
+  workflowId?: string
+  status?: string
+  /** Runs created at or after this time (ISO). */
+  since?: string
+  /** Keyset cursor: runs created before this one (its createdAt and id). */
+  before?: { createdAt: string; id: string }
+}
+
+/** Newest first. Only fixed column names are interpolated. */
+export const listRuns = (org: string, f: RunFilter, limit: number): Statement => {
+  const values: unknown[] = [org]
+  const where = ['r.org_id = $1']
+  const param = (v: unknown) => {
+    values.push(v)
+    return `$${values.length}`
+  }
+  if (f.workflowId !== undefined) where.push(`r.workflow_id = ${param(f.workflowId)}`)
+  if (f.status !== undefined) where.push(`r.status = ${param(f.status)}`)
+  if (f.since !== undefined) where.push(`r.created_at >= ${param(f.since)}::timestamptz`)
+  if (f.before !== undefined) {
+    where.push(
+      `(r.created_at, r.id) < (${param(f.before.createdAt)}::timestamptz, ${param(f.before.id)}::uuid)`,
+    )
+  }
+  return {
+    text: `SELECT ${RUN} FROM runs r WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT ${param(limit)}`,
+    values,
+  }
+}
+
+export const countRunning = (workflowId: string): Statement => ({
+  text: `SELECT count(*)::int AS running FROM runs WHERE workflow_id = $1 AND status = 'running'`,
+  values: [workflowId],
+})
+
+/** The oldest queued runs of a workflow: the next to start when a slot frees up. */
+export const oldestQueued = (org: string, workflowId: string, limit: number): Statement => ({
+  text: `SELECT r.id FROM runs r WHERE r.org_id = $1 AND r.workflow_id = $2 AND r.status = 'queued'
+    ORDER BY r.created_at, r.id LIMIT $3`,
+  values: [org, workflowId, limit],
+})
+
 /**
  * Locks a run and reads it; advancing one run happens one transaction at a time. Its steps
  * are read by the next statement: in READ COMMITTED a statement that waited for the lock
  * still sees the data of its start, so steps read here could miss what the transaction it
  * waited for wrote (and the step would be enqueued twice).
  */
-/** A run's priority, which its retry keeps (the run store predates priorities). */
-export const runPriority = (org: string, runId: string): Statement => ({
-  text: 'SELECT priority FROM runs WHERE org_id = $1 AND id = $2',
-  values: [org, runId],
-})
-
 export const lockRun = (org: string, runId: string): Statement => ({
   text: `SELECT ${RUN} FROM runs r WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE`,
   values: [org, runId],

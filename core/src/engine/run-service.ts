@@ -1,6 +1,7 @@
 import { type Database, run } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
-import { getRun, listRuns, RUN_STATUSES, type RunRecord, type StepRecord } from '../workflows/index.ts'
+import { RUN_STATUSES } from '../workflows/index.ts'
+import { getRun, listRuns, type RunRecord, type StepRecord } from './run-records.ts'
 import { logsOfInstructions, type StepLog } from './step-logs.ts'
 
 // Runs for the operator API and the CLI: a filtered, paginated list and one run with its
@@ -79,13 +80,17 @@ export class RunService {
       if (!w) return []
       workflowId = w.id
     }
-    const rows = await listRuns(this.#db.sql, org, {
+    const rows = await listRuns(
+      this.#db.sql,
+      org,
+      {
+        ...(workflowId ? { workflowId } : {}),
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(since ? { since } : {}),
+        ...(before ? { before } : {}),
+      },
       limit,
-      ...(workflowId ? { workflowId } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(since ? { since } : {}),
-      ...(before ? { before } : {}),
-    })
+    )
     const names = await this.#names(org, [...new Set(rows.map((r) => r.workflowId))])
     return rows.map((r) => ({ ...r, workflowName: names.get(r.workflowId) ?? '' }))
   }
@@ -96,7 +101,7 @@ export class RunService {
     id: string,
   ): Promise<RunSummary & { steps: (StepRecord & { logs: StepLog[] })[] }> {
     if (!UUID.test(orgId)) throw bad('orgId', 'a UUID', orgId)
-    const r = UUID.test(id) ? await getRun(this.#db.sql, orgId, id) : undefined
+    const r = UUID.test(id) ? await getRun(this.#db.sql, orgId.toLowerCase(), id.toLowerCase()) : undefined
     if (!r) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${id}: not found in this organization`)
     const names = await this.#names(orgId.toLowerCase(), [r.workflowId])
     const logs = await logsOfInstructions(

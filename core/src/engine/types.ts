@@ -1,4 +1,5 @@
-import type { RunRecord, WorkflowEvent } from '../workflows/index.ts'
+import type { WorkflowEvent } from '../workflows/index.ts'
+import type { RunRecord } from './run-records.ts'
 
 /** Who did something, for the audit log. */
 export type Actor = { type: 'user' | 'api_token' | 'agent' | 'system'; id: string | null; ip?: string | null }

@@ -20,7 +20,6 @@ export {
   validateWorkflow,
 } from './parse-workflow.ts'
 export { WORKFLOW_POLICY } from './policy.ts'
-export * from './runs/index.ts'
 export { type WorkflowDocument, WorkflowDocumentSchema } from './schema.ts'
 export { STEP_ROOTS, TRIGGER_ROOTS } from './scopes.ts'
 export {

@@ -116,6 +116,32 @@ for (const setup of setups()) {
       }
     })
 
+    it('lists runs newest first, a page at a time, and by status', async () => {
+      const { workflow } = await r.o.services.workflows.apply(org, doc('listed'), SYSTEM)
+      const ids: string[] = []
+      for (let i = 0; i < 4; i++) {
+        ids.push((await deliver(r, workflow.id, { job: `l${i}` })).runId!)
+        // created_at has millisecond precision and ties fall back to the random id: keep the
+        // runs in distinct milliseconds so "newest first" has one right answer.
+        await new Promise((resolve) => setTimeout(resolve, 3))
+      }
+      const runs = r.o.services.runs
+      const page1 = await runs.list(org, { workflow: workflow.id, limit: 2 })
+      expect(page1.map((x) => x.id)).toEqual([ids[3], ids[2]])
+      const last = page1.at(-1)!
+      const page2 = await runs.list(org, {
+        workflow: workflow.id,
+        limit: 10,
+        before: { createdAt: last.createdAt, id: last.id },
+      })
+      expect(page2.map((x) => x.id)).toEqual([ids[1], ids[0]])
+      await r.o.services.engine.cancelRun(org, ids[1]!, SYSTEM)
+      const cancelled = await runs.list(org, { workflow: workflow.id, status: 'cancelled' })
+      expect(cancelled.map((x) => x.id)).toEqual([ids[1]])
+      for (const id of ids)
+        if (id !== ids[1]) await r.o.services.engine.cancelRun(org, id, SYSTEM).catch(() => {})
+    })
+
     it('keeps another organization away from the workflow, its runs and its webhook', async () => {
       const { workflow } = await r.o.services.workflows.apply(org, doc('private'), SYSTEM)
       const { runId } = await deliver(r, workflow.id, { job: 'x' })

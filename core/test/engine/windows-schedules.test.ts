@@ -105,8 +105,14 @@ actions:
         event: { source: 'schedule', type: 'schedule.fired', data: { scheduledAt: at.toISOString() } },
       })
       expect(done.steps[0]!.input).toEqual({ at: at.toISOString() })
-      // A redelivered firing starts no second run.
+      // A redelivered firing starts no second run, even ten redeliveries at once.
       expect((await r.o.services.engine.fireSchedule(org, workflow.id, at, 'job-1'))!.id).toBe(fired!.id)
+      const storm = await Promise.all(
+        Array.from({ length: 10 }, () => r.o.services.engine.fireSchedule(org, workflow.id, at, 'job-9')),
+      )
+      expect(new Set(storm.map((x) => x!.id)).size).toBe(1)
+      const runs = await r.o.services.runs.list(org, { workflow: workflow.id })
+      expect(runs.filter((x) => x.event.dedupeKey === 'schedule:job-9')).toHaveLength(1)
 
       await r.o.services.workflows.setEnabled(org, 'nightly', false, SYSTEM)
       expect((await schedules.list()).map((s) => s.workflowId)).not.toContain(workflow.id)
