@@ -113,3 +113,46 @@ const RECORDED_PUSH = Buffer.from(
   }),
 )
 const hmac = (body: Buffer) => createHmac('sha256', 'k').update(body).digest('hex')
+
+/** An event a first-party sensor emitted, recorded beside the plugin (its unit test keeps it true). */
+async function recordedSensorEvent(plugin: string) {
+  const file = new URL(`../../../plugins/${plugin}/test/recorded-event.json`, import.meta.url)
+  return {
+    source: plugin,
+    ...(JSON.parse(await readFile(file, 'utf8')).event as { type: string; data: unknown }),
+  }
+}
+
+describe('docs/workflows.md, the host sensor examples', () => {
+  it('the log-file example restarts for a FATAL line, not for an ERROR one', async () => {
+    const r = parseWorkflow(await namedExample('log-file'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const event = await recordedSensorEvent('log-file')
+    const plan = dryRun(r.workflow, event)
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions.map((a) => [a.id, a.decision, a.input])).toEqual([
+      ['restart', 'run', { unit: 'app.service' }],
+    ])
+    expect(plan.outputs[0]?.input).toEqual({
+      text: 'E42 at line 2: 2026-12-07T10:04:12Z FATAL E42 worker 3 out of memory',
+    })
+    const data = event.data as { groups: Record<string, string> }
+    const error = { ...event, data: { ...data, groups: { ...data.groups, level: 'ERROR' } } }
+    expect(dryRun(r.workflow, error).triggered).toBe(false)
+  })
+
+  it('the host-metrics example restarts when memory goes over, not on load or on recovery', async () => {
+    const r = parseWorkflow(await namedExample('host-metrics'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const event = await recordedSensorEvent('host-metrics')
+    const plan = dryRun(r.workflow, event, { stepResults: { restart: { status: 'succeeded' } } })
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions.map((a) => [a.id, a.decision, a.input])).toEqual([
+      ['restart', 'run', { unit: 'app.service' }],
+    ])
+    expect(plan.outputs[0]?.input).toEqual({ text: 'web-1: memory at 93.01 % (over 90 %), succeeded' })
+    const data = event.data as Record<string, unknown>
+    expect(dryRun(r.workflow, { ...event, data: { ...data, metric: 'load5' } }).triggered).toBe(false)
+    expect(dryRun(r.workflow, { ...event, type: 'host-metrics.recovered' }).triggered).toBe(false)
+  })
+})
