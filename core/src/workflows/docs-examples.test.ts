@@ -156,3 +156,91 @@ describe('docs/workflows.md, the host sensor examples', () => {
     expect(dryRun(r.workflow, { ...event, type: 'host-metrics.recovered' }).triggered).toBe(false)
   })
 })
+
+describe('docs/workflows.md, the escalation examples', () => {
+  const alert = (status: string) => ({
+    alerts: [
+      {
+        status,
+        labels: { alertname: 'WebDown', service: 'web', instance: 'web-1:8080' },
+        annotations: { summary: 'web answers 502' },
+        startsAt: '2026-12-07T09:00:00Z',
+        fingerprint: 'c0ffee01',
+      },
+    ],
+  })
+  const alertEvent = (status: string) => {
+    const check = authenticateProvider('alertmanager', {
+      headers: { authorization: 'Bearer k' },
+      body: Buffer.from('{}'),
+      secret: 'k',
+    })
+    if (!check.ok) throw new Error(check.message)
+    const [event] = check.provider.events(
+      { headers: {}, body: Buffer.from('{}'), secret: 'k' },
+      alert(status),
+    )
+    return event!
+  }
+
+  it('notifies at once, for the firing alert and for its resolution', async () => {
+    const r = parseWorkflow(await namedExample('escalation-notify'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const plan = dryRun(r.workflow, alertEvent('firing'))
+    expect(plan.triggered).toBe(true)
+    expect(plan.outputs.map((o) => [o.id, o.plugin, o.decision, o.input])).toEqual([
+      ['notify', '@stavily/plugin-webhook', 'run', { text: 'web is firing: web answers 502' }],
+    ])
+    expect(dryRun(r.workflow, alertEvent('resolved')).outputs[0]?.input).toEqual({
+      text: 'web is resolved: web answers 502',
+    })
+  })
+
+  it('pages with the fingerprint when healing still fails, and resolves with it when the alert resolves', async () => {
+    const r = parseWorkflow(await namedExample('escalation-page'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const heal = r.workflow.actions[0]!
+    // The timer: six attempts two minutes apart, queued again by the orchestrator.
+    expect(heal.retry).toMatchObject({ limit: 5, backoff: 'fixed', delayMs: 120_000 })
+
+    const firing = alertEvent('firing')
+    const stillDown = dryRun(r.workflow, firing, {
+      stepResults: {
+        heal: {
+          status: 'failed',
+          error: { code: 'RESTART_SERVICE_NOT_ACTIVE', message: 'web.service is not active after restart' },
+        },
+      },
+    })
+    expect(stillDown.actions.map((a) => [a.id, a.decision, a.input])).toEqual([
+      ['heal', 'run', { unit: 'web.service' }],
+    ])
+    const [page, resolve] = stillDown.outputs
+    expect(page).toMatchObject({ id: 'page', plugin: '@stavily/plugin-escalation', decision: 'run' })
+    expect(page?.input).toEqual({
+      dedupKey: 'c0ffee01',
+      summary: 'web still down after 10 minutes of restarts',
+      severity: 'critical',
+      source: 'web-1:8080',
+      customDetails: { run: expect.any(String), error: 'web.service is not active after restart' },
+    })
+    expect(resolve?.decision).toBe('skip')
+
+    // Healed within the attempts: nobody is paged, and nothing is resolved for a firing alert.
+    const healed = dryRun(r.workflow, firing, {
+      stepResults: { heal: { output: { restarted: true, active: true } } },
+    })
+    expect(healed.outputs.map((o) => [o.id, o.decision])).toEqual([
+      ['page', 'skip'],
+      ['resolve', 'skip'],
+    ])
+
+    // The resolution: heal is skipped, the run succeeds, the incident of that fingerprint is resolved.
+    const resolved = dryRun(r.workflow, alertEvent('resolved'))
+    expect(resolved.actions.map((a) => [a.id, a.decision])).toEqual([['heal', 'skip']])
+    expect(resolved.outputs.map((o) => [o.id, o.decision, o.input])).toEqual([
+      ['page', 'skip', null],
+      ['resolve', 'run', { action: 'resolve', dedupKey: 'c0ffee01' }],
+    ])
+  })
+})
