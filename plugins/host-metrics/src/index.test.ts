@@ -213,3 +213,23 @@ describe('host-metrics', () => {
     }
   })
 })
+
+describe('host-metrics, the recorded event docs/workflows.md dry-runs against', () => {
+  it('is what the sensor emits for those /proc files', async () => {
+    const recorded = (await import('../test/recorded-event.json', { with: { type: 'json' } })).default
+    const { events } = await testSensor(plugin, {
+      manifest: pkg,
+      config: recorded.config,
+      files: recorded.files,
+    })
+    const since = expect.stringMatching(/^\d{4}-/)
+    expect(events).toEqual([
+      {
+        ...recorded.event,
+        data: { ...recorded.event.data, since },
+        dedupeKey: expect.stringMatching(/^host-metrics:76b7b71f07d450b9:memoryPercent:over:\d{4}-/),
+        occurredAt: since,
+      },
+    ])
+  })
+})

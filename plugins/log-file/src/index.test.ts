@@ -245,3 +245,21 @@ describe('log-file', () => {
     }
   })
 })
+
+describe('log-file, the recorded event docs/workflows.md dry-runs against', () => {
+  it('is what the sensor emits for that file', async () => {
+    const recorded = (await import('../test/recorded-event.json', { with: { type: 'json' } })).default
+    const first = await testSensor(plugin, {
+      manifest: pkg,
+      config: recorded.config,
+      files: { [recorded.config.path]: recorded.before },
+    })
+    const { events } = await testSensor(plugin, {
+      manifest: pkg,
+      config: recorded.config,
+      state: first.state,
+      files: { [recorded.config.path]: recorded.after },
+    })
+    expect(events).toEqual([{ ...recorded.event, occurredAt: expect.any(String) }])
+  })
+})
