@@ -244,6 +244,8 @@ async function main() {
   const rootAnswer = await fetch(`${api.base}/registry/tuf/1.root.json`)
   if (!rootAnswer.ok) throw new Error(`GET /api/v1/registry/tuf/1.root.json: HTTP ${rootAnswer.status}`)
   writeFileSync(trustedRoot, await rootAnswer.text())
+  // The first-party plugins leave their hosts and commands to the operator ("$granted"):
+  // these grants are all they reach (the demo's loopback services, and curl for the restart).
   const agents = [
     { name: 'dev-sensor', kind: 'sensor', grants: ['--allow-host', '127.0.0.1', ...extraGrants.sensor] },
     {

@@ -227,7 +227,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const fileGrants = grantConfig(fromFile.grants, `${file}: grants`)
   const flagList = (flag: string, envName: string) =>
-    (flags[flag] as string[] | undefined) ?? list(env[envName])
+    namedTargets(
+      (flags[flag] as string[] | undefined) ?? list(env[envName]),
+      flags[flag] ? `--${flag}` : envName,
+    )
   const grants: GrantConfig = {
     net: flagList('allow-host', 'STAVILY_ALLOW_HOSTS') ?? fileGrants.net,
     exec: flagList('allow-command', 'STAVILY_ALLOW_COMMANDS') ?? fileGrants.exec,
@@ -388,14 +391,14 @@ function grantConfig(value: unknown, where: string): GrantConfig {
         'unknown grant; expected net, exec, secrets, fs, env or allowPrivateNetwork',
       )
   }
-  out.net = stringList(value.net, `${where}.net`)
-  out.exec = stringList(value.exec, `${where}.exec`)
+  out.net = namedTargets(stringList(value.net, `${where}.net`), `${where}.net`)
+  out.exec = namedTargets(stringList(value.exec, `${where}.exec`), `${where}.exec`)
   out.secrets = stringList(value.secrets, `${where}.secrets`)
   out.env = envGrant(stringList(value.env, `${where}.env`), `${where}.env`)
   if (value.fs !== undefined) {
     if (!isObject(value.fs)) throw configError(`${where}.fs`, 'expected an object { read, write }')
-    out.fs.read = stringList(value.fs.read, `${where}.fs.read`)
-    out.fs.write = stringList(value.fs.write, `${where}.fs.write`)
+    out.fs.read = namedTargets(stringList(value.fs.read, `${where}.fs.read`), `${where}.fs.read`)
+    out.fs.write = namedTargets(stringList(value.fs.write, `${where}.fs.write`), `${where}.fs.write`)
   }
   if (value.allowPrivateNetwork !== undefined) {
     if (typeof value.allowPrivateNetwork !== 'boolean')
@@ -406,6 +409,21 @@ function grantConfig(value: unknown, where: string): GrantConfig {
     out.allowPrivateNetwork = value.allowPrivateNetwork
   }
   return out
+}
+
+/**
+ * A grant names its targets: "$granted" is how a manifest leaves them to the operator, and
+ * in a grant it would mean nothing (the load would refuse it); refused at start instead.
+ */
+function namedTargets<T extends string[] | undefined>(names: T, where: string): T {
+  names?.forEach((name, i) => {
+    if (name.includes('$granted'))
+      throw configError(
+        `${where}[${i}]`,
+        `"${name}" is for plugin manifests (targets the operator chooses); a grant names the hosts, commands or paths themselves`,
+      )
+  })
+  return names
 }
 
 /**

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import plugin from './index.ts'
 
+// The manifest leaves its hosts to the operator ("$granted"): this is the test grant.
+const granted = { manifest: pkg, grants: { net: ['localhost'], secrets: ['HTTP_CHECK_SECRET'] } }
 const url = 'http://localhost:8080/health'
 const config = { url }
 const unreachable = () => {
@@ -18,7 +20,7 @@ async function checks(responses: HarnessOptions['fetch'][], extra: Record<string
   let state = {}
   const events: { type: string; data: unknown; dedupeKey?: string }[] = []
   for (const fetch of responses) {
-    const result = await testSensor(plugin, { manifest: pkg, config: { ...config, ...extra }, state, fetch })
+    const result = await testSensor(plugin, { ...granted, config: { ...config, ...extra }, state, fetch })
     events.push(...result.events)
     state = result.state
   }
@@ -28,7 +30,7 @@ async function checks(responses: HarnessOptions['fetch'][], extra: Record<string
 describe('http-check', () => {
   it('stays quiet while the target answers as expected, and remembers it is up', async () => {
     const { events, state, calls } = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       fetch: { localhost: { status: 200, body: 'ok' } },
     })
@@ -131,14 +133,14 @@ describe('http-check', () => {
     expect(streak.events).toHaveLength(1)
     expect(streak.events[0]?.data).toMatchObject({ consecutiveFailures: 2 })
     const recovery = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, failureThreshold: 2, recoveryThreshold: 2 },
       state: streak.state,
       fetch: { localhost: { status: 200 } },
     })
     expect(recovery.events).toEqual([]) // one good check is not enough yet
     const recovered = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, failureThreshold: 2, recoveryThreshold: 2 },
       state: recovery.state,
       fetch: { localhost: { status: 200 } },
@@ -148,12 +150,12 @@ describe('http-check', () => {
 
   it('keeps separate state per named target', async () => {
     const a = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, name: 'a' },
       fetch: { localhost: { status: 500 } },
     })
     const b = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, name: 'b' },
       state: a.state,
       fetch: { localhost: { status: 500 } },
@@ -162,21 +164,28 @@ describe('http-check', () => {
     expect(Object.keys(b.state)).toHaveLength(2)
   })
 
-  it('fails the check instead of reporting an outage for a host the manifest does not declare', async () => {
+  it('checks any host the operator grants, and fails the check (not an outage) for one it does not', async () => {
+    const other = await testSensor(plugin, {
+      ...granted,
+      grants: { net: ['status.example.com:443'] },
+      config: { url: 'https://status.example.com/health' },
+      fetch: { 'status.example.com': { status: 503 } },
+    })
+    expect(other.events.map((e) => e.type)).toEqual(['http-check.down'])
     const check = testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { url: 'https://status.example.com/' },
       fetch: () => ({ status: 200 }),
     })
     await expect(check).rejects.toMatchObject({
       code: ErrorCodes.PERMISSION_DENIED,
-      data: { permission: 'net', reason: 'undeclared' },
+      data: { permission: 'net', value: 'status.example.com:443', reason: 'ungranted' },
     })
   })
 
-  it('fails the check for a declared host the operator did not grant', async () => {
+  it('fails the check for a host only partly granted (another name for the same machine)', async () => {
     const result = testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       grants: { net: ['127.0.0.1'] },
       config,
       fetch: { localhost: { status: 200 } },
@@ -199,7 +208,7 @@ describe('http-check', () => {
     ]
     for (const [bad, field] of cases) {
       const check = testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         config: bad as never,
         fetch: { localhost: { status: 200 } },
       })
@@ -211,10 +220,10 @@ describe('http-check', () => {
   })
 
   it('starts afresh from a state value it does not recognise', async () => {
-    const first = await testSensor(plugin, { manifest: pkg, config, fetch: { localhost: { status: 200 } } })
+    const first = await testSensor(plugin, { ...granted, config, fetch: { localhost: { status: 200 } } })
     const key = Object.keys(first.state)[0]!
     const { events } = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       state: { [key]: 'garbage' },
       fetch: { localhost: { status: 500 } },
@@ -225,12 +234,12 @@ describe('http-check', () => {
 
 describe('http-check events saved by a check that failed half-way', () => {
   it('emits them first on the next check, with the same dedupe key, then forgets them', async () => {
-    const first = await testSensor(plugin, { manifest: pkg, config, fetch: { localhost: { status: 500 } } })
+    const first = await testSensor(plugin, { ...granted, config, fetch: { localhost: { status: 500 } } })
     const [down] = first.events
     const id = Object.keys(first.state)[0]!.replace('target:', '')
     // As if the emit had failed after the state was saved: the event is still pending.
     const next = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       state: { ...first.state, [`pending:${id}`]: [down] } as never,
       fetch: { localhost: { status: 500 } },
@@ -240,10 +249,10 @@ describe('http-check events saved by a check that failed half-way', () => {
   })
 
   it('drops, with an error log, a saved event that no longer matches the event schema', async () => {
-    const first = await testSensor(plugin, { manifest: pkg, config, fetch: { localhost: { status: 200 } } })
+    const first = await testSensor(plugin, { ...granted, config, fetch: { localhost: { status: 200 } } })
     const id = Object.keys(first.state)[0]!.replace('target:', '')
     const next = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       state: { ...first.state, [`pending:${id}`]: [{ type: 'http-check.down', data: { old: true } }] },
       fetch: { localhost: { status: 200 } },
@@ -259,7 +268,7 @@ describe('http-check with a secret header', () => {
   it('sends HTTP_CHECK_SECRET in the configured header, with its prefix', async () => {
     let auth: string | undefined
     await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, secretHeader: 'Authorization', secretPrefix: 'Bearer ' },
       secrets: { HTTP_CHECK_SECRET: 'tok' },
       fetch: {
@@ -275,7 +284,7 @@ describe('http-check with a secret header', () => {
   it('fails the check, not as an outage, when the secret is not granted; a prefix needs a header', async () => {
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         grants: { net: ['localhost'] },
         config: { ...config, secretHeader: 'x-token' },
         fetch: { localhost: { status: 200 } },
@@ -285,7 +294,7 @@ describe('http-check with a secret header', () => {
       data: { permission: 'secrets', reason: 'ungranted' },
     })
     await expect(
-      testSensor(plugin, { manifest: pkg, config: { ...config, secretPrefix: 'Bearer ' } }),
+      testSensor(plugin, { ...granted, config: { ...config, secretPrefix: 'Bearer ' } }),
     ).rejects.toMatchObject({
       code: ErrorCodes.INVALID_CONFIG,
       message: expect.stringContaining('config.secretPrefix'),

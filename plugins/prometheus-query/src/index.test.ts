@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import plugin, { compare } from './index.ts'
 
+// The manifest leaves its hosts to the operator ("$granted"): this is the test grant.
+const granted = { manifest: pkg, grants: { net: ['localhost'], secrets: ['PROMETHEUS_TOKEN'] } }
 const base = 'http://localhost:9090'
 const config = { url: base, query: 'up == 0 or node_load1', operator: '>' as const, threshold: 0.9 }
 const t = 1_764_300_000
@@ -24,7 +26,7 @@ const web2 = { __name__: 'node_load1', instance: 'web-2:9100', job: 'node' }
 describe('prometheus-query', () => {
   it('sends the query to /api/v1/query, URL-encoded, and emits one event per series over the threshold', async () => {
     const { events, calls } = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, url: `${base}/` },
       fetch: { localhost: vector([web1, '0.95'], [web2, '0.20']) },
     })
@@ -49,19 +51,19 @@ describe('prometheus-query', () => {
   it('emits a breach once, then stays quiet while it lasts, and reports resolution when asked', async () => {
     const cfg = { ...config, notifyResolved: true }
     const first = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: cfg,
       fetch: { localhost: vector([web1, '1.5']) },
     })
     const again = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: cfg,
       state: first.state,
       fetch: { localhost: vector([web1, '2.5'], [web2, '0.1']) },
     })
     expect(again.events).toEqual([])
     const resolved = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: cfg,
       state: again.state,
       fetch: { localhost: vector([web1, '0.3']) },
@@ -75,7 +77,7 @@ describe('prometheus-query', () => {
     expect(resolved.state).toEqual({})
     // Without notifyResolved the end of a breach is silent; a later breach is a new event.
     const quiet = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       state: first.state,
       fetch: { localhost: vector() },
@@ -91,7 +93,7 @@ describe('prometheus-query', () => {
     expect(compare(Number.NaN, '==', Number.NaN)).toBe(false)
     expect(compare(Number.NaN, '!=', 1)).toBe(true)
     const { events } = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, operator: '>=', threshold: 100 },
       fetch: { localhost: vector([web1, '+Inf'], [web2, 'NaN']) },
     })
@@ -100,7 +102,7 @@ describe('prometheus-query', () => {
 
   it('compares a scalar result', async () => {
     const { events } = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, query: 'scalar(sum(up))', operator: '<', threshold: 3 },
       fetch: { localhost: { body: { status: 'success', data: { resultType: 'scalar', result: [t, '2'] } } } },
     })
@@ -110,7 +112,7 @@ describe('prometheus-query', () => {
   it('sends the PROMETHEUS_TOKEN secret as a bearer token when configured', async () => {
     let seen: FetchCall | undefined
     await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, bearerToken: true },
       secrets: { PROMETHEUS_TOKEN: 's3cret' },
       fetch: {
@@ -129,7 +131,7 @@ describe('prometheus-query', () => {
       (_, i) => [{ instance: `h${i}` }, '5'] as [Record<string, string>, string],
     )
     const { events, logs } = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, maxSeries: 2 },
       fetch: { localhost: vector(...many) },
     })
@@ -141,7 +143,7 @@ describe('prometheus-query', () => {
 
   it('logs the warnings Prometheus sends with a result', async () => {
     const { logs } = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       fetch: {
         localhost: {
@@ -166,7 +168,7 @@ describe('prometheus-query failures', () => {
 
   it('names config.query when Prometheus rejects the query (400), not retryable', async () => {
     const check = testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       fetch: { localhost: error(400, 'bad_data', '1:5: parse error: unexpected "=="') },
     })
@@ -180,14 +182,14 @@ describe('prometheus-query failures', () => {
   it('reports an execution error (422) as not retryable, and a timeout (503) as retryable', async () => {
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         fetch: { localhost: error(422, 'execution', 'too many samples') },
       }),
     ).rejects.toMatchObject({ code: 'PROMETHEUS_QUERY_FAILED', retryable: false })
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         fetch: { localhost: error(503, 'timeout', 'query timed out') },
       }),
@@ -197,21 +199,21 @@ describe('prometheus-query failures', () => {
   it('explains answers that are not the Prometheus API', async () => {
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         fetch: { localhost: { status: 404, body: '404 page not found' } },
       }),
     ).rejects.toMatchObject({ code: 'PROMETHEUS_BAD_RESPONSE', message: expect.stringContaining('base URL') })
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         fetch: { localhost: { status: 502, body: '<html>Bad gateway</html>' } },
       }),
     ).rejects.toMatchObject({ code: 'PROMETHEUS_UNAVAILABLE', retryable: true })
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         fetch: { localhost: { status: 401, body: 'Unauthorized' } },
       }),
@@ -220,7 +222,7 @@ describe('prometheus-query failures', () => {
 
   it('refuses a range vector result with a hint', async () => {
     const check = testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, query: 'up[5m]' },
       fetch: { localhost: { body: { status: 'success', data: { resultType: 'matrix', result: [] } } } },
     })
@@ -232,7 +234,7 @@ describe('prometheus-query failures', () => {
 
   it('rejects a malformed result', async () => {
     const check = testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       fetch: {
         localhost: {
@@ -251,7 +253,7 @@ describe('prometheus-query failures', () => {
 
   it('turns a refused connection into a retryable PROMETHEUS_UNAVAILABLE', async () => {
     const check = testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       fetch: {
         localhost: () => {
@@ -270,20 +272,27 @@ describe('prometheus-query failures', () => {
     })
   })
 
-  it('fails with the permission error for an undeclared host or an ungranted secret', async () => {
+  it('queries any Prometheus the operator grants; fails with the permission error for another host or an ungranted secret', async () => {
+    const remote = await testSensor(plugin, {
+      ...granted,
+      grants: { net: ['prometheus.example.com:443'] },
+      config: { ...config, url: 'https://prometheus.example.com' },
+      fetch: { 'prometheus.example.com': vector([web1, '0.95']) },
+    })
+    expect(remote.events).toHaveLength(1)
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { ...config, url: 'https://prometheus.example.com' },
         fetch: () => vector(),
       }),
     ).rejects.toMatchObject({
       code: ErrorCodes.PERMISSION_DENIED,
-      data: { permission: 'net', reason: 'undeclared' },
+      data: { permission: 'net', value: 'prometheus.example.com:443', reason: 'ungranted' },
     })
     await expect(
       testSensor(plugin, {
-        manifest: pkg,
+        ...granted,
         grants: { net: ['localhost'] },
         config: { ...config, bearerToken: true },
         fetch: { localhost: vector() },
@@ -306,7 +315,7 @@ describe('prometheus-query failures', () => {
     ]
     for (const [bad, field] of cases) {
       await expect(
-        testSensor(plugin, { manifest: pkg, config: bad as never, fetch: { localhost: vector() } }),
+        testSensor(plugin, { ...granted, config: bad as never, fetch: { localhost: vector() } }),
         field,
       ).rejects.toMatchObject({ code: ErrorCodes.INVALID_CONFIG, message: expect.stringContaining(field) })
     }
@@ -316,7 +325,7 @@ describe('prometheus-query failures', () => {
 describe('prometheus-query state', () => {
   it('keeps labels in its state only when resolved events need them', async () => {
     const quiet = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       fetch: { localhost: vector([web1, '5']) },
     })
@@ -324,7 +333,7 @@ describe('prometheus-query state', () => {
       { since: expect.any(String), labels: {} },
     ])
     const full = await testSensor(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, notifyResolved: true },
       fetch: { localhost: vector([web1, '5']) },
     })

@@ -4,10 +4,16 @@ import { describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import plugin from './index.ts'
 
+// The manifest leaves its commands to the operator ("$granted"): this is the test grant.
+const granted = {
+  manifest: pkg,
+  grants: { exec: ['systemctl', 'docker', 'curl', 'echo', 'true'], env: pkg.stavily.permissions.env },
+}
+
 describe('run-command', () => {
   it('runs the configured command with the fixed args, then the input args, and returns its result', async () => {
     const { output, calls } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'systemctl', args: ['--no-pager', 'status'], timeoutMs: 5000, env: { LANG: 'C' } },
       input: { args: ['nginx.service'], stdin: '' },
       exec: { systemctl: { code: 0, stdout: 'active (running)\n' } },
@@ -33,7 +39,7 @@ describe('run-command', () => {
 
   it('passes shell characters through as plain argument text', async () => {
     const { calls } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'echo' },
       input: { args: ['$(reboot); rm -rf / | cat > x'] },
       exec: { echo: (call) => ({ stdout: `${call.args.join(' ')}\n` }) },
@@ -43,7 +49,7 @@ describe('run-command', () => {
 
   it('fails with RUN_COMMAND_FAILED on a non-zero exit, quoting stderr, not retryable', async () => {
     const run = testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'docker', args: ['restart'] },
       input: { args: ['web'] },
       exec: { docker: { code: 1, stderr: 'Error: No such container: web\n' } },
@@ -59,7 +65,7 @@ describe('run-command', () => {
   it('reports a timeout as retryable, and a signal by name', async () => {
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { command: 'curl' },
         input: { args: ['http://localhost:8080/'] },
         exec: { curl: { code: null, signal: 'SIGKILL', timedOut: true } },
@@ -67,7 +73,7 @@ describe('run-command', () => {
     ).rejects.toMatchObject({ code: 'RUN_COMMAND_FAILED', message: 'curl timed out', retryable: true })
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { command: 'curl' },
         input: {},
         exec: { curl: { code: null, signal: 'SIGSEGV' } },
@@ -77,7 +83,7 @@ describe('run-command', () => {
 
   it('returns a failed result instead of failing when allowFailure is set (input overrides config)', async () => {
     const { output } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'systemctl', args: ['is-active'] },
       input: { args: ['nginx'], allowFailure: true },
       exec: { systemctl: { code: 3, stdout: 'inactive\n' } },
@@ -85,7 +91,7 @@ describe('run-command', () => {
     expect(output).toMatchObject({ code: 3, stdout: 'inactive\n' })
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { command: 'systemctl', args: ['is-active'], allowFailure: true },
         input: { args: ['nginx'], allowFailure: false },
         exec: { systemctl: { code: 3 } },
@@ -95,7 +101,7 @@ describe('run-command', () => {
 
   it('keeps the end of long output and marks it truncated', async () => {
     const { output } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'echo', maxOutputChars: 5 },
       input: { args: ['x'] },
       exec: { echo: { stdout: 'line 1\nlast\n', stderr: 'ok' } },
@@ -110,7 +116,7 @@ describe('run-command', () => {
 
   it('refuses input args that start with "-" unless config.allowInputOptions', async () => {
     const refused = testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'curl' },
       input: { args: ['http://localhost/', '--output=/etc/passwd'] },
       exec: { curl: { code: 0 } },
@@ -120,7 +126,7 @@ describe('run-command', () => {
       message: expect.stringContaining('input.args[1]'),
     })
     const { calls } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'curl', allowInputOptions: true },
       input: { args: ['-sf', 'http://localhost/'] },
       exec: { curl: { code: 0 } },
@@ -128,21 +134,29 @@ describe('run-command', () => {
     expect(calls.exec[0]?.args).toEqual(['-sf', 'http://localhost/'])
   })
 
-  it('is denied a command the manifest does not declare, or the operator did not grant', async () => {
+  it('runs any command the operator grants, and is denied one it did not', async () => {
+    const { output } = await testAction(plugin, {
+      ...granted,
+      grants: { exec: ['/usr/local/bin/backup'] },
+      config: { command: '/usr/local/bin/backup' },
+      input: { args: ['nightly'] },
+      exec: { '/usr/local/bin/backup': { code: 0 } },
+    })
+    expect(output.code).toBe(0)
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { command: 'rm' },
         input: { args: ['x'] },
         exec: { rm: {} },
       }),
     ).rejects.toMatchObject({
       code: ErrorCodes.PERMISSION_DENIED,
-      data: { permission: 'exec', value: 'rm', reason: 'undeclared' },
+      data: { permission: 'exec', value: 'rm', reason: 'ungranted' },
     })
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         grants: { exec: ['echo'] },
         config: { command: 'docker' },
         input: {},
@@ -154,7 +168,7 @@ describe('run-command', () => {
   it('passes only environment names the manifest declares and the operator grants, never a hook', async () => {
     const run = (env: Record<string, string>, grants?: Record<string, unknown>) =>
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         ...(grants === undefined ? {} : { grants }),
         config: { command: 'echo', env },
         input: {},
@@ -188,7 +202,7 @@ describe('run-command', () => {
     ]
     for (const [config, field] of configs) {
       await expect(
-        testAction(plugin, { manifest: pkg, config: config as never, input: {}, exec: { echo: {} } }),
+        testAction(plugin, { ...granted, config: config as never, input: {}, exec: { echo: {} } }),
         field,
       ).rejects.toMatchObject({ code: ErrorCodes.INVALID_CONFIG, message: expect.stringContaining(field) })
     }
@@ -200,7 +214,7 @@ describe('run-command', () => {
     for (const [input, field] of inputs) {
       await expect(
         testAction(plugin, {
-          manifest: pkg,
+          ...granted,
           config: { command: 'echo' },
           input: input as never,
           exec: { echo: {} },

@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import plugin from './index.ts'
 
+// The manifest leaves its hosts to the operator ("$granted"): this is the test grant.
+const granted = {
+  manifest: pkg,
+  grants: { net: ['localhost', 'hooks.slack.com:443'], secrets: ['WEBHOOK_SECRET', 'WEBHOOK_URL'] },
+}
 const url = 'http://localhost:8099/hooks/ops'
 const slackUrl = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET'
 const input = {
@@ -29,7 +34,7 @@ describe('webhook, json format', () => {
   it('POSTs the input as JSON with the idempotency key, and returns the status', async () => {
     const r = receiver(202)
     const { output } = await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { url, headers: { 'X-Source': 'stavily' } },
       input: { ...input, data: { run: { id: 'r1' } } },
       idempotencyKey: 'run-1:notify',
@@ -54,7 +59,7 @@ describe('webhook, json format', () => {
   it('sends the WEBHOOK_SECRET in the configured header, with its prefix', async () => {
     const r = receiver()
     await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { url, secretHeader: 'Authorization', secretPrefix: 'Bearer ' },
       input,
       secrets: { WEBHOOK_SECRET: 'tok3n' },
@@ -68,7 +73,7 @@ describe('webhook, slack format', () => {
   it('sends text and blocks: header, escaped mrkdwn, fields, status', async () => {
     const r = receiver()
     const { output } = await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { url: slackUrl, format: 'slack' },
       input: { ...input, text: 'restarted <web> & checked', link: 'http://localhost:8080/runs/1' },
       fetch: { 'hooks.slack.com': r.fake },
@@ -95,7 +100,7 @@ describe('webhook, slack format', () => {
     const r = receiver()
     const fields = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, i]))
     await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { url: slackUrl, format: 'slack' },
       input: { text: `${'a'.repeat(2999)}&b`, fields, title: 't'.repeat(200) },
       fetch: { 'hooks.slack.com': r.fake },
@@ -114,7 +119,7 @@ describe('webhook, slack format', () => {
   it('reads the URL from the WEBHOOK_URL secret when urlFromSecret is set', async () => {
     const r = receiver()
     await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { urlFromSecret: true, format: 'slack' },
       input,
       secrets: { WEBHOOK_URL: slackUrl },
@@ -127,7 +132,7 @@ describe('webhook, slack format', () => {
 describe('webhook failures', () => {
   it('fails for good on 4xx, quoting the answer', async () => {
     const run = testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { url },
       input,
       fetch: { localhost: { status: 400, body: 'invalid_payload' } },
@@ -143,7 +148,7 @@ describe('webhook failures', () => {
   it('fails as retryable on 5xx, 429 and 408', async () => {
     for (const status of [500, 503, 429, 408]) {
       const run = testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { url },
         input,
         fetch: { localhost: { status } },
@@ -157,7 +162,7 @@ describe('webhook failures', () => {
 
   it('fails as retryable when the receiver cannot be reached, without showing the URL path', async () => {
     const run = testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { url: slackUrl, format: 'slack' },
       input,
       fetch: {
@@ -175,21 +180,30 @@ describe('webhook failures', () => {
     )
   })
 
-  it('is denied an undeclared host, an ungranted host, and an ungranted secret', async () => {
+  it('posts to any host the operator grants, and is denied another host and an ungranted secret', async () => {
+    const r = receiver(200)
+    await testOutput(plugin, {
+      ...granted,
+      grants: { net: ['chat.example.com:443'] },
+      config: { url: 'https://chat.example.com/hook' },
+      input,
+      fetch: { 'chat.example.com': r.fake },
+    })
+    expect(r.got).toHaveLength(1)
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { url: 'https://example.com/hook' },
         input,
         fetch: () => ({}),
       }),
     ).rejects.toMatchObject({
       code: ErrorCodes.PERMISSION_DENIED,
-      data: { permission: 'net', reason: 'undeclared' },
+      data: { permission: 'net', value: 'example.com:443', reason: 'ungranted' },
     })
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         grants: { net: ['hooks.slack.com:443'] },
         config: { url },
         input,
@@ -201,7 +215,7 @@ describe('webhook failures', () => {
     })
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         grants: { net: ['localhost'] },
         config: { url, secretHeader: 'x-token' },
         input,
@@ -225,7 +239,7 @@ describe('webhook failures', () => {
     for (const [config, field] of configs) {
       await expect(
         testOutput(plugin, {
-          manifest: pkg,
+          ...granted,
           config: config as never,
           input,
           secrets: { WEBHOOK_URL: url },
@@ -236,7 +250,7 @@ describe('webhook failures', () => {
     }
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { urlFromSecret: true },
         input,
         secrets: { WEBHOOK_URL: 'not a url' },
@@ -253,13 +267,13 @@ describe('webhook failures', () => {
     ]
     for (const [bad, field] of inputs) {
       await expect(
-        testOutput(plugin, { manifest: pkg, config: { url }, input: bad as never, fetch: { localhost: {} } }),
+        testOutput(plugin, { ...granted, config: { url }, input: bad as never, fetch: { localhost: {} } }),
         field,
       ).rejects.toMatchObject({ code: ErrorCodes.INVALID_INPUT, message: expect.stringContaining(field) })
     }
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { url, format: 'slack' },
         input: { text: 'x', data: 1 },
         fetch: { localhost: {} },

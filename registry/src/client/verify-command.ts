@@ -134,6 +134,37 @@ export async function runPluginVerify(args: readonly string[], io: CommandIo): P
   }
 }
 
+// "$granted" spelled out: the operator, not the author, chooses those targets. (The SDK's
+// describePermissionEntry says the same; the client entry imports no SDK code.)
+const GRANTED = /^(?:(https?):\/\/)?\$granted(?::(\d+))?$/
+const TARGETS: Record<string, string> = {
+  net: 'hosts',
+  exec: 'commands',
+  'fs.read': 'paths',
+  'fs.write': 'paths',
+  sql: 'PostgreSQL connections',
+  smtp: 'SMTP relays',
+}
+function spell(permission: string, entries: readonly string[] | undefined): string {
+  if (!entries || entries.length === 0) return '-'
+  return entries
+    .map((e) => {
+      const m = GRANTED.exec(e)
+      if (!m) return e
+      const only = [m[1] ? `${m[1]} only` : '', m[2] ? `port ${m[2]} only` : ''].filter(Boolean)
+      return `${TARGETS[permission]} the operator grants${only.length ? ` (${only.join(', ')})` : ''}`
+    })
+    .join(', ')
+}
+
+function optionalRows(p: SignedTarget['permissions']): [string, string][] {
+  const rows: [string, string][] = []
+  if (p.env?.length) rows.push(['env', p.env.join(', ')])
+  if (p.sql?.length) rows.push(['sql', spell('sql', p.sql)])
+  if (p.smtp?.length) rows.push(['smtp', spell('smtp', p.smtp)])
+  return rows
+}
+
 function describe(t: SignedTarget): string {
   const list = (xs: readonly string[]) => (xs.length > 0 ? xs.join(', ') : '-')
   const p = t.permissions
@@ -146,11 +177,12 @@ function describe(t: SignedTarget): string {
     ['ref', t.ref],
     ['commit', t.commit],
     ['built', `${t.builtAt} by ${t.builder}`],
-    ['net', list(p.net)],
-    ['exec', list(p.exec)],
+    ['net', spell('net', p.net)],
+    ['exec', spell('exec', p.exec)],
     ['secrets', list(p.secrets)],
-    ['fs read', list(p.fs.read)],
-    ['fs write', list(p.fs.write)],
+    ['fs read', spell('fs.read', p.fs.read)],
+    ['fs write', spell('fs.write', p.fs.write)],
+    ...optionalRows(p),
     ['yanked', t.yanked ? 'yes (still valid, hidden from ranges)' : 'no'],
   ]
   return `verified ${t.name}@${t.version}\n${rows.map(([k, v]) => `  ${k.padEnd(11)}${v}`).join('\n')}\n`

@@ -12,6 +12,8 @@ export const ErrorBody = Type.Object(
   { $id: 'RegistryError' },
 )
 
+// An entry "$granted" (net also "$granted:443", "https://$granted") leaves the targets to the
+// operator: the plugin gets exactly what an agent grants it.
 const Permissions = Type.Object({
   net: Type.Array(Type.String()),
   exec: Type.Array(Type.String()),
@@ -19,6 +21,9 @@ const Permissions = Type.Object({
   fs: Type.Object({ read: Type.Array(Type.String()), write: Type.Array(Type.String()) }),
   // Only when the manifest declares it (exec environment names); a response drops what its schema lacks.
   env: Type.Optional(Type.Array(Type.String())),
+  // PostgreSQL connections and SMTP relays by the operator's names, when declared.
+  sql: Type.Optional(Type.Array(Type.String())),
+  smtp: Type.Optional(Type.Array(Type.String())),
 })
 
 const Kind = Type.Union([Type.Literal('sensor'), Type.Literal('action'), Type.Literal('output')])

@@ -7,6 +7,7 @@ export { type BuiltinImport, builtinsMessage, isNodeBuiltin, nodeBuiltinsGuard }
 export { PLUGIN_BUNDLE_GLOBAL, PLUGIN_BUNDLE_OPTIONS, type PluginBundleOptions } from './bundle-options.ts'
 export { ENV_NAME, envAllowed, envEntryProblem, reservedEnvReason } from './env-names.ts'
 export { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
+export { describePermissionEntry, GRANTED, type GrantedNet } from './granted.ts'
 export {
   type HostPattern,
   matchHostPattern,
@@ -21,7 +22,7 @@ export {
   type PermissionGuard,
   type PermissionName,
 } from './permission-guard.ts'
-export { PERMISSION_NAMES, SECRET_NAME } from './permission-rules.ts'
+export { CONNECTION_NAME, PERMISSION_NAMES, SECRET_NAME } from './permission-rules.ts'
 export { assertValid, assertValidEvent, schemaProblems, type ValueRole } from './schema-check.ts'
 export { assertSdkCompatible, isSdkCompatible } from './sdk-compat.ts'
 export { TEXT_ENCODER_CLASS, TEXT_ENCODER_SHIM, TEXT_ENCODER_SHIM_END } from './text-encoder-shim.ts'

@@ -3,9 +3,10 @@
 import { ErrorCodes, PluginError } from '../errors.ts'
 import { ENV_NAME, envAllowed, reservedEnvReason } from './env-names.ts'
 import { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
+import { GRANTED, type GrantedNet, grantedNetAdmits, looksGranted, parseGrantedNet } from './granted.ts'
 import { canonicalHost, type HostPattern, matchCanonical, parseHostPattern } from './host-pattern.ts'
 import { ManifestError } from './manifest-error.ts'
-import { validatePermissions } from './permission-rules.ts'
+import { CONNECTION_NAME, validatePermissions } from './permission-rules.ts'
 import type { Grants, ManifestProblem, Permissions } from './types.ts'
 
 /**
@@ -16,7 +17,7 @@ import type { Grants, ManifestProblem, Permissions } from './types.ts'
  * const which: PermissionName = 'fs.read'
  * ```
  */
-export type PermissionName = 'net' | 'exec' | 'secrets' | 'fs.read' | 'fs.write' | 'env'
+export type PermissionName = 'net' | 'exec' | 'secrets' | 'fs.read' | 'fs.write' | 'env' | 'sql' | 'smtp'
 
 /**
  * `data` of a `STAVILY_ERR_PERMISSION_DENIED` error: which capability, the value asked for
@@ -72,6 +73,10 @@ export interface PermissionGuard {
   fsWrite(path: string): string
   /** An environment variable name for a command: declared, granted and not reserved. */
   env(name: string): string
+  /** The name of an operator-defined PostgreSQL connection: declared (or `$granted`) and granted. */
+  sql(connection: string): string
+  /** The name of an operator-defined SMTP relay: declared (or `$granted`) and granted. */
+  smtp(relay: string): string
 }
 
 /**
@@ -92,15 +97,25 @@ export function createPermissionGuard(declared: Permissions, granted: Grants): P
   const declaredClean = validatePermissions(declared, 'permissions', declaredProblems)
   if (declaredProblems.length > 0) throw new ManifestError(declaredProblems, 'declared permissions')
   const grantedProblems: ManifestProblem[] = []
-  const grantedClean = validatePermissions(granted, 'grants', grantedProblems)
+  const grantedClean = validatePermissions(granted, 'grants', grantedProblems, undefined, { grants: true })
   if (grantedProblems.length > 0) throw new ManifestError(grantedProblems, 'grants')
 
-  const declaredHosts = declaredClean.net.map(toPattern)
+  const declaredHosts = declaredClean.net.filter((e) => !looksGranted(e)).map(toPattern)
+  const declaredGrantedNet = declaredClean.net.filter(looksGranted).map(toGrantedNet)
   const grantedHosts = grantedClean.net.map(toPattern)
+  const leftToOperator = (entries: string[] | undefined) => entries?.includes(GRANTED) === true
 
-  function decide(permission: PermissionName, value: string, isDeclared: boolean, isGranted: boolean): void {
+  // `viaGranted`: the value is declared only through "$granted", so an ungranted one is the
+  // operator's to grant, and the message says so.
+  function decide(
+    permission: PermissionName,
+    value: string,
+    isDeclared: boolean,
+    isGranted: boolean,
+    viaGranted = false,
+  ): void {
     if (!isDeclared) throw denied(permission, value, 'undeclared')
-    if (!isGranted) throw denied(permission, value, 'ungranted')
+    if (!isGranted) throw denied(permission, value, 'ungranted', viaGranted)
   }
 
   return Object.freeze({
@@ -113,12 +128,31 @@ export function createPermissionGuard(declared: Permissions, granted: Grants): P
       const value = `${host}:${port}`
       const matches = (patterns: HostPattern[]) =>
         patterns.some((pattern) => matchCanonical(pattern, host, port))
-      decide('net', value, matches(declaredHosts), matches(grantedHosts))
+      const named = matches(declaredHosts)
+      const scheme = url.protocol.slice(0, -1)
+      const chosen = declaredGrantedNet.some((entry) => grantedNetAdmits(entry, scheme, port))
+      if (!named && !chosen && declaredGrantedNet.length > 0) {
+        const forms = declaredClean.net.filter(looksGranted).join('", "')
+        const data: PermissionDeniedData = { permission: 'net', value, reason: 'undeclared' }
+        throw new PluginError(
+          ErrorCodes.PERMISSION_DENIED,
+          `permission denied: net host ${JSON.stringify(value)} over ${scheme} is outside what permissions.net leaves to the operator ("${forms}"); use a URL of that scheme and port, or declare it in stavily.permissions.net`,
+          { data: { ...data } },
+        )
+      }
+      decide('net', value, named || chosen, matches(grantedHosts), !named)
       return { url, host, port }
     },
     exec(command: string): string {
       if (typeof command !== 'string' || command === '') throw invalidArgument('exec', 'command', command)
-      decide('exec', command, declaredClean.exec.includes(command), grantedClean.exec.includes(command))
+      const named = declaredClean.exec.includes(command)
+      decide(
+        'exec',
+        command,
+        named || leftToOperator(declaredClean.exec),
+        grantedClean.exec.includes(command),
+        !named,
+      )
       return command
     },
     secret(name: string): string {
@@ -128,14 +162,26 @@ export function createPermissionGuard(declared: Permissions, granted: Grants): P
     },
     fsRead(path: string): string {
       const normalized = checkPath('fs.read', path)
-      const under = (prefixes: string[]) => prefixes.some((prefix) => isPathUnder(prefix, normalized))
-      decide('fs.read', normalized, under(declaredClean.fs.read), under(grantedClean.fs.read))
+      const named = under(declaredClean.fs.read, normalized)
+      decide(
+        'fs.read',
+        normalized,
+        named || leftToOperator(declaredClean.fs.read),
+        under(grantedClean.fs.read, normalized),
+        !named,
+      )
       return normalized
     },
     fsWrite(path: string): string {
       const normalized = checkPath('fs.write', path)
-      const under = (prefixes: string[]) => prefixes.some((prefix) => isPathUnder(prefix, normalized))
-      decide('fs.write', normalized, under(declaredClean.fs.write), under(grantedClean.fs.write))
+      const named = under(declaredClean.fs.write, normalized)
+      decide(
+        'fs.write',
+        normalized,
+        named || leftToOperator(declaredClean.fs.write),
+        under(grantedClean.fs.write, normalized),
+        !named,
+      )
       return normalized
     },
     env(name: string): string {
@@ -159,7 +205,44 @@ export function createPermissionGuard(declared: Permissions, granted: Grants): P
       decide('env', name, envAllowed(declaredClean.env ?? [], name), envAllowed(grantedClean.env ?? [], name))
       return name
     },
+    sql(connection: string): string {
+      return connectionName('sql', connection)
+    },
+    smtp(relay: string): string {
+      return connectionName('smtp', relay)
+    },
   })
+
+  function connectionName(permission: 'sql' | 'smtp', name: string): string {
+    if (typeof name !== 'string' || !CONNECTION_NAME.test(name)) {
+      const what = permission === 'sql' ? 'a PostgreSQL connection' : 'an SMTP relay'
+      throw new PluginError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `${permission}: ${JSON.stringify(name) ?? String(name)} is not the name of ${what}; expected a name the operator gave it on the agent, such as "main"`,
+        { data: { argument: permission === 'sql' ? 'connection' : 'relay' } },
+      )
+    }
+    const declaredNames = declaredClean[permission] ?? []
+    const named = declaredNames.includes(name)
+    decide(
+      permission,
+      name,
+      named || leftToOperator(declaredNames),
+      (grantedClean[permission] ?? []).includes(name),
+      !named,
+    )
+    return name
+  }
+}
+
+function under(prefixes: string[], path: string): boolean {
+  return prefixes.some((prefix) => prefix !== GRANTED && isPathUnder(prefix, path))
+}
+
+function toGrantedNet(text: string): GrantedNet {
+  const parsed = parseGrantedNet(text)
+  if (!parsed.ok) throw new ManifestError([{ path: 'permissions.net', message: parsed.message }])
+  return parsed.value
 }
 
 function toPattern(text: string): HostPattern {
@@ -220,6 +303,8 @@ const SECTION: Record<PermissionName, string> = {
   'fs.read': 'permissions.fs.read',
   'fs.write': 'permissions.fs.write',
   env: 'permissions.env',
+  sql: 'permissions.sql',
+  smtp: 'permissions.smtp',
 }
 
 function subject(permission: PermissionName, value: string): string {
@@ -237,10 +322,30 @@ function subject(permission: PermissionName, value: string): string {
       return `writing ${shown}`
     case 'env':
       return `environment variable ${shown}`
+    case 'sql':
+      return `PostgreSQL connection ${shown}`
+    case 'smtp':
+      return `SMTP relay ${shown}`
   }
 }
 
-function denied(permission: PermissionName, value: string, reason: 'undeclared' | 'ungranted'): PluginError {
+const GRANT_HINT: Record<PermissionName, string> = {
+  net: 'grants.net or --allow-host',
+  exec: 'grants.exec or --allow-command',
+  secrets: 'grants.secrets or --allow-secret',
+  'fs.read': 'grants.fs.read or --allow-read',
+  'fs.write': 'grants.fs.write or --allow-write',
+  env: 'grants.env or --allow-env',
+  sql: 'grants.sql',
+  smtp: 'grants.smtp',
+}
+
+function denied(
+  permission: PermissionName,
+  value: string,
+  reason: 'undeclared' | 'ungranted',
+  viaGranted = false,
+): PluginError {
   const section = SECTION[permission]
   const what = subject(permission, value)
   // An env denial names the option the plugin passed, as every exec argument error does.
@@ -249,7 +354,9 @@ function denied(permission: PermissionName, value: string, reason: 'undeclared' 
     place +
     (reason === 'undeclared'
       ? `permission denied: ${what} is not declared in ${section} of the manifest; add it to stavily.${section} in package.json`
-      : `permission denied: ${what} is declared in ${section} but not granted by the operator; ask the operator to grant it to this plugin`)
+      : viaGranted
+        ? `permission denied: ${what} is not granted: the manifest leaves ${section} to the operator ("${GRANTED}") and the agent grants this plugin no such target; the operator grants it (${GRANT_HINT[permission]})`
+        : `permission denied: ${what} is declared in ${section} but not granted by the operator; ask the operator to grant it to this plugin`)
   const data: PermissionDeniedData = { permission, value, reason }
   return new PluginError(ErrorCodes.PERMISSION_DENIED, message, { data: { ...data } })
 }

@@ -3,6 +3,7 @@
 import type { PluginKind } from '../definition.ts'
 import { envEntryProblem } from './env-names.ts'
 import { normalizeAbsolutePath } from './fs-path.ts'
+import { GRANTED, looksGranted, parseGrantedNet } from './granted.ts'
 import { parseHostPattern } from './host-pattern.ts'
 import type { ManifestProblem, Permissions } from './types.ts'
 
@@ -15,7 +16,7 @@ import type { ManifestProblem, Permissions } from './types.ts'
  * PERMISSION_NAMES.includes('net') // true
  * ```
  */
-export const PERMISSION_NAMES = ['net', 'exec', 'secrets', 'fs', 'env'] as const
+export const PERMISSION_NAMES = ['net', 'exec', 'secrets', 'fs', 'env', 'sql', 'smtp'] as const
 const FS_NAMES = ['read', 'write'] as const
 
 /**
@@ -31,6 +32,17 @@ const FS_NAMES = ['read', 'write'] as const
  */
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,127}$/
 const COMMAND_NAME = /^[A-Za-z0-9_+@][A-Za-z0-9._+@-]*$/
+/**
+ * What the name of an operator-defined connection (`sql`) or relay (`smtp`) must look like:
+ * lower case, so a manifest, a grant and a plugin's config spell it one way.
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_NAME } from '@stavily/sdk/manifest'
+ * CONNECTION_NAME.test('reporting-db') // true
+ * ```
+ */
+export const CONNECTION_NAME = /^[a-z][a-z0-9_-]{0,63}$/
 const SHELL_CHARACTERS = /[;&|<>`$(){}[\]*?!~'"\\#=%^,]/
 
 /**
@@ -42,7 +54,19 @@ export function validatePermissions(
   path: string,
   problems: ManifestProblem[],
   kind?: PluginKind,
+  options: { grants?: boolean } = {},
 ): Permissions {
+  // "$granted" leaves a manifest's targets to the operator; a grant always names them.
+  const granted = (check: EntryCheck): EntryCheck =>
+    options.grants
+      ? (item) =>
+          looksGranted(item)
+            ? {
+                ok: false,
+                message: `${JSON.stringify(item)} is for manifests (the operator's choice); a grant names the targets themselves`,
+              }
+            : check(item)
+      : check
   const out: Permissions = { net: [], exec: [], secrets: [], fs: { read: [], write: [] } }
   if (value === undefined) return out
   if (!isRecord(value)) {
@@ -60,12 +84,16 @@ export function validatePermissions(
       })
     }
   }
-  out.net = list(value.net, `${path}.net`, problems, netEntry)
-  out.exec = list(value.exec, `${path}.exec`, problems, execEntry)
+  out.net = list(value.net, `${path}.net`, problems, granted(netEntry))
+  out.exec = list(value.exec, `${path}.exec`, problems, granted(orGranted(execEntry)))
   out.secrets = list(value.secrets, `${path}.secrets`, problems, secretEntry)
   const env = list(value.env, `${path}.env`, problems, envEntry)
-  // Present only when declared, so manifests and grants without it keep their shape.
+  // Present only when declared, so manifests and grants without them keep their shape.
   if (env.length > 0) out.env = env
+  const sql = list(value.sql, `${path}.sql`, problems, granted(orGranted(connectionEntry('sql'))))
+  if (sql.length > 0) out.sql = sql
+  const smtp = list(value.smtp, `${path}.smtp`, problems, granted(orGranted(connectionEntry('smtp'))))
+  if (smtp.length > 0) out.smtp = smtp
   const fs = value.fs
   if (fs !== undefined) {
     if (!isRecord(fs)) {
@@ -82,8 +110,8 @@ export function validatePermissions(
           })
         }
       }
-      out.fs.read = list(fs.read, `${path}.fs.read`, problems, fsEntry)
-      out.fs.write = list(fs.write, `${path}.fs.write`, problems, fsEntry)
+      out.fs.read = list(fs.read, `${path}.fs.read`, problems, granted(orGranted(fsEntry)))
+      out.fs.write = list(fs.write, `${path}.fs.write`, problems, granted(orGranted(fsEntry)))
     }
   }
   if (kind === 'sensor' && out.exec.length > 0) {
@@ -102,6 +130,12 @@ export function validatePermissions(
     problems.push({
       path: `${path}.env`,
       message: `${kind === 'sensor' ? 'a sensor' : 'an output'} runs no commands, so it has no command environment; only actions may declare env`,
+    })
+  }
+  if (kind === 'sensor' && smtp.length > 0) {
+    problems.push({
+      path: `${path}.smtp`,
+      message: 'a sensor cannot send mail (sensors only observe); only actions and outputs may declare smtp',
     })
   }
   if (kind === 'sensor' && out.fs.write.length > 0) {
@@ -144,8 +178,36 @@ function list(value: unknown, path: string, problems: ManifestProblem[], check: 
 }
 
 const netEntry: EntryCheck = (value) => {
+  if (looksGranted(value)) {
+    const grantedEntry = parseGrantedNet(value as string)
+    return grantedEntry.ok ? { ok: true, value: grantedEntry.normalized } : grantedEntry
+  }
   const parsed = parseHostPattern(value)
   return parsed.ok ? { ok: true, value: parsed.normalized } : parsed
+}
+
+/** Accepts the entry "$granted" (exactly) besides what `check` accepts. */
+function orGranted(check: EntryCheck): EntryCheck {
+  return (value) => {
+    if (value === GRANTED) return { ok: true, value: GRANTED }
+    if (looksGranted(value)) {
+      return {
+        ok: false,
+        message: `${JSON.stringify(value)}: write "${GRANTED}" alone to leave these targets to the operator`,
+      }
+    }
+    return check(value)
+  }
+}
+
+function connectionEntry(permission: 'sql' | 'smtp'): EntryCheck {
+  const hint = `expected the name of an operator-defined ${permission === 'sql' ? 'PostgreSQL connection' : 'SMTP relay'} such as "main" (a-z, 0-9, _ and -, starting with a letter) or "${GRANTED}"`
+  return (value) => {
+    if (typeof value !== 'string') return { ok: false, message: `${hint}, got ${describe(value)}` }
+    if (!CONNECTION_NAME.test(value))
+      return { ok: false, message: `${JSON.stringify(value)} is not a valid name; ${hint}` }
+    return { ok: true, value }
+  }
 }
 
 const execEntry: EntryCheck = (value) => {
@@ -179,6 +241,12 @@ const execEntry: EntryCheck = (value) => {
 const secretEntry: EntryCheck = (value) => {
   const hint = 'expected an upper-case name such as "SLACK_TOKEN" (A-Z, 0-9, _; starting with a letter)'
   if (typeof value !== 'string') return { ok: false, message: `${hint}, got ${describe(value)}` }
+  if (looksGranted(value)) {
+    return {
+      ok: false,
+      message: `secrets cannot be left to the operator ("${GRANTED}"): a plugin names the secrets it reads; ${hint}`,
+    }
+  }
   if (!SECRET_NAME.test(value))
     return { ok: false, message: `${JSON.stringify(value)} is not a valid secret name; ${hint}` }
   return { ok: true, value }

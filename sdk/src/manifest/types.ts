@@ -19,13 +19,17 @@ export type { PluginKind }
  * ```
  */
 export interface Permissions {
-  /** Host patterns: `host`, `host:port`, `*.suffix`, `*.suffix:port`, `10.0.0.1:8080`, `[::1]:8080`. */
+  /**
+   * Host patterns: `host`, `host:port`, `*.suffix`, `*.suffix:port`, `10.0.0.1:8080`,
+   * `[::1]:8080`; in a manifest also `$granted` (the hosts the operator grants), optionally
+   * constrained: `$granted:443`, `https://$granted`, `https://$granted:443`.
+   */
   net: string[]
-  /** Command names (looked up on the agent's PATH) or absolute paths, matched exactly. */
+  /** Command names (looked up on the agent's PATH) or absolute paths, matched exactly; or `$granted`. */
   exec: string[]
   /** Secret names, `UPPER_SNAKE_CASE`. */
   secrets: string[]
-  /** Absolute path prefixes, matched by whole path segments. */
+  /** Absolute path prefixes, matched by whole path segments; or `$granted`. */
   fs: { read: string[]; write: string[] }
   /**
    * Environment variables a command may be given (`ctx.exec(..., { env })`): names, or
@@ -34,6 +38,14 @@ export interface Permissions {
    * means none.
    */
   env?: string[]
+  /**
+   * PostgreSQL connections (`ctx.sql`), by the name the operator gives them on the agent
+   * (`main`), or `$granted`. The connection's URL, credentials and whether it may write are
+   * the operator's: the plugin only names it. Missing means none.
+   */
+  sql?: string[]
+  /** SMTP relays (`ctx.smtp`), by the operator's name, or `$granted`. Not for sensors. Missing means none. */
+  smtp?: string[]
 }
 
 /**

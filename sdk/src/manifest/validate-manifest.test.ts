@@ -131,12 +131,12 @@ describe('validateManifest', () => {
       [
         withPermissions('all'),
         'stavily.permissions',
-        'expected an object { net, exec, secrets, fs, env }, got the string "all"',
+        'expected an object { net, exec, secrets, fs, env, sql, smtp }, got the string "all"',
       ],
       [
-        withPermissions({ sql: ['main'] }),
-        'stavily.permissions.sql',
-        'unknown permission "sql"; expected one of net, exec, secrets, fs, env',
+        withPermissions({ sqll: ['main'] }),
+        'stavily.permissions.sqll',
+        'unknown permission "sqll"; expected one of net, exec, secrets, fs, env, sql, smtp',
       ],
       [
         withPermissions({ env: ['HOME'] }),

@@ -113,7 +113,11 @@ export interface HarnessOptions {
   manifest?: unknown
   /** Declared permissions, when you do not pass a manifest. Missing lists are empty. */
   permissions?: PartialPermissions
-  /** What the operator granted; default: everything declared. When given, lists it omits are empty. */
+  /**
+   * What the operator granted (the test grant); default: everything the manifest names, and
+   * nothing for what it leaves to the operator (`$granted`). When given, lists it omits are
+   * empty. A grant cannot hold `$granted`: it names hosts, commands, paths, connections.
+   */
   grants?: PartialPermissions
   /**
    * Fake responses by host (`"api.example.com"`, `"api.example.com:8443"`, or a pattern such
@@ -167,6 +171,10 @@ export interface PartialPermissions {
   fs?: { read?: string[]; write?: string[] }
   /** Environment variable names and `PREFIX_*` patterns for `ctx.exec`'s `env`. */
   env?: string[]
+  /** PostgreSQL connection names (`ctx.sql`), or `$granted` when declaring. */
+  sql?: string[]
+  /** SMTP relay names (`ctx.smtp`), or `$granted` when declaring. */
+  smtp?: string[]
 }
 
 export type { Grants, Permissions }

@@ -1,4 +1,5 @@
 import { ErrorCodes, PluginError } from '../errors.ts'
+import { looksGranted } from '../manifest/granted.ts'
 import { assertSdkCompatible } from '../manifest/sdk-compat.ts'
 import type { Permissions, PluginKind, PluginManifest } from '../manifest/types.ts'
 import { parseManifest } from '../manifest/validate-manifest.ts'
@@ -29,8 +30,25 @@ export function resolvePermissions(
   } else {
     declared = complete(options.permissions)
   }
-  const granted = options.grants === undefined ? declared : complete(options.grants)
+  // Without a test grant, everything the manifest names is granted; what it leaves to the
+  // operator ("$granted") is not, as on an agent whose operator granted nothing: the test
+  // passes `grants` with the targets it uses, and the same rules apply to them.
+  const granted = options.grants === undefined ? withoutGranted(declared) : complete(options.grants)
   return { declared, granted }
+}
+
+function withoutGranted(declared: Permissions): Permissions {
+  const named = (list: string[]) => list.filter((entry) => !looksGranted(entry))
+  const out: Permissions = {
+    net: named(declared.net),
+    exec: named(declared.exec),
+    secrets: [...declared.secrets],
+    fs: { read: named(declared.fs.read), write: named(declared.fs.write) },
+  }
+  if (declared.env !== undefined) out.env = [...declared.env]
+  if (declared.sql !== undefined) out.sql = named(declared.sql)
+  if (declared.smtp !== undefined) out.smtp = named(declared.smtp)
+  return out
 }
 
 function toManifest(value: unknown): PluginManifest {
@@ -55,5 +73,7 @@ function complete(partial: PartialPermissions | undefined): Permissions {
     secrets: [...(partial?.secrets ?? [])],
     fs: { read: [...(partial?.fs?.read ?? [])], write: [...(partial?.fs?.write ?? [])] },
     ...(partial?.env === undefined ? {} : { env: [...partial.env] }),
+    ...(partial?.sql === undefined ? {} : { sql: [...partial.sql] }),
+    ...(partial?.smtp === undefined ? {} : { smtp: [...partial.smtp] }),
   }
 }

@@ -7,6 +7,8 @@ export interface Permissions {
   secrets: string[]
   fs: { read: string[]; write: string[] }
   env?: string[]
+  sql?: string[]
+  smtp?: string[]
 }
 
 export interface PermissionLine {
@@ -15,14 +17,28 @@ export interface PermissionLine {
   items: string[]
 }
 
+// "$granted" leaves the targets to the operator: the plugin gets exactly what an agent grants.
+const GRANTED = /^(?:(https?):\/\/)?\$granted(?::(\d+))?$/
+
+function spell(what: string, items: string[]): string[] {
+  return items.map((item) => {
+    const m = GRANTED.exec(item)
+    if (!m) return item
+    const only = [m[1] ? `${m[1]} only` : '', m[2] ? `port ${m[2]} only` : ''].filter(Boolean)
+    return `any ${what} the agent's operator grants${only.length ? ` (${only.join(', ')})` : ''}`
+  })
+}
+
 export function spellPermissions(p: Permissions): PermissionLine[] {
   const lines: PermissionLine[] = [
-    { label: 'Connect over the network to', items: p.net },
-    { label: 'Run the commands', items: p.exec },
+    { label: 'Connect over the network to', items: spell('host', p.net) },
+    { label: 'Run the commands', items: spell('command', p.exec) },
     { label: 'Read the secrets', items: p.secrets },
-    { label: 'Read files under', items: p.fs.read },
-    { label: 'Write files under', items: p.fs.write },
+    { label: 'Read files under', items: spell('path', p.fs.read) },
+    { label: 'Write files under', items: spell('path', p.fs.write) },
     { label: 'Pass to commands the environment variables', items: p.env ?? [] },
+    { label: 'Query the PostgreSQL connections', items: spell('connection', p.sql ?? []) },
+    { label: 'Send mail through the SMTP relays', items: spell('relay', p.smtp ?? []) },
   ]
   return lines.filter((l) => l.items.length > 0)
 }

@@ -21,6 +21,25 @@ describe('plugin pages', () => {
     expect(spellPermissions({ net: [], exec: [], secrets: [], fs: { read: [], write: [] } })).toEqual([])
   })
 
+  it('says plainly which targets the operator chooses ($granted)', () => {
+    expect(
+      spellPermissions({
+        net: ['https://$granted:443', 'hooks.slack.com:443'],
+        exec: ['$granted'],
+        secrets: [],
+        fs: { read: [], write: [] },
+        sql: ['$granted'],
+      }),
+    ).toEqual([
+      {
+        label: 'Connect over the network to',
+        items: ["any host the agent's operator grants (https only, port 443 only)", 'hooks.slack.com:443'],
+      },
+      { label: 'Run the commands', items: ["any command the agent's operator grants"] },
+      { label: 'Query the PostgreSQL connections', items: ["any connection the agent's operator grants"] },
+    ])
+  })
+
   it('says whether a pool is pinned or follows a range', () => {
     expect(rangeLabel('1.0.0', '1.0.0')).toBe('pinned')
     expect(rangeLabel('^1', '1.1.0')).toBe('follows ^1')
