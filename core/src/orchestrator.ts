@@ -11,7 +11,7 @@ import { type OrchestratorConfig, type ResolvedConfig, resolveConfig } from './c
 import { migrate } from './db/migrate.ts'
 import { openPostgres } from './db/pg-client.ts'
 import { openPglite } from './db/pglite-client.ts'
-import { seedFor } from './db/seed.ts'
+import { plantSeed, seedFor } from './db/seed.ts'
 import type { Database } from './db/sql-client.ts'
 import { AgentPlugins } from './engine/agent-plugins.ts'
 import { WorkflowEngine } from './engine/engine.ts'
@@ -66,7 +66,8 @@ async function openDb(config: ResolvedConfig): Promise<Database> {
     return openPostgres({ connectionString: d.url, schema: d.schema, poolSize: config.tuning.pgPoolSize })
   if (d.shared) return openPglite({ dataDir: undefined, schema: d.schema, shared: d.shared })
   const seed = seedFor(d.dataDir, d.schema)
-  return openPglite({ dataDir: d.dataDir, schema: d.schema, ...(seed ? { loadDataDir: seed } : {}) })
+  if (seed && d.dataDir) plantSeed(seed, d.dataDir)
+  return openPglite({ dataDir: d.dataDir, schema: d.schema })
 }
 
 export async function createOrchestrator(input: OrchestratorConfig = {}): Promise<Orchestrator> {

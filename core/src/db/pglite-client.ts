@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { checkSchemaName } from './identifiers.ts'
 import type { Database, SqlClient } from './sql-client.ts'
@@ -42,6 +43,7 @@ export interface PgliteOptions {
 
 export async function openPglite(opts: PgliteOptions): Promise<Database & { pglite: PGlite }> {
   const schema = checkSchemaName('database.schema', opts.schema)
+  if (!opts.shared) baselineWasmOnly()
   const pglite =
     opts.shared ??
     (await PGlite.create(opts.dataDir, {
@@ -85,4 +87,20 @@ function scopedShared(pglite: PGlite, schema: string): SqlClient {
       inTx(async (tx) => ({ rows: (await tx.query<R>(text, values as unknown[] | undefined)).rows })),
     transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => inTx((tx) => fn(clientOn(tx, 0))),
   }
+}
+
+// PGlite's PostgreSQL is 8.8 MB of WebAssembly. V8 compiles it with its baseline compiler
+// (Liftoff) and then recompiles hot functions with its optimizing one (TurboFan) on
+// background threads; on a 2-core machine that recompilation of PostgreSQL's largest
+// functions held the main thread for 0.5–1.3 s right after the database opened (measured:
+// the first event-loop turn after PGlite.create) and took ~50 MB more memory. Queries
+// through PGlite spend most of their time in JavaScript (the wire protocol), so baseline
+// code costs them little. The flag is read when a module is compiled: it is set before the
+// first PGlite.create and changes nothing for code compiled already. It concerns
+// WebAssembly only, and the orchestrator's process runs no other.
+let wasmFlagsSet = false
+function baselineWasmOnly(): void {
+  if (wasmFlagsSet) return
+  wasmFlagsSet = true
+  setFlagsFromString('--liftoff-only')
 }
