@@ -207,11 +207,22 @@ describe('backup', () => {
         manifest: pkg,
         config,
         input: { operation: 'restore', file: '../etc/passwd' },
+        files: { [`${DEST}/shop-20250101T000000000Z.dump`]: 'x' },
         exec: commands(),
       }),
     ).rejects.toMatchObject({
-      code: ErrorCodes.INVALID_INPUT,
-      message: expect.stringContaining('input.file'),
+      code: 'BACKUP_NOT_FOUND',
+      message: expect.stringContaining('input.file: ../etc/passwd'),
     })
+    // The absolute path of a backup step's output is accepted only inside the destination.
+    await expect(
+      testAction(plugin, {
+        manifest: pkg,
+        config,
+        input: { operation: 'restore', file: `${DEST}/../shop-20250101T000000000Z.dump` },
+        files: { [`${DEST}/shop-20250101T000000000Z.dump`]: 'x' },
+        exec: commands(),
+      }),
+    ).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' })
   })
 })

@@ -62,8 +62,8 @@ const Config = Type.Object(
 const Input = Type.Object(
   {
     operation: Type.Optional(Type.Union([Type.Literal('backup'), Type.Literal('restore')])),
-    /** restore: the backup's file name in the destination; default the newest. */
-    file: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: NAME_PATTERN })),
+    /** restore: the backup's file name, or its path in the destination (a backup's output.file); default the newest. */
+    file: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     /** restore: another database URL or folder to restore into; default the source. */
     target: Type.Optional(Type.String({ minLength: 2, maxLength: 4096 })),
   },
@@ -221,7 +221,11 @@ async function applyRetention(ctx: Ctx, format: Format): Promise<string[]> {
 async function restore(ctx: Ctx, format: Format, input: { file?: string; target?: string }) {
   const { destination, name } = ctx.config
   const backups = backupsOf(await ctx.fs.list(destination), name, format)
-  const file = input.file ?? backups[backups.length - 1]
+  // A backup step's output.file is the absolute path: accepted when it is in the destination.
+  const given = input.file?.startsWith(`${destination}/`)
+    ? input.file.slice(destination.length + 1)
+    : input.file
+  const file = given ?? backups[backups.length - 1]
   if (file === undefined) {
     throw new PluginError(
       'BACKUP_NOT_FOUND',
@@ -231,7 +235,7 @@ async function restore(ctx: Ctx, format: Format, input: { file?: string; target?
   if (!isBackupOf(file, name, format) || !backups.includes(file)) {
     throw new PluginError(
       'BACKUP_NOT_FOUND',
-      `input.file: ${file} is not a backup of ${name} in ${destination}`,
+      `input.file: ${input.file} is not a backup of ${name} in ${destination}`,
       {
         data: { field: 'file', available: backups.slice(-20) },
       },

@@ -85,7 +85,8 @@ describe('backup bundle', () => {
         dbUrl,
         `DELETE FROM orders WHERE id > 10; UPDATE orders SET total = 0; CREATE TABLE junk (x int)`,
       )
-      const restored = await sandbox.invoke(name, call(config, { operation: 'restore' }))
+      // The backup step's output.file, as a workflow passes it on.
+      const restored = await sandbox.invoke(name, call(config, { operation: 'restore', file }))
       expect(restored.output).toMatchObject({ operation: 'restore', file, sha256: third!.sha256 })
       const [summary] = await sql<{ n: string; sum: string }>(
         dbUrl,
