@@ -89,7 +89,6 @@ export class WorkflowEngine implements Engine {
   // Saved versions never change, so their definitions are cached by (id, version).
   readonly #definitions = new Map<string, Workflow>()
   readonly #pending = new Set<Promise<unknown>>()
-  readonly #handled = new WeakSet<InstructionOutcome>()
   readonly schedules: Schedules
   #closed = false
   #reconciles = 0
@@ -129,17 +128,12 @@ export class WorkflowEngine implements Engine {
     }
     d.dispatcher.setStepHooks({
       ...hooks,
-      // Results and expired leases: recorded in the dispatcher's own transaction.
+      // Results, expired leases and cancelled queued work: recorded in the dispatcher's own transaction.
       finished: async (tx, o) => {
-        this.#handled.add(o)
         const fx = new Effects()
         await this.#recordOutcome(tx, o, fx)
         return () => this.#after(fx)
       },
-    })
-    // Everything else that finishes an instruction (an operator cancelling queued work).
-    d.dispatcher.onFinished((outcomes) => {
-      for (const o of outcomes) if (!this.#handled.has(o)) this.#track(this.#applyOutcome(o))
     })
     d.events.onStored((orgId, ids) => this.#track(this.#onEvents(orgId, ids)))
     if (d.background) {

@@ -49,12 +49,15 @@ export interface Claimed {
 }
 
 /**
- * Called inside the dispatcher's transactions for instructions that belong to a workflow
- * step (runId set), so the step's row moves atomically with its instruction: picked up by
- * an agent (`leased`), back in the queue for another attempt (`requeued`), or finished
- * (`finished`: the step's result is recorded and the run advanced in the transaction that
- * records the instruction's outcome, so neither can be lost without the other). A hook may
- * return work to do after the commit (waking agents, the live stream).
+ * The dispatcher's one channel to the engine. Called inside the dispatcher's transactions
+ * for instructions that belong to a workflow step (runId set), so the step's row moves
+ * atomically with its instruction: picked up by an agent (`leased`), back in the queue for
+ * another attempt (`requeued`), or finished (`finished`: a result, an expired lease or
+ * timeout past the last attempt, a cancel of queued work; the step's result is recorded and
+ * the run advanced in the transaction that records the instruction's outcome, so neither
+ * can be lost without the other). `finished` may return work to do after the commit
+ * (waking agents, the live stream). What a crash loses between the two, the engine's
+ * reconcile pass redoes.
  */
 export interface StepHooks {
   leased(tx: SqlClient, instructions: Instruction[]): Promise<void>
@@ -67,8 +70,6 @@ export interface StepHooks {
 
 export type AfterCommit = (() => void) | undefined
 
-export type FinishedListener = (outcomes: InstructionOutcome[]) => void
-
 export class Dispatcher {
   readonly #db: Database
   readonly #boss: PgBoss
@@ -76,7 +77,6 @@ export class Dispatcher {
   readonly #tuning: Tuning
   readonly #metrics: Metrics
   readonly #queues = new Map<string, Promise<void>>()
-  readonly #finished = new Set<FinishedListener>()
   /** Claims made per queue on this instance: every `priorityFairEvery`-th takes the oldest work first. */
   readonly #claims = new Map<string, number>()
   #hooks: StepHooks | undefined
@@ -89,30 +89,9 @@ export class Dispatcher {
     this.#metrics = metrics
   }
 
-  /**
-   * Calls `fn` after the commit that moved instructions to succeeded, failed or cancelled
-   * (a result, an expired lease or timeout past the last attempt, a cancel of queued work).
-   * A listener's failure is its own: the reconcile pass picks up what it missed.
-   */
-  onFinished(fn: FinishedListener): () => void {
-    this.#finished.add(fn)
-    return () => this.#finished.delete(fn)
-  }
-
   /** The engine's in-transaction hooks (one set per dispatcher). */
   setStepHooks(hooks: StepHooks | undefined): void {
     this.#hooks = hooks
-  }
-
-  #emit(outcomes: InstructionOutcome[]): void {
-    if (outcomes.length === 0) return
-    for (const fn of this.#finished) {
-      try {
-        fn(outcomes)
-      } catch {
-        // The reconcile pass covers a listener that failed.
-      }
-    }
   }
 
   async start(): Promise<void> {
@@ -381,7 +360,6 @@ export class Dispatcher {
    */
   async report(agent: Agent, id: string, report: ResultReport): Promise<ResultAnswer> {
     let wakeQueue: string | undefined
-    let outcome: InstructionOutcome | undefined
     let after: AfterCommit
     const answer = await this.#db.sql.transaction(async (tx) => {
       // Lock the instruction first: a concurrent repeat of this report waits here, then
@@ -449,7 +427,7 @@ export class Dispatcher {
             { id, orgId: row.orgId, runId: row.runId, stepId: row.stepId, error },
           ])
         } else {
-          outcome = {
+          const outcome: InstructionOutcome = {
             id,
             orgId: row.orgId,
             runId: row.runId,
@@ -466,7 +444,6 @@ export class Dispatcher {
     })
     this.#metrics.countResult(answer.instructionStatus === 'queued' ? 'retried' : report.status)
     after?.()
-    if (outcome) this.#emit([outcome])
     if (wakeQueue) await this.wake(wakeQueue)
     return answer
   }
@@ -499,7 +476,6 @@ export class Dispatcher {
   /** Gives up leases past their deadline: each is retried elsewhere or dead-lettered. */
   async sweepLeases(limit = 100): Promise<number> {
     const queues = new Set<string>()
-    const outcomes: InstructionOutcome[] = []
     const afters: AfterCommit[] = []
     const n = await this.#db.sql.transaction(async (tx) => {
       const { rows } = await run<{
@@ -542,7 +518,6 @@ export class Dispatcher {
               output: null,
               error,
             }
-            outcomes.push(outcome)
             if (this.#hooks) afters.push(await this.#hooks.finished(tx, outcome))
           }
         }
@@ -551,7 +526,6 @@ export class Dispatcher {
     })
     this.#metrics.leasesExpired += n
     for (const a of afters) a?.()
-    this.#emit(outcomes)
     for (const q of queues) await this.wake(q)
     return n
   }
@@ -562,19 +536,22 @@ export class Dispatcher {
   }
 
   async cancel(orgId: string, id: string, sql?: SqlClient): Promise<Instruction> {
-    const work = async (tx: SqlClient) => {
+    let after: AfterCommit
+    const work = async (tx: SqlClient, own: boolean) => {
       const { rows } = await run<Instruction>(tx, plans.requestCancel(orgId, id))
       const inst = rows[0]
       if (!inst) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `instruction ${id}: not found`)
       if (inst.status === 'cancelled') await this.#boss.cancel(inst.queue, id, { db: txBossDb(tx) })
-      return inst
-    }
-    // Inside a caller's transaction (cancelling a run), the caller knows its steps are cancelled.
-    if (sql) return work(sql)
-    const inst = await this.#db.sql.transaction(work)
-    if (inst.status === 'cancelled' && inst.runId !== null && inst.finishedAt !== null) {
-      this.#emit([
-        {
+      // Queued work of a step, cancelled before an agent took it: its step is finished here.
+      // Inside a caller's transaction (cancelling a run), the caller cancels its steps itself.
+      if (
+        own &&
+        inst.status === 'cancelled' &&
+        inst.runId !== null &&
+        inst.finishedAt !== null &&
+        this.#hooks
+      )
+        after = await this.#hooks.finished(tx, {
           id: inst.id,
           orgId: inst.orgId,
           runId: inst.runId,
@@ -583,9 +560,12 @@ export class Dispatcher {
           status: 'cancelled',
           output: null,
           error: { code: 'STAVILY_ERR_CANCELLED', message: 'cancelled before an agent took it' },
-        },
-      ])
+        })
+      return inst
     }
+    if (sql) return work(sql, false)
+    const inst = await this.#db.sql.transaction((tx) => work(tx, true))
+    after?.()
     return inst
   }
 

@@ -116,6 +116,22 @@ for (const setup of setups()) {
       }
     })
 
+    it('finishes the run of a step whose queued instruction an operator cancelled', async () => {
+      await enablePlugin(r, org, 'idle', '@acme/slow', '1.0.0')
+      const { workflow } = await r.o.services.workflows.apply(
+        org,
+        doc('no-agent').replace('pool: ops, input: { job', 'pool: idle, input: { job'),
+        SYSTEM,
+      )
+      const { runId } = await deliver(r, workflow.id, { job: 'q' })
+      const queued = (await r.o.services.runs.get(org, runId!)).steps.find((s) => s.stepId === 'slow')!
+      expect(queued.status).toBe('queued')
+      await r.o.services.dispatcher.cancel(org, queued.instructionId!)
+      const done = await runDone(r, org, runId!)
+      expect(done.status).toBe('cancelled')
+      expect(done.steps.find((s) => s.stepId === 'slow')?.status).toBe('cancelled')
+    })
+
     it('lists runs newest first, a page at a time, and by status', async () => {
       const { workflow } = await r.o.services.workflows.apply(org, doc('listed'), SYSTEM)
       const ids: string[] = []
