@@ -111,6 +111,8 @@ export const LIMITS = {
   tokenLastUsedCacheMax: 10_000,
   /** Expired presences taken per sweep: one sweep stays short; the next takes the rest. */
   presenceSweepBatch: 1_000,
+  /** Attempts of an organization delete that PostgreSQL ended as a deadlock victim (a writer locked in the other order). */
+  deleteDeadlockRetries: 3,
   /** Audit outbox entries moved per drain step; a full step means more are waiting. */
   auditDrainBatch: 1_000,
 } as const

@@ -1,8 +1,11 @@
+import type PgBoss from 'pg-boss'
 import { checkName } from '../checks.ts'
 import * as plans from '../db/plans/organizations.ts'
 import { type Database, run, type SqlClient } from '../db/sql-client.ts'
 import { LIMITS } from '../defaults.ts'
+import { scheduleQueue } from '../engine/schedules.ts'
 import { invalid, StavilyError } from '../errors.ts'
+import { instructionQueue } from '../queue/queue-names.ts'
 
 // Organizations as the instance admin manages them: list, rename, delete. Creation lives in
 // tenancy.ts (it mints the first admin token). Each change runs in one transaction that the
@@ -51,7 +54,24 @@ export class Organizations {
     id: string,
     opts: { force: boolean; callerOrg: string },
     audit: Audit,
-  ): Promise<OrganizationSummary & { pluginNamesMoved: string[] }> {
+  ): Promise<OrganizationSummary & { pluginNamesMoved: string[]; workflowIds: string[] }> {
+    // A writer that took its locks in another order (its workflow's row, then the
+    // organization's) can deadlock with this; PostgreSQL ends one of the two, and when it
+    // is this one the whole delete runs again (it changed nothing: one transaction).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#delete(id, opts, audit)
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt >= LIMITS.deleteDeadlockRetries) throw err
+      }
+    }
+  }
+
+  #delete(
+    id: string,
+    opts: { force: boolean; callerOrg: string },
+    audit: Audit,
+  ): Promise<OrganizationSummary & { pluginNamesMoved: string[]; workflowIds: string[] }> {
     return this.#db.sql.transaction(async (tx) => {
       const org = await this.#locked(tx, id)
       if (org.id === opts.callerOrg)
@@ -68,8 +88,15 @@ export class Organizations {
       const moved = (await run<{ name: string }>(tx, plans.movePluginNames(id, opts.callerOrg))).rows.map(
         (r) => r.name,
       )
-      // Tables without a foreign key to organizations (workflows, runs, secrets, the audit
-      // chain…) are emptied by name; the rest go with the organization's row (cascade).
+      const workflowIds = (await run<{ id: string }>(tx, plans.organizationWorkflowIds(id))).rows.map(
+        (r) => r.id,
+      )
+      // Tables without a foreign key to organizations (runs, pool_changes) are emptied by
+      // name; the rest go with the organization's row (cascade). The audit chain stays. No
+      // writer can add a row behind this: the organization's row is locked above, and every
+      // writer of an organization's rows holds a key-share lock on it through its foreign key
+      // until it commits (runs through their workflow's), so a writer in flight commits
+      // before this reads, and a later one fails its reference (migration 8).
       const tables = (await run<{ table: string }>(tx, plans.organizationTables())).rows
       for (const { table } of tables) {
         if (!/^[a-z_][a-z0-9_]*$/.test(table)) continue
@@ -83,8 +110,28 @@ export class Organizations {
         workflows: org.workflows,
         pluginNamesMoved: moved,
       })
-      return { ...org, pluginNamesMoved: moved }
+      return { ...org, pluginNamesMoved: moved, workflowIds }
     })
+  }
+
+  /**
+   * After a delete committed: the organization's pg-boss queues go too (its instruction
+   * queues, one per kind and pool, and a schedule queue per workflow, whose schedule pg-boss
+   * removes with it), so no cron keeps firing and no queue partition stays behind. Rows first,
+   * then queues: a writer the delete waited for has committed by now, and any later one
+   * fails its reference to the organization, so nothing refills these queues.
+   */
+  async removeQueues(boss: PgBoss, orgId: string, workflowIds: readonly string[]): Promise<string[]> {
+    const schedules = new Set(workflowIds.map(scheduleQueue))
+    const prefixes = (['sensor', 'action'] as const).map((kind) => instructionQueue(orgId, kind, ''))
+    const names = (await boss.getQueues())
+      .map((q) => q.name)
+      .filter((name) => schedules.has(name) || prefixes.some((p) => name.startsWith(p)))
+    for (const name of names) {
+      await boss.unschedule(name)
+      await boss.deleteQueue(name)
+    }
+    return names
   }
 
   async #locked(tx: SqlClient, id: string): Promise<OrganizationSummary> {

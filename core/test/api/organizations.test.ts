@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyWorkflow } from '../../src/workflows/store/workflow-store.ts'
 import { call, enroll, type Running, setups } from '../helpers/harness.ts'
 
 // Organizations belong to the instance admin (the bootstrap token): it creates them (with
@@ -146,6 +147,73 @@ describe.each(setups())('organizations ($name)', (setup) => {
     const minted = await api('POST', '/tokens', r.admin, { name: 'plain admin', role: 'admin' })
     for (const token of [other.body.adminToken, minted.body.token])
       expect((await api('GET', '/whoami', token)).body).toMatchObject({ role: 'admin', instanceAdmin: false })
+  })
+
+  it("a forced delete takes the organization's pg-boss queues and schedules with it", async () => {
+    const created = await api('POST', '/organizations', r.admin, { name: 'scheduled' })
+    const org = created.body.organization.id
+    const applied = await api('POST', '/workflows', created.body.adminToken, {
+      document: `name: nightly
+trigger: { schedule: { cron: "0 3 * * *" } }
+actions:
+  - { id: act, plugin: "@acme/restart", version: ^1, pool: night, input: {} }
+`,
+    })
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201)
+    const boss = r.o.services.boss
+    const ofOrg = async () => ({
+      queues: (await boss.getQueues())
+        .map((q) => q.name)
+        .filter((n) => n.includes(org) || n.endsWith(applied.body.workflow.id)),
+      schedules: (await boss.getSchedules())
+        .map((x) => x.name)
+        .filter((n) => n.endsWith(applied.body.workflow.id)),
+    })
+    const before = await ofOrg()
+    expect(before.queues).toEqual(
+      expect.arrayContaining([`i.${org}.action.night`, `stavily.schedule.${applied.body.workflow.id}`]),
+    )
+    expect(before.schedules).toHaveLength(1)
+    const gone = await api('DELETE', `/organizations/${org}?force=true`, r.admin)
+    expect(gone.status, JSON.stringify(gone.body)).toBe(200)
+    expect(await ofOrg()).toEqual({ queues: [], schedules: [] })
+  })
+
+  it('a forced delete waits for a writer in flight: nothing it wrote outlives the organization', async () => {
+    const created = await api('POST', '/organizations', r.admin, { name: 'raced' })
+    const org: string = created.body.organization.id
+    const sql = r.o.services.db.sql
+    let wrote!: () => void
+    let release!: () => void
+    const written = new Promise<void>((resolve) => (wrote = resolve))
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    // A writer that applied a workflow and wrote a secret, not yet committed when the delete comes.
+    const writer = sql.transaction(async (tx) => {
+      await applyWorkflow(
+        tx,
+        org,
+        'name: late\ntrigger: { webhook: { secret: HOOK_KEY } }\nactions: [{ id: a, plugin: p, version: "^1" }]\n',
+      )
+      await tx.query(
+        `INSERT INTO secrets (org_id, name, key_id, nonce, ciphertext) VALUES ($1, 'LATE', 'k', '\\x00', '\\x00')`,
+        [org],
+      )
+      wrote()
+      await gate
+    })
+    await written
+    const deleting = api('DELETE', `/organizations/${org}?force=true`, r.admin)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    release()
+    await writer
+    const gone = await deleting
+    expect(gone.status, JSON.stringify(gone.body)).toBe(200)
+    const { rows } = await sql.query<{ workflows: number; secrets: number }>(
+      `SELECT (SELECT count(*)::int FROM workflows WHERE org_id = $1) AS workflows,
+        (SELECT count(*)::int FROM secrets WHERE org_id = $1) AS secrets`,
+      [org],
+    )
+    expect(rows[0]).toEqual({ workflows: 0, secrets: 0 })
   })
 
   it('an organization with an empty name, or a name too long, is a 400 naming the field', async () => {

@@ -47,6 +47,12 @@ export const movePluginNames = (from: string, to: string): Statement => ({
   values: [from, to],
 })
 
+/** The organization's workflows (their pg-boss schedule queues go after the delete commits). */
+export const organizationWorkflowIds = (id: string): Statement => ({
+  text: 'SELECT id FROM workflows WHERE org_id = $1',
+  values: [id],
+})
+
 export const deleteOrganization = (id: string): Statement => ({
   text: 'DELETE FROM organizations WHERE id = $1',
   values: [id],

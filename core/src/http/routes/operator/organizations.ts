@@ -120,6 +120,7 @@ export function organizationRoutes(services: Services, role: RoleGuards) {
           { force: req.query.force === true, callerOrg: orgOf(req) },
           audited(req, 'organization.deleted', req.params.id),
         )
+        await services.organizations.removeQueues(services.boss, deleted.id, deleted.workflowIds)
         return { ...wire(deleted), pluginNamesMoved: deleted.pluginNamesMoved }
       },
     )
