@@ -244,3 +244,104 @@ describe('docs/workflows.md, the escalation examples', () => {
     ])
   })
 })
+
+// docs/recipes.md: every `# example:` block parses, and dry-runs against a sample event as
+// the recipe's text says.
+const recipesDoc = new URL('../../../docs/recipes.md', import.meta.url)
+
+async function recipe(name: string) {
+  const text = await readFile(recipesDoc, 'utf8')
+  const m = new RegExp(`\`\`\`yaml\\n(# example: ${name}\\n[\\s\\S]*?)\`\`\``).exec(text)
+  if (!m) throw new Error(`docs/recipes.md has no yaml block starting "# example: ${name}"`)
+  const r = parseWorkflow(m[1]!)
+  if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+  return r.workflow
+}
+
+describe('docs/recipes.md', () => {
+  it('has no example the suite does not check', async () => {
+    const names = [...(await readFile(recipesDoc, 'utf8')).matchAll(/^# example: (\S+)$/gm)].map((m) => m[1])
+    expect(names).toEqual([
+      'smoke-tests',
+      'nightly-backup',
+      'config-from-event',
+      'scale-kubectl',
+      'scale-compose',
+    ])
+  })
+
+  it('smoke-tests: notifies with the counts only when a test failed', async () => {
+    const wf = await recipe('smoke-tests')
+    const event = { type: 'schedule', data: {} }
+    const failed = {
+      code: 1,
+      passed: false,
+      report: { tests: 7, passed: 5, failed: 1, skipped: 1, failures: [{ name: 'api > login' }] },
+    }
+    const plan = dryRun(wf, event, { stepResults: { tests: { output: failed } } })
+    expect(plan.outputs[0]).toMatchObject({
+      decision: 'run',
+      input: {
+        text: '1 smoke tests failed, first: api > login',
+        fields: { 'exit code': 1, passed: 5, skipped: 1 },
+      },
+    })
+    // A runner that crashed before writing its report: the message still renders.
+    const crashed = dryRun(wf, event, {
+      stepResults: { tests: { output: { code: 2, passed: false, report: null } } },
+    })
+    expect(crashed.outputs[0]?.input).toMatchObject({ text: 'Some smoke tests failed, first: see the run' })
+    const green = dryRun(wf, event, {
+      stepResults: { tests: { output: { code: 0, passed: true, report: null } } },
+    })
+    expect(green.outputs[0]?.decision).toBe('skip')
+  })
+
+  it('nightly-backup: the drill restores exactly the file the backup wrote', async () => {
+    const wf = await recipe('nightly-backup')
+    const file = '/var/backups/shop/shop-20261207T010000000Z.dump'
+    const plan = dryRun(
+      wf,
+      { type: 'schedule', data: {} },
+      {
+        stepResults: { backup: { output: { file, sizeBytes: 1234, sha256: 'ab', removed: [] } } },
+      },
+    )
+    expect(plan.actions.map((a) => [a.id, a.decision])).toEqual([
+      ['backup', 'run'],
+      ['restore-drill', 'run'],
+    ])
+    expect(plan.actions[1]?.input).toEqual({
+      operation: 'restore',
+      file,
+      target: 'postgres://backup@127.0.0.1:5432/shop_restore_check',
+    })
+    expect(plan.outputs[0]?.input).toMatchObject({ fields: { file, sizeBytes: 1234 } })
+  })
+
+  it('config-from-event: renders the upstream file from the event, the same for the same event', async () => {
+    const wf = await recipe('config-from-event')
+    const event = { type: 'webhook', data: { service: 'app', host: '10.0.0.7', port: 8081 } }
+    const plan = dryRun(wf, event)
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions[0]?.input).toEqual({
+      content:
+        '# written by Stavily (workflow move-app-upstream)\nupstream app {\n  server 10.0.0.7:8081;\n}\n',
+    })
+    expect(dryRun(wf, event).actions[0]?.input).toEqual(plan.actions[0]?.input)
+    expect(dryRun(wf, { type: 'webhook', data: { service: 'db' } }).triggered).toBe(false)
+  })
+
+  it('scale-kubectl and scale-compose: the count is one argument after fixed options', async () => {
+    const k = dryRun(await recipe('scale-kubectl'), {
+      type: 'alert',
+      data: { status: 'firing', labels: { alertname: 'HighLoad' }, annotations: { replicas: '9' } },
+    })
+    expect(k.actions[0]?.input).toEqual({ args: ['9'] })
+    const d = dryRun(await recipe('scale-compose'), {
+      type: 'webhook',
+      data: { service: 'worker', replicas: 4 },
+    })
+    expect(d.actions[0]?.input).toEqual({ args: ['worker=4'] })
+  })
+})
