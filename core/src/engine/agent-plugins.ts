@@ -6,7 +6,7 @@ import type { SecretStore } from '../secrets/index.ts'
 import { grantedTo, type SecretGrants } from '../services/secret-grants.ts'
 import type { Agent, Instruction } from '../types.ts'
 import type { SensorTrigger } from '../workflows/index.ts'
-import { pluginPermissions, poolChangedSince, sensorAssignments } from './plans.ts'
+import { handOutGrants, poolChangedSince, sensorAssignments } from './plans.ts'
 
 // What the agent API adds for part 2: sensor assignments in /plugins, secrets with each
 // instruction, and the heartbeat's "re-read /plugins" hint.
@@ -77,14 +77,17 @@ export class AgentPlugins {
     const out = new Map<string, Record<string, string>>()
     if (instructions.length === 0) return out
     const names = [...new Set(instructions.map((i) => i.plugin))]
-    const { rows } = await run<{ name: string; permissions: unknown }>(
-      this.#db.sql,
-      pluginPermissions(agent.orgId, agent.pool, names),
-    )
+    // Grants are read at hand-out, not from the poll's authentication: a heartbeat may have changed them.
+    const row = (
+      await run<{ secretGrants: SecretGrants | null; plugins: { name: string; permissions: unknown }[] }>(
+        this.#db.sql,
+        handOutGrants(agent.orgId, agent.pool, names, agent.id),
+      )
+    ).rows[0]
+    const grants = row?.secretGrants ?? null
     // Declared ∩ granted: a secret the agent does not grant its plugin never leaves the orchestrator.
-    const grants = await this.#grants(agent)
     const declared = new Map(
-      rows.map((r) => [
+      (row?.plugins ?? []).map((r) => [
         r.name,
         declaredSecrets(r.permissions).filter((n) => grantedTo(grants, r.name).has(n)),
       ]),

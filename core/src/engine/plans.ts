@@ -329,10 +329,15 @@ export const poolChangedSince = (org: string, pool: string, withinMs: number): S
   values: [org, pool, withinMs],
 })
 
-/** Permissions of the plugins a poll answer hands out (for the secrets they declare). */
-export const pluginPermissions = (org: string, pool: string, names: string[]): Statement => ({
-  text: 'SELECT name, permissions FROM desired_plugins WHERE org_id = $1 AND pool = $2 AND name = ANY($3::text[])',
-  values: [org, pool, names],
+/**
+ * Permissions of the plugins a poll answer hands out (for the secrets they declare) and the
+ * agent's secret grants, in one round trip.
+ */
+export const handOutGrants = (org: string, pool: string, names: string[], agentId: string): Statement => ({
+  text: `SELECT a.secret_grants AS "secretGrants", coalesce((SELECT jsonb_agg(jsonb_build_object('name', d.name, 'permissions', d.permissions))
+      FROM desired_plugins d WHERE d.org_id = $1 AND d.pool = $2 AND d.name = ANY($3::text[])), '[]'::jsonb) AS "plugins"
+    FROM agents a WHERE a.id = $4`,
+  values: [org, pool, names, agentId],
 })
 
 // ---- the workflow service ------------------------------------------------------------------

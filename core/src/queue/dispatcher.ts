@@ -46,6 +46,8 @@ export interface Claimed {
   got: Map<number, Instruction[]>
   /** Polls whose agent may no longer lease: end them with a 401. */
   refused: Map<number, Refusal>
+  /** The fetch filled every open poll: more work may be waiting (false: the queue was drained). */
+  more: boolean
 }
 
 /**
@@ -223,13 +225,14 @@ export class Dispatcher {
   async claim(queue: string, picks: Pick[]): Promise<Claimed> {
     const got = new Map<number, Instruction[]>()
     const refused = new Map<number, Refusal>()
-    if (picks.length === 0) return { got, refused }
+    let more = false
+    if (picks.length === 0) return { got, refused, more }
     const leased = await this.#db.sql.transaction(async (tx) => {
       // A pickup need not survive a crash: lost, the job is simply claimable again, and the
       // agent's report for the forgotten attempt is refused. So this commit does not wait
-      // for the WAL flush; everything that acknowledges work to anyone does.
-      await tx.query('SET LOCAL synchronous_commit = off')
-      const standing = await this.#standing(tx, picks)
+      // for the WAL flush (set by the standing check); everything that acknowledges work to
+      // anyone does.
+      const standing = await this.#standing(tx, picks, true)
       for (const [key, why] of standing) refused.set(key, why)
       const open = picks.filter((p) => !refused.has(p.key) && p.max > 0)
       const total = open.reduce((n, p) => n + p.max, 0)
@@ -242,6 +245,7 @@ export class Dispatcher {
         db: txBossDb(tx),
       })
       if (jobs.length === 0) return []
+      more = jobs.length >= total
       this.#countClaim(queue)
       // Round-robin over the polls, so a burst spreads over the agents that wait; each poll
       // gets at most its own `max`, and each job goes to exactly one poll.
@@ -282,7 +286,7 @@ export class Dispatcher {
       list.push(instruction)
       got.set(key, list)
     }
-    return { got, refused }
+    return { got, refused, more }
   }
 
   // Priority without starvation. pg-boss fetches by priority (higher first), then age; a
@@ -307,11 +311,12 @@ export class Dispatcher {
     return this.#db.sql.transaction((tx) => this.#standing(tx, picks))
   }
 
-  async #standing(tx: SqlClient, picks: Pick[]): Promise<Map<number, Refusal>> {
+  async #standing(tx: SqlClient, picks: Pick[], asyncCommit = false): Promise<Map<number, Refusal>> {
     const { rows } = await run<{ key: number; revoked: boolean; current: boolean }>(
       tx,
       plans.agentStanding(
         picks.map((p) => ({ key: p.key, agentId: p.agent.id, credentialHash: p.credentialHash })),
+        { asyncCommit },
       ),
     )
     const out = new Map<number, Refusal>()

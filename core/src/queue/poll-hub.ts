@@ -227,8 +227,10 @@ export class PollHub {
         // Claimed for a poll that went away during the claim: the agent never saw them.
         if (orphans.length > 0) await this.#dispatcher.handBack(group.queue, orphans).catch(() => {})
         group.waiters = group.waiters.filter((w) => !w.done)
-        // Everyone served and more may be ready: go again; nothing came: wait for a wake-up.
-        if (claimed.got.size > 0 && group.waiters.length > 0) group.again = true
+        // The fetch filled every poll and more may be ready: go again. It drained the queue (or
+        // found nothing): wait for a wake-up, which also repeats a claim that was running when
+        // new work was published.
+        if (claimed.more && group.waiters.length > 0) group.again = true
       } while (group.again && !this.#closed)
       if (this.onParked && !this.lastError && group.waiters.length > 0) {
         const queue = group.queue
