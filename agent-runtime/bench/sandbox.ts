@@ -87,9 +87,9 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
       { iterations: q ? 2_000 : 20_000 },
     )
 
-    // Baseline: the bare IPC round trip to a child process with the same serialization.
+    // Baseline: the bare IPC round trip to a child process with the same serialization (JSON).
     const echo = fork(fileURLToPath(new URL('./ipc-echo.cjs', import.meta.url)), [], {
-      serialization: 'advanced',
+      serialization: 'json',
     })
     await new Promise((r) => echo.once('spawn', r))
     const ipc = await sample(

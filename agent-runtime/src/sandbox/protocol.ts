@@ -1,6 +1,9 @@
 // Messages between the supervisor (agent process) and the sandbox host child. They travel
-// with `serialization: 'advanced'` (structured clone), several per IPC write: every write
-// is an array of messages, so a burst of calls costs one syscall, not one per call.
+// as JSON (`serialization: 'json'`), several per IPC write: every write is an array of
+// messages, so a burst of calls costs one syscall, not one per call. JSON, not structured
+// clone: everything that crosses is JSON already (a plugin sees its input as JSON and its
+// output comes out of the isolate as JSON text), and for these small messages Node's JSON
+// channel costs about 5 µs less CPU per message on each side than 'advanced'.
 import type { PluginLimits } from '../defaults.ts'
 import type { SerializedError } from '../errors.ts'
 
@@ -41,11 +44,13 @@ export interface InvokeRequest {
   key: string
   name: string
   operation: Operation
-  input: unknown
-  config: unknown
+  /**
+   * What the plugin receives, as the JSON text the isolate parses:
+   * `{ input, config, invocationId, idempotencyKey, deadline }`. Made once, on the agent side
+   * (a value JSON cannot carry fails that call there, naming the option).
+   */
+  payload: string
   secrets: Record<string, string>
-  invocationId: string
-  idempotencyKey: string
   /** Epoch ms after which the call fails with a timeout. */
   deadline: number
   /** Stream events to the parent as they are emitted (watch). */

@@ -34,21 +34,37 @@ export function checkInvoke(route: Route, o: InvokeOptions, id: number): InvokeR
       `${name} already has ${route.inFlight} calls in flight; its limit is ${route.spec.limits.concurrency} (limits.concurrency)`,
     )
   }
+  // A watch without a deadline runs until its signal aborts it.
+  const deadline =
+    o.deadline ?? (operation === 'watch' ? Number.MAX_SAFE_INTEGER : Date.now() + route.spec.limits.wallMs)
+  // The plugin receives the JSON form of its input and config (a Date is its ISO string by
+  // then, an undefined field is gone); the ids are checked above and the deadline is finite.
+  const input = jsonOf('input', o.input)
+  const config = jsonOf('config', o.config ?? {})
   return {
     id,
     key: route.key,
     name,
     operation,
-    input: o.input,
-    config: o.config ?? {},
+    payload: `{${input === undefined ? '' : `"input":${input},`}${config === undefined ? '' : `"config":${config},`}"invocationId":"${o.invocationId}","idempotencyKey":"${o.idempotencyKey}","deadline":${deadline}}`,
     secrets,
-    invocationId: o.invocationId,
-    idempotencyKey: o.idempotencyKey,
-    // A watch without a deadline runs until its signal aborts it.
-    deadline:
-      o.deadline ?? (operation === 'watch' ? Number.MAX_SAFE_INTEGER : Date.now() + route.spec.limits.wallMs),
+    deadline,
     streamEvents: typeof o.onEvent === 'function',
   }
+}
+
+/** The JSON text of an option's value (undefined for undefined), or INVALID_ARGUMENT naming it. */
+function jsonOf(field: string, value: unknown): string | undefined {
+  let json: string | undefined
+  try {
+    json = JSON.stringify(value)
+  } catch (err) {
+    throw sandboxError(
+      SandboxErrorCodes.INVALID_ARGUMENT,
+      `invoke ${field}: expected a value JSON can carry, but it does not serialize (${(err as Error).message})`,
+    )
+  }
+  return json
 }
 
 function invalid(field: string, expected: string, got: unknown): Error {

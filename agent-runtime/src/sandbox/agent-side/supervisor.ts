@@ -70,7 +70,8 @@ export class Supervisor {
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
       env: entry.env,
-      serialization: 'advanced',
+      // JSON, not structured clone: see protocol.ts.
+      serialization: 'json',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     })
     this.child = child

@@ -1,5 +1,5 @@
 // Entry point of the sandbox host child process (forked by the supervisor with IPC,
-// `serialization: 'advanced'` and --no-node-snapshot).
+// `serialization: 'json'` and --no-node-snapshot).
 import { toSerialized } from '../../errors.ts'
 import { loadIsolatedVm } from '../../isolated-vm.ts'
 import type { FromHost, ToHost } from '../protocol.ts'

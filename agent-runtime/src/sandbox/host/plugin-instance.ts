@@ -129,15 +129,8 @@ export class PluginInstance implements RuntimeHandler {
       })
       return
     }
-    let payload: string
+    const { payload } = req
     try {
-      payload = JSON.stringify({
-        input: req.input,
-        config: req.config,
-        invocationId: req.invocationId,
-        idempotencyKey: req.idempotencyKey,
-        deadline: req.deadline,
-      })
       const size = Buffer.byteLength(payload)
       if (size > this.spec.limits.inputBytes) {
         throw sandboxError(
