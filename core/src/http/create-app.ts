@@ -10,6 +10,7 @@ import { agentApi } from './routes/agent-api.ts'
 import { healthRoutes } from './routes/health.ts'
 import { operatorApi, registryMount } from './routes/operator/index.ts'
 import { whoamiRoutes } from './routes/operator/whoami.ts'
+import { lazySerializers } from './serialization.ts'
 import { tlsServerOptions } from './tls.ts'
 import { closeUnusedConnectionsOnShutdown } from './unused-connections.ts'
 import { validatorCompiler } from './validation.ts'
@@ -50,6 +51,7 @@ export async function createApp(services: Services, role: AppRole): Promise<Fast
     connectionTimeout: tuning.pollWaitMaxMs + API_POLICY.socketIdleMarginMs,
     keepAliveTimeout: tuning.pollWaitMaxMs + API_POLICY.socketIdleMarginMs,
     frameworkErrors,
+    schemaController: lazySerializers(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   })

@@ -53,9 +53,12 @@ const PART: Record<string, string> = {
 
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const part = PART[httpPart ?? 'body'] ?? 'body'
-  const checker = Compile(schema)
+  // Compiled on the route's first request, not when the app is built: the APIs have a few
+  // hundred schemas and compiling them all held the orchestrator's start (issue 17).
+  let checker: ReturnType<typeof Compile<TSchema>> | undefined
   const convert = part === 'query' || part === 'params' || part === 'headers'
   return (data: unknown) => {
+    checker ??= Compile(schema)
     const value = convert ? Value.Convert(schema, data) : data
     if (checker.Check(value)) return { value: lowerUuids(schema, value) }
     const e = pickError([...checker.Errors(value)] as SchemaError[])
