@@ -31,12 +31,12 @@ describe.each(setups())('manual runs ($name)', (setup) => {
     call(r.operatorUrl, 'POST', `/api/v1/workflows/${name}/runs`, { token, body })
 
   it('starts a run with the event; its step is an instruction of that priority an agent picks up', async () => {
-    const res = await start({ event: { type: 'deploy', data: { service: 'api' } }, priority: 42 })
+    const res = await start({ event: { data: { service: 'api' } }, priority: 42 })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
     expect(res.body.run).toMatchObject({ status: 'running', priority: 42, workflowVersion: 1 })
     const runId = res.body.run.id
     const run = await call(r.operatorUrl, 'GET', `/api/v1/runs/${runId}`, { token: a.viewer })
-    expect(run.body.event).toMatchObject({ source: 'manual', type: 'deploy', data: { service: 'api' } })
+    expect(run.body.event).toMatchObject({ source: 'manual', type: 'manual', data: { service: 'api' } })
     // The run shows its priority, in its detail and in the list.
     expect(run.body.priority).toBe(42)
     const listed = await call(r.operatorUrl, 'GET', '/api/v1/runs', { token: a.viewer })
@@ -62,6 +62,19 @@ describe.each(setups())('manual runs ($name)', (setup) => {
     expect(audit.body.items.find((e: { target: { id: string } }) => e.target.id === runId)).toMatchObject({
       actor: { type: 'api_token', id: a.ids.operator },
     })
+  })
+
+  it("an operator cannot forge the event's type: another type is a 400 naming the field, and starts nothing", async () => {
+    const before = await call(r.operatorUrl, 'GET', '/api/v1/runs?limit=100', { token: a.viewer })
+    const forged = await start({ event: { type: 'alert.firing', data: { service: 'api' } } })
+    expect(forged.status, JSON.stringify(forged.body)).toBe(400)
+    expect(forged.body.error.field).toBe('body.event.type')
+    expect(forged.body.error.message).toMatch(/"manual" or nothing.*event\.data, got "alert\.firing"/)
+    const after = await call(r.operatorUrl, 'GET', '/api/v1/runs?limit=100', { token: a.viewer })
+    expect(after.body.items).toHaveLength(before.body.items.length)
+    // "manual" itself is what the platform sets anyway.
+    const plain = await start({ event: { type: 'manual', data: { service: 'api' } } })
+    expect(plain.status).toBe(201)
   })
 
   it('a false filter starts no run and says so', async () => {

@@ -17,7 +17,8 @@ beforeAll(async () => {
   r = await setup.start()
   env = { STAVILY_CONFIG: freshConfig(), STAVILY_URL: r.operatorUrl, STAVILY_TOKEN: r.admin }
   dir = writeFiles({
-    'event.json': JSON.stringify({ type: 'deploy', data: { service: 'api' } }),
+    'event.json': JSON.stringify({ data: { service: 'api' } }),
+    'forged.json': JSON.stringify({ type: 'deploy', data: { service: 'api' } }),
     'input.json': JSON.stringify({ service: 'api' }),
   })
   const applied = await call(r.operatorUrl, 'POST', '/api/v1/workflows', {
@@ -41,7 +42,7 @@ describe('manual work from the CLI', () => {
     expect(res.code).toBe(0)
     const runId = res.stdout.trim()
     const run = await call(r.operatorUrl, 'GET', `/api/v1/runs/${runId}`, { token: r.admin })
-    expect(run.body.event).toMatchObject({ source: 'manual', type: 'deploy', data: { service: 'api' } })
+    expect(run.body.event).toMatchObject({ source: 'manual', type: 'manual', data: { service: 'api' } })
     // run get and run list show it (a column only while a listed run has a priority).
     const got = await cli(['run', 'get', runId], { env })
     expect(got.stdout).toMatch(/^priority: 7$/m)
@@ -51,6 +52,12 @@ describe('manual work from the CLI', () => {
     const bad = await cli(['workflow', 'run', 'restart-on-hook', '--priority', 'high'], { env, cwd: dir })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--priority: expected an integer from -100 to 100')
+    const forged = await cli(['workflow', 'run', 'restart-on-hook', '--event', 'forged.json'], {
+      env,
+      cwd: dir,
+    })
+    expect(forged.code).toBe(2)
+    expect(forged.stderr).toContain('--event: "type" is always "manual" for a manual run')
   })
 
   it('stavily instruction run --wait follows the instruction until its result', async () => {

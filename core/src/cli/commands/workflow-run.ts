@@ -2,10 +2,11 @@ import { usageError } from '../cli-error.ts'
 import { EXIT } from '../exit-codes.ts'
 import { jsonArgument } from '../read-input.ts'
 import type { CommandSpec } from '../spec.ts'
+import { runWatch } from './run-watch.ts'
 import { enc } from './workflow-document.ts'
 
 // `stavily workflow run NAME [--event FILE] [--priority N] [--wait]`: starts a workflow now
-// with a given event (POST /workflows/{idOrName}/runs), as an operator would by hand or a
+// with given event data (POST /workflows/{idOrName}/runs), as an operator would by hand or a
 // script by API call. --wait follows the run as `stavily run watch` does.
 
 /** `--priority`: an integer; the server checks the range and names the field. */
@@ -25,14 +26,20 @@ export async function eventOption(
   const inline = value.startsWith('{') || value.startsWith('@')
   const event = await jsonArgument(io, 'event', inline ? value : `@${value}`)
   if (typeof event !== 'object' || event === null || Array.isArray(event))
-    throw usageError('--event: expected a JSON object such as {"type": "deploy", "data": {"service": "api"}}')
+    throw usageError('--event: expected a JSON object such as {"data": {"service": "api"}}')
   return event as Record<string, unknown>
 }
 
-// {"type", "data"} as documented; an object with neither is taken as the data itself.
-function eventBody(event: Record<string, unknown>): { type?: unknown; data: unknown } {
+// {"data": {...}} as documented; an object without "data" (and without "type") is the data
+// itself. A manual run's event type is the platform's ("manual"): a file that names another
+// is refused here, as the server would, saying where its fields go.
+function eventBody(event: Record<string, unknown>): { data: unknown } {
+  if (event.type !== undefined && event.type !== 'manual')
+    throw usageError(
+      `--event: "type" is always "manual" for a manual run (the platform sets it), got ${JSON.stringify(event.type)}; put your fields under "data"`,
+    )
   if (!('data' in event) && !('type' in event)) return { data: event }
-  return { ...(event.type !== undefined ? { type: event.type } : {}), data: event.data ?? {} }
+  return { data: event.data ?? {} }
 }
 
 export const workflowRun: CommandSpec = {
@@ -44,7 +51,7 @@ export const workflowRun: CommandSpec = {
       type: 'string',
       value: 'FILE',
       description:
-        'the event as JSON: {"type"?: "...", "data": {...}} (- reads standard input; an object without "data" is the data)',
+        'the event\'s data as JSON: {"data": {...}} (- reads standard input; an object without "data" is the data)',
     },
     priority: {
       type: 'string',
@@ -54,7 +61,7 @@ export const workflowRun: CommandSpec = {
     wait: { type: 'boolean', description: 'follow the run until it ends, as `stavily run watch`' },
   },
   details:
-    'The event\'s source is "manual"; the workflow\'s filter still applies (a false filter starts no run and\nexits 1 saying so). A disabled workflow is refused: enable it first.',
+    'The event\'s source and type are both "manual"; the workflow\'s filter still applies (a false filter starts no run and\nexits 1 saying so). A disabled workflow is refused: enable it first.',
   examples: [
     'stavily workflow run restart-on-alert --event alert.json --wait',
     'echo \'{"data": {"service": "api"}}\' | stavily workflow run restart-on-alert --event -',
@@ -87,9 +94,6 @@ export const workflowRun: CommandSpec = {
       return EXIT.ok
     }
     if (!json) out.note(`run ${body.run.id} started`)
-    // Loaded here: run-watch.ts and run.ts import each other, and reaching them from the
-    // workflow group at load time would read run.ts's exports before they exist.
-    const { runWatch } = await import('./run-watch.ts')
     return runWatch.run({ ...ctx, args: [body.run.id] })
   },
 }

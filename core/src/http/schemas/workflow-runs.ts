@@ -9,7 +9,14 @@ export const ManualRunBody = Type.Object(
     event: Type.Optional(
       Type.Object(
         {
-          type: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'default "manual"' })),
+          type: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 200,
+              description:
+                'always "manual": the platform sets a manual run\'s event type (any other value is refused); put your own fields under data',
+            }),
+          ),
           data: Type.Optional(Json),
         },
         { additionalProperties: false },
