@@ -231,7 +231,7 @@ describe('webhook failures', () => {
     const configs: [Record<string, unknown>, string][] = [
       [{}, 'config.url'],
       [{ url: 'ftp://localhost/x' }, 'config.url'],
-      [{ url, format: 'teams' }, 'config.format'],
+      [{ url, format: 'discord' }, 'config.format'],
       [{ url, secretPrefix: 'Bearer ' }, 'config.secretPrefix'],
       [{ url, secretHeader: 'bad header' }, 'config.secretHeader'],
       [{ url, urlFromSecret: true }, 'config.url'],

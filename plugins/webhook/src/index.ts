@@ -1,5 +1,6 @@
 import { defineOutput, ErrorCodes, type FetchResponse, isPluginError, PluginError, Type } from '@stavily/sdk'
-import { slackPayload } from './slack.ts'
+import { mattermostPayload, teamsPayload } from './chat-formats.ts'
+import { type Message, slackPayload } from './slack.ts'
 
 /** Defaults, each with the reason for its value. */
 export const DEFAULTS = {
@@ -24,6 +25,13 @@ export const Codes = {
 /** How much of a refusal's body the error quotes. */
 const EXCERPT = 300
 
+const Format = Type.Union([
+  Type.Literal('json'),
+  Type.Literal('slack'),
+  Type.Literal('mattermost'),
+  Type.Literal('teams'),
+])
+
 const Config = Type.Object(
   {
     url: Type.Optional(
@@ -36,7 +44,7 @@ const Config = Type.Object(
     urlFromSecret: Type.Optional(
       Type.Boolean({ description: `Read the URL from the ${URL_SECRET_NAME} secret instead of config.url` }),
     ),
-    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('slack')])),
+    format: Type.Optional(Format),
     headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), Type.String())),
     secretHeader: Type.Optional(
       Type.String({
@@ -73,12 +81,13 @@ const Input = Type.Object(
 const Output = Type.Object({
   /** The receiver's HTTP status. */
   status: Type.Integer(),
-  format: Type.Union([Type.Literal('json'), Type.Literal('slack')]),
+  format: Format,
 })
 
 /**
- * POSTs a workflow's result to a webhook: as a JSON document (`format: "json"`), or as a
- * Slack-compatible message with `text` and blocks (`format: "slack"`). A 4xx answer fails
+ * POSTs a workflow's result to a webhook: as a JSON document (`format: "json"`), a
+ * Slack message with `text` and blocks (`"slack"`), a Mattermost / Rocket.Chat message
+ * (`"mattermost"`) or a Microsoft Teams Adaptive Card (`"teams"`). A 4xx answer fails
  * for good; a 5xx, 408, 429 or a network failure fails as retryable, so the orchestrator
  * tries again. Every request carries `idempotency-key` (the same across retries of a step),
  * so a receiver can drop a repeat.
@@ -101,21 +110,14 @@ export default defineOutput({
         },
       )
     }
-    if (format === 'slack' && input.data !== undefined) {
+    if (format !== 'json' && input.data !== undefined) {
       throw new PluginError(
         ErrorCodes.INVALID_INPUT,
-        'input.data: a Slack message has no place for raw data; put what matters in input.fields, or use format "json"',
+        `input.data: a ${format} message has no place for raw data; put what matters in input.fields, or use format "json"`,
         { data: { field: 'data' } },
       )
     }
-    const body =
-      format === 'slack'
-        ? slackPayload(input)
-        : {
-            ...input,
-            idempotencyKey: ctx.idempotencyKey,
-            sentAt: new Date().toISOString(),
-          }
+    const body = payload(format, input, ctx.idempotencyKey)
     const headers: Record<string, string> = {
       ...(config.headers ?? {}),
       'content-type': 'application/json',
@@ -160,6 +162,23 @@ export default defineOutput({
     return { status: res.status, format }
   },
 })
+
+function payload(
+  format: 'json' | 'slack' | 'mattermost' | 'teams',
+  input: Message & { data?: unknown },
+  idempotencyKey: string,
+): unknown {
+  switch (format) {
+    case 'slack':
+      return slackPayload(input)
+    case 'mattermost':
+      return mattermostPayload(input)
+    case 'teams':
+      return teamsPayload(input)
+    case 'json':
+      return { ...input, idempotencyKey, sentAt: new Date().toISOString() }
+  }
+}
 
 async function targetUrl(
   secrets: { get(name: string): Promise<string> },

@@ -30,4 +30,28 @@ describe('webhook bundle', () => {
       await server.close()
     }
   })
+  it('posts a Teams card and a Mattermost message from the agent sandbox', async () => {
+    const server = await loopbackServer((_req, res) => res.writeHead(200).end('1'))
+    try {
+      for (const format of ['teams', 'mattermost']) {
+        const result = await inSandbox(
+          import.meta.url,
+          pkg,
+          { net: [`127.0.0.1:${server.port}`] },
+          (sandbox, name) =>
+            sandbox.invoke(name, {
+              ...callIds(),
+              config: { url: `${server.url}/hook/${format}`, format },
+              input: { title: 'web', text: 'restarted', status: 'succeeded' },
+            }),
+        )
+        expect(result.output).toEqual({ status: 200, format })
+      }
+      const [teams, mattermost] = server.requests.map((r) => JSON.parse(r.body))
+      expect(teams.attachments[0].content.body[0]).toMatchObject({ text: 'web', color: 'Good' })
+      expect(mattermost).toMatchObject({ text: '#### web\nrestarted', attachments: [{ color: '#2eb67d' }] })
+    } finally {
+      await server.close()
+    }
+  })
 })
