@@ -13,6 +13,12 @@ export const API_POLICY = {
   connectionsCheckingIntervalMs: 1_000,
   /** Bytes a stream may have waiting for a client that does not read; beyond it the stream ends (the client reconnects and reads the state from the API). */
   streamBufferBytes: 1_048_576,
+  /** Log lines per step in GET /runs/:id: one attempt's worth (the agent API's per-result cap), so the newest attempt shows whole. */
+  runLogLinesPerStep: 2_000,
+  /** Bytes of log lines (as JSON) per step in GET /runs/:id: one attempt's worth, as above. */
+  runLogBytesPerStep: 262_144,
+  /** Bytes of log lines of a whole run in GET /runs/:id, shared by its steps: one answer stays a few MB at most, however many steps and retries. */
+  runLogBytes: 2_097_152,
   /** Largest webhook body: webhooks carry events, not files. */
   webhookBodyLimitBytes: 1_048_576,
 } as const

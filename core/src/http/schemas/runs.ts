@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { RUN_STATUSES } from '../../workflows/state-machine.ts'
+import { API_POLICY } from '../policy.ts'
 import { Json, Uuid } from './common.ts'
 import { PageOf, PageQueryFields } from './pagination.ts'
 
@@ -67,7 +68,12 @@ export const RunStep = Type.Object({
   startedAt: Type.Union([Type.String(), Type.Null()]),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
   logs: Type.Array(StepLog, {
-    description: 'every attempt’s log lines, oldest first, clipped per attempt with a marker line',
+    description: `the newest log lines of every attempt, oldest first (each attempt clipped by the agent API with a marker line); at most ${API_POLICY.runLogLinesPerStep} lines and ${API_POLICY.runLogBytesPerStep} bytes per step, and ${API_POLICY.runLogBytes} bytes for the whole run, shared by its steps`,
+  }),
+  logsOmitted: Type.Integer({
+    minimum: 0,
+    description:
+      'older lines of this step left out by those caps (0: none); GET /instructions/:id has every line',
   }),
 })
 

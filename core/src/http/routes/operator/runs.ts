@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../../services/context.ts'
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from '../../pagination.ts'
 import { actorOf, orgOf, type RoleGuards } from '../../request-context.ts'
+import { capRunLogs } from '../../run-logs-cap.ts'
 import { errorResponses, IdParams } from '../../schemas/common.ts'
 import * as S from '../../schemas/runs.ts'
 
@@ -63,14 +64,15 @@ export function runRoutes(services: Services, role: RoleGuards) {
         ...role.viewer,
         schema: {
           tags,
-          summary: 'A run with its steps',
+          summary:
+            'A run with its steps and their newest log lines (capped per step and per run; logsOmitted counts the lines left out)',
           params: IdParams,
           response: { 200: S.RunDetail, ...errorResponses },
         },
       },
       async (req) => {
         const r = await services.runs.get(orgOf(req), req.params.id)
-        return { ...wireRun(r), steps: r.steps }
+        return { ...wireRun(r), steps: capRunLogs(r.steps) }
       },
     )
 
