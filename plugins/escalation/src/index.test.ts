@@ -7,6 +7,14 @@ import plugin from './index.ts'
 const ROUTING_KEY = 'R0123456789abcdef0123456789abcde'
 const GENIE_KEY = 'eb243592-faa2-4ba2-a551-1afdf565c889'
 const secrets = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, OPSGENIE_API_KEY: GENIE_KEY }
+// The manifest leaves its hosts to the operator ("$granted"): this is the test grant.
+const granted = {
+  manifest: pkg,
+  grants: {
+    net: ['events.pagerduty.com:443', 'api.opsgenie.com:443', 'api.eu.opsgenie.com:443', '127.0.0.1'],
+    secrets: ['PAGERDUTY_ROUTING_KEY', 'OPSGENIE_API_KEY'],
+  },
+}
 
 /** A fake vendor that records what it got. */
 function vendor(status = 202, body: unknown = { status: 'success', message: 'Event processed' }) {
@@ -33,7 +41,7 @@ describe('escalation, PagerDuty', () => {
   it('triggers at events.pagerduty.com/v2/enqueue with the routing key in the body', async () => {
     const v = vendor(202, { status: 'success', message: 'Event processed', dedup_key: 'run-7f3a' })
     const { output } = await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { provider: 'pagerduty' },
       input: { ...trigger, component: 'nginx', group: 'web', class: 'health' },
       secrets,
@@ -74,7 +82,7 @@ describe('escalation, PagerDuty', () => {
     for (const action of ['resolve', 'acknowledge'] as const) {
       const v = vendor()
       const { output } = await testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { provider: 'pagerduty', url: 'http://127.0.0.1:9/' },
         input: { action, dedupKey: 'fp-0a1b2c' },
         secrets,
@@ -93,14 +101,14 @@ describe('escalation, PagerDuty', () => {
   it('fills in the configured source and severity, else "stavily" and "error"', async () => {
     const v = vendor()
     await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { provider: 'pagerduty', source: 'ops-agents', severity: 'warning', client: 'Ops' },
       input: { dedupKey: 'k', summary: 's' },
       secrets,
       fetch: { 'events.pagerduty.com': v.fake },
     })
     await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { provider: 'pagerduty' },
       input: { dedupKey: 'k', summary: 's' },
       secrets,
@@ -114,7 +122,7 @@ describe('escalation, PagerDuty', () => {
   it('refuses a trigger without a summary, and Opsgenie-only fields, naming the field', async () => {
     const call = (input: Record<string, unknown>) =>
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { provider: 'pagerduty' },
         input: { dedupKey: 'k', ...input },
         secrets,
@@ -139,7 +147,7 @@ describe('escalation, Opsgenie', () => {
   it('creates an alert at api.opsgenie.com/v2/alerts with GenieKey auth and the alias', async () => {
     const v = vendor(202, { result: 'Request will be processed', took: 0.302, requestId: '43a29c5c' })
     const { output } = await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { provider: 'opsgenie' },
       input: { ...trigger, component: 'nginx', tags: ['web', 'prod'], note: 'restarted twice' },
       secrets,
@@ -176,7 +184,7 @@ describe('escalation, Opsgenie', () => {
     const v = vendor()
     const summary = `${'x'.repeat(200)} end`
     await testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { provider: 'opsgenie', severity: 'info' },
       input: { dedupKey: 'k', summary },
       secrets,
@@ -196,7 +204,7 @@ describe('escalation, Opsgenie', () => {
     ] as const) {
       const v = vendor()
       await testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { provider: 'opsgenie', url: 'https://api.eu.opsgenie.com' },
         input: { action, dedupKey: 'web/1 down', note: 'recovered' },
         secrets,
@@ -213,7 +221,7 @@ describe('escalation, Opsgenie', () => {
 describe('escalation failures', () => {
   it("fails for good on 4xx, quoting PagerDuty's message and errors", async () => {
     const run = testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { provider: 'pagerduty' },
       input: { dedupKey: 'run-1', summary: 's' },
       secrets,
@@ -239,7 +247,7 @@ describe('escalation failures', () => {
 
   it("fails for good on Opsgenie's 422, quoting its field errors", async () => {
     const run = testOutput(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { provider: 'opsgenie' },
       input: { dedupKey: 'run-1', summary: 's' },
       secrets,
@@ -266,7 +274,7 @@ describe('escalation failures', () => {
     for (const status of [500, 503, 408]) {
       await expect(
         testOutput(plugin, {
-          manifest: pkg,
+          ...granted,
           config: { provider: 'pagerduty' },
           input: { dedupKey: 'k', summary: 's' },
           secrets,
@@ -277,7 +285,7 @@ describe('escalation failures', () => {
     }
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { provider: 'opsgenie' },
         input: { action: 'resolve', dedupKey: 'k' },
         secrets,
@@ -298,20 +306,36 @@ describe('escalation failures', () => {
     })
   })
 
-  it('is denied an undeclared host and an ungranted secret', async () => {
+  it('reaches whatever host the operator grants (a relay), and is denied any other', async () => {
+    const v = vendor()
+    await testOutput(plugin, {
+      manifest: pkg,
+      grants: { net: ['pager-relay.example.net:8443'], secrets: ['PAGERDUTY_ROUTING_KEY'] },
+      config: { provider: 'pagerduty', url: 'https://pager-relay.example.net:8443/pd' },
+      input: { action: 'resolve', dedupKey: 'k' },
+      secrets,
+      fetch: { 'pager-relay.example.net': v.fake },
+    })
+    expect(v.got[0]?.url).toBe('https://pager-relay.example.net:8443/pd/v2/enqueue')
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { provider: 'pagerduty', url: 'https://pager.example.com' },
         input: { dedupKey: 'k', summary: 's' },
         secrets,
         fetch: () => ({}),
       }),
-    ).rejects.toMatchObject({ code: ErrorCodes.PERMISSION_DENIED, data: { permission: 'net' } })
+    ).rejects.toMatchObject({
+      code: ErrorCodes.PERMISSION_DENIED,
+      data: { permission: 'net', reason: 'ungranted' },
+    })
+  })
+
+  it('is denied the secret of a provider the operator did not grant', async () => {
     await expect(
       testOutput(plugin, {
         manifest: pkg,
-        grants: { secrets: ['PAGERDUTY_ROUTING_KEY'] },
+        grants: { net: ['api.opsgenie.com:443'], secrets: ['PAGERDUTY_ROUTING_KEY'] },
         config: { provider: 'opsgenie' },
         input: { dedupKey: 'k', summary: 's' },
         secrets,
@@ -323,7 +347,7 @@ describe('escalation failures', () => {
   it('refuses a config URL with a query, naming the field', async () => {
     await expect(
       testOutput(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { provider: 'pagerduty', url: 'https://events.pagerduty.com/v2/enqueue?x=1' },
         input: { dedupKey: 'k', summary: 's' },
         secrets,
