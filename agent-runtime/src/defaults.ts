@@ -52,6 +52,16 @@ export interface PluginLimits {
    * window of this many ms instead of per call.
    */
   watchWindowMs: number
+  /** Wall time of one ctx.sql query (also its server-side statement_timeout), and of connecting, ms. */
+  sqlTimeoutMs: number
+  /** JSON size of the rows one ctx.sql query returns, bytes. */
+  sqlResultBytes: number
+  /** Wall time of one ctx.smtp.send (connect, TLS, AUTH, delivery), ms. */
+  smtpTimeoutMs: number
+  /** Characters of text and html in one ctx.smtp.send message. */
+  smtpMessageBytes: number
+  /** Items a ctx.sql.listen or ctx.fs.watch stream buffers between next() calls; older ones are dropped and counted. */
+  watchQueue: number
 }
 
 export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
@@ -96,6 +106,17 @@ export const DEFAULT_LIMITS: Readonly<PluginLimits> = Object.freeze({
   operationsPerPlugin: 64,
   // With cpuMs, a watch may use a tenth of a core on average; with events, 100 a second.
   watchWindowMs: 10_000,
+  // A query answers within seconds or is a report, not a check; the lease is longer anyway.
+  sqlTimeoutMs: 15_000,
+  // Rows are parsed inside a 64 MB heap, as fetch responses are.
+  sqlResultBytes: 8 * 1024 * 1024,
+  // A relay may greylist or be slow to accept; half a minute, like the default call.
+  smtpTimeoutMs: 30_000,
+  // A notification, not a newsletter: 10 MB is what common relays accept at most.
+  smtpMessageBytes: 10 * 1024 * 1024,
+  // A watch reads its stream every few seconds; a thousand waiting changes means it fell
+  // behind, and it should re-read the source rather than the host buffer without end.
+  watchQueue: 1_000,
 })
 
 /** Lower bounds an operator override may not go below. */

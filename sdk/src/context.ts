@@ -127,6 +127,208 @@ export interface Fs extends ReadonlyFs {
 }
 
 /**
+ * A query parameter: bound by PostgreSQL (`$1`, `$2`, ...), never spliced into the text.
+ *
+ * @example
+ * ```ts
+ * const params: SqlParam[] = ['web-1', 42, true, null]
+ * ```
+ */
+export type SqlParam = string | number | boolean | null
+
+/**
+ * Options of `ctx.sql.query`.
+ *
+ * @example
+ * ```ts
+ * const options: SqlQueryOptions = { timeoutMs: 5000, maxRows: 100 }
+ * ```
+ */
+export interface SqlQueryOptions {
+  /** Gives up after this long (the host caps it by `sqlTimeoutMs` and the call's deadline). */
+  timeoutMs?: number
+  /** More rows than this fail the query (default 1000, at most 100000). */
+  maxRows?: number
+}
+
+/**
+ * What `ctx.sql.query` resolves to. Column values are JSON: numbers and booleans as such,
+ * `bigint`/`numeric` as strings, timestamps as ISO strings, `json`/`jsonb` parsed.
+ *
+ * @example
+ * ```ts
+ * const r: SqlResult = await ctx.sql.query('main', 'SELECT id, state FROM jobs WHERE id > $1', [cursor])
+ * for (const row of r.rows) ctx.log.info('job', { id: row.id as number })
+ * ```
+ */
+export interface SqlResult {
+  rows: Record<string, JsonValue>[]
+  /** Rows returned or affected. */
+  rowCount: number
+  /** Column names, in order. */
+  fields: string[]
+  /** The command tag: `SELECT`, `INSERT`, ... */
+  command: string
+}
+
+/**
+ * A `NOTIFY` received on a channel a sensor listens to.
+ *
+ * @example
+ * ```ts
+ * const n: SqlNotification = { channel: 'jobs', payload: '{"id":7}', processId: 4242 }
+ * ```
+ */
+export interface SqlNotification {
+  channel: string
+  payload: string
+  processId: number
+}
+
+/**
+ * A batch of what a subscription received since the last `next()`; `dropped` counts what was
+ * lost because more arrived than the host buffers (`limits.watchQueue`): read again from the
+ * source (a query, a directory listing) when it is not 0.
+ *
+ * @example
+ * ```ts
+ * const { items, dropped } = await listener.next({ timeoutMs: 5000 })
+ * ```
+ */
+export interface Batch<T> {
+  items: T[]
+  dropped: number
+}
+
+/**
+ * A stream a sensor reads in its `watch` loop (`ctx.sql.listen`, `ctx.fs.watch`). The host
+ * buffers what arrives; `next()` resolves as soon as there is something, or with an empty
+ * batch after `timeoutMs` (default 10 s) or when the sensor is being stopped. It ends with
+ * the call; `close()` ends it earlier.
+ *
+ * @example
+ * ```ts
+ * const listener = await ctx.sql.listen('main', 'jobs')
+ * while (!ctx.isStopping()) {
+ *   const { items } = await listener.next({ timeoutMs: 5000 })
+ *   for (const n of items) await ctx.emit({ type: 'job.changed', data: { payload: n.payload } })
+ * }
+ * ```
+ */
+export interface Subscription<T> {
+  next(options?: { timeoutMs?: number; max?: number }): Promise<Batch<T>>
+  close(): Promise<void>
+}
+
+/**
+ * `ctx.sql`: parameterised queries on the PostgreSQL connections the operator defines on the
+ * agent (by name) and grants the plugin (`permissions.sql`). Read-only (each query runs in a
+ * READ ONLY transaction) unless the operator granted the connection `write: true`, and always
+ * for sensors. One statement per query; credentials never reach the plugin.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await ctx.sql.query('main', 'SELECT count(*)::int AS n FROM jobs WHERE state = $1', ['failed'])
+ * ```
+ */
+export interface Sql {
+  query(connection: string, text: string, params?: SqlParam[], options?: SqlQueryOptions): Promise<SqlResult>
+}
+
+/**
+ * `ctx.sql` of a sensor: queries (read-only) and `LISTEN` on a channel.
+ *
+ * @example
+ * ```ts
+ * const listener = await ctx.sql.listen('main', 'jobs')
+ * ```
+ */
+export interface SensorSql extends Sql {
+  /** Starts `LISTEN channel` on its own connection; notifications arrive through `next()`. */
+  listen(connection: string, channel: string): Promise<Subscription<SqlNotification>>
+}
+
+/**
+ * A change under a watched path: `path` is absolute.
+ *
+ * @example
+ * ```ts
+ * const change: FsChange = { type: 'modified', path: '/etc/app/config.yaml' }
+ * ```
+ */
+export interface FsChange {
+  type: 'created' | 'modified' | 'deleted'
+  path: string
+}
+
+/**
+ * A sensor's file access: reads as {@link ReadonlyFs}, and `watch` for change notifications
+ * on a path under `permissions.fs.read`.
+ *
+ * @example
+ * ```ts
+ * const watcher = await ctx.fs.watch('/etc/app', { recursive: true })
+ * const { items } = await watcher.next()
+ * ```
+ */
+export interface SensorFs extends ReadonlyFs {
+  /** Change notifications for a file or a folder (with `recursive`, its subfolders too). */
+  watch(path: string, options?: { recursive?: boolean }): Promise<Subscription<FsChange>>
+}
+
+/**
+ * A mail message for `ctx.smtp.send`. Addresses are `user@example.com` or
+ * `"Name" <user@example.com>`; `from` defaults to the relay's `from` set by the operator.
+ *
+ * @example
+ * ```ts
+ * const message: MailMessage = { to: ['ops@example.com'], subject: 'web restarted', text: 'at 10:02' }
+ * ```
+ */
+export interface MailMessage {
+  from?: string
+  to: string | string[]
+  cc?: string | string[]
+  bcc?: string | string[]
+  replyTo?: string
+  subject: string
+  text?: string
+  html?: string
+  /** Extra headers (`X-Run-Id`); the host sets the structural ones itself. */
+  headers?: Record<string, string>
+}
+
+/**
+ * What `ctx.smtp.send` resolves to: what the relay accepted.
+ *
+ * @example
+ * ```ts
+ * const sent: SmtpResult = await ctx.smtp.send('mail', message)
+ * ```
+ */
+export interface SmtpResult {
+  messageId: string
+  accepted: string[]
+  rejected: string[]
+  /** The relay's last answer, e.g. `250 2.0.0 Ok: queued`. */
+  response: string
+}
+
+/**
+ * `ctx.smtp` (actions and outputs): sends through an SMTP relay the operator defines on the
+ * agent and grants the plugin (`permissions.smtp`), with STARTTLS and AUTH as configured;
+ * the credentials never reach the plugin.
+ *
+ * @example
+ * ```ts
+ * await ctx.smtp.send('mail', { to: 'ops@example.com', subject: 'run failed', text: input.text })
+ * ```
+ */
+export interface Smtp {
+  send(relay: string, message: MailMessage): Promise<SmtpResult>
+}
+
+/**
  * What every handler receives. `Config` is the type of the plugin's config schema.
  *
  * @example
@@ -151,6 +353,8 @@ export interface Context<Config = Record<never, never>> {
   readonly secrets: Secrets
   readonly state: StateStore
   readonly fs: ReadonlyFs
+  /** PostgreSQL on the connections the operator grants (`permissions.sql`). */
+  readonly sql: Sql
 }
 
 /**
@@ -184,6 +388,8 @@ export interface EmittedEvent<Data> {
  * ```
  */
 export interface SensorContext<Config = Record<never, never>, Event = unknown> extends Context<Config> {
+  readonly fs: SensorFs
+  readonly sql: SensorSql
   /** Reports an event to the orchestrator; validated against the event schema. */
   emit(event: EmittedEvent<Event>): Promise<void>
   /** Waits `ms` milliseconds, or less when the sensor is being stopped. */
@@ -247,6 +453,7 @@ export interface ExecResult {
  */
 export interface ActionContext<Config = Record<never, never>> extends Context<Config> {
   readonly fs: Fs
+  readonly smtp: Smtp
   /** Runs `command` with `args` (no shell). `command` must be in `permissions.exec`. */
   exec(command: string, args: string[], options?: ExecOptions): Promise<ExecResult>
 }
@@ -264,4 +471,5 @@ export interface ActionContext<Config = Record<never, never>> extends Context<Co
  */
 export interface OutputContext<Config = Record<never, never>> extends Context<Config> {
   readonly fs: Fs
+  readonly smtp: Smtp
 }

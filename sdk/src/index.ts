@@ -4,6 +4,7 @@
 export { type Static, type TSchema, Type } from 'typebox'
 export type {
   ActionContext,
+  Batch,
   Context,
   EmittedEvent,
   ExecOptions,
@@ -12,12 +13,24 @@ export type {
   FetchInit,
   FetchResponse,
   Fs,
+  FsChange,
   Logger,
+  MailMessage,
   OutputContext,
   ReadonlyFs,
   Secrets,
   SensorContext,
+  SensorFs,
+  SensorSql,
+  Smtp,
+  SmtpResult,
+  Sql,
+  SqlNotification,
+  SqlParam,
+  SqlQueryOptions,
+  SqlResult,
   StateStore,
+  Subscription,
 } from './context.ts'
 export { defineAction } from './define-action.ts'
 export { defineOutput } from './define-output.ts'

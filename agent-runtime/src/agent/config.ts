@@ -7,6 +7,11 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { envEntryProblem, type Grants } from '@stavily/sdk/manifest'
 import type { PluginLimits } from '../defaults.ts'
+import {
+  type Connections,
+  checkDefinitions,
+  emptyConnections,
+} from '../sandbox/host/capabilities/connections.ts'
 import { AGENT_DEFAULTS } from './defaults.ts'
 import { configError } from './errors.ts'
 import { type ListenAddress, parseListen } from './health-server.ts'
@@ -16,9 +21,13 @@ import type { TlsClientFiles } from './tls-client.ts'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 const LOG_LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
-/** What the operator grants a plugin (the sandbox's grants shape) plus private-network access. */
+/**
+ * What the operator grants a plugin (the sandbox's grants shape) plus private-network access,
+ * and the PostgreSQL connections and SMTP relays it defines (their names are in `sql`/`smtp`).
+ */
 export interface GrantConfig extends Grants {
   allowPrivateNetwork: boolean
+  connections: Connections
 }
 
 export interface AgentConfig {
@@ -248,6 +257,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       (env.STAVILY_ALLOW_PRIVATE_NETWORK !== undefined
         ? /^(1|true|yes)$/i.test(env.STAVILY_ALLOW_PRIVATE_NETWORK)
         : fileGrants.allowPrivateNetwork),
+    // Connections and relays come only from the file: a URL, a secret name, a CA file.
+    ...(fileGrants.sql ? { sql: fileGrants.sql } : {}),
+    ...(fileGrants.smtp ? { smtp: fileGrants.smtp } : {}),
+    connections: fileGrants.connections,
   }
 
   const plugins: AgentConfig['plugins'] = {}
@@ -377,18 +390,19 @@ function grantConfig(value: unknown, where: string): GrantConfig {
     fs: { read: [], write: [] },
     env: [],
     allowPrivateNetwork: false,
+    connections: emptyConnections(),
   }
   if (value === undefined) return out
   if (!isObject(value))
     throw configError(
       where,
-      'expected an object { net, exec, secrets, fs: { read, write }, env, allowPrivateNetwork }',
+      'expected an object { net, exec, secrets, fs: { read, write }, env, sql, smtp, allowPrivateNetwork }',
     )
   for (const key of Object.keys(value)) {
-    if (!['net', 'exec', 'secrets', 'fs', 'env', 'allowPrivateNetwork'].includes(key))
+    if (!['net', 'exec', 'secrets', 'fs', 'env', 'sql', 'smtp', 'allowPrivateNetwork'].includes(key))
       throw configError(
         `${where}.${key}`,
-        'unknown grant; expected net, exec, secrets, fs, env or allowPrivateNetwork',
+        'unknown grant; expected net, exec, secrets, fs, env, sql, smtp or allowPrivateNetwork',
       )
   }
   out.net = namedTargets(stringList(value.net, `${where}.net`), `${where}.net`)
@@ -400,6 +414,16 @@ function grantConfig(value: unknown, where: string): GrantConfig {
     out.fs.read = namedTargets(stringList(value.fs.read, `${where}.fs.read`), `${where}.fs.read`)
     out.fs.write = namedTargets(stringList(value.fs.write, `${where}.fs.write`), `${where}.fs.write`)
   }
+  out.connections = {
+    sql: checkDefinitions('sql', value.sql, `${where}.sql`, configError),
+    smtp: checkDefinitions('smtp', value.smtp, `${where}.smtp`, configError),
+  }
+  if (Object.keys(out.connections.sql).length > 0) out.sql = Object.keys(out.connections.sql)
+  if (Object.keys(out.connections.smtp).length > 0) out.smtp = Object.keys(out.connections.smtp)
+  // A connection's password secret is granted with it (the orchestrator sends it only for a
+  // plugin that declares it); the sandbox hands it to the connection, never to plugin code.
+  for (const c of [...Object.values(out.connections.sql), ...Object.values(out.connections.smtp)])
+    if (c.passwordSecret && !out.secrets.includes(c.passwordSecret)) out.secrets.push(c.passwordSecret)
   if (value.allowPrivateNetwork !== undefined) {
     if (typeof value.allowPrivateNetwork !== 'boolean')
       throw configError(

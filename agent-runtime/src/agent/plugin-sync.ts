@@ -48,13 +48,23 @@ export class PluginSync {
     const p = this.config.plugins[name]?.grants
     if (!p) return g
     const u = (a: string[], b: string[]) => [...new Set([...a, ...b])]
+    // A connection or relay defined for the plugin replaces a global one of the same name.
+    const connections = {
+      sql: { ...g.connections?.sql, ...p.connections?.sql },
+      smtp: { ...g.connections?.smtp, ...p.connections?.smtp },
+    }
+    const sql = Object.keys(connections.sql)
+    const smtp = Object.keys(connections.smtp)
     return {
       net: u(g.net, p.net),
       exec: u(g.exec, p.exec),
       secrets: u(g.secrets, p.secrets),
       fs: { read: u(g.fs.read, p.fs.read), write: u(g.fs.write, p.fs.write) },
       env: u(g.env ?? [], p.env ?? []),
+      ...(sql.length > 0 ? { sql } : {}),
+      ...(smtp.length > 0 ? { smtp } : {}),
       allowPrivateNetwork: g.allowPrivateNetwork || p.allowPrivateNetwork,
+      connections,
     }
   }
 

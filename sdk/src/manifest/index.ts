@@ -5,6 +5,18 @@ export type { PluginKind } from '../definition.ts'
 export { SDK_API_VERSION } from '../version.ts'
 export { type BuiltinImport, builtinsMessage, isNodeBuiltin, nodeBuiltinsGuard } from './builtins-guard.ts'
 export { PLUGIN_BUNDLE_GLOBAL, PLUGIN_BUNDLE_OPTIONS, type PluginBundleOptions } from './bundle-options.ts'
+export {
+  MAIL_MAX_RECIPIENTS,
+  mailMessageProblem,
+  SQL_CHANNEL,
+  SQL_DEFAULT_ROWS,
+  SQL_MAX_PARAMS,
+  SQL_MAX_ROWS,
+  SQL_MAX_TEXT,
+  sqlChannelProblem,
+  sqlParamsProblem,
+  sqlTextProblem,
+} from './capability-args.ts'
 export { ENV_NAME, envAllowed, envEntryProblem, reservedEnvReason } from './env-names.ts'
 export { isPathUnder, normalizeAbsolutePath } from './fs-path.ts'
 export { describePermissionEntry, GRANTED, type GrantedNet } from './granted.ts'

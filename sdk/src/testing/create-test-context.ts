@@ -5,8 +5,8 @@ import type {
   EmittedEvent,
   Logger,
   OutputContext,
-  ReadonlyFs,
   SensorContext,
+  SensorFs,
 } from '../context.ts'
 import type { PluginKind } from '../definition.ts'
 import { ErrorCodes, PluginError } from '../errors.ts'
@@ -18,7 +18,10 @@ import { HARNESS_DEFAULTS } from './defaults.ts'
 import { fakeExec } from './fake-exec.ts'
 import { fakeFetch } from './fake-fetch.ts'
 import { fakeFs } from './fake-fs.ts'
+import { fakeSmtp } from './fake-smtp.ts'
+import { fakeSql } from './fake-sql.ts'
 import { fakeState } from './fake-state.ts'
+import { fakeWatch } from './fake-watch.ts'
 import { HARNESS_OPTION_NAMES, type HarnessOptions } from './options.ts'
 import { resolvePermissions } from './permissions.ts'
 import { emptyCalls, type LogRecord, type Recorded } from './recorder.ts'
@@ -136,13 +139,18 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
     fetch: fakeFetch(guard, options.fetch, calls),
     secrets: Object.freeze(secrets),
     state: Object.freeze(state.state),
+    sql: fakeSql(guard, kind, options, calls),
   }
   let ctx: Context<unknown>
   if (kind === 'sensor') {
-    const readonlyFs: ReadonlyFs = { readText: files.fs.readText, list: files.fs.list }
+    const sensorFs: SensorFs = {
+      readText: files.fs.readText,
+      list: files.fs.list,
+      watch: fakeWatch(guard, kind, options, calls),
+    }
     const sensor: SensorContext<unknown, unknown> = {
       ...base,
-      fs: Object.freeze(readonlyFs),
+      fs: Object.freeze(sensorFs),
       async emit(event) {
         const copy = copyIn('event', event, ErrorCodes.INVALID_EVENT) as unknown as EmittedEvent<unknown>
         assertValidEvent(options.eventSchema ?? {}, copy)
@@ -168,10 +176,15 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
       ...base,
       fs: Object.freeze(files.fs),
       exec: fakeExec(guard, options.exec, calls) as ActionContext<unknown>['exec'],
+      smtp: fakeSmtp(guard, options.smtp, calls),
     }
     ctx = action
   } else {
-    const output: OutputContext<unknown> = { ...base, fs: Object.freeze(files.fs) }
+    const output: OutputContext<unknown> = {
+      ...base,
+      fs: Object.freeze(files.fs),
+      smtp: fakeSmtp(guard, options.smtp, calls),
+    }
     ctx = output
   }
 

@@ -8,9 +8,13 @@ export type {
   FakeExecResult,
   FakeFetch,
   FakeResponse,
+  FakeSmtp,
+  FakeSql,
   FetchCall,
   HarnessOptions,
   PartialPermissions,
+  SmtpCall,
+  SqlCall,
 } from './options.ts'
 export type { Calls, FsCall, LogRecord, Recorded, StateCall } from './recorder.ts'
 export {

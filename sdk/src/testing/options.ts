@@ -1,3 +1,4 @@
+import type { FsChange, MailMessage, SmtpResult, SqlNotification, SqlParam, SqlResult } from '../context.ts'
 import type { JsonValue } from '../json.ts'
 import type { Grants, Permissions } from '../manifest/types.ts'
 
@@ -91,6 +92,61 @@ export interface ExecCall {
 export type FakeExec = FakeExecResult | ((call: ExecCall) => FakeExecResult | Promise<FakeExecResult>)
 
 /**
+ * A query as the plugin made it, given to sql fakes and recorded in `calls.sql`. `readOnly`
+ * says whether the agent would run it in a READ ONLY transaction (always for sensors; for
+ * others unless the test lists the connection in `sqlWritable`, as an operator's `write: true`).
+ *
+ * @example
+ * ```ts
+ * const fake = (q: SqlCall) => ({ rows: q.text.includes('count') ? [{ n: 3 }] : [] })
+ * ```
+ */
+export interface SqlCall {
+  connection: string
+  text: string
+  params: SqlParam[]
+  readOnly: boolean
+  timeoutMs?: number
+}
+
+/**
+ * How a sql fake answers: a result (missing parts derived from `rows`), or a function of the query.
+ *
+ * @example
+ * ```ts
+ * const fake: FakeSql = { rows: [{ id: 1, state: 'failed' }] }
+ * ```
+ */
+export type FakeSql =
+  | Partial<SqlResult>
+  | ((call: SqlCall) => Partial<SqlResult> | Promise<Partial<SqlResult>>)
+
+/**
+ * A message as the plugin sent it, recorded in `calls.smtp` and given to smtp fakes.
+ *
+ * @example
+ * ```ts
+ * expect(result.calls.smtp[0]).toMatchObject({ relay: 'mail', message: { subject: 'run failed' } })
+ * ```
+ */
+export interface SmtpCall {
+  relay: string
+  message: MailMessage
+}
+
+/**
+ * How an smtp fake answers: what the relay accepted (default: every recipient), or a function.
+ *
+ * @example
+ * ```ts
+ * const fake: FakeSmtp = { rejected: ['nobody@example.com'] }
+ * ```
+ */
+export type FakeSmtp =
+  | Partial<SmtpResult>
+  | ((call: SmtpCall) => Partial<SmtpResult> | Promise<Partial<SmtpResult>>)
+
+/**
  * Everything the harness can be given. Permissions come from `manifest` (a package.json
  * object with a `stavily` field, or a parsed manifest) or `permissions`; without either the
  * plugin is declared nothing and every capability is denied, as it would be on an agent.
@@ -132,6 +188,16 @@ export interface HarnessOptions {
   state?: Record<string, JsonValue>
   /** Files by absolute path; a key ending in "/" is an (empty) directory. */
   files?: Record<string, string>
+  /** Fake query results by connection name (`ctx.sql.query`). */
+  sql?: Record<string, FakeSql>
+  /** Connections a query may write on (the operator's `write: true`); sensors never write. */
+  sqlWritable?: string[]
+  /** Notifications by connection, handed to `ctx.sql.listen` subscriptions of their channel. */
+  sqlNotifications?: Record<string, (Partial<SqlNotification> & { channel: string })[]>
+  /** Changes handed to `ctx.fs.watch` subscriptions whose path covers them. */
+  fsChanges?: FsChange[]
+  /** Fake relays by name (`ctx.smtp.send`). */
+  smtp?: Record<string, FakeSmtp>
   invocationId?: string
   idempotencyKey?: string
   /** Epoch ms; default one minute from now. */
@@ -150,6 +216,11 @@ export const HARNESS_OPTION_NAMES = [
   'secrets',
   'state',
   'files',
+  'sql',
+  'sqlWritable',
+  'sqlNotifications',
+  'fsChanges',
+  'smtp',
   'invocationId',
   'idempotencyKey',
   'deadline',

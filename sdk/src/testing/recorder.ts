@@ -1,6 +1,6 @@
 import type { EmittedEvent } from '../context.ts'
 import type { JsonValue } from '../json.ts'
-import type { ExecCall, FetchCall } from './options.ts'
+import type { ExecCall, FetchCall, SmtpCall, SqlCall } from './options.ts'
 
 /**
  * A log line the plugin wrote.
@@ -61,6 +61,14 @@ export interface Calls {
   fs: FsCall[]
   /** Milliseconds of every `ctx.sleep` (sensors); the harness does not really wait. */
   sleeps: number[]
+  /** Every `ctx.sql.query`, with whether the agent would run it read-only. */
+  sql: SqlCall[]
+  /** Every `ctx.sql.listen` (sensors). */
+  listens: { connection: string; channel: string }[]
+  /** Every `ctx.fs.watch` (sensors), path normalised. */
+  watches: { path: string; recursive: boolean }[]
+  /** Every message sent with `ctx.smtp.send`. */
+  smtp: SmtpCall[]
 }
 
 /**
@@ -83,5 +91,16 @@ export interface Recorded {
 }
 
 export function emptyCalls(): Calls {
-  return { fetch: [], exec: [], secrets: [], state: [], fs: [], sleeps: [] }
+  return {
+    fetch: [],
+    exec: [],
+    secrets: [],
+    state: [],
+    fs: [],
+    sleeps: [],
+    sql: [],
+    listens: [],
+    watches: [],
+    smtp: [],
+  }
 }

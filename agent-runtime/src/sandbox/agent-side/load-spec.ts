@@ -10,6 +10,7 @@ import {
 } from '@stavily/sdk/manifest'
 import { DEFAULT_LIMITS, MIN_LIMITS, type PluginLimits } from '../../defaults.ts'
 import { SandboxErrorCodes, sandboxError } from '../../errors.ts'
+import { checkDefinitions, type GrantsWithConnections } from '../host/capabilities/connections.ts'
 
 /** What the agent gives the sandbox to load one plugin version. */
 export interface PluginSpec {
@@ -65,21 +66,33 @@ export function checkSpec(spec: unknown, baseLimits: PluginLimits): CheckedSpec 
   if (typeof g !== 'object' || g === null || Array.isArray(g))
     throw invalid('grants', 'an object { net, exec, secrets, fs, env }', g)
   const fs = (g.fs ?? {}) as Record<string, unknown>
-  const grants: Grants = {
+  const names: Grants = {
     net: (g.net ?? []) as string[],
     exec: (g.exec ?? []) as string[],
     secrets: (g.secrets ?? []) as string[],
     fs: { read: (fs.read ?? []) as string[], write: (fs.write ?? []) as string[] },
     ...(g.env === undefined ? {} : { env: g.env as string[] }),
+    ...(g.sql === undefined ? {} : { sql: g.sql as string[] }),
+    ...(g.smtp === undefined ? {} : { smtp: g.smtp as string[] }),
   }
   try {
     // The same grammar as the manifest's permissions; checked here so a bad grant fails the load.
-    createPermissionGuard(manifest.permissions, grants)
+    createPermissionGuard(manifest.permissions, names)
   } catch (err) {
     throw sandboxError(SandboxErrorCodes.INVALID_ARGUMENT, `grants: ${(err as Error).message}`, {
       cause: err,
     })
   }
+  // The operator's connection and relay definitions travel beside the names to the sandbox
+  // host (capabilities/connections.ts), checked with the rules the agent's configuration uses.
+  const fail = (field: string, message: string) =>
+    sandboxError(SandboxErrorCodes.INVALID_ARGUMENT, `${field}: ${message}`)
+  const c = (g.connections ?? {}) as Record<string, unknown>
+  const connections = {
+    sql: checkDefinitions('sql', c.sql, 'grants.connections.sql', fail),
+    smtp: checkDefinitions('smtp', c.smtp, 'grants.connections.smtp', fail),
+  }
+  const grants: GrantsWithConnections = { ...names, connections }
   if (s.allowPrivateNetwork !== undefined && typeof s.allowPrivateNetwork !== 'boolean') {
     throw invalid('allowPrivateNetwork', 'a boolean', s.allowPrivateNetwork)
   }

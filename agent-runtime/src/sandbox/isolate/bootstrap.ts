@@ -126,12 +126,20 @@ ${TEXT_CODEC_SHIM_SOURCE}
     });
     const readText = (p) => callAsync(callId, 'fs.readText', [p]);
     const list = (p) => callAsync(callId, 'fs.list', [p]);
+    // A stream (sql.listen, fs.watch) is a host-side id; next() and close() go by it.
+    const stream = (id) => freeze({
+      next: (options) => callAsync(callId, 'stream.next', [id, options === undefined ? null : options]),
+      close: () => callAsync(callId, 'stream.close', [id]),
+    });
+    const query = (connection, text, params, options) => callAsync(callId, 'sql.query', [connection, text, params === undefined ? null : params, options === undefined ? null : options]);
+    const smtp = freeze({ send: (relay, message) => callAsync(callId, 'smtp.send', [relay, message]) });
     // One complete literal per kind: properties added afterwards would turn ctx into a slow
     // dictionary object (microseconds on every call), and assignment would meet setters.
     if (definition.kind === 'sensor') {
       return freeze({
         config, invocationId, idempotencyKey, deadline, log: logger, fetch, secrets, state,
-        fs: freeze({ readText, list }),
+        fs: freeze({ readText, list, watch: async (p, options) => stream(await callAsync(callId, 'fs.watch', [p, options === undefined ? null : options])) }),
+        sql: freeze({ query, listen: async (connection, channel) => stream(await callAsync(callId, 'sql.listen', [connection, channel])) }),
         emit: (event) => callAsync(callId, 'emit', [event]),
         sleep: (ms) => callAsync(callId, 'sleep', [ms]),
         isStopping: () => call(callId, 'isStopping', [], false) === true,
@@ -141,10 +149,11 @@ ${TEXT_CODEC_SHIM_SOURCE}
     if (definition.kind === 'action') {
       return freeze({
         config, invocationId, idempotencyKey, deadline, log: logger, fetch, secrets, state, fs,
+        sql: freeze({ query }), smtp,
         exec: (command, args, options) => callAsync(callId, 'exec', [command, args === undefined ? [] : args, options === undefined ? null : options]),
       });
     }
-    return freeze({ config, invocationId, idempotencyKey, deadline, log: logger, fetch, secrets, state, fs });
+    return freeze({ config, invocationId, idempotencyKey, deadline, log: logger, fetch, secrets, state, fs, sql: freeze({ query }), smtp });
   }
   // A thrown value as JSON, written out field by field: only its own fields' values go
   // through JSON.stringify (strings, and data, which is the plugin's to shape).

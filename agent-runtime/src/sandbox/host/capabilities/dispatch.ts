@@ -6,12 +6,22 @@ import type { PluginEvent, StateOp } from '../../protocol.ts'
 import { type CallState, callSignal } from '../call-state.ts'
 import type { CapabilityHost, PluginInstance } from '../plugin-instance.ts'
 import { str } from './args.ts'
+import {
+  type Connections,
+  credentialSecrets,
+  type GrantsWithConnections,
+  splitGrants,
+} from './connections.ts'
 import { denied } from './denied.ts'
 import { hostExec } from './exec.ts'
 import { hostFetch } from './fetch.ts'
 import { checkCwd, list, readText, writeText } from './fs.ts'
+import { hostFsWatch } from './fs-watch.ts'
 import { hostEmit, hostLog, logExecStderr } from './log-emit.ts'
 import { COUNTED_OPERATIONS, withinOperationLimits } from './operation-limits.ts'
+import { hostSmtpSend } from './smtp.ts'
+import { hostSqlListen, hostSqlQuery } from './sql.ts'
+import { closeStream, nextBatch, openStream } from './subscriptions.ts'
 
 const MAX_STATE_KEY = 256
 const MAX_SLEEP_MS = 24 * 3600_000
@@ -24,11 +34,21 @@ export interface DispatchDeps {
 }
 
 export function createDispatch(deps: DispatchDeps): CapabilityHost {
-  const guards = new WeakMap<PluginInstance, PermissionGuard>()
+  const guards = new WeakMap<
+    PluginInstance,
+    { guard: PermissionGuard; connections: Connections; credentials: Map<string, string> }
+  >()
+  // The grants travel with the operator's connection and relay definitions beside the names
+  // (connections.ts); the guard gets the names, the sql and smtp capabilities the definitions.
   const guardOf = (plugin: PluginInstance) => {
     let g = guards.get(plugin)
     if (!g) {
-      g = createPermissionGuard(plugin.spec.declared, plugin.spec.granted)
+      const { grants, connections } = splitGrants(plugin.spec.granted as GrantsWithConnections)
+      g = {
+        guard: createPermissionGuard(plugin.spec.declared, grants),
+        connections,
+        credentials: credentialSecrets(connections),
+      }
       guards.set(plugin, g)
     }
     return g
@@ -49,16 +69,40 @@ export function createDispatch(deps: DispatchDeps): CapabilityHost {
   return { handle }
 
   function run(plugin: PluginInstance, call: CallState, cap: string, args: unknown[]): unknown {
-    const guard = guardOf(plugin)
+    const { guard, connections, credentials } = guardOf(plugin)
     const { limits } = plugin.spec
-    const deadline = Math.min(call.req.deadline, Date.now() + limits.wallMs)
+    // A watch runs until its deadline; its capability calls are bounded by that, not wallMs.
+    const deadline =
+      call.req.operation === 'watch'
+        ? call.req.deadline
+        : Math.min(call.req.deadline, Date.now() + limits.wallMs)
     const fsOptions = { guard, limits }
+    const sqlOptions = () => ({
+      guard,
+      limits,
+      kind: plugin.info.kind,
+      connections: connections.sql,
+      secrets: call.req.secrets,
+      allowPrivateNetwork: plugin.spec.allowPrivateNetwork,
+      deadline,
+      signal: callSignal(call),
+    })
     switch (cap) {
       case 'log':
         return hostLog(plugin, call, args)
       case 'secrets.get': {
         const name = str('secrets.get name', args[0], 256)
         guard.secret(name)
+        const usedBy = credentials.get(name)
+        if (usedBy !== undefined) {
+          // The host connects with it; plugin code never holds a database or relay password.
+          throw denied(
+            'secrets',
+            name,
+            'credential',
+            `it is the password of the ${usedBy} the agent grants; the host uses it to connect, plugin code never reads it`,
+          )
+        }
         const value = call.req.secrets[name]
         if (typeof value !== 'string') {
           throw sandboxError(
@@ -110,6 +154,31 @@ export function createDispatch(deps: DispatchDeps): CapabilityHost {
       case 'fs.writeText':
         onlyFor(plugin, 'fs.writeText', ['action', 'output'])
         return writeText(args[0], args[1], fsOptions)
+      case 'sql.query':
+        return hostSqlQuery(args[0], args[1], args[2], args[3], sqlOptions())
+      case 'sql.listen': {
+        onlyFor(plugin, 'sql.listen', ['sensor'])
+        const o = sqlOptions()
+        return openStream(call, cap, limits, (stream) => hostSqlListen(args[0], args[1], o, stream))
+      }
+      case 'fs.watch':
+        onlyFor(plugin, 'fs.watch', ['sensor'])
+        return openStream(call, cap, limits, (stream) => hostFsWatch(args[0], args[1], fsOptions, stream))
+      case 'stream.next':
+        return nextBatch(call, args[0], args[1], deadline)
+      case 'stream.close':
+        return closeStream(call, args[0])
+      case 'smtp.send':
+        onlyFor(plugin, 'smtp.send', ['action', 'output'])
+        return hostSmtpSend(args[0], args[1], {
+          guard,
+          limits,
+          relays: connections.smtp,
+          secrets: call.req.secrets,
+          allowPrivateNetwork: plugin.spec.allowPrivateNetwork,
+          deadline,
+          signal: callSignal(call),
+        })
       case 'emit':
         onlyFor(plugin, 'emit', ['sensor'])
         return hostEmit(plugin, call, args, (event) => deps.event(call.req.id, event))

@@ -45,6 +45,16 @@ async function real(permission: 'fs.read' | 'fs.write', path: string, o: FsOptio
   return resolved
 }
 
+/** A path argument checked as written and after resolving symlinks (fs.watch uses it too). */
+export async function realPath(
+  permission: 'fs.read' | 'fs.write',
+  where: string,
+  pathArg: unknown,
+  o: FsOptions,
+): Promise<string> {
+  return real(permission, checkedPath(where, pathArg), o)
+}
+
 export async function readText(pathArg: unknown, o: FsOptions): Promise<string> {
   const path = await real('fs.read', checkedPath('fs.readText path', pathArg), o)
   // Checked before opening: opening a FIFO for reading waits for a writer, holding one of

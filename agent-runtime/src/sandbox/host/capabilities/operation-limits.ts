@@ -20,6 +20,12 @@ export const COUNTED_OPERATIONS: ReadonlySet<string> = new Set([
   'state.get',
   'state.set',
   'state.delete',
+  // A query, a LISTEN or a watch being set up, a message being sent: each holds a socket or
+  // a watcher. (An open stream is capped apart, per call: subscriptions.ts.)
+  'sql.query',
+  'sql.listen',
+  'fs.watch',
+  'smtp.send',
 ])
 
 /** Runs `start` if the call and its plugin have room for one more operation in flight. */
