@@ -10,7 +10,7 @@ import {
   type Workflow,
 } from '../workflows/index.ts'
 import type { Effects } from './effects.ts'
-import { desiredVersions, finishRun, insertSteps, runSteps } from './plans.ts'
+import { desiredVersions as desiredVersionsPlan, finishRun, insertSteps, runSteps } from './plans.ts'
 import { rangeFix } from './range-fix.ts'
 import type { RunRecord } from './run-records.ts'
 
@@ -21,6 +21,32 @@ import type { RunRecord } from './run-records.ts'
 
 export interface AdvanceDeps {
   dispatcher: Dispatcher
+}
+
+/** Desired plugin versions read along with an earlier statement, by `versionKey`; null: not enabled. */
+export type DesiredVersions = Map<string, string | null>
+
+const versionKey = (pool: string, plugin: string) => `${pool}\u0000${plugin}`
+
+/** The pools and plugins a workflow's steps run. */
+export function pluginsOf(workflow: Workflow): { pool: string; plugin: string }[] {
+  const seen = new Map<string, { pool: string; plugin: string }>()
+  for (const s of [...workflow.actions, ...workflow.outputs])
+    seen.set(versionKey(s.pool, s.plugin), { pool: s.pool, plugin: s.plugin })
+  return [...seen.values()]
+}
+
+/**
+ * The desired versions as read for `plugins` (`rows`: the enabled ones): every pair asked
+ * about gets an entry, so a missing row means "not enabled" rather than "not read".
+ */
+export function desiredVersions(
+  plugins: { pool: string; plugin: string }[],
+  rows: { pool: string; name: string; version: string }[],
+): DesiredVersions {
+  const out: DesiredVersions = new Map(plugins.map((p) => [versionKey(p.pool, p.plugin), null]))
+  for (const r of rows) out.set(versionKey(r.pool, r.name), r.version)
+  return out
 }
 
 type StepRow = {
@@ -41,6 +67,7 @@ export async function advance(
   workflow: Workflow,
   fx: Effects,
   known?: Record<string, StepState>,
+  versions?: DesiredVersions,
 ): Promise<void> {
   if (r.status !== 'running') return
   const steps: Record<string, StepState> = known ?? {}
@@ -77,7 +104,7 @@ export async function advance(
         replan = true
         continue
       }
-      const version = await resolveVersion(tx, r.org, m.step)
+      const version = await resolveVersion(tx, r.org, m.step, versions)
       if (typeof version !== 'string') {
         rows.push(row(stepId, m.kind, 'failed', key, { input: m.input, error: version }))
         steps[stepId] = { status: 'failed', error: version }
@@ -107,8 +134,7 @@ export async function advance(
         },
         tx,
       )
-      fx.statements.push(inst.statement)
-      await inst.send(tx)
+      fx.statements.push(inst.statement, inst.job)
       fx.wake.add(inst.queue)
       rows.push(row(stepId, m.kind, 'queued', key, { input: m.input, instructionId }))
       steps[stepId] = { status: 'queued' }
@@ -153,10 +179,14 @@ async function resolveVersion(
   tx: SqlClient,
   org: string,
   step: StepBase,
+  versions: DesiredVersions | undefined,
 ): Promise<string | { code: string; message: string }> {
-  const { rows } = await run<{ version: string }>(tx, desiredVersions(org, step.pool, [step.plugin]))
+  const key = versionKey(step.pool, step.plugin)
+  const desired = versions?.has(key)
+    ? (versions.get(key) ?? undefined)
+    : (await run<{ version: string }>(tx, desiredVersionsPlan(org, step.pool, [step.plugin]))).rows[0]
+        ?.version
   const enable = `stavily plugin enable ${step.plugin} --pool ${step.pool} --range "${step.version}"`
-  const desired = rows[0]?.version
   if (desired === undefined) {
     return {
       code: 'STAVILY_ERR_PLUGIN_NOT_ENABLED',

@@ -36,7 +36,7 @@ import {
 } from '../workflows/webhook/providers/index.ts'
 import type { Headers } from '../workflows/webhook/providers/types.ts'
 import { SIGNATURE_HEADER } from '../workflows/webhook/signature.ts'
-import { advance } from './advance.ts'
+import { advance, desiredVersions, pluginsOf } from './advance.ts'
 import { combine } from './batch.ts'
 import { Effects } from './effects.ts'
 import * as plans from './plans.ts'
@@ -67,7 +67,15 @@ export interface EngineDeps {
   background: boolean
 }
 
-type Head = { id: string; orgId: string; name: string; enabled: boolean; version: number }
+type Head = {
+  id: string
+  orgId: string
+  name: string
+  enabled: boolean
+  version: number
+  /** The pools' desired versions of the plugins the current version runs (see plans.workflowHead). */
+  desired: { pool: string; name: string; version: string }[]
+}
 
 const DEFINITION_CACHE = ENGINE_POLICY.definitionCache
 
@@ -533,7 +541,11 @@ export class WorkflowEngine implements Engine {
       fx.record(head.orgId, 'run.queued', created.id, info, actor)
       if (!limited) {
         fx.record(head.orgId, 'run.started', created.id, info)
-        await advance(tx, this.#d, created, workflow, fx, {})
+        // The head read the desired versions of its current version's plugins (a retry of an
+        // older version reads its own).
+        const versions =
+          version === head.version ? desiredVersions(pluginsOf(workflow), head.desired) : undefined
+        await advance(tx, this.#d, created, workflow, fx, {}, versions)
       }
       await this.#flush(tx, fx)
       return created
@@ -579,7 +591,8 @@ export class WorkflowEngine implements Engine {
     }
   }
 
-  // A step's instruction finished: record it on the step and advance the run, in `tx`.
+  // A step's instruction finished: record it on the step and advance the run, in `tx`: the
+  // run's lock, then one statement that records the step and reads what advancing needs.
   async #recordOutcome(tx: SqlClient, o: InstructionOutcome, fx: Effects): Promise<void> {
     if (!o.runId || !o.stepId) return
     const to: StepStatus =
@@ -593,21 +606,27 @@ export class WorkflowEngine implements Engine {
     // The run's lock first, always: two outcomes of one run take turns.
     const r = (await run<LockedRun>(tx, plans.lockRun(o.orgId, o.runId))).rows[0]
     if (!r) return
-    const done = (
-      await run<{ attempt: number }>(
-        tx,
-        plans.finishStep(o.id, to, allowedFrom('step', to), o.output, o.error),
-      )
+    const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
+    const plugins = pluginsOf(workflow)
+    const read = (
+      await run<{
+        done: { stepId: string; attempt: number } | null
+        steps: ({ stepId: string } & StepState)[]
+        desired: { pool: string; name: string; version: string }[]
+      }>(tx, plans.finishStepAndRead(o.id, to, allowedFrom('step', to), o.output, o.error, r, plugins))
     ).rows[0]
-    if (!done) return
+    const done = read?.done
+    if (!read || !done) return
     fx.record(r.org, `step.${to}`, r.id, {
       step: o.stepId,
       attempt: done.attempt,
       ...(o.error ? { error: o.error } : {}),
     })
-    const steps = await stepsOf(tx, r)
-    const workflow = await this.definition(tx, r.workflowId, r.workflowVersion)
-    await advance(tx, this.#d, r, workflow, fx, steps)
+    const steps: Record<string, StepState> = {}
+    for (const s of read.steps) steps[s.stepId] = { status: s.status, output: s.output, error: s.error }
+    // The statement read the steps as they were before its own update.
+    steps[done.stepId] = { status: to, output: o.output ?? null, error: o.error ?? null }
+    await advance(tx, this.#d, r, workflow, fx, steps, desiredVersions(plugins, read.desired))
     await this.#flush(tx, fx)
   }
 

@@ -11,9 +11,22 @@ const STEP = `s.step_id AS "stepId", s.kind, s.status, s.attempt, s.idempotency_
   s.error, s.reason, s.instruction_id AS "instructionId", s.created_at AS "createdAt", s.started_at AS "startedAt",
   s.finished_at AS "finishedAt"`
 
-/** The workflow a webhook, sensor event or schedule names, with what deciding on an event needs. */
+/**
+ * The workflow a webhook, sensor event or schedule names, with what deciding on an event
+ * needs: its current version and the pools' desired versions of the plugins that version's
+ * steps run (`desired`: one entry per enabled pool and plugin), so the run's first steps
+ * need no read of their own.
+ */
 export const workflowHead = (workflowId: string): Statement => ({
-  text: `SELECT id, org_id AS "orgId", name, enabled, current_version AS "version" FROM workflows WHERE id = $1`,
+  text: `SELECT w.id, w.org_id AS "orgId", w.name, w.enabled, w.current_version AS "version",
+      (SELECT coalesce(jsonb_agg(jsonb_build_object('pool', d.pool, 'name', d.name, 'version', d.version)), '[]'::jsonb)
+        FROM desired_plugins d
+        WHERE d.org_id = w.org_id AND EXISTS (
+          SELECT 1 FROM workflow_versions v,
+            jsonb_array_elements(coalesce(v.definition -> 'actions', '[]'::jsonb) || coalesce(v.definition -> 'outputs', '[]'::jsonb)) st
+          WHERE v.workflow_id = w.id AND v.version = w.current_version
+            AND st ->> 'pool' = d.pool AND st ->> 'plugin' = d.name)) AS "desired"
+    FROM workflows w WHERE w.id = $1`,
   values: [workflowId],
 })
 
@@ -175,6 +188,46 @@ export const insertSteps = (
         instruction_id: s.instructionId,
       })),
     ),
+  ],
+})
+
+/**
+ * Records a finished attempt on its step and reads, in the same statement, what advancing
+ * the run needs: its steps (as of before this update: the caller applies it) and the pools'
+ * desired versions of the plugins `plugins` names. `done` is null when the step was already
+ * final (a cancelled run). The caller holds the run's lock, taken by an earlier statement, so
+ * this one's snapshot sees every step the lock's previous holder wrote.
+ */
+export const finishStepAndRead = (
+  instructionId: string,
+  to: string,
+  from: string[],
+  output: unknown,
+  error: unknown,
+  run: { id: string; org: string },
+  plugins: { pool: string; plugin: string }[],
+): Statement => ({
+  text: `WITH u AS (
+      UPDATE run_steps s SET status = $2, output = $4::jsonb, error = $5::jsonb, finished_at = clock_timestamp()
+      WHERE s.instruction_id = $1 AND s.status = ANY($3::text[])
+      RETURNING s.step_id AS "stepId", s.attempt
+    )
+    SELECT (SELECT to_jsonb(u) FROM u) AS "done",
+      (SELECT coalesce(jsonb_agg(jsonb_build_object('stepId', s.step_id, 'status', s.status, 'output', s.output, 'error', s.error)), '[]'::jsonb)
+        FROM run_steps s WHERE s.run_id = $6) AS "steps",
+      (SELECT coalesce(jsonb_agg(jsonb_build_object('pool', d.pool, 'name', d.name, 'version', d.version)), '[]'::jsonb)
+        FROM desired_plugins d JOIN unnest($8::text[], $9::text[]) AS p(pool, name) ON d.pool = p.pool AND d.name = p.name
+        WHERE d.org_id = $7) AS "desired"`,
+  values: [
+    instructionId,
+    to,
+    from,
+    output === undefined || output === null ? null : JSON.stringify(output),
+    error === undefined || error === null ? null : JSON.stringify(error),
+    run.id,
+    run.org,
+    plugins.map((p) => p.pool),
+    plugins.map((p) => p.plugin),
   ],
 })
 

@@ -40,6 +40,19 @@ export function unstartJobs(db: Database, queue: string, ids: string[]): Stateme
   }
 }
 
+/**
+ * pg-boss's complete() of one active job, as a statement to send with the instruction's own
+ * writes (one round trip): the same update pg-boss 10 makes (state, completion time, the
+ * output `{}` that complete(queue, id, {}) stores).
+ */
+export function completeJob(db: Database, queue: string, id: string): Statement {
+  return {
+    text: `UPDATE ${bossSchema(db)}.job SET completed_on = now(), state = 'completed', output = '{}'::jsonb
+      WHERE name = $1 AND id = $2::uuid AND state = 'active'`,
+    values: [queue, id],
+  }
+}
+
 export async function startBoss(db: Database, opts: BossOptions): Promise<PgBoss> {
   const common = {
     schema: bossSchema(db),

@@ -15,7 +15,7 @@ import type {
   ResultAnswer,
   ResultReport,
 } from '../types.ts'
-import { bossSchema, unstartJobs } from './boss.ts'
+import { bossSchema, completeJob, unstartJobs } from './boss.ts'
 import { txBossDb } from './pglite-boss-db.ts'
 import { checkPriority } from './priority.ts'
 import { DEAD_LETTER_QUEUE, instructionQueue, wakeChannel } from './queue-names.ts'
@@ -151,7 +151,7 @@ export class Dispatcher {
     const prepared = await this.prepare(orgId, spec, sql)
     const work = async (tx: SqlClient) => {
       const { rows } = await run<Instruction>(tx, prepared.statement)
-      await prepared.send(tx)
+      await run(tx, prepared.job)
       return rows[0]!
     }
     // Part of a caller's transaction (a workflow step): the caller wakes after its commit.
@@ -171,7 +171,7 @@ export class Dispatcher {
     orgId: string,
     spec: InstructionSpec,
     sql?: SqlClient,
-  ): Promise<{ id: string; queue: string; statement: Statement; send(tx: SqlClient): Promise<unknown> }> {
+  ): Promise<{ id: string; queue: string; statement: Statement; job: Statement }> {
     const queue = instructionQueue(orgId, spec.kind, spec.pool)
     if (sql) await this.#queueExists(sql, queue)
     else await this.ensureQueue(queue)
@@ -209,8 +209,26 @@ export class Dispatcher {
         stepId: spec.stepId ?? null,
         priority,
       }),
-      send: (tx) => this.#boss.send(queue, { orgId }, { ...options, db: txBossDb(tx) }),
+      job: await this.#jobStatement(queue, { orgId }, options),
     }
+  }
+
+  // pg-boss's own insert of a job, as a statement to send with the instruction's (one round
+  // trip for both): send() is run against a db that records the statement instead of
+  // executing it. pg-boss 10's send() is exactly one insert, answered with the job's id.
+  async #jobStatement(queue: string, data: object, options: PgBoss.SendOptions): Promise<Statement> {
+    let captured: Statement | undefined
+    const db = {
+      executeSql: async (text: string, values?: unknown[]) => {
+        if (captured)
+          throw new StavilyError('STAVILY_ERR_INTERNAL', 'pg-boss send(): expected one statement, got more')
+        captured = { text, values: values ?? [] }
+        return { rows: [{ id: options.id }] }
+      },
+    }
+    await this.#boss.send(queue, data, { ...options, db } as PgBoss.SendOptions)
+    if (!captured) throw new StavilyError('STAVILY_ERR_INTERNAL', 'pg-boss send(): sent no statement')
+    return captured
   }
 
   wake(queue: string): Promise<void> {
@@ -390,8 +408,10 @@ export class Dispatcher {
       const db = txBossDb(tx)
       let status: Instruction['status']
       let error: unknown = report.error ?? null
+      // A success completes its job in the statement that records it.
+      let completion: Statement | undefined
       if (report.status === 'succeeded') {
-        await this.#boss.complete(row.queue, id, {}, { db })
+        completion = completeJob(this.#db, row.queue, id)
         status = 'succeeded'
       } else if (report.status === 'cancelled' || row.cancelRequested) {
         await this.#boss.cancel(row.queue, id, { db })
@@ -413,18 +433,21 @@ export class Dispatcher {
       }
       await run(
         tx,
-        plans.recordOutcome({
-          id,
-          status,
-          output: status === 'queued' ? null : (report.output ?? null),
-          error,
-          attempt: report.attempt,
-          agentId: agent.id,
-          reported: report.status,
-          // Clipped here too: an agent older than the clipping (or not this agent) may send more.
-          logs: clipLogs(report.logs),
-          answer,
-        }),
+        plans.recordOutcome(
+          {
+            id,
+            status,
+            output: status === 'queued' ? null : (report.output ?? null),
+            error,
+            attempt: report.attempt,
+            agentId: agent.id,
+            reported: report.status,
+            // Clipped here too: an agent older than the clipping (or not this agent) may send more.
+            logs: clipLogs(report.logs),
+            answer,
+          },
+          completion,
+        ),
       )
       if (row.runId !== null && row.stepId !== null) {
         if (status === 'queued') {

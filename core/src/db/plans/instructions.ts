@@ -121,29 +121,25 @@ export const instructionForResult = (orgId: string, id: string, attempt: number)
 
 /**
  * Records an attempt's outcome: the instruction's new state and the result row (with the
- * answer a repeat will get) in one statement.
+ * answer a repeat will get) in one statement. `also`, a write of its own (its pg-boss job's
+ * completion), runs in the same statement: its placeholders are renumbered after these, and
+ * its text must hold no `$` but its placeholders and must not start with WITH.
  */
-export const recordOutcome = (o: {
-  id: string
-  status: string
-  output: unknown
-  error: unknown
-  attempt: number
-  agentId: string
-  reported: string
-  logs: unknown
-  answer: unknown
-}): Statement => ({
-  text: `WITH changed AS (
-      UPDATE instructions SET status = $2, output = $3::jsonb, error = $4::jsonb, lease_until = NULL,
-        finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
-        agent_id = CASE WHEN $2 = 'queued' THEN NULL ELSE agent_id END
-      WHERE id = $1 RETURNING id
-    )
-    INSERT INTO results (instruction_id, attempt, agent_id, status, output, error, logs, answer)
-    SELECT id, $5, $6, $7, $3::jsonb, $4::jsonb, $8::jsonb, $9::jsonb FROM changed
-    ON CONFLICT (instruction_id, attempt) DO NOTHING`,
-  values: [
+export const recordOutcome = (
+  o: {
+    id: string
+    status: string
+    output: unknown
+    error: unknown
+    attempt: number
+    agentId: string
+    reported: string
+    logs: unknown
+    answer: unknown
+  },
+  also?: Statement,
+): Statement => {
+  const values: unknown[] = [
     o.id,
     o.status,
     o.output === undefined ? null : JSON.stringify(o.output),
@@ -153,8 +149,25 @@ export const recordOutcome = (o: {
     o.reported,
     JSON.stringify(o.logs ?? []),
     JSON.stringify(o.answer),
-  ],
-})
+  ]
+  const offset = values.length
+  const extra = also
+    ? `, also AS (${also.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`
+    : ''
+  if (also) values.push(...also.values)
+  return {
+    text: `WITH changed AS (
+      UPDATE instructions SET status = $2, output = $3::jsonb, error = $4::jsonb, lease_until = NULL,
+        finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+        agent_id = CASE WHEN $2 = 'queued' THEN NULL ELSE agent_id END
+      WHERE id = $1 RETURNING id
+    )${extra}
+    INSERT INTO results (instruction_id, attempt, agent_id, status, output, error, logs, answer)
+    SELECT id, $5, $6, $7, $3::jsonb, $4::jsonb, $8::jsonb, $9::jsonb FROM changed
+    ON CONFLICT (instruction_id, attempt) DO NOTHING`,
+    values,
+  }
+}
 
 export const instructionById = (orgId: string, id: string): Statement => ({
   text: `SELECT ${INSTRUCTION_COLUMNS} FROM instructions WHERE org_id = $1 AND id = $2`,
