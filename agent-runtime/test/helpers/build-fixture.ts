@@ -1,26 +1,29 @@
-// Builds a fixture plugin (test/fixtures/NAME.ts) into a bundle exactly as the registry
-// would, with the SDK's esbuild options; the SDK resolves to its sources, as in the tests.
+// Builds a fixture plugin (test/fixtures/NAME.ts) into a bundle with the SDK's one plugin
+// build (bundlePluginSource, what the registry and `npm run build` run); the SDK resolves
+// to its sources, as in the tests.
 import { fileURLToPath } from 'node:url'
 import { SDK_API_VERSION } from '@stavily/sdk'
-import { PLUGIN_BUNDLE_OPTIONS } from '@stavily/sdk/manifest'
-import { type BuildOptions, build } from 'esbuild'
+import { bundlePluginSource } from '@stavily/sdk/build'
+import type { Plugin } from 'esbuild'
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url))
 const sdkSource = fileURLToPath(new URL('../../../sdk/src/index.ts', import.meta.url))
 const cache = new Map<string, Promise<string>>()
 
+/** Resolves `@stavily/sdk` to its sources instead of a build in node_modules. */
+const sdkFromSource: Plugin = {
+  name: 'sdk-from-source',
+  setup(build) {
+    build.onResolve({ filter: /^@stavily\/sdk$/ }, () => ({ path: sdkSource }))
+  },
+}
+
 export function buildFixture(name: string): Promise<string> {
   let bundle = cache.get(name)
   if (!bundle) {
-    // The SDK's options are deeply readonly (`as const`); esbuild's type wants mutable arrays.
-    const options = { ...PLUGIN_BUNDLE_OPTIONS } as unknown as BuildOptions
-    bundle = build({
-      ...options,
-      write: false,
-      entryPoints: [`${fixtures}${name}.ts`],
-      absWorkingDir: fixtures,
-      alias: { '@stavily/sdk': sdkSource },
-    }).then((r) => r.outputFiles![0]!.text)
+    bundle = bundlePluginSource({ root: fixtures, entry: `${name}.ts`, plugins: [sdkFromSource] }).then(
+      (r) => r.code,
+    )
     cache.set(name, bundle)
   }
   return bundle

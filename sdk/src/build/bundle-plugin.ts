@@ -50,6 +50,11 @@ export interface PluginSourceBundle {
 export async function bundlePluginSource(opts: BundlePluginSourceOptions): Promise<PluginSourceBundle> {
   const result = await build({
     ...PLUGIN_BUNDLE_OPTIONS,
+    // ASCII output (non-ASCII characters as \u escapes): V8 keeps a script's source for as
+    // long as the script lives, and one character above U+00FF anywhere in the bundle (the
+    // SDK's own "…" did it) makes the whole text two bytes a character, in every isolate
+    // that loads it and in the agent's copies: 0.46 instead of 0.23 MB for a TypeBox bundle.
+    charset: 'ascii',
     define: { ...PLUGIN_BUNDLE_OPTIONS.define },
     mainFields: [...PLUGIN_BUNDLE_OPTIONS.mainFields],
     conditions: [...PLUGIN_BUNDLE_OPTIONS.conditions],
