@@ -5,6 +5,7 @@
 // verified against the relay's name, and AUTH uses a password from a secret or a file that
 // plugin code never sees. The message is checked by the SDK's rules (same as the harness).
 import { readFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { mailMessageProblem, type PermissionGuard } from '@stavily/sdk/manifest'
 import nodemailer from 'nodemailer'
 import type { PluginLimits } from '../../../defaults.ts'
@@ -95,7 +96,11 @@ export async function hostSmtpSend(
     requireTLS: !implicitTls && relay.tls !== 'none',
     ignoreTLS: relay.tls === 'none',
     // The certificate is checked against the relay's name, not the address connected to.
-    tls: { servername: host, rejectUnauthorized: true, ...(ca ? { ca } : {}) },
+    tls: {
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      rejectUnauthorized: true,
+      ...(ca ? { ca } : {}),
+    },
     name: 'stavily-agent',
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
