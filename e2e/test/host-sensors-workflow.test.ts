@@ -5,15 +5,8 @@
 // new one begun); started again on its data folder, it goes on from where it stopped: the
 // line written while it was down and the line of the new file start a run each, and no
 // earlier line starts a second one.
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAgent } from '../src/agent.ts'
@@ -21,13 +14,12 @@ import { waitFor } from '../src/net.ts'
 import { type Platform, type Run, startPlatform } from '../src/platform.ts'
 
 let platform: Platform
-// Under a folder the plugin's manifest declares (fs.read: /tmp/stavily).
+// The plugin's manifest leaves the paths to the operator: the sensor agent grants this folder.
 let logDir: string
 
 beforeAll(async () => {
   platform = await startPlatform('hostsensors')
-  mkdirSync('/tmp/stavily', { recursive: true })
-  logDir = mkdtempSync('/tmp/stavily/e2e-log-file-')
+  logDir = mkdtempSync(join(tmpdir(), 'stavily-e2e-log-file-'))
   // host-metrics runs in a pool of its own, so the log-file sensor agent does not run it
   // (nor the reverse); the actions run on one action agent in the default pool.
   for (const dir of ['host-metrics', 'log-file', 'run-command']) {

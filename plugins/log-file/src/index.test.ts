@@ -7,6 +7,8 @@ import plugin from './index.ts'
 const path = '/var/log/app/app.log'
 const rotated = '/var/log/app/app.log.1'
 const config = { path, pattern: 'ERROR (?<code>E\\d+)' }
+// The manifest leaves the paths to the operator ("$granted"): the agent's grant decides.
+const grants = { fs: { read: ['/var/log/app'] } }
 
 type Event = { type: string; data: Record<string, unknown>; dedupeKey?: string }
 
@@ -22,6 +24,7 @@ async function tail(
   for (const files of steps) {
     const r = await testSensor(plugin, {
       manifest: pkg,
+      grants,
       config: { ...config, ...extra },
       state: current,
       files,
@@ -210,18 +213,14 @@ describe('log-file', () => {
     expect(moved.events).toEqual([])
   })
 
-  it('fails the check for a path the manifest does not declare or the operator did not grant', async () => {
+  it('reads only what the operator granted: nothing without a grant, nothing outside it', async () => {
+    await expect(testSensor(plugin, { manifest: pkg, config, files: { [path]: '' } })).rejects.toMatchObject({
+      code: ErrorCodes.PERMISSION_DENIED,
+      data: { permission: 'fs.read' },
+    })
     await expect(
-      testSensor(plugin, { manifest: pkg, config: { ...config, path: '/etc/shadow' }, files: {} }),
-    ).rejects.toMatchObject({ code: ErrorCodes.PERMISSION_DENIED, data: { reason: 'undeclared' } })
-    await expect(
-      testSensor(plugin, {
-        manifest: pkg,
-        grants: { fs: { read: ['/tmp/stavily'] } },
-        config,
-        files: { [path]: '' },
-      }),
-    ).rejects.toMatchObject({ code: ErrorCodes.PERMISSION_DENIED, data: { reason: 'ungranted' } })
+      testSensor(plugin, { manifest: pkg, grants, config: { ...config, path: '/etc/shadow' }, files: {} }),
+    ).rejects.toMatchObject({ code: ErrorCodes.PERMISSION_DENIED, data: { permission: 'fs.read' } })
   })
 
   it('rejects bad config, naming the field', async () => {
@@ -238,7 +237,10 @@ describe('log-file', () => {
       [{ ...config, patern: 'x' }, 'patern'],
     ]
     for (const [bad, field] of cases) {
-      await expect(testSensor(plugin, { manifest: pkg, config: bad as never }), field).rejects.toMatchObject({
+      await expect(
+        testSensor(plugin, { manifest: pkg, grants, config: bad as never }),
+        field,
+      ).rejects.toMatchObject({
         code: ErrorCodes.INVALID_CONFIG,
         message: expect.stringContaining(field),
       })
@@ -251,11 +253,13 @@ describe('log-file, the recorded event docs/workflows.md dry-runs against', () =
     const recorded = (await import('../test/recorded-event.json', { with: { type: 'json' } })).default
     const first = await testSensor(plugin, {
       manifest: pkg,
+      grants,
       config: recorded.config,
       files: { [recorded.config.path]: recorded.before },
     })
     const { events } = await testSensor(plugin, {
       manifest: pkg,
+      grants,
       config: recorded.config,
       state: first.state,
       files: { [recorded.config.path]: recorded.after },

@@ -1,29 +1,21 @@
 // Builds this plugin as the registry does and runs it in the agent's real sandbox (see
 // ../../bundle-check.ts) on real files: appended to, rotated by rename and by copytruncate,
 // and read again by a new sandbox host (an agent restart) that keeps the plugin's state on disk.
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs'
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFileStateStore, createSandbox, type Sandbox } from '@stavily/agent'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callIds, itBundlesForTheSandbox, loadBundle } from '../../bundle-check.ts'
 import pkg from '../package.json' with { type: 'json' }
 
-// Under a folder the manifest declares (fs.read: /tmp/stavily).
+// The manifest leaves the paths to the operator ("$granted"); the sandbox grants this folder.
 let dir: string
 let stateDir: string
 let bundle: string
 
 beforeAll(async () => {
-  mkdirSync('/tmp/stavily', { recursive: true })
-  dir = mkdtempSync('/tmp/stavily/log-file-')
+  dir = mkdtempSync(join(tmpdir(), 'stavily-log-file-'))
   stateDir = join(dir, 'agent-state')
   bundle = (await loadBundle(import.meta.url, pkg)).text
 })
@@ -98,7 +90,7 @@ describe('log-file bundle', () => {
       expect((await sandbox.invoke(name, { ...callIds(), config })).events).toEqual([])
       writeFileSync(later, 'kernel panic\n')
       expect((await sandbox.invoke(name, { ...callIds(), config })).events).toHaveLength(1)
-      // Declared (/var/log) but not granted to this sandbox.
+      // Not granted to this sandbox.
       await expect(
         sandbox.invoke(name, { ...callIds(), config: { path: '/var/log/syslog', pattern: 'x' } }),
       ).rejects.toMatchObject({ code: 'STAVILY_ERR_PERMISSION_DENIED' })
