@@ -4,6 +4,17 @@ import { describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import plugin from './index.ts'
 
+// The manifest leaves the folders to the operator ("$granted"): the test grant.
+const granted = {
+  manifest: pkg,
+  grants: {
+    exec: pkg.stavily.permissions.exec,
+    env: pkg.stavily.permissions.env,
+    secrets: pkg.stavily.permissions.secrets,
+    fs: { read: ['/var/backups/db', '/srv/site'], write: ['/var/backups/db', '/srv/site'] },
+  },
+}
+
 const SHA = 'a'.repeat(64)
 const DEST = '/var/backups/db'
 const config = {
@@ -31,7 +42,7 @@ function commands(over: Record<string, (c: ExecCall) => object> = {}) {
 describe('backup', () => {
   it('dumps with pg_dump in custom format to a partial file, checks it, moves it in place and writes its checksum', async () => {
     const { output, calls, files } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { ...config, schemas: ['public'], passwordSecret: true, timeoutMs: 600_000 },
       input: {},
       secrets: { BACKUP_PG_PASSWORD: 's3cret' },
@@ -72,7 +83,7 @@ describe('backup', () => {
       'shop-20250103T000000000Z.dump',
     ]
     const { output, calls } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       input: {},
       files: Object.fromEntries(
@@ -95,7 +106,7 @@ describe('backup', () => {
 
   it('removes the partial file and fails retryably when pg_dump fails', async () => {
     const run = testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       input: {},
       files: { [`${DEST}/`]: '' },
@@ -108,7 +119,7 @@ describe('backup', () => {
     })
     const removed: string[][] = []
     await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       input: {},
       files: { [`${DEST}/`]: '' },
@@ -131,7 +142,7 @@ describe('backup', () => {
       [`${DEST}/shop-20250102T000000000Z.dump.sha256`]: `${SHA}  shop-20250102T000000000Z.dump\n`,
     }
     const { output, calls } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       input: { operation: 'restore' },
       files,
@@ -151,7 +162,7 @@ describe('backup', () => {
     expect(output).toMatchObject({ operation: 'restore', target: config.database, sha256: SHA })
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         input: { operation: 'restore' },
         files,
@@ -163,7 +174,7 @@ describe('backup', () => {
   it('archives a folder it may read with tar and gzip, and restores into a folder it may write', async () => {
     const folderConfig = { folder: '/srv/site', exclude: ['./cache'], destination: DEST, name: 'site' }
     const { calls } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: folderConfig,
       input: {},
       files: { '/srv/site/index.html': 'x', [`${DEST}/`]: '' },
@@ -175,7 +186,7 @@ describe('backup', () => {
     expect(tar.args.slice(3)).toEqual(['--directory=/srv/site', '--exclude=./cache', '.'])
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { ...folderConfig, folder: '/root/.ssh' },
         input: {},
         exec: commands(),
@@ -198,13 +209,13 @@ describe('backup', () => {
     ]
     for (const [c, message] of cases) {
       await expect(
-        testAction(plugin, { manifest: pkg, config: c as never, input: {}, exec: commands() }),
+        testAction(plugin, { ...granted, config: c as never, input: {}, exec: commands() }),
         message,
       ).rejects.toMatchObject({ code: ErrorCodes.INVALID_CONFIG, message: expect.stringContaining(message) })
     }
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         input: { operation: 'restore', file: '../etc/passwd' },
         files: { [`${DEST}/shop-20250101T000000000Z.dump`]: 'x' },
@@ -217,7 +228,7 @@ describe('backup', () => {
     // The absolute path of a backup step's output is accepted only inside the destination.
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config,
         input: { operation: 'restore', file: `${DEST}/../shop-20250101T000000000Z.dump` },
         files: { [`${DEST}/shop-20250101T000000000Z.dump`]: 'x' },

@@ -3,6 +3,17 @@ import { createTestContext, type TestContext, testAction } from '@stavily/sdk/te
 import { describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import { NODE_REPORT } from '../test/reports.ts'
+
+// The manifest leaves the runner and the folders to the operator ("$granted"): the test grant.
+const granted = {
+  manifest: pkg,
+  grants: {
+    exec: ['npm', 'make'],
+    env: pkg.stavily.permissions.env,
+    fs: { read: ['/srv/app'], write: ['/srv/app'] },
+  },
+}
+
 import plugin from './index.ts'
 
 const REPORT = '/srv/app/reports/junit.xml'
@@ -26,7 +37,7 @@ async function runWith(
   let t: TestContext<unknown> | undefined
   t = createTestContext({
     kind: 'action',
-    manifest: pkg,
+    ...granted,
     config: { ...config, ...extra },
     files,
     exec: {
@@ -123,7 +134,7 @@ describe('run-tests', () => {
 
   it('without junitPath, reports the exit code only', async () => {
     const { output } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'make', args: ['check'] },
       input: {},
       exec: { make: { code: 0, stdout: 'ok\n' } },
@@ -140,7 +151,7 @@ describe('run-tests', () => {
   it('refuses input args starting with "-", and a report path outside the grant before running anything', async () => {
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { command: 'npm' },
         input: { args: ['--inspect'] },
         exec: { npm: {} },
@@ -150,7 +161,7 @@ describe('run-tests', () => {
       message: expect.stringContaining('input.args[0]'),
     })
     const denied = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { command: 'npm', junitPath: '/etc/junit.xml' },
       input: {},
       exec: { npm: {} },
@@ -161,7 +172,7 @@ describe('run-tests', () => {
   it('passes only declared and granted environment names', async () => {
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { command: 'npm', env: { NODE_OPTIONS: '--require /tmp/x.js' } },
         input: {},
         exec: { npm: {} },
@@ -182,7 +193,7 @@ describe('run-tests', () => {
     ]
     for (const [c, field] of configs) {
       await expect(
-        testAction(plugin, { manifest: pkg, config: c as never, input: {}, exec: { npm: {} } }),
+        testAction(plugin, { ...granted, config: c as never, input: {}, exec: { npm: {} } }),
         field,
       ).rejects.toMatchObject({ code: ErrorCodes.INVALID_CONFIG, message: expect.stringContaining(field) })
     }

@@ -4,6 +4,16 @@ import { describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import plugin from './index.ts'
 
+// The manifest leaves the validator, the reload command and the folders to the operator
+// ("$granted"): the test grant.
+const granted = {
+  manifest: pkg,
+  grants: {
+    exec: ['chmod', 'chown', 'mv', 'rm', 'promtool', 'systemctl'],
+    fs: { read: ['/etc/app'], write: ['/etc/app'] },
+  },
+}
+
 const PATH = '/etc/app/app.yml'
 const config = {
   path: PATH,
@@ -25,7 +35,7 @@ const summary = (calls: ExecCall[]) => calls.map((c) => `${c.command} ${c.args.j
 describe('update-config', () => {
   it('writes a temporary file beside the target, copies mode and owner, validates it, keeps the previous version, renames, reloads', async () => {
     const { output, calls, files, state } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       input: { content: 'a: 2\n' },
       files: { [PATH]: 'a: 1\n' },
@@ -63,7 +73,7 @@ describe('update-config', () => {
 
   it('does nothing when the file already holds the content: no write, no validate, no reload', async () => {
     const { output, calls } = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       input: { content: 'a: 1\n' },
       files: { [PATH]: 'a: 1\n' },
@@ -76,7 +86,7 @@ describe('update-config', () => {
 
   it('a retry of the same step finishes the reload an earlier attempt did not; another step does not reload', async () => {
     const retry = {
-      manifest: pkg,
+      ...granted,
       config,
       input: { content: 'a: 2\n' },
       files: { [PATH]: 'a: 2\n', [`${PATH}.previous`]: 'a: 1\n' },
@@ -94,7 +104,7 @@ describe('update-config', () => {
   it('rolls back and reloads the previous content when the reload fails', async () => {
     let reloads = 0
     const failed = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config: { path: PATH, reload: ['systemctl', 'reload', 'app'], preserveOwner: false },
       input: { content: 'a: 2\n' },
       files: { [PATH]: 'a: 1\n' },
@@ -115,7 +125,7 @@ describe('update-config', () => {
 
   it('refuses content the validator rejects without installing it', async () => {
     const failed = await testAction(plugin, {
-      manifest: pkg,
+      ...granted,
       config,
       input: { content: 'a: [\n' },
       files: { [PATH]: 'a: 1\n' },
@@ -138,13 +148,13 @@ describe('update-config', () => {
     ]
     for (const [c, field, code] of cases) {
       await expect(
-        testAction(plugin, { manifest: pkg, config: c as never, input: { content: '' }, exec: commands() }),
+        testAction(plugin, { ...granted, config: c as never, input: { content: '' }, exec: commands() }),
         field,
       ).rejects.toMatchObject({ code, message: expect.stringContaining(field) })
     }
     await expect(
       testAction(plugin, {
-        manifest: pkg,
+        ...granted,
         config: { path: '/root/.ssh/authorized_keys' },
         input: { content: 'k' },
         exec: commands(),
