@@ -157,6 +157,23 @@ describe('docs/workflows.md, the host sensor examples', () => {
   })
 })
 
+describe('docs/workflows.md, the database event example', () => {
+  it('retries a failed payment of 100 or more, not a smaller one', async () => {
+    const r = parseWorkflow(await namedExample('postgres'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const event = await recordedSensorEvent('postgres')
+    const plan = dryRun(r.workflow, event, { stepResults: { retry: { status: 'succeeded' } } })
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions.map((a) => [a.id, a.decision, a.input])).toEqual([['retry', 'run', { args: ['42'] }]])
+    expect(plan.outputs[0]?.input).toEqual({
+      text: 'order 42 (129.90) for ada@example.com: retry succeeded',
+    })
+    const data = event.data as { row: Record<string, unknown> }
+    const small = { ...event, data: { ...data, row: { ...data.row, total: '99.99' } } }
+    expect(dryRun(r.workflow, small).triggered).toBe(false)
+  })
+})
+
 describe('docs/workflows.md, the escalation examples', () => {
   const alert = (status: string) => ({
     alerts: [
