@@ -174,6 +174,24 @@ describe('docs/workflows.md, the database event example', () => {
   })
 })
 
+describe('docs/workflows.md, the file change example', () => {
+  it('checks and reloads nginx for a changed config file, not for one under disabled/', async () => {
+    const r = parseWorkflow(await namedExample('file-watch'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const event = await recordedSensorEvent('file-watch')
+    const plan = dryRun(r.workflow, event, { stepResults: { reload: { status: 'succeeded' } } })
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions.map((a) => [a.id, a.decision])).toEqual([
+      ['check', 'run'],
+      ['reload', 'run'],
+    ])
+    expect(plan.outputs[0]?.input).toEqual({ text: 'conf.d/site.conf modified: nginx reload succeeded' })
+    const data = event.data as Record<string, unknown>
+    const disabled = { ...event, data: { ...data, relativePath: 'disabled/old.conf' } }
+    expect(dryRun(r.workflow, disabled).triggered).toBe(false)
+  })
+})
+
 describe('docs/workflows.md, the escalation examples', () => {
   const alert = (status: string) => ({
     alerts: [
@@ -284,6 +302,7 @@ describe('docs/recipes.md', () => {
       'config-from-event',
       'scale-kubectl',
       'scale-compose',
+      'scale-http',
     ])
   })
 
@@ -360,5 +379,22 @@ describe('docs/recipes.md', () => {
       data: { service: 'worker', replicas: 4 },
     })
     expect(d.actions[0]?.input).toEqual({ args: ['worker=4'] })
+  })
+
+  it('scale-http: the count is a number in the JSON body, the deployment in the path', async () => {
+    const wf = await recipe('scale-http')
+    const plan = dryRun(
+      wf,
+      { type: 'webhook', data: { deployment: 'web', replicas: '7' } },
+      {
+        stepResults: { scale: { output: { status: 200, json: { spec: { replicas: 7 } } } } },
+      },
+    )
+    expect(plan.actions[0]?.input).toEqual({ path: '/web/scale', body: { spec: { replicas: 7 } } })
+    expect(plan.outputs[0]?.input).toMatchObject({ text: 'web scaled to 7 replicas: succeeded' })
+    expect(dryRun(wf, { type: 'webhook', data: { deployment: 'db', replicas: '1' } }).triggered).toBe(false)
+    // Text that is not a number fails the step before any request.
+    const bad = dryRun(wf, { type: 'webhook', data: { deployment: 'web', replicas: 'many' } })
+    expect(bad.actions[0]?.decision).toBe('error')
   })
 })
