@@ -302,6 +302,7 @@ describe('docs/recipes.md', () => {
       'config-from-event',
       'scale-kubectl',
       'scale-compose',
+      'scale-http',
     ])
   })
 
@@ -378,5 +379,22 @@ describe('docs/recipes.md', () => {
       data: { service: 'worker', replicas: 4 },
     })
     expect(d.actions[0]?.input).toEqual({ args: ['worker=4'] })
+  })
+
+  it('scale-http: the count is a number in the JSON body, the deployment in the path', async () => {
+    const wf = await recipe('scale-http')
+    const plan = dryRun(
+      wf,
+      { type: 'webhook', data: { deployment: 'web', replicas: '7' } },
+      {
+        stepResults: { scale: { output: { status: 200, json: { spec: { replicas: 7 } } } } },
+      },
+    )
+    expect(plan.actions[0]?.input).toEqual({ path: '/web/scale', body: { spec: { replicas: 7 } } })
+    expect(plan.outputs[0]?.input).toMatchObject({ text: 'web scaled to 7 replicas: succeeded' })
+    expect(dryRun(wf, { type: 'webhook', data: { deployment: 'db', replicas: '1' } }).triggered).toBe(false)
+    // Text that is not a number fails the step before any request.
+    const bad = dryRun(wf, { type: 'webhook', data: { deployment: 'web', replicas: 'many' } })
+    expect(bad.actions[0]?.decision).toBe('error')
   })
 })
