@@ -398,3 +398,41 @@ describe('docs/recipes.md', () => {
     expect(bad.actions[0]?.decision).toBe('error')
   })
 })
+
+describe('docs/workflows.md, the email example', () => {
+  it('renders the report from the health check, on success and on failure', async () => {
+    const r = parseWorkflow(await namedExample('email-report'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    expect(r.workflow.trigger).toMatchObject({
+      kind: 'schedule',
+      cron: '0 7 * * 1-5',
+      timezone: 'Europe/Paris',
+    })
+    const manual = { type: 'manual', source: 'manual', data: {} }
+    const healthy = dryRun(r.workflow, manual, {
+      stepResults: { health: { output: { code: 0, stdout: 'ok', stderr: '' } } },
+    })
+    expect(healthy.actions.map((a) => [a.id, a.plugin, a.decision])).toEqual([
+      ['health', '@stavily/plugin-run-command', 'run'],
+    ])
+    const [report] = healthy.outputs
+    expect(report).toMatchObject({ id: 'report', plugin: '@stavily/plugin-email', decision: 'run' })
+    const input = report?.input as { subject: string; text: string; html: string }
+    expect(input.subject).toBe('web health: succeeded, exit 0')
+    expect(input.text).toMatch(/^Run \S+ asked \/health\. Exit code 0, answer: ok$/)
+    expect(input.html).toMatch(
+      /^<p>Run <b>\S+<\/b> asked <code>\/health<\/code>: succeeded, exit code 0\.<\/p>$/,
+    )
+    // on: always: a failed check is reported too.
+    const failed = dryRun(r.workflow, manual, {
+      stepResults: {
+        health: { status: 'failed', error: { code: 'RUN_COMMAND_FAILED', message: 'curl: timed out' } },
+      },
+    })
+    expect(failed.outputs[0]?.decision).toBe('run')
+    expect(failed.outputs[0]?.input).toMatchObject({
+      subject: 'web health: failed, exit none',
+      text: expect.stringMatching(/Exit code none, answer: curl: timed out$/),
+    })
+  })
+})
