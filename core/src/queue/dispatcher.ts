@@ -46,8 +46,10 @@ export interface Claimed {
   got: Map<number, Instruction[]>
   /** Polls whose agent may no longer lease: end them with a 401. */
   refused: Map<number, Refusal>
-  /** The fetch filled every open poll: more work may be waiting (false: the queue was drained). */
+  /** The fetch filled every open poll: more work may be waiting. */
   more: boolean
+  /** The fetch ran and found less than the open polls asked for: the queue is empty now. */
+  drained: boolean
 }
 
 /**
@@ -244,7 +246,8 @@ export class Dispatcher {
     const got = new Map<number, Instruction[]>()
     const refused = new Map<number, Refusal>()
     let more = false
-    if (picks.length === 0) return { got, refused, more }
+    let drained = false
+    if (picks.length === 0) return { got, refused, more, drained }
     const leased = await this.#db.sql.transaction(async (tx) => {
       // A pickup need not survive a crash: lost, the job is simply claimable again, and the
       // agent's report for the forgotten attempt is refused. So this commit does not wait
@@ -262,8 +265,9 @@ export class Dispatcher {
         priority: !fair,
         db: txBossDb(tx),
       })
-      if (jobs.length === 0) return []
       more = jobs.length >= total
+      drained = !more
+      if (jobs.length === 0) return []
       this.#countClaim(queue)
       // Round-robin over the polls, so a burst spreads over the agents that wait; each poll
       // gets at most its own `max`, and each job goes to exactly one poll.
@@ -304,7 +308,7 @@ export class Dispatcher {
       list.push(instruction)
       got.set(key, list)
     }
-    return { got, refused, more }
+    return { got, refused, more, drained }
   }
 
   // Priority without starvation. pg-boss fetches by priority (higher first), then age; a

@@ -32,6 +32,14 @@ interface Group {
   running: boolean
   again: boolean
   lastCheck: number
+  /**
+   * The last claim drained the queue and no wake-up came since: a new poll parks without a
+   * claim of its own (it would find nothing; new work publishes a wake-up, and the re-check
+   * timer covers a lost one).
+   */
+  drained: boolean
+  /** The wake-up subscription is in place (before that a wake-up can be missed: no parking on `drained`). */
+  subscribed: boolean
 }
 
 export class PollHub {
@@ -117,7 +125,7 @@ export class PollHub {
         },
         { once: true },
       )
-      this.#kick(group)
+      if (!group.drained) this.#kick(group)
     })
   }
 
@@ -171,8 +179,19 @@ export class PollHub {
         running: false,
         again: false,
         lastCheck: 0,
-        unsubscribe: this.#fleet.subscribe(wakeChannel(queue), () => this.#kick(group)),
+        drained: false,
+        subscribed: false,
+        unsubscribe: this.#fleet.subscribe(wakeChannel(queue), () => {
+          group.drained = false
+          this.#kick(group)
+        }),
       }
+      void group.unsubscribe.then(
+        () => {
+          group.subscribed = true
+        },
+        () => {},
+      )
       g = group
       this.#groups.set(queue, g)
     }
@@ -201,6 +220,7 @@ export class PollHub {
     try {
       do {
         group.again = false
+        group.drained = false
         group.lastCheck = Date.now()
         const waiting = group.waiters.filter((w) => !w.done)
         if (waiting.length === 0) break
@@ -231,6 +251,8 @@ export class PollHub {
         // found nothing): wait for a wake-up, which also repeats a claim that was running when
         // new work was published.
         if (claimed.more && group.waiters.length > 0) group.again = true
+        // Drained only if no wake-up came during the claim (that one goes again).
+        else if (claimed.drained && !group.again && group.subscribed) group.drained = true
       } while (group.again && !this.#closed)
       if (this.onParked && !this.lastError && group.waiters.length > 0) {
         const queue = group.queue
