@@ -70,6 +70,8 @@ describe('the plugin global has no way out', () => {
         'invocationId',
         'log',
         'secrets',
+        'smtp',
+        'sql',
         'state',
       ].sort(),
     )
