@@ -30,4 +30,48 @@ describe('agent grants', () => {
       `${f}: plugins.p.grants.fs.read[0]: "$granted" is for plugin manifests`,
     )
   })
+
+  it('reads PostgreSQL connections and SMTP relays by name, granting their password secrets', () => {
+    const f = file(
+      'c.yaml',
+      [
+        'orchestratorUrl: http://o',
+        'grants:',
+        '  sql:',
+        '    main: { url: "postgres://reader@db.internal:5432/app?sslmode=verify-full", passwordSecret: APP_DB_PASSWORD }',
+        'plugins:',
+        '  "@stavily/plugin-webhook":',
+        '    grants:',
+        '      smtp:',
+        '        mail: { url: "smtp://stavily@mail.internal:587", passwordFile: /etc/stavily/smtp.pass, from: "Stavily <s@example.com>" }',
+      ].join('\n'),
+    )
+    const config = loadConfig(['--config', f], {})
+    expect(config.grants.sql).toEqual(['main'])
+    expect(config.grants.secrets).toEqual(['APP_DB_PASSWORD'])
+    expect(config.grants.connections.sql.main).toEqual({
+      url: 'postgres://reader@db.internal:5432/app?sslmode=verify-full',
+      passwordSecret: 'APP_DB_PASSWORD',
+    })
+    const webhook = config.plugins['@stavily/plugin-webhook']!
+    expect(webhook.grants.smtp).toEqual(['mail'])
+    expect(webhook.grants.connections.smtp.mail).toMatchObject({ passwordFile: '/etc/stavily/smtp.pass' })
+  })
+
+  it('refuses a bad connection, naming the field', () => {
+    const bad = (yaml: string) => () => loadConfig(['--config', file('b.yaml', `orchestratorUrl: http://o\n${yaml}\n`)], {})
+    expect(bad('grants: { sql: { main: { url: "postgres://u:pw@db/app" } } }')).toThrow(
+      /grants\.sql\.main\.url: must not contain a password; use passwordSecret/,
+    )
+    expect(bad('grants: { sql: { main: { url: "mysql://db/app" } } }')).toThrow(
+      /grants\.sql\.main\.url: expected a postgres: or postgresql:\/\/ URL/,
+    )
+    expect(bad('grants: { sql: { Main: { url: "postgres://db/app" } } }')).toThrow(/grants\.sql\.Main: a name uses a-z/)
+    expect(bad('grants: { smtp: { mail: { url: "smtp://m:25", tls: maybe } } }')).toThrow(
+      /grants\.smtp\.mail\.tls: expected "starttls", "tls" or "none"/,
+    )
+    expect(bad('grants: { sql: { main: { url: "postgres://db/app", passwordSecret: X, passwordFile: /x } } }')).toThrow(
+      /set passwordSecret or passwordFile, not both/,
+    )
+  })
 })
