@@ -25,6 +25,9 @@ export default defineConfig({
       { find: /^@stavily\/registry\/client$/, replacement: src('./registry/src/client/index.ts') },
       { find: /^@stavily\/agent$/, replacement: src('./agent-runtime/src/index.ts') },
       { find: /^@stavily\/core$/, replacement: src('./core/src/index.ts') },
+      // Core's and the registry's test helpers, for the other packages' tests (workspace-only exports).
+      { find: /^@stavily\/core\/testing$/, replacement: src('./core/test/testing.ts') },
+      { find: /^@stavily\/registry\/testing$/, replacement: src('./registry/test/testing.ts') },
     ],
   },
   test: {

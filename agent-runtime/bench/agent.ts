@@ -6,8 +6,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setups } from '@stavily/core/testing'
 import { type BenchContext, type BenchReport, round } from '../../bench/lib.ts'
-import { setups } from '../../core/test/helpers/harness.ts'
 import { echoSource, platform } from '../test/agent/helpers/platform.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))

@@ -1,4 +1,8 @@
 // @stavily/agent: the plugin sandbox (and, later, the agent process built on it).
+
+// The agent's configuration as `stavily-agent` reads it (argv, environment, config file):
+// the dev command and the whole-platform tests check what an agent would be granted.
+export { type AgentConfig, loadConfig } from './agent/config.ts'
 export {
   DEFAULT_LIMITS,
   EXEC_DEFAULTS,

@@ -17,12 +17,9 @@ import { existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { createOrchestrator, type OrchestratorConfig, PluginRepo, signWebhook } from '@stavily/core/testing'
 import { chromium, type Page } from 'playwright-core'
 import { type BenchContext, type BenchReport, percentile, round } from '../../bench/lib.ts'
-import type { OrchestratorConfig } from '../../core/src/config.ts'
-import { createOrchestrator } from '../../core/src/orchestrator.ts'
-import { signWebhook } from '../../core/src/workflows/webhook/signature.ts'
-import { PluginRepo } from '../../core/test/api/plugin-repo.ts'
 import { SseParser } from '../src/lib/sse-parser.ts'
 
 const BUILD = fileURLToPath(new URL('../build/', import.meta.url))

@@ -4,11 +4,9 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type Database, openPglite, openPostgres } from '@stavily/core/testing'
 import { createRegistry, type Registry, registryRoutes } from '@stavily/registry'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { openPostgres } from '../../core/src/db/pg-client.ts'
-import { openPglite } from '../../core/src/db/pglite-client.ts'
-import type { Database } from '../../core/src/db/sql-client.ts'
 
 /** Plugins import `@stavily/sdk`; the registry builds them against this workspace's SDK. */
 export const PROVIDED_SDK = {

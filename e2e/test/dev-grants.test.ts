@@ -1,5 +1,5 @@
+import { loadConfig } from '@stavily/agent'
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../../agent-runtime/src/agent/config.ts'
 // @ts-expect-error: a plain .mjs script of this repository, without type declarations
 import { devAgentGrants } from '../../scripts/demo/dev-grants.mjs'
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 // other suites: generous time, no timing assertions.
 vi.setConfig({ testTimeout: 180_000 })
 
-import { startTamperProxy } from '../../../registry/test/helpers/tamper-proxy.ts'
+import { startTamperProxy } from '@stavily/registry/testing'
 import { tempDir } from '../../../test/temp-dir.ts'
 import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
 import {

@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type Running, setups } from '@stavily/core/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type Running, setups } from '../../../core/test/helpers/harness.ts'
 import { type AgentProcess, startAgent } from './helpers/agent-process.ts'
 import { call, until } from './helpers/platform.ts'
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
+import { type GitHttpServer, startGitHttpServer } from '@stavily/registry/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type GitHttpServer, startGitHttpServer } from '../../../registry/test/helpers/git-http-server.ts'
 import { call, type Running, setups } from '../helpers/harness.ts'
 import { type Actors, actors } from './helpers.ts'
 import { PluginRepo } from './plugin-repo.ts'

@@ -1,7 +1,6 @@
+import { call, deliver } from '@stavily/core/testing'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { deliver } from '../../../core/test/api/helpers.ts'
-import { call } from '../../../core/test/helpers/harness.ts'
 import {
   AGENT_VERSION,
   applyHookWorkflow,

@@ -1,11 +1,19 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import {
+  call,
+  enroll,
+  HOOK_SECRET,
+  PluginRepo,
+  type Running,
+  type Setup,
+  SimAgent,
+  setups,
+  token,
+  type WireInstruction,
+} from '@stavily/core/testing'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, expect } from 'vitest'
-import { HOOK_SECRET, token } from '../../../core/test/api/helpers.ts'
-import { PluginRepo } from '../../../core/test/api/plugin-repo.ts'
-import { SimAgent, type WireInstruction } from '../../../core/test/engine/sim-agent.ts'
-import { call, enroll, type Running, type Setup, setups } from '../../../core/test/helpers/harness.ts'
 
 // The browser tests' stage: a real orchestrator (the core tests' harness: PGlite always,
 // PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set, a schema and key prefix of its

@@ -5,14 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { call, type Running } from '@stavily/core/testing'
 import { createRegistry, type Registry, registryRoutes } from '@stavily/registry'
+import { TestRepo } from '@stavily/registry/testing'
 import { SDK_API_VERSION } from '@stavily/sdk'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { call, type Running } from '../../../../core/test/helpers/harness.ts'
-import { TestRepo } from '../../../../registry/test/helpers/repos.ts'
 import { runName } from '../../../../test/run-names.ts'
 
-export { call, enqueue, setups, until } from '../../../../core/test/helpers/harness.ts'
+export { call, enqueue, setups, until } from '@stavily/core/testing'
 
 const SDK_SOURCE = fileURLToPath(new URL('../../../../sdk/src/index.ts', import.meta.url))
 
