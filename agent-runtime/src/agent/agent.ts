@@ -42,6 +42,13 @@ export interface AgentStatus {
   pool: string
 }
 
+/** Points where a crash test makes the agent die (test/agent/helpers/faulty-agent.ts). */
+export interface AgentFaults {
+  afterOutbox?(): void
+  afterCheck?(emitted: number): void
+  afterStreamed?(n: number): void
+}
+
 export class Agent {
   private intervals: Intervals = { ...AGENT_DEFAULTS.intervals }
   private readonly api: ApiClient
@@ -72,6 +79,8 @@ export class Agent {
   constructor(
     private readonly config: AgentConfig,
     private readonly log: Logger,
+    /** Fault injection for crash tests (never set by the stavily-agent bin). */
+    private readonly faults: AgentFaults = {},
   ) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
     this.tls = installTlsClient(config.tls, config.orchestratorUrl)
@@ -157,6 +166,7 @@ export class Agent {
       concurrency: this.config.concurrency,
       onResultWritten: () => this.sender.wake(),
       onUnauthorized,
+      ...(this.faults.afterOutbox ? { afterOutbox: this.faults.afterOutbox } : {}),
     })
     this.sensors = new SensorRunner({
       sandbox: this.sandbox,
@@ -164,6 +174,8 @@ export class Agent {
       batcher: this.batcher,
       log: this.log,
       backoffMaxMs: () => this.intervals.backoffMaxMs,
+      ...(this.faults.afterCheck ? { afterCheck: this.faults.afterCheck } : {}),
+      ...(this.faults.afterStreamed ? { afterStreamed: this.faults.afterStreamed } : {}),
     })
 
     // Replay what a previous run could not send, then run the cached, verified plugins

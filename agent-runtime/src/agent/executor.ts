@@ -43,6 +43,8 @@ export class Executor {
       concurrency: number
       onResultWritten(): void
       onUnauthorized(err: ApiError): void
+      /** Fault injection for crash tests: called right after a result entered the outbox. */
+      afterOutbox?(): void
     },
   ) {}
 
@@ -175,8 +177,7 @@ export class Executor {
       )
     logPluginLines(log, prepared.entry.body.logs)
     this.o.outbox.add(prepared.entry)
-    // Test hook (docs/deploying-agents.md does not list it): die between outbox and send.
-    if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_OUTBOX === '1') process.kill(process.pid, 'SIGKILL')
+    this.o.afterOutbox?.()
     this.o.onResultWritten()
   }
 

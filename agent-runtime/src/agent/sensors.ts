@@ -11,8 +11,6 @@ import type { EventBatcher } from './event-batcher.ts'
 import type { Logger } from './logger.ts'
 import type { PluginSync } from './plugin-sync.ts'
 
-const CRASH_AFTER_STREAMED = Number(process.env.STAVILY_AGENT_TEST_CRASH_AFTER_STREAMED ?? 0)
-
 interface Task {
   a: SensorAssignment
   stop: AbortController
@@ -33,6 +31,10 @@ export class SensorRunner {
       batcher: EventBatcher
       log: Logger
       backoffMaxMs: () => number
+      /** Fault injection for crash tests: after a check that emitted events (flushed to disk). */
+      afterCheck?(emitted: number): void
+      /** Fault injection for crash tests: after the agent took its `n`th streamed event. */
+      afterStreamed?(n: number): void
     },
   ) {}
 
@@ -119,9 +121,7 @@ export class SensorRunner {
           // A finished check's events go to disk now, not after the batch delay: a kill -9
           // right after the check must not lose them. (A watch's stream stays batched.)
           this.o.batcher.flush()
-          // Test hook (docs/deploying-agents.md does not list it): die right after a check.
-          if (process.env.STAVILY_AGENT_TEST_CRASH_AFTER_CHECK === '1' && emitted > 0)
-            process.kill(process.pid, 'SIGKILL')
+          this.o.afterCheck?.(emitted)
         } catch (err) {
           // Stopped mid-check (the sensor was removed, or the agent stops): its fetch was
           // aborted on purpose, which is not a failure.
@@ -154,10 +154,8 @@ export class SensorRunner {
             signal: t.stop.signal,
             onEvent: (e) => {
               this.o.batcher.add(t.a.plugin, t.a.id, e)
-              // Test hook (docs/deploying-agents.md does not list it): die inside the batch
-              // window, right after the agent took the Nth streamed event.
-              // (Counted across watches and their restarts: the Nth event this agent took.)
-              if (++this.streamed === CRASH_AFTER_STREAMED) process.kill(process.pid, 'SIGKILL')
+              this.streamed++
+              this.o.afterStreamed?.(this.streamed)
             },
           })
           if (!t.stop.signal.aborted)

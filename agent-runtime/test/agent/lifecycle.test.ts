@@ -45,7 +45,12 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
     await setup.cleanup()
   })
 
-  function agent(dataDir: string, extra: string[] = [], env: Record<string, string> = {}): AgentProcess {
+  function agent(
+    dataDir: string,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+    fault?: string,
+  ): AgentProcess {
     const a = startAgent(
       [
         '--orchestrator',
@@ -61,6 +66,7 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
         ...extra,
       ],
       env,
+      fault ? { fault } : {},
     )
     agents.push(a)
     return a
@@ -108,9 +114,7 @@ describe.each(setups())('agent lifecycle on $name', (setup) => {
 
   it('delivers a result written to the outbox before kill -9 exactly once after a restart', async () => {
     const dataDir = join(p.root, 'a2')
-    const a = agent(dataDir, ['--enrollment-token', await p.token('action', 'web')], {
-      STAVILY_AGENT_TEST_CRASH_AFTER_OUTBOX: '1',
-    })
+    const a = agent(dataDir, ['--enrollment-token', await p.token('action', 'web')], {}, 'after-outbox')
     await a.waitForLog((l) => l.msg === 'plugin loaded', 60_000, 'plugin loaded')
     const { id } = await enqueue(p.r, { pool: 'web', plugin: ECHO, input: { msg: 'durable' } })
     const exit = await a.exited

@@ -125,7 +125,13 @@ describe.each(setups())('agent reports on $name', (setup) => {
     await setup.cleanup()
   })
 
-  function agent(dataDir: string, extra: string[] = [], env: Record<string, string> = {}, url = p.r.url) {
+  function agent(
+    dataDir: string,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+    url = p.r.url,
+    fault?: string,
+  ) {
     const a = startAgent(
       [
         '--orchestrator',
@@ -139,6 +145,7 @@ describe.each(setups())('agent reports on $name', (setup) => {
         ...extra,
       ],
       env,
+      fault ? { fault } : {},
     )
     agents.push(a)
     return a
@@ -378,9 +385,13 @@ describe.each(setups())('agent reports on $name', (setup) => {
   it("keeps a watch's streamed events through a kill -9 inside its batch window", async () => {
     await apply(workflow('streamed-ticks', TICKER, 'streamed', 'streamed', true))
     const dataDir = join(p.root, 'streamed')
-    const crashing = agent(dataDir, ['--enrollment-token', await p.token('sensor', 'streamed')], {
-      STAVILY_AGENT_TEST_CRASH_AFTER_STREAMED: '3',
-    })
+    const crashing = agent(
+      dataDir,
+      ['--enrollment-token', await p.token('sensor', 'streamed')],
+      {},
+      p.r.url,
+      'after-streamed:3',
+    )
     expect((await crashing.exited).signal).toBe('SIGKILL')
     // The third event came 200 ms after the second, inside a batch window: every event the
     // agent took is either delivered already or on disk.

@@ -151,7 +151,8 @@ describe.each(setups())('sensor agent on $name', (setup) => {
         '--plugin-sync-ms',
         '1000',
       ],
-      { STAVILY_AGENT_TEST_CRASH_AFTER_CHECK: '1' },
+      {},
+      { fault: 'after-check' },
     )
     a = crashing
     expect((await crashing.exited).signal).toBe('SIGKILL')

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const main = fileURLToPath(new URL('../../../src/agent/main.ts', import.meta.url))
+const faulty = fileURLToPath(new URL('./faulty-agent.ts', import.meta.url))
 const tsconfig = fileURLToPath(new URL('../tsconfig.child.json', import.meta.url))
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 
@@ -29,12 +30,13 @@ export const BUILT_AGENT = fileURLToPath(new URL('../../../dist/agent.js', impor
 
 /**
  * Starts the agent from source under tsx, or with `{ built: true }` the built bin through
- * its own #! line, as an operator runs it (with this test's node first on PATH).
+ * its own #! line, as an operator runs it (with this test's node first on PATH). With
+ * `{ fault }` it starts the agent that kills itself at that point (helpers/faulty-agent.ts).
  */
 export function startAgent(
   args: string[],
   env: Record<string, string> = {},
-  o: { built?: boolean } = {},
+  o: { built?: boolean; fault?: string } = {},
 ): AgentProcess {
   const nodeDir = process.execPath.slice(0, process.execPath.lastIndexOf('/'))
   const child = o.built
@@ -47,8 +49,14 @@ export function startAgent(
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
-    : spawn(process.execPath, ['--import', tsx, main, ...args], {
-        env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig, STAVILY_LOG_LEVEL: 'debug', ...env },
+    : spawn(process.execPath, ['--import', tsx, o.fault ? faulty : main, ...args], {
+        env: {
+          ...process.env,
+          TSX_TSCONFIG_PATH: tsconfig,
+          STAVILY_LOG_LEVEL: 'debug',
+          ...(o.fault ? { STAVILY_TEST_FAULT: o.fault } : {}),
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
   const logs: LogLine[] = []
