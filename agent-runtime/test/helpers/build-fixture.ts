@@ -4,7 +4,8 @@
 import { fileURLToPath } from 'node:url'
 import { SDK_API_VERSION } from '@stavily/sdk'
 import { bundlePluginSource } from '@stavily/sdk/build'
-import type { Plugin } from 'esbuild'
+import { PLUGIN_BUNDLE_OPTIONS } from '@stavily/sdk/manifest'
+import { type BuildOptions, build, type Plugin } from 'esbuild'
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url))
 const sdkSource = fileURLToPath(new URL('../../../sdk/src/index.ts', import.meta.url))
@@ -27,6 +28,21 @@ export function buildFixture(name: string): Promise<string> {
     cache.set(name, bundle)
   }
   return bundle
+}
+
+/**
+ * The fixture as SDKs before the slim schema builders bundled every plugin (all of TypeBox
+ * inside, UTF-8): the format of plugins already published.
+ */
+export async function buildFixtureWithTypebox(name: string): Promise<string> {
+  const r = await build({
+    ...(PLUGIN_BUNDLE_OPTIONS as unknown as BuildOptions),
+    write: false,
+    entryPoints: [`${fixtures}${name}.ts`],
+    absWorkingDir: fixtures,
+    plugins: [sdkFromSource],
+  })
+  return r.outputFiles![0]!.text
 }
 
 export interface ManifestOptions {

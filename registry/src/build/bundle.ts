@@ -82,8 +82,13 @@ export async function bundlePlugin(
 }
 
 function forbidden(found: ForbiddenImport[]): RegistryError {
-  return new RegistryError('STAVILY_ERR_REGISTRY_FORBIDDEN_IMPORT', forbiddenImportsMessage(found), {
-    data: { imports: found },
+  // The SDK's build may run the guard twice (once with its slim schema builders, once with
+  // TypeBox): each import is listed once.
+  const unique = [
+    ...new Map(found.map((f) => [`${f.specifier}\u0000${f.importer}\u0000${f.reason}`, f])).values(),
+  ]
+  return new RegistryError('STAVILY_ERR_REGISTRY_FORBIDDEN_IMPORT', forbiddenImportsMessage(unique), {
+    data: { imports: unique },
   })
 }
 
