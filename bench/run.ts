@@ -12,6 +12,7 @@ const folders = [
   'agent-runtime/bench',
   'core/bench',
   'dashboard/bench',
+  'e2e/bench',
 ]
 
 function discover(): Map<string, string> {
