@@ -79,8 +79,9 @@ export class WorkflowEngine implements Engine {
     rawBody: Buffer,
     headers: Headers,
     ip: string | null,
+    body?: unknown,
   ): Promise<WebhookAnswer> {
-    return this.#intake.ingestWebhook(workflowId, rawBody, headers, ip)
+    return this.#intake.ingestWebhook(workflowId, rawBody, headers, ip, body)
   }
 
   startRun(

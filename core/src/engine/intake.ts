@@ -31,16 +31,22 @@ export class Intake {
     this.#windows = windows
   }
 
+  /**
+   * A webhook delivery: `rawBody` is what its signature covers; `body` is that body as the
+   * HTTP route already parsed it (parsed here only when a caller has not).
+   */
   async ingestWebhook(
     workflowId: string,
     rawBody: Buffer,
     headers: Headers,
     ip: string | null,
+    body?: unknown,
   ): Promise<WebhookAnswer> {
+    const data = () => (body === undefined ? jsonBody(rawBody) : body)
     const stavilyHeader =
       typeof headers[SIGNATURE_HEADER] === 'string' ? headers[SIGNATURE_HEADER] : undefined
     if (stavilyHeader === undefined && offersProviderCredential(headers))
-      return this.#ingestFromProvider(workflowId, rawBody, headers, ip)
+      return this.#ingestFromProvider(workflowId, rawBody, headers, ip, data)
     const refuse = (check: { reason: string; message: string }): never => {
       throw new StavilyError('STAVILY_ERR_WEBHOOK_SIGNATURE', `stavily-signature: ${check.message}`, {
         data: { field: 'stavily-signature', reason: check.reason },
@@ -61,7 +67,7 @@ export class Intake {
     const event: WorkflowEvent = {
       source: 'webhook',
       type: 'webhook',
-      data: jsonBody(rawBody),
+      data: data(),
       dedupeKey: null,
       occurredAt: new Date().toISOString(),
     }
@@ -89,6 +95,7 @@ export class Intake {
     rawBody: Buffer,
     headers: Headers,
     ip: string | null,
+    data: () => unknown,
   ): Promise<WebhookAnswer> {
     const hook = await this.#hook(workflowId)
     const check = authenticateProvider(hook.provider, { headers, body: rawBody, secret: hook.secret })
@@ -103,7 +110,7 @@ export class Intake {
     }
     const { head, workflow } = hook
     this.#refuseDisabled(head, workflowId)
-    const events = check.provider.events({ headers, body: rawBody, secret: hook.secret }, jsonBody(rawBody))
+    const events = check.provider.events({ headers, body: rawBody, secret: hook.secret }, data())
     const actor: Actor = { type: 'system', id: null, ip }
     const answers: WebhookAnswer[] = []
     for (const event of events)

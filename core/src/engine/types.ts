@@ -22,6 +22,8 @@ export interface Engine {
     rawBody: Buffer,
     headers: Readonly<Record<string, string | string[] | undefined>>,
     ip: string | null,
+    /** The body as the route parsed it (the engine parses `rawBody` only without it). */
+    body?: unknown,
   ): Promise<WebhookAnswer>
   /** Cancels a run and its in-flight instructions; 409 STAVILY_ERR_RUN_FINISHED on a finished run. */
   cancelRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord>

@@ -90,7 +90,13 @@ export function hookRoutes(services: Services) {
             data: { field: 'body' },
           })
         }
-        const answer = await services.engine.ingestWebhook(req.params.id, req.rawBody, req.headers, req.ip)
+        const answer = await services.engine.ingestWebhook(
+          req.params.id,
+          req.rawBody,
+          req.headers,
+          req.ip,
+          req.body,
+        )
         return reply.code(202).send(answer)
       },
     )
