@@ -1,10 +1,12 @@
-// Issue 15's actions through the whole platform: run-tests, backup and update-config
-// published from Git, enabled, downloaded by an action agent and run in its sandbox, in one
-// workflow started by manual runs. The peers are real: a config file checked by a real
-// validator, `node --test` on a project whose test reads that file, and pg_dump/pg_restore
-// against a scratch database of the real PostgreSQL.
+// Issue 15's actions through the whole platform: update-config, run-tests, backup and
+// http-request published from Git, enabled, downloaded by an action agent and run in its
+// sandbox, in one workflow started by manual runs. The peers are real: a config file checked
+// by a real validator, `node --test` on a project whose test reads that file,
+// pg_dump/pg_restore against a scratch database of the real PostgreSQL, and a loopback HTTP
+// API that asks for a retry first.
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -65,9 +67,23 @@ actions:
     input:
       operation: restore
       file: \${{ steps.backup.output.file }}
+  - id: report
+    plugin: "@stavily/plugin-http-request"
+    version: ^0.1.0
+    config: { url: "http://127.0.0.1:API_PORT/reports", retryDelayMs: 100 }
+    input:
+      path: /\${{ run.id }}
+      body:
+        workers: \${{ trigger.workers }}
+        tests: \${{ steps.tests.output.report }}
+        sha256: \${{ steps.backup.output.sha256 }}
 `
 
 let platform: Platform
+/** The reporting API: answers 503 with Retry-After once per run, then 201 with what it got. */
+let api: Server
+const reports: { path: string; body: Record<string, unknown> }[] = []
+const refused = new Set<string>()
 
 beforeAll(async () => {
   mkdirSync(join(dir, 'test'), { recursive: true })
@@ -90,11 +106,29 @@ describe('config', () => {
     dbUrl,
     `CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items VALUES (1, 'one'), (2, 'two')`,
   )
+  api = createServer((req, res) => {
+    let text = ''
+    req.on('data', (c: Buffer) => {
+      text += c.toString()
+    })
+    req.on('end', () => {
+      const path = req.url ?? ''
+      if (!refused.has(path)) {
+        refused.add(path)
+        res.writeHead(503, { 'retry-after': '1' }).end('busy')
+        return
+      }
+      reports.push({ path, body: JSON.parse(text) })
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ stored: path }))
+    })
+  })
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
   platform = await startPlatform('ops')
 }, 180_000)
 
 afterAll(async () => {
   await platform?.close()
+  await new Promise((resolve) => api?.close(resolve))
   await sql(ADMIN_URL, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
   rmSync(dir, { recursive: true, force: true })
 })
@@ -111,17 +145,19 @@ interface StepOutput {
 const output = (run: Run, step: string) => run.steps.find((s) => s.stepId === step)?.output as StepOutput
 
 describe('run-tests, backup and update-config in a workflow', () => {
-  it('writes the config, tests against it, backs up and restores, as published plugins on an agent', async () => {
-    for (const plugin of ['update-config', 'run-tests', 'backup']) {
+  it('writes the config, tests against it, backs up, restores and reports to an API, as published plugins on an agent', async () => {
+    for (const plugin of ['update-config', 'run-tests', 'backup', 'http-request']) {
       const v = await platform.publish(plugin)
       await platform.enable(v.name, v.version)
     }
-    const { workflow } = await platform.apply(WORKFLOW)
+    const port = (api.address() as { port: number }).port
+    const { workflow } = await platform.apply(WORKFLOW.replace('API_PORT', String(port)))
     await platform.agent({
       name: 'ops',
       kind: 'action',
       grants: {
-        commands: ['node', 'chmod', 'chown', 'mv', 'rm', 'pg_dump', 'pg_restore', 'sha256sum', 'wc'],
+        commands: ['node', 'chmod', 'chown', 'mv', 'rm', 'pg_dump', 'pg_restore', 'sha256sum', 'wc', 'sleep'],
+        hosts: ['127.0.0.1'],
         read: [dir],
         write: [dir],
       },
