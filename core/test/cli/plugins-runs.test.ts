@@ -131,6 +131,8 @@ describe('stavily plugin and run watch', () => {
     const list = await stavily(['plugin', 'list', 'echo'])
     expect(list.code).toBe(0)
     expect(list.stdout).toMatch(new RegExp(`^${NAME} +action +1\\.0\\.0 +- `, 'm'))
+    const withPermissions = await stavily(['plugin', 'list', 'echo', '--permissions'])
+    expect(withPermissions.stdout).toContain(`${NAME}@1.0.0 may use nothing but its log and state`)
     const en = await stavily(['plugin', 'enable', NAME, '--pool', 'web', '--range', '^1.0.0'])
     expect(en.code).toBe(0)
     expect(en.stdout).toContain(`${NAME}@1.0.0 enabled in pool web (range ^1.0.0)`)

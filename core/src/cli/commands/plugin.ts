@@ -3,6 +3,7 @@ import { usageError } from '../cli-error.ts'
 import { resolveTarget } from '../config-file.ts'
 import { EXIT } from '../exit-codes.ts'
 import { brief } from '../output.ts'
+import { permissionLines } from '../permission-lines.ts'
 import type { CommandSpec, GroupSpec } from '../spec.ts'
 import { pluginDev } from './plugin-dev.ts'
 import { pluginCredential, pluginTransfer } from './plugin-owner.ts'
@@ -30,9 +31,17 @@ const list: CommandSpec = {
   words: ['plugin', 'list'],
   summary: 'search the registry and show where each plugin is enabled',
   args: [{ name: 'QUERY', required: false, description: 'words to search names and descriptions for' }],
-  options: {},
-  async run({ args, out, json, client }) {
-    const body = await (await client()).get('/plugins', { q: args[0] })
+  options: {
+    permissions: {
+      type: 'boolean',
+      description:
+        'also print what each plugin\'s latest version declares ("$granted": the agent\'s grant decides)',
+    },
+  },
+  examples: ['stavily plugin list http --permissions'],
+  async run({ args, opts, out, json, client }) {
+    const api = await client()
+    const body = await api.get('/plugins', { q: args[0] })
     if (json) {
       out.json(body)
       return EXIT.ok
@@ -57,6 +66,20 @@ const list: CommandSpec = {
         brief(p.description ?? '', 50),
       ]),
     )
+    if (opts.permissions === true) {
+      for (const p of plugins) {
+        if (!p.latest) continue
+        const version = (await api.get(
+          `/registry/plugins/${encodeURIComponent(p.name)}/versions/${encodeURIComponent(p.latest)}`,
+        )) as { permissions: Parameters<typeof permissionLines>[0] }
+        const lines = permissionLines(version.permissions)
+        out.line()
+        out.line(
+          `${p.name}@${p.latest} may use${lines.length === 0 ? ' nothing but its log and state' : ':'}`,
+        )
+        for (const [label, text] of lines) out.line(`  ${label.padEnd(9)}${text}`)
+      }
+    }
     return EXIT.ok
   },
 }
