@@ -205,6 +205,7 @@ describe('backup', () => {
       [{ destination: DEST, name: 'x' }, 'config.database, config.folder: set exactly one'],
       [{ ...config, name: '../x' }, 'config.name'],
       [{ ...config, destination: 'backups' }, 'config.destination'],
+      [{ ...config, destination: `${DEST}/` }, 'config.destination: write it without the final "/"'],
       [{ ...config, exclude: ['x'] }, 'config.exclude: only with config.folder'],
     ]
     for (const [c, message] of cases) {

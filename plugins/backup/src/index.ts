@@ -107,6 +107,15 @@ export default defineAction({
 })
 
 function checkConfig(config: Config): Format {
+  if (config.destination.length > 1 && config.destination.endsWith('/')) {
+    throw new PluginError(
+      ErrorCodes.INVALID_CONFIG,
+      `config.destination: write it without the final "/" (${config.destination.replace(/\/+$/, '')})`,
+      {
+        data: { field: 'destination' },
+      },
+    )
+  }
   if ((config.database === undefined) === (config.folder === undefined)) {
     throw new PluginError(
       ErrorCodes.INVALID_CONFIG,

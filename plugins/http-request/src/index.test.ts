@@ -19,7 +19,13 @@ describe('http-request', () => {
       ...granted,
       config: { url: URL, secretHeaders: [{ header: 'X-Api-Key', secret: 'HTTP_REQUEST_TOKEN' }] },
       input: { path: '/scale/web', query: { 'dry run': 'a&b' }, body: { replicas: 3 } },
-      fetch: { 'api.example.com': { status: 201, headers: { 'x-id': '7' }, body: { accepted: true } } },
+      fetch: {
+        'api.example.com': {
+          status: 201,
+          headers: { 'x-id': '7', 'set-cookie': 'session=s3cret' },
+          body: { accepted: true },
+        },
+      },
     })
     expect(calls.fetch[0]).toMatchObject({
       url: 'https://api.example.com/v1/scale/web?dry%20run=a%26b',

@@ -163,7 +163,7 @@ export default defineAction({
           throw new PluginError(
             'HTTP_REQUEST_UNEXPECTED_STATUS',
             `${method} ${origin(url)} answered HTTP ${res.status}, expected ${expect.join(', ')}${excerpt(res.body)}`,
-            { data: { status: res.status, body: res.body.slice(0, 4096), headers: res.headers } },
+            { data: { status: res.status, body: res.body.slice(0, 4096), headers: shareable(res.headers) } },
           )
         }
         failure = {
@@ -241,13 +241,19 @@ function result(
     method,
     status: res.status,
     ok: res.ok,
-    headers: res.headers,
+    headers: shareable(res.headers),
     json,
     body: res.body.slice(0, max),
     bodyTruncated: res.body.length > max,
     attempts,
     durationMs: Math.max(0, Date.now() - started),
   }
+}
+
+/** Response headers without cookies: outputs and errors are stored with the run and shown to operators. */
+function shareable(headers: Record<string, string>): Record<string, string> {
+  const { 'set-cookie': _cookie, ...rest } = headers
+  return rest
 }
 
 function matches(status: number, expect: (number | string)[]): boolean {
