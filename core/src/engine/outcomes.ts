@@ -45,9 +45,9 @@ export class Outcomes {
           })
       },
       // Results, expired leases and cancelled queued work: recorded in the dispatcher's own transaction.
-      finished: async (tx, o) => {
+      finished: async (tx, o, lockedRun) => {
         const fx = new Effects()
-        await this.record(tx, o, fx)
+        await this.record(tx, o, fx, lockedRun as LockedRun | null | undefined)
         return () => this.#c.after(fx)
       },
     }
@@ -55,7 +55,7 @@ export class Outcomes {
 
   // A step's instruction finished: record it on the step and advance the run, in `tx`: the
   // run's lock, then one statement that records the step and reads what advancing needs.
-  async record(tx: SqlClient, o: InstructionOutcome, fx: Effects): Promise<void> {
+  async record(tx: SqlClient, o: InstructionOutcome, fx: Effects, locked?: LockedRun | null): Promise<void> {
     if (!o.runId || !o.stepId) return
     const to: StepStatus =
       o.status === 'succeeded'
@@ -65,8 +65,9 @@ export class Outcomes {
           : o.error?.code === 'STAVILY_ERR_STEP_TIMEOUT'
             ? 'timed_out'
             : 'failed'
-    // The run's lock first, always: two outcomes of one run take turns.
-    const r = (await run<LockedRun>(tx, plans.lockRun(o.orgId, o.runId))).rows[0]
+    // The run's lock first, always: two outcomes of one run take turns. A result's first
+    // statement took it already (instructionForResult); an expiry or a cancel takes it here.
+    const r = locked ?? (await run<LockedRun>(tx, plans.lockRun(o.orgId, o.runId))).rows[0]
     if (!r) return
     const workflow = await this.#c.definition(tx, r.workflowId, r.workflowVersion)
     const plugins = pluginsOf(workflow)

@@ -53,7 +53,12 @@ export interface StepHooks {
     tx: SqlClient,
     instructions: { id: string; orgId: string; runId: string; stepId: string; error: unknown }[],
   ): Promise<void>
-  finished(tx: SqlClient, outcome: InstructionOutcome): Promise<AfterCommit>
+  /** `lockedRun`: the outcome's run, already locked and read by the caller (a result's first statement). */
+  finished(
+    tx: SqlClient,
+    outcome: InstructionOutcome,
+    lockedRun?: Record<string, unknown> | null,
+  ): Promise<AfterCommit>
 }
 
 export type AfterCommit = (() => void) | undefined

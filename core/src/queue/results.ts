@@ -27,10 +27,13 @@ export class Results {
       // Lock the instruction first: a concurrent repeat of this report waits here, then
       // finds the stored answer.
       const row = (
-        await run<Instruction & { priorAgentId: string | null; priorAnswer: ResultAnswer | null }>(
-          tx,
-          plans.instructionForResult(agent.orgId, id, report.attempt),
-        )
+        await run<
+          Instruction & {
+            priorAgentId: string | null
+            priorAnswer: ResultAnswer | null
+            lockedRun: Record<string, unknown> | null
+          }
+        >(tx, plans.instructionForResult(agent.orgId, id, report.attempt))
       ).rows[0]
       if (!row) throw notHeld(id, report.attempt)
       if (row.priorAnswer) {
@@ -104,7 +107,7 @@ export class Results {
             output: status === 'succeeded' ? (report.output ?? null) : null,
             error: errorOf(error),
           }
-          if (this.#c.hooks) after = await this.#c.hooks.finished(tx, outcome)
+          if (this.#c.hooks) after = await this.#c.hooks.finished(tx, outcome, row.lockedRun)
         }
       }
       return answer

@@ -133,7 +133,13 @@ for (const setup of setups()) {
     })
 
     it('lists runs newest first, a page at a time, and by status', async () => {
-      const { workflow } = await r.o.services.workflows.apply(org, doc('listed'), SYSTEM)
+      // A pool no agent serves: the runs stay running until cancelled.
+      await enablePlugin(r, org, 'listed', '@acme/slow', '1.0.0')
+      const { workflow } = await r.o.services.workflows.apply(
+        org,
+        doc('listed').replaceAll('pool: ops', 'pool: listed'),
+        SYSTEM,
+      )
       const ids: string[] = []
       for (let i = 0; i < 4; i++) {
         ids.push((await deliver(r, workflow.id, { job: `l${i}` })).runId!)

@@ -110,12 +110,24 @@ export const instructionForUpdate = (orgId: string, id: string): Statement => ({
 
 /**
  * Locks an instruction for a result report and reads, in the same round trip, the result
- * already stored for that attempt (a repeated report).
+ * already stored for that attempt (a repeated report) and, for a workflow step, locks and
+ * reads its run (`lockedRun`, the engine's run row): the instruction first, then its run, the
+ * order every outcome takes. Later statements of the transaction then see everything the
+ * run lock's previous holder wrote.
  */
 export const instructionForResult = (orgId: string, id: string, attempt: number): Statement => ({
-  text: `SELECT ${QUALIFIED}, r.agent_id AS "priorAgentId", r.answer AS "priorAnswer"
-    FROM instructions i LEFT JOIN results r ON r.instruction_id = i.id AND r.attempt = $3
-    WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE OF i`,
+  text: `WITH i AS (
+      SELECT ${QUALIFIED}, r.agent_id AS "priorAgentId", r.answer AS "priorAnswer"
+      FROM instructions i LEFT JOIN results r ON r.instruction_id = i.id AND r.attempt = $3
+      WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE OF i
+    )
+    SELECT i.*, (
+      SELECT jsonb_build_object('id', ru.id, 'org', ru.org_id, 'workflowId', ru.workflow_id,
+        'workflowVersion', ru.workflow_version, 'status', ru.status, 'event', ru.event, 'dedupeKey', ru.dedupe_key,
+        'createdAt', ru.created_at, 'startedAt', ru.started_at, 'finishedAt', ru.finished_at, 'priority', ru.priority)
+      FROM runs ru WHERE ru.id = i."runId" AND ru.org_id = i."orgId" FOR UPDATE OF ru
+    ) AS "lockedRun"
+    FROM i`,
   values: [orgId, id, attempt],
 })
 
