@@ -1,10 +1,13 @@
 import { isRegistryError } from '@stavily/registry'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { raceError } from '../db/sql-errors.ts'
 import { isStavilyError } from '../errors.ts'
 
 // The one place errors become HTTP answers: { error: { code, message, field? } }.
 // Stavily errors carry their status; Fastify's own request errors (bad JSON, too large,
-// wrong content type) are mapped to Stavily codes; anything else is a 500 without details.
+// wrong content type) are mapped to Stavily codes; a database error a race causes (a write
+// whose organization a forced delete removed meanwhile) is mapped by db/sql-errors.ts;
+// anything else is a 500 without details.
 
 const FASTIFY_CODES: Record<string, { code: string; status: number; message?: string; field?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
@@ -49,7 +52,10 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler((raw: FastifyError, req, reply) => {
+    const raced = raceError(raw)
+    if (raced) req.log.info({ err: raw }, 'a write lost a race with a delete')
+    const err = (raced ?? raw) as FastifyError
     if (isStavilyError(err) || isRegistryError(err)) {
       const field = err.data?.field
       // Every problem of an invalid workflow document, with its line and field, for the CLI.
