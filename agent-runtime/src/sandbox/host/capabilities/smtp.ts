@@ -7,12 +7,21 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { mailMessageProblem, type PermissionGuard } from '@stavily/sdk/manifest'
-import nodemailer from 'nodemailer'
+import type nodemailerTypes from 'nodemailer'
 import type { PluginLimits } from '../../../defaults.ts'
 import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
 import { str } from './args.ts'
 import type { SmtpRelayGrant } from './connections.ts'
 import { resolveChecked } from './resolve-address.ts'
+
+// Loaded on first use: most agents never send mail, and the host's idle memory is measured.
+let mailerModule: Promise<typeof nodemailerTypes> | undefined
+const loadMailer = () => {
+  mailerModule ??= import('nodemailer').then(
+    (m) => (m as unknown as { default: typeof nodemailerTypes }).default ?? m,
+  )
+  return mailerModule
+}
 
 export interface SmtpOptions {
   guard: PermissionGuard
@@ -89,6 +98,7 @@ export async function hostSmtpSend(
   const user = decodeURIComponent(url.username)
   const ca = relay.caFile ? await readFile(relay.caFile, 'utf8') : undefined
   const timeoutMs = Math.max(1, Math.min(o.limits.smtpTimeoutMs, o.deadline - Date.now()))
+  const nodemailer = await loadMailer()
   const transport = nodemailer.createTransport({
     host: address,
     port,

@@ -15,13 +15,20 @@ import {
   sqlParamsProblem,
   sqlTextProblem,
 } from '@stavily/sdk/manifest'
-import pg from 'pg'
+import type pgTypes from 'pg'
 import type { PluginLimits } from '../../../defaults.ts'
 import { SandboxErrorCodes, sandboxError } from '../../../errors.ts'
 import { optionalNumber, plainObject, str } from './args.ts'
 import type { SqlConnectionGrant } from './connections.ts'
 import { resolveChecked } from './resolve-address.ts'
 import type { Stream } from './subscriptions.ts'
+
+// Loaded on first use: pg is several MB resident, and most agents never query a database.
+let pgModule: Promise<typeof pgTypes> | undefined
+const loadPg = () => {
+  pgModule ??= import('pg').then((m) => (m as unknown as { default: typeof pgTypes }).default ?? m)
+  return pgModule
+}
 
 export interface SqlOptions {
   guard: PermissionGuard
@@ -163,6 +170,7 @@ export async function hostSqlQuery(
     Math.max(1, o.deadline - Date.now()),
   )
   const readOnly = o.kind === 'sensor' || def.write !== true
+  const pg = await loadPg()
   const client = new pg.Client(await clientConfig('sql.query', name, def, o, timeoutMs))
   // Rows as text: every value the plugin gets is plain JSON (no Date, no Buffer), parsed below.
   const stop = () => client.end().catch(() => {})
@@ -172,11 +180,11 @@ export async function hostSqlQuery(
   try {
     await client.connect()
     if (readOnly) await client.query('BEGIN TRANSACTION READ ONLY')
-    const result = await new Promise<pg.QueryResult>((resolve, reject) => {
+    const result = await new Promise<pgTypes.QueryResult>((resolve, reject) => {
       // queryMode 'extended' (pg 8.12+, not in its types): Parse/Bind/Execute even without
       // parameters, so the text is exactly one statement.
       const config = { text: textArg as string, values: params as unknown[], queryMode: 'extended' }
-      const query = new pg.Query(config as pg.QueryConfig)
+      const query = new pg.Query(config as pgTypes.QueryConfig)
       const rows: Record<string, unknown>[] = []
       query.on('row', (row: Record<string, unknown>) => {
         if (rows.length >= maxRows) {
@@ -203,7 +211,7 @@ export async function hostSqlQuery(
         rows.push(row)
       })
       query.on('error', reject)
-      query.on('end', (r: pg.QueryResult) => resolve({ ...r, rows }))
+      query.on('end', (r: pgTypes.QueryResult) => resolve({ ...r, rows }))
       client.query(query)
     })
     if (readOnly) await client.query('COMMIT')
@@ -258,6 +266,7 @@ export async function hostSqlListen(
   const timeoutMs = Math.min(o.limits.sqlTimeoutMs, Math.max(1, o.deadline - Date.now()))
   const config = await clientConfig('sql.listen', name, def, o, timeoutMs)
   // A listening session runs no statement of the plugin's; it must not time out while idle.
+  const pg = await loadPg()
   const client = new pg.Client({ ...config, statement_timeout: undefined })
   let released = false
   client.on('notification', (n) => {
