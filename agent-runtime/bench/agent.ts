@@ -22,6 +22,22 @@ function rss(pid: number): number {
   }
 }
 
+/**
+ * Where a process's resident memory is, MB (smaps_rollup): its own (anonymous: heaps,
+ * isolates, code) and file-backed pages (mostly the node binary's text, which every node
+ * process on the machine shares, so RSS summed over two processes counts it twice), and its
+ * proportional share (PSS: shared pages divided among the processes mapping them).
+ */
+function parts(pid: number): { anon: number; file: number; pss: number } {
+  try {
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)?.[1] ?? 0)
+    return { anon: kb('Anonymous') / 1024, file: (kb('Rss') - kb('Anonymous')) / 1024, pss: kb('Pss') / 1024 }
+  } catch {
+    return { anon: 0, file: 0, pss: 0 }
+  }
+}
+
 /** pid and every descendant, from the parent ids in /proc/<pid>/stat. */
 function tree(pid: number): number[] {
   const parent = new Map<number, number>()
@@ -124,6 +140,15 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
     }
     const mb = (b: number) => round(b / 1024 / 1024, 1)
     const total = median(samples.map((s) => s.total))
+    const pids = tree(agent.pid!)
+    const agentParts = parts(pids[0]!)
+    const hostParts = pids.slice(1).map(parts)
+    const sum = (k: 'anon' | 'file' | 'pss') =>
+      round(
+        hostParts.reduce((a, h) => a + h[k], 0),
+        1,
+      )
+    const baseParts = parts(baseline.pid!)
     return {
       metrics: {
         agent_idle_rss_mb: {
@@ -138,6 +163,13 @@ export default async function bench(ctx: BenchContext): Promise<BenchReport> {
       info: {
         agent_process_rss_mb: mb(median(samples.map((s) => s.agent))),
         sandbox_host_rss_mb: mb(median(samples.map((s) => s.host))),
+        agent_process_anon_mb: round(agentParts.anon, 1),
+        agent_process_file_mb: round(agentParts.file, 1),
+        sandbox_host_anon_mb: sum('anon'),
+        sandbox_host_file_mb: sum('file'),
+        agent_idle_pss_mb: round(agentParts.pss + sum('pss'), 1),
+        baseline_anon_mb: round(baseParts.anon, 1),
+        baseline_file_mb: round(baseParts.file, 1),
         processes: samples[0]!.procs,
         plugins: 5,
         node: process.version,
