@@ -60,6 +60,8 @@ export interface Whoami {
   tokenId: string
   orgId: string
   role: string
+  /** The instance admin token (the bootstrap token): it alone manages organizations. */
+  instanceAdmin?: boolean
 }
 
 /** Checks a token with the API and makes it the session's; throws the API's refusal. */

@@ -10,11 +10,19 @@ export interface Session {
   token: string | null
   role: Role | null
   tokenId: string | null
+  /** The instance admin token (the bootstrap token), which alone manages organizations. */
+  instanceAdmin: boolean
   /** Why you were signed out (a refused token), shown on the sign-in form. */
   notice: string | null
 }
 
-export const session: Session = $state({ token: null, role: null, tokenId: null, notice: null })
+export const session: Session = $state({
+  token: null,
+  role: null,
+  tokenId: null,
+  instanceAdmin: false,
+  notice: null,
+})
 
 function storage(): Storage | undefined {
   try {
@@ -29,11 +37,16 @@ export function storedToken(): string | null {
   return storage()?.getItem(KEY) ?? null
 }
 
-export function setSignedIn(token: string, who: { role: unknown; tokenId: unknown }): void {
+export function setSignedIn(
+  token: string,
+  who: { role: unknown; tokenId: unknown; instanceAdmin?: unknown },
+): void {
   if (!isRole(who.role)) throw new Error(`whoami: unexpected role ${JSON.stringify(who.role)}`)
   session.token = token
   session.role = who.role
   session.tokenId = typeof who.tokenId === 'string' ? who.tokenId : null
+  // An orchestrator before whoami answered it has no instance admin to show.
+  session.instanceAdmin = who.instanceAdmin === true
   session.notice = null
   storage()?.setItem(KEY, token)
 }
@@ -42,6 +55,7 @@ export function signOut(notice: string | null = null): void {
   session.token = null
   session.role = null
   session.tokenId = null
+  session.instanceAdmin = false
   session.notice = notice
   storage()?.removeItem(KEY)
 }

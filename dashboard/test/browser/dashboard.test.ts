@@ -1,4 +1,4 @@
-import { call, deliver } from '@stavily/core/testing'
+import { call, deliver, token } from '@stavily/core/testing'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -77,6 +77,65 @@ for (const setup of backends()) {
         .toContain('no unit named broken-db.service')
       expect(await step.getByTestId('step-error').textContent()).toContain('UNIT_NOT_FOUND')
       await screenshot(admin, 'run-failed')
+    })
+
+    it('shows "instance admin" beside the role for the bootstrap token only', async () => {
+      await admin.goto('/runs')
+      await eventually(() => admin.getByTestId('instance-admin').textContent()).toBe('instance admin')
+      expect(await admin.getByTestId('role').textContent()).toBe('admin')
+      expect((await stage.api('GET', '/whoami')).body.instanceAdmin).toBe(true)
+      // Another admin of the organization and a viewer: their role, nothing more.
+      const orgAdmin = (await token(stage.r, 'admin')).token
+      for (const [t, role] of [
+        [orgAdmin, 'admin'],
+        [stage.viewer, 'viewer'],
+      ] as const) {
+        const other = await stage.page()
+        await signIn(other, t, role)
+        expect(await other.getByTestId('instance-admin').count(), role).toBe(0)
+        expect((await stage.api('GET', '/whoami', undefined, t)).body.instanceAdmin).toBe(false)
+      }
+    })
+
+    it('says how many earlier log lines of a step the run leaves out, and shows every line when asked', async () => {
+      const workflowId = await applyHookWorkflow(stage, 'restart-on-hook')
+      const hook = await deliver(stage.r, workflowId, { service: 'chatty' })
+      expect(hook.status).toBe(202)
+      const runId = hook.body.runId
+      await eventually(async () => (await stage.api('GET', `/runs/${runId}`)).body.status).toBe('succeeded')
+      // Another attempt's lines as an agent reports them: more than GET /runs/:id shows of a step.
+      const { rows } = await stage.r.o.services.db.sql.query<{ id: string }>(
+        'SELECT id FROM instructions WHERE run_id = $1',
+        [runId],
+      )
+      const lines = Array.from({ length: 2_100 }, (_, n) => ({ level: 'info', message: `line ${n}`, at: n }))
+      await stage.r.o.services.db.sql.query(
+        `INSERT INTO results (instruction_id, attempt, agent_id, status, logs, answer)
+         VALUES ($1, 2, gen_random_uuid(), 'failed', $2::jsonb, '{}'::jsonb)`,
+        [rows[0]!.id, JSON.stringify(lines)],
+      )
+      const detail = await stage.api('GET', `/runs/${runId}`)
+      const omitted = detail.body.steps[0].logsOmitted
+      expect(omitted).toBeGreaterThan(0)
+      const total = (await stage.api('GET', `/instructions/${rows[0]!.id}`)).body.logs.length
+      expect(total).toBeGreaterThanOrEqual(2_100)
+      const shown = total - omitted
+
+      await admin.goto(`/runs/${runId}`)
+      const step = admin.locator('[data-step="restart"]')
+      await step.locator('summary').click()
+      const note = step.getByTestId('logs-omitted')
+      await eventually(() => note.textContent()).toContain(`${omitted} earlier lines not shown`)
+      expect(await note.textContent()).toContain(`GET /api/v1/instructions/${rows[0]!.id}`)
+      const logRows = step.getByTestId('step-logs').locator('tr')
+      expect(await logRows.count()).toBe(shown)
+      expect(await logRows.last().textContent()).toContain('line 2099')
+
+      await note.getByRole('button', { name: 'Show every line' }).click()
+      await eventually(() => logRows.count()).toBe(total)
+      expect(await step.getByText('line 0', { exact: true }).count()).toBe(1)
+      expect(await logRows.last().textContent()).toContain('line 2099')
+      expect(await step.getByTestId('logs-omitted').count()).toBe(0)
     })
 
     it('marks the line of an error when a workflow is applied, and applies it once fixed', async () => {
@@ -274,6 +333,7 @@ for (const setup of backends()) {
         'Search the registry',
         'Verify chain',
         'Load more',
+        'Show every line',
         'Older runs',
         'More workflows',
         'Try again',
