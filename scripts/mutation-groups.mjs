@@ -94,7 +94,10 @@ export const GROUPS = {
   },
   dispatch: {
     title: 'core: dispatcher leases and results',
-    mutate: ['core/src/db/plans/instructions.ts', 'core/src/queue/dispatcher.ts'],
+    mutate: [
+      'core/src/db/plans/instructions.ts',
+      'core/src/queue/{dispatcher,dispatch-core,queues,claims,results,leases}.ts',
+    ],
     tests: ['core/test/agent-api.test.ts', 'core/test/engine/*.test.ts', 'core/test/fleet.test.ts'],
     break: null,
   },
