@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { raceError } from '../src/db/sql-errors.ts'
 import { webhookWorkflow } from './api/helpers.ts'
 import { call, type Running, setups } from './helpers/harness.ts'
 
@@ -79,6 +80,31 @@ describe.each(setups())('writes of a deleted organization ($name)', (setup) => {
       body: { value: 'x' },
     })
     expect(ok.status).toBe(201)
+  })
+
+  it('another reference that vanished is a 404 naming the field; a delete of a row still referenced stays internal', async () => {
+    const sql = r.o.services.db.sql
+    const refused = (text: string, values: unknown[] = []) =>
+      sql.query(text, values).then(
+        () => expect.fail(`${text}: expected a foreign-key violation`),
+        (err: unknown) => err,
+      )
+    // A result for an instruction that is gone (as when its organization went meanwhile).
+    const orphan = await refused(
+      `INSERT INTO results (instruction_id, attempt, agent_id, status, logs, answer)
+       VALUES (gen_random_uuid(), 1, gen_random_uuid(), 'failed', '[]'::jsonb, '{}'::jsonb)`,
+    )
+    expect(raceError(orphan)).toMatchObject({
+      code: 'STAVILY_ERR_NOT_FOUND',
+      statusCode: 404,
+      data: { field: 'instructionId' },
+    })
+    // A plugin name's owner keeps its organization: that delete is refused, and is no race.
+    const { id } = await org('owner')
+    await sql.query("INSERT INTO plugin_owners (name, org_id) VALUES ('@owner/x', $1)", [id])
+    const kept = await refused('DELETE FROM organizations WHERE id = $1', [id])
+    expect((kept as { code?: string }).code).toBe('23503')
+    expect(raceError(kept)).toBeUndefined()
   })
 
   // PostgreSQL only: PGlite is one connection, a delete held open there blocks the write outright.
