@@ -341,6 +341,7 @@ async function main() {
         } catch (err) {
           out.error(`could not read run ${runId}: ${err.message}`)
         }
+        if (printed.size === 1) out.nextSteps()
         if (exitAfterRuns > 0 && ++finished >= exitAfterRuns) void shutdown(status === 'succeeded' ? 0 : 1)
       }
     }, abort.signal)

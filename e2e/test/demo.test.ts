@@ -58,6 +58,9 @@ describe('npm run dev', () => {
     expect(output).toMatch(/notify\s+succeeded/)
     expect(output).toMatch(/log\s+succeeded/)
     expect(output).toMatch(/demo-web restarted/)
+    // After its first run it says how to point the sensors at real systems, with the grant each needs.
+    expect(output).toMatch(/Point it at your own systems/)
+    expect(output).toMatch(/log-file\s+config\.path: .*STAVILY_DEV_SENSOR_GRANTS="--allow-read /)
     // Stopped in order: the orchestrator last.
     const stopped = dev.lines.filter((l) => l.includes(' stopped')).map((l) => l.trim())
     expect(stopped.at(-1)).toMatch(/orchestrator stopped/)

@@ -142,6 +142,38 @@ export function createPrinter(tty) {
           )
       }
     },
+    /**
+     * After the demo's first run: how to point each sensor at a real system. The plugins are
+     * already published and enabled in the default pool; a target is a workflow's config
+     * plus a grant for the dev sensor agent (its flags, or a config file for connections).
+     */
+    nextSteps() {
+      const rows = [
+        ['http-check', 'config.url: https://your-service/health', '--allow-host your-service:443'],
+        ['prometheus-query', 'config.url: http://prometheus:9090, query', '--allow-host prometheus:9090'],
+        ['log-file', 'config.path: /var/log/nginx/error.log', '--allow-read /var/log/nginx'],
+        ['file-watch', 'config.paths: [/etc/nginx]', '--allow-read /etc/nginx'],
+        [
+          'host-metrics',
+          'config.thresholds: { memoryPercent: 90 }',
+          '--allow-read /proc/stat --allow-read /proc/meminfo --allow-read /proc/loadavg',
+        ],
+      ]
+      line('')
+      line(bold('Point it at your own systems') + dim(' (every plugin: docs/plugins.md)'))
+      for (const [plugin, config, grant] of rows)
+        line(`  ${plugin.padEnd(17)}${config.padEnd(44)}STAVILY_DEV_SENSOR_GRANTS="${grant}"`)
+      line(
+        `  ${'postgres'.padEnd(17)}${'config.connection: a name in grants.sql'.padEnd(44)}STAVILY_AGENT_CONFIG=agent.json (docs/deploying-agents.md)`,
+      )
+      line(
+        `  ${'alerts, pushes'.padEnd(17)}trigger.webhook.provider: alertmanager | github | gitlab | gitea (docs/workflows.md)`,
+      )
+      line(
+        `  A host on a private network also needs --allow-private-network. Write a workflow like scripts/demo/workflow.yaml and apply it: npx stavily workflow apply my.yaml`,
+      )
+      line('')
+    },
     /** A line the log output appended to its file. */
     logLine(entry) {
       line(
