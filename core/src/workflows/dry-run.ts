@@ -7,7 +7,8 @@ import {
   renderValue,
 } from '../expressions/index.ts'
 import { expressionContext, type RunInfo, type StepResult, type WorkflowEvent } from './context.ts'
-import type { ActionStep, OutputStep, StepBase, Workflow } from './types.ts'
+import { renderResponse } from './respond.ts'
+import type { ActionStep, OutputStep, StepBase, WebhookRespond, Workflow } from './types.ts'
 
 // What a workflow would do with an event, without doing anything: the filter, each `when`,
 // each rendered input, which outputs the outcome selects. Pure: no database, no agents, no
@@ -51,6 +52,12 @@ export interface DryRunResult {
   outcome: 'succeeded' | 'failed' | null
   /** True when the outcome rests on steps whose results were not supplied (assumed to succeed). */
   outcomeAssumed: boolean
+  /**
+   * What a webhook with `respond` would answer its caller if the run finished in time: the
+   * rendered status and body; `reason` instead when it depends on a step whose result was
+   * not supplied. Null when the trigger has no `respond`.
+   */
+  response: { status: number; body: unknown } | { status: null; body: null; reason: string } | null
 }
 
 export function dryRun(workflow: Workflow, event: WorkflowEvent, options: DryRunOptions = {}): DryRunResult {
@@ -64,6 +71,7 @@ export function dryRun(workflow: Workflow, event: WorkflowEvent, options: DryRun
     outputs: [],
     outcome: null,
     outcomeAssumed: false,
+    response: null,
   }
 
   const filter = 'filter' in workflow.trigger ? workflow.trigger.filter : null
@@ -138,7 +146,34 @@ export function dryRun(workflow: Workflow, event: WorkflowEvent, options: DryRun
     }
     result.outputs.push(plan(output, 'output', expressionContext(event, finished, steps), unknown))
   }
+  const respond = workflow.trigger.kind === 'webhook' ? workflow.trigger.respond : null
+  if (respond)
+    result.response = response(respond, expressionContext(event, finished, steps), finished, unknown)
   return result
+}
+
+function response(
+  respond: WebhookRespond,
+  ctx: ExpressionContext,
+  run: RunInfo,
+  unknown: ReadonlySet<string>,
+): NonNullable<DryRunResult['response']> {
+  // Rendered field by field first, so a dependency on a step the dry run did not run is
+  // reported as such rather than as the error document a real run would answer.
+  for (const value of [respond.status, respond.body]) {
+    try {
+      if (value !== null && typeof value !== 'number') renderValue(value, ctx)
+    } catch (err) {
+      const dependency = unknownDependency(err, unknown)
+      if (dependency)
+        return {
+          status: null,
+          body: null,
+          reason: `depends on steps.${dependency}, which a dry run does not run: supply its result (stepResults.${dependency}) to see the response`,
+        }
+    }
+  }
+  return renderResponse(respond, ctx, run)
 }
 
 function selects(on: OutputStep['on'], outcome: 'succeeded' | 'failed'): boolean {

@@ -118,6 +118,40 @@ export const SensorTriggerSchema = Type.Object(
   },
 )
 
+/**
+ * Limits of a webhook's `respond`: how long a hook request may wait for its run, and how
+ * many may wait at once on one orchestrator instance (further ones are answered 202 at once),
+ * so waiting callers cannot hold the server's connections.
+ */
+export const RESPOND_POLICY = {
+  maxWaitMs: 60_000,
+  maxWaiting: 100,
+  minStatus: 200,
+  maxStatus: 599,
+} as const
+
+export const RespondSchema = Type.Object(
+  {
+    wait: Duration(`how long to wait for the run (at most ${RESPOND_POLICY.maxWaitMs / 1000}s)`),
+    status: Type.Optional(
+      Type.Union(
+        [
+          Type.Integer({ minimum: RESPOND_POLICY.minStatus, maximum: RESPOND_POLICY.maxStatus }),
+          Type.String({ minLength: 1, maxLength: 4096 }),
+        ],
+        {
+          expected: `an HTTP status from ${RESPOND_POLICY.minStatus} to ${RESPOND_POLICY.maxStatus}, or a template such as "\${{ steps.check.output.code }}"`,
+        },
+      ),
+    ),
+    body: Type.Optional(Type.Unknown()),
+  },
+  {
+    additionalProperties: false,
+    expected: 'a response: { wait, status, body }',
+  },
+)
+
 export const WebhookTriggerSchema = Type.Object(
   {
     secret: Type.String({
@@ -132,8 +166,9 @@ export const WebhookTriggerSchema = Type.Object(
       ),
     ),
     filter: Type.Optional(Condition),
+    respond: Type.Optional(RespondSchema),
   },
-  { additionalProperties: false, expected: 'a webhook trigger: { secret, provider, filter }' },
+  { additionalProperties: false, expected: 'a webhook trigger: { secret, provider, filter, respond }' },
 )
 
 export const ScheduleTriggerSchema = Type.Object(

@@ -5,6 +5,7 @@ import {
   checkReferences,
   collectExpressions,
   ExpressionError,
+  isTemplate,
   parseCondition,
   parseTemplate,
   type ReferenceScope,
@@ -13,7 +14,7 @@ import { isPlainObject } from '../expressions/values.ts'
 import { parseDuration } from './duration.ts'
 import type { PathSegment, RawIssue } from './issues.ts'
 import { WORKFLOW_POLICY } from './policy.ts'
-import type { WorkflowDocument } from './schema.ts'
+import { RESPOND_POLICY, type WorkflowDocument } from './schema.ts'
 import { STEP_ROOTS, TRIGGER_ROOTS } from './scopes.ts'
 
 // Rules the schema cannot say: one trigger kind, unique step ids, valid version ranges,
@@ -106,7 +107,38 @@ function checkTrigger(doc: WorkflowDocument, add: Add): void {
   }
   if (webhook?.filter !== undefined)
     checkCondition(['trigger', 'webhook', 'filter'], webhook.filter, scope, add)
+  if (webhook?.respond) checkRespond(doc, webhook.respond, add)
   if (schedule) checkSchedule(schedule.cron, schedule.timezone, add)
+}
+
+// The response is rendered once the run finished: it sees every step, and `run.status` is
+// the run's final status.
+function checkRespond(
+  doc: WorkflowDocument,
+  respond: NonNullable<NonNullable<WorkflowDocument['trigger']['webhook']>['respond']>,
+  add: Add,
+): void {
+  const path: PathSegment[] = ['trigger', 'webhook', 'respond']
+  checkDurationBound([...path, 'wait'], respond.wait, 1, RESPOND_POLICY.maxWaitMs, add)
+  const allSteps = [...(doc.actions ?? []), ...(doc.outputs ?? [])].map((s) => s.id)
+  const scope: ReferenceScope = { roots: STEP_ROOTS, earlierSteps: allSteps, allSteps }
+  if (typeof respond.status === 'string') {
+    const status = respond.status
+    if (!isTemplate(status) && !/^\d+$/.test(status.trim()))
+      add(
+        [...path, 'status'],
+        `expected an HTTP status from ${RESPOND_POLICY.minStatus} to ${RESPOND_POLICY.maxStatus} or a template such as "\${{ steps.check.output.code }}", got ${JSON.stringify(status)}`,
+      )
+    else if (!isTemplate(status)) {
+      const n = Number(status.trim())
+      if (n < RESPOND_POLICY.minStatus || n > RESPOND_POLICY.maxStatus)
+        add(
+          [...path, 'status'],
+          `expected an HTTP status from ${RESPOND_POLICY.minStatus} to ${RESPOND_POLICY.maxStatus}, got ${n}`,
+        )
+    } else checkTemplate([...path, 'status'], status, scope, add)
+  }
+  if (respond.body !== undefined) checkTemplates([...path, 'body'], respond.body, scope, add)
 }
 
 function checkSchedule(cron: string, timezone: string | undefined, add: Add): void {
@@ -151,20 +183,22 @@ function checkStep(step: StepDoc, path: PathSegment[], scope: ReferenceScope, ad
     checkDurationBound([...path, 'retry', 'delay'], step.retry.delay, 0, WORKFLOW_POLICY.maxTimeoutMs, add)
   }
   if (step.when !== undefined) checkCondition([...path, 'when'], step.when, scope, add)
-  if (step.input !== undefined) {
-    let found: ReturnType<typeof collectExpressions>
-    try {
-      found = collectExpressions(step.input)
-    } catch (err) {
-      // A template that does not parse: find which field holds it for the message.
-      reportTemplates([...path, 'input'], step.input, scope, add)
-      if (!(err instanceof ExpressionError)) throw err
-      return
-    }
-    for (const f of found) {
-      for (const e of checkReferences(f.expression, scope))
-        add([...path, 'input', ...splitPath(f.path)], e.message)
-    }
+  if (step.input !== undefined) checkTemplates([...path, 'input'], step.input, scope, add)
+}
+
+/** Every template in a value (a step's input, a response body) parsed and its references checked. */
+function checkTemplates(path: PathSegment[], value: unknown, scope: ReferenceScope, add: Add): void {
+  let found: ReturnType<typeof collectExpressions>
+  try {
+    found = collectExpressions(value)
+  } catch (err) {
+    // A template that does not parse: find which field holds it for the message.
+    reportTemplates(path, value, scope, add)
+    if (!(err instanceof ExpressionError)) throw err
+    return
+  }
+  for (const f of found) {
+    for (const e of checkReferences(f.expression, scope)) add([...path, ...splitPath(f.path)], e.message)
   }
 }
 

@@ -54,6 +54,17 @@ export interface WebhookTrigger {
   /** Who sends the requests, and so how they are authenticated and read (webhook/providers). */
   provider: WebhookProvider
   filter: ConditionSource | null
+  /** Answer the caller with the run's result (absent in versions saved before it existed). */
+  respond?: WebhookRespond | null
+}
+
+/** Wait up to `waitMs` for the run; then answer `status` and `body`, rendered with the finished run. */
+export interface WebhookRespond {
+  waitMs: number
+  /** An HTTP status, or a template rendering to one. */
+  status: number | string
+  /** Any JSON value; its strings are templates. Null: `{ runId, status }`. */
+  body: unknown
 }
 
 export interface ScheduleTrigger {

@@ -137,4 +137,15 @@ export const DryRunReply = Type.Object({
   outputs: Type.Array(DryRunStep),
   outcome: Type.Union([Type.String(), Type.Null()]),
   outcomeAssumed: Type.Boolean(),
+  response: Type.Union(
+    [
+      Type.Object({
+        status: Type.Union([Type.Integer(), Type.Null()]),
+        body: Json,
+        reason: Type.Optional(Type.String()),
+      }),
+      Type.Null(),
+    ],
+    { description: 'what a webhook with respond would answer once the run finished (null without respond)' },
+  ),
 })

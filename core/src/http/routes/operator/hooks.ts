@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { isStavilyError, StavilyError } from '../../../errors.ts'
 import type { Services } from '../../../services/context.ts'
+import { RESPOND_POLICY } from '../../../workflows/schema.ts'
 import { SIGNATURE_HEADER } from '../../../workflows/webhook/signature.ts'
 import { API_POLICY } from '../../policy.ts'
 import { rateLimit } from '../../rate-limit.ts'
 import { errorResponses, IdParams } from '../../schemas/common.ts'
 import { jsonFromBytes } from '../../wire-boundary.ts'
+import { HookResponder } from './hook-respond.ts'
 
 // POST /hooks/:id — a webhook trigger. No API token: the request is authenticated by its
 // HMAC signature (Stavily-Signature), which covers the exact bytes sent, so this plugin
@@ -33,9 +35,19 @@ const Accepted = Type.Object({
       description: 'every run a delivery of several events started (Alertmanager)',
     }),
   ),
+  runUrl: Type.Optional(
+    Type.String({ description: 'where the run (and so its result) is read later: GET with an API token' }),
+  ),
+})
+
+// With trigger.webhook.respond: the status and JSON body the workflow renders from its
+// finished run (any 200-599; an error document with 200 when the rendering fails).
+const RunResponse = Type.Unknown({
+  description: 'the body the workflow renders from its finished run (trigger.webhook.respond)',
 })
 
 export function hookRoutes(services: Services) {
+  const responder = new HookResponder(services)
   return async (root: FastifyInstance): Promise<void> => {
     // Scoped to this plugin: the rest of the API keeps Fastify's own JSON parser.
     root.removeAllContentTypeParsers()
@@ -72,7 +84,7 @@ export function hookRoutes(services: Services) {
         schema: {
           tags: ['webhooks'],
           summary: 'Deliver an event to a webhook-triggered workflow (HMAC-signed)',
-          description: `Signed with the header \`${SIGNATURE_HEADER}: t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<workflow id>.<raw body>">\`, keyed with the organization secret the trigger names (the deprecated v1, without the workflow id, is still accepted; see docs/workflows.md). 202 whether or not a run started; \`reason\` says why not. Until the signature verifies, every failure (no such hook, not a webhook, secret not set, wrong signature) is the same 401. A trigger with \`provider: github | gitlab | gitea | alertmanager\` is authenticated instead the way that sender does it (\`X-Hub-Signature-256\`, \`X-Gitlab-Token\`, \`X-Gitea-Signature\`, \`Authorization\` bearer or basic), one run per event (a push, or each alert of an Alertmanager group), deduplicated by the event (see docs/workflows.md).`,
+          description: `Signed with the header \`${SIGNATURE_HEADER}: t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<workflow id>.<raw body>">\`, keyed with the organization secret the trigger names (the deprecated v1, without the workflow id, is still accepted; see docs/workflows.md). 202 whether or not a run started; \`reason\` says why not. Until the signature verifies, every failure (no such hook, not a webhook, secret not set, wrong signature) is the same 401. A trigger with \`provider: github | gitlab | gitea | alertmanager\` is authenticated instead the way that sender does it (\`X-Hub-Signature-256\`, \`X-Gitlab-Token\`, \`X-Gitea-Signature\`, \`Authorization\` bearer or basic), one run per event (a push, or each alert of an Alertmanager group), deduplicated by the event (see docs/workflows.md). With \`trigger.webhook.respond\`, the request waits up to its \`wait\` (at most 60 s) for the run and answers the status and JSON body the workflow renders from the finished run; a run not finished by then, or a request beyond the ${RESPOND_POLICY.maxWaiting} waiting at once, gets the 202 with \`runUrl\`.`,
           security: [],
           params: IdParams,
           headers: Type.Object({
@@ -81,7 +93,7 @@ export function hookRoutes(services: Services) {
             'x-gitlab-token': Type.Optional(Type.String()),
             'x-gitea-signature': Type.Optional(Type.String()),
           }),
-          response: { 202: Accepted, ...errorResponses },
+          response: { 202: Accepted, '2xx': RunResponse, ...errorResponses },
         },
       },
       async (req, reply) => {
@@ -97,7 +109,15 @@ export function hookRoutes(services: Services) {
           req.ip,
           req.body,
         )
-        return reply.code(202).send(answer)
+        const answered = await responder.reply(answer)
+        if (!answered.rendered) return reply.code(answered.code).send(answered.body)
+        // The workflow's own body under any status it chose: not shaped by the route's
+        // response schemas (a 404 it renders is not an ErrorBody).
+        return reply
+          .code(answered.code)
+          .type('application/json; charset=utf-8')
+          .serializer((payload) => JSON.stringify(payload) ?? 'null')
+          .send(answered.body)
       },
     )
   }
