@@ -1,7 +1,7 @@
 import type PgBoss from 'pg-boss'
 import { outboxStatement } from '../audit/outbox.ts'
 import type { Tuning } from '../config.ts'
-import { type Database, run, type SqlClient } from '../db/sql-client.ts'
+import { type Database, run, type SqlClient, type Statement } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import type { Dispatcher } from '../queue/dispatcher.ts'
 import { instructionQueue } from '../queue/queue-names.ts'
@@ -103,12 +103,18 @@ export class EngineCore {
     while (this.#pending.size > 0) await Promise.all([...this.#pending])
   }
 
-  // The transaction's collected writes and audit entries, in one round trip.
-  async flush(tx: SqlClient, fx: Effects): Promise<void> {
+  // The transaction's collected writes and audit entries, in one round trip; with `first`,
+  // that statement leads them and its rows are the answer.
+  async flush<R extends Record<string, unknown> = Record<string, unknown>>(
+    tx: SqlClient,
+    fx: Effects,
+    first?: Statement,
+  ): Promise<R[]> {
     const audit = outboxStatement(fx.audit)
-    const all = combine(audit ? [...fx.statements, audit] : fx.statements)
+    const list = [...(first ? [first] : []), ...fx.statements, ...(audit ? [audit] : [])]
     fx.statements.length = 0
-    if (all) await run(tx, all)
+    const all = combine(list, first ? 'q0' : undefined)
+    return all ? (await run<R>(tx, all)).rows : []
   }
 
   after(fx: Effects): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { run, type SqlClient } from '../db/sql-client.ts'
+import { run, type SqlClient, type Statement } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import type { Workflow, WorkflowEvent } from '../workflows/index.ts'
 import { advance, desiredVersions, pluginsOf } from './advance.ts'
@@ -55,19 +55,21 @@ export class RunLifecycle {
     const r = await this.#c.d.db.sql.transaction(async (tx) => {
       const event = typeof eventOrRead === 'function' ? await eventOrRead(tx) : eventOrRead
       if (!event) return null
-      const { rows } = await run<Row<RunRecord>>(
-        tx,
-        plans.insertRun({
-          id: randomUUID(),
-          org: head.orgId,
-          workflowId: head.id,
-          version,
-          event,
-          dedupeKey,
-          running: !limited,
-          priority,
-        }),
-      )
+      const insert = plans.insertRun({
+        id: randomUUID(),
+        org: head.orgId,
+        workflowId: head.id,
+        version,
+        event,
+        dedupeKey,
+        running: !limited,
+        priority,
+      })
+      // Without a dedupe key the insert cannot conflict, and a run that starts at once is
+      // created with its first steps, their instructions and audit entries in one statement.
+      if (dedupeKey === null && !limited)
+        return this.#createStarted(tx, head, workflow, event, insert, fx, actor)
+      const { rows } = await run<Row<RunRecord>>(tx, insert)
       const created = rows[0]
       if (!created) {
         // The same event already started a run: that run is the answer.
@@ -90,6 +92,49 @@ export class RunLifecycle {
     this.#c.after(fx)
     if (limited) await this.startQueued(head.orgId, head.id)
     return toRun(r)
+  }
+
+  // A run that starts at once and cannot conflict: planned before its row exists (its id,
+  // event and version are known), then its insert and everything its first steps write go
+  // together. A run that finished at once (every step skipped) is inserted first instead:
+  // its finishing update must see the row.
+  async #createStarted(
+    tx: SqlClient,
+    head: Head,
+    workflow: Workflow,
+    event: WorkflowEvent,
+    insert: Statement,
+    fx: Effects,
+    actor: Actor,
+  ): Promise<Row<RunRecord>> {
+    const [id, , , version, , , , priority] = insert.values as [string, string, string, number, ...unknown[]]
+    const draft: RunRecord = {
+      id,
+      org: head.orgId,
+      workflowId: head.id,
+      workflowVersion: version,
+      status: 'running',
+      event,
+      dedupeKey: null,
+      createdAt: '',
+      startedAt: null,
+      finishedAt: null,
+      priority: priority as number,
+    }
+    const info = { workflowId: head.id, workflow: head.name, version }
+    fx.record(head.orgId, 'run.queued', id, info, actor)
+    fx.record(head.orgId, 'run.started', id, info)
+    const versions = version === head.version ? desiredVersions(pluginsOf(workflow), head.desired) : undefined
+    await advance(tx, this.#c.d, draft, workflow, fx, {}, versions)
+    const finished = fx.audit.some(
+      (a) => a.action.startsWith('run.') && a.action !== 'run.queued' && a.action !== 'run.started',
+    )
+    if (finished) {
+      const created = (await run<Row<RunRecord>>(tx, insert)).rows[0]!
+      await this.#c.flush(tx, fx)
+      return created
+    }
+    return (await this.#c.flush<Row<RunRecord>>(tx, fx, insert))[0]!
   }
 
   /** Starts queued runs of a workflow while its concurrency limit allows. */
