@@ -123,6 +123,17 @@ async function recordedSensorEvent(plugin: string) {
   }
 }
 
+describe('docs/workflows.md, the webhook respond example', () => {
+  it('renders the status and body from the finished run, and says what a dry run cannot know', async () => {
+    const r = parseWorkflow(await namedExample('webhook-respond'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const event = { type: 'webhook', data: { n: 21 } }
+    const plan = dryRun(r.workflow, event, { stepResults: { compute: { output: { value: 42, code: 201 } } } })
+    expect(plan.response).toEqual({ status: 201, body: { result: 42, outcome: 'run succeeded' } })
+    expect(dryRun(r.workflow, event).response).toMatchObject({ status: null, body: null })
+  })
+})
+
 describe('docs/workflows.md, the host sensor examples', () => {
   it('the log-file example restarts for a FATAL line, not for an ERROR one', async () => {
     const r = parseWorkflow(await namedExample('log-file'))

@@ -49,13 +49,16 @@ function trigger(t: WorkflowDocument['trigger']): Trigger {
       secret: t.webhook.secret,
       provider: t.webhook.provider ?? 'stavily',
       filter: t.webhook.filter ?? null,
-      respond: t.webhook.respond
+      // Only when set: definitions without it stay as they were stored before it existed.
+      ...(t.webhook.respond
         ? {
-            waitMs: ms(t.webhook.respond.wait),
-            status: t.webhook.respond.status ?? 200,
-            body: t.webhook.respond.body ?? null,
+            respond: {
+              waitMs: ms(t.webhook.respond.wait),
+              status: t.webhook.respond.status ?? 200,
+              body: t.webhook.respond.body ?? null,
+            },
           }
-        : null,
+        : {}),
     }
   const s = t.schedule!
   return { kind: 'schedule', cron: s.cron.trim(), timezone: s.timezone ?? 'UTC' }
