@@ -79,6 +79,33 @@ describe('the plugin global has no way out', () => {
     expect((r.output as { frames: number }).frames).toBeGreaterThan(0)
   })
 
+  it("a sensor's ctx has exactly its own keys: exec (granted commands) but no smtp and no file writes", async () => {
+    await sandbox.load({
+      manifest: manifest('sensor-keys', { kind: 'sensor' }),
+      bundle: await buildFixture('sensor'),
+    })
+    const r = await sandbox.invoke('sensor-keys', { ...ids(), config: { emit: [], tryExec: true } })
+    expect((r.logs[0]?.fields as { keys: string[] } | undefined)?.keys).toEqual(
+      [
+        'config',
+        'deadline',
+        'emit',
+        'exec',
+        'fetch',
+        'fs',
+        'idempotencyKey',
+        'invocationId',
+        'isStopping',
+        'log',
+        'secrets',
+        'sleep',
+        'sql',
+        'state',
+      ].sort(),
+    )
+    expect(r.logs[0]?.fields).toMatchObject({ writeText: 'undefined' })
+  })
+
   it('a ctx kept from an earlier call cannot be used in a later one (its secrets stay with its call)', async () => {
     const manifestWithSecret = manifest('keeper', { permissions: { secrets: ['API_TOKEN'] } })
     await sandbox.load({

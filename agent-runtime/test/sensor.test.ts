@@ -1,5 +1,5 @@
 // Sensors: events validated against the event schema and returned (check) or streamed
-// (watch, until stopped); no exec and no fs writes for them.
+// (watch, until stopped); no fs writes for them, and only the commands the operator granted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SandboxErrorCodes as C, createSandbox, type PluginEvent, type Sandbox } from '../src/index.ts'
 import { buildFixture, ids, manifest } from './helpers/build-fixture.ts'
@@ -12,6 +12,12 @@ beforeAll(async () => {
     manifest: manifest('sensor', { kind: 'sensor' }),
     bundle: await buildFixture('sensor'),
     limits: { events: 3 },
+  })
+  // A sensor that declares exec: `echo` granted, `uname` declared but not granted.
+  await sandbox.load({
+    manifest: manifest('sensor-exec', { kind: 'sensor', permissions: { exec: ['echo', 'uname'] } }),
+    bundle: await buildFixture('sensor'),
+    grants: { exec: ['echo'] },
   })
   // A watch's event limit is per window (hostile-watch.test.ts): this one streams with the defaults.
   await sandbox.load({
@@ -56,9 +62,34 @@ describe('sensors', () => {
     })
   })
 
-  it('has neither exec nor fs.writeText', async () => {
+  it('has exec but no fs.writeText (nor smtp)', async () => {
     const r = await sandbox.invoke('sensor', { ...ids(), config: { emit: [], tryExec: true } })
-    expect(r.logs[0]?.fields).toEqual({ exec: 'undefined', writeText: 'undefined' })
+    expect(r.logs[0]?.fields).toMatchObject({ exec: 'function', writeText: 'undefined' })
+    expect((r.logs[0]?.fields as { keys: string[] } | undefined)?.keys).not.toContain('smtp')
+  })
+
+  it('runs a granted command and reports what it saw', async () => {
+    const r = await sandbox.invoke('sensor-exec', {
+      ...ids(),
+      config: { emit: [], run: { command: 'echo', args: ['observed'] } },
+    })
+    expect(r.events).toEqual([{ type: 'ran', data: { n: 0, stdout: 'observed\n' } }])
+  })
+
+  it('refuses a command the operator did not grant, naming it; and one the manifest does not declare', async () => {
+    await expect(
+      sandbox.invoke('sensor-exec', { ...ids(), config: { emit: [], run: { command: 'uname', args: [] } } }),
+    ).rejects.toMatchObject({
+      code: C.PERMISSION_DENIED,
+      message: expect.stringContaining('uname'),
+      data: { permission: 'exec', value: 'uname', reason: 'ungranted' },
+    })
+    await expect(
+      sandbox.invoke('sensor', { ...ids(), config: { emit: [], run: { command: 'echo', args: ['x'] } } }),
+    ).rejects.toMatchObject({
+      code: C.PERMISSION_DENIED,
+      data: { permission: 'exec', value: 'echo', reason: 'undeclared' },
+    })
   })
 
   it('watch streams events until the caller aborts, then returns', async () => {

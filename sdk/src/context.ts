@@ -374,8 +374,9 @@ export interface EmittedEvent<Data> {
 }
 
 /**
- * The context of a sensor's `check` and `watch`: observe and report, never change anything
- * (no `exec`, no file writes).
+ * The context of a sensor's `check` and `watch`: observe and report (no file writes, no
+ * mail). A sensor may run the commands the operator granted it (`git ls-remote`, `df -P`),
+ * with the same limits and audit as an action's.
  *
  * @example
  * ```ts
@@ -396,6 +397,11 @@ export interface SensorContext<Config = Record<never, never>, Event = unknown> e
   sleep(ms: number): Promise<void>
   /** `true` once the host asked the sensor to stop; a `watch` loop returns then. */
   isStopping(): boolean
+  /**
+   * Runs `command` with `args` (no shell) to observe something. `command` must be in
+   * `permissions.exec` and granted by the operator.
+   */
+  exec(command: string, args: string[], options?: ExecOptions): Promise<ExecResult>
 }
 
 /**

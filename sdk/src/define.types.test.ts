@@ -94,7 +94,7 @@ describe('handler typing', () => {
     })
   })
 
-  it('types emit data from the event schema and gives sensors no exec and no writes', () => {
+  it('types emit data from the event schema and gives sensors exec but no writes', () => {
     defineSensor({
       config: Config,
       event: Event,
@@ -107,8 +107,7 @@ describe('handler typing', () => {
         await ctx.emit({ type: 'bad', data: { status: 'down' } })
         // @ts-expect-error: `code` is not an event field
         await ctx.emit({ type: 'bad', data: { status: 1, code: 2 } })
-        // @ts-expect-error: sensors cannot exec
-        void ctx.exec
+        expectTypeOf(ctx.exec).toEqualTypeOf<ActionContext['exec']>()
         // @ts-expect-error: sensors cannot write files
         void ctx.fs.writeText
       },

@@ -96,14 +96,18 @@ describe('permissions.env in the manifest', () => {
     ])
   })
 
-  it('refuses env on a sensor or an output: they run no commands', () => {
-    const result = validateManifest(pkg({ env: ['CI'] }, 'sensor'))
+  it('refuses env on an output (it runs no commands); a sensor, which may run granted commands, may declare it', () => {
+    const result = validateManifest(pkg({ env: ['CI'] }, 'output'))
     expect(result).toMatchObject({
       ok: false,
       problems: [
-        { path: 'stavily.permissions.env', message: expect.stringContaining('only actions may declare env') },
+        {
+          path: 'stavily.permissions.env',
+          message: expect.stringContaining('only actions and sensors may declare env'),
+        },
       ],
     })
+    expect(validateManifest(pkg({ env: ['CI'], exec: ['git'] }, 'sensor'))).toMatchObject({ ok: true })
   })
 
   it('explains a reserved entry', () => {

@@ -114,22 +114,19 @@ export function validatePermissions(
       out.fs.write = list(fs.write, `${path}.fs.write`, problems, granted(orGranted(fsEntry)))
     }
   }
-  if (kind === 'sensor' && out.exec.length > 0) {
-    problems.push({
-      path: `${path}.exec`,
-      message: 'a sensor cannot run commands (sensors only observe); only actions may declare exec',
-    })
-  }
+  // A sensor may run commands to observe (`git ls-remote`, `df -P`): which commands, if any,
+  // is the operator's grant, with the same limits and audit as an action's.
   if (kind === 'output' && out.exec.length > 0) {
     problems.push({
       path: `${path}.exec`,
-      message: 'an output cannot run commands; only actions may declare exec',
+      message: 'an output cannot run commands; only actions and sensors may declare exec',
     })
   }
-  if (kind !== undefined && kind !== 'action' && env.length > 0) {
+  if (kind === 'output' && env.length > 0) {
     problems.push({
       path: `${path}.env`,
-      message: `${kind === 'sensor' ? 'a sensor' : 'an output'} runs no commands, so it has no command environment; only actions may declare env`,
+      message:
+        'an output runs no commands, so it has no command environment; only actions and sensors may declare env',
     })
   }
   if (kind === 'sensor' && smtp.length > 0) {

@@ -260,11 +260,6 @@ describe('validateManifest', () => {
         'contains "." or ".." segments',
       ],
       [
-        withPermissions({ exec: ['ls'] }, 'sensor'),
-        'stavily.permissions.exec',
-        'a sensor cannot run commands',
-      ],
-      [
         withPermissions({ exec: ['ls'] }, 'output'),
         'stavily.permissions.exec',
         'an output cannot run commands',
@@ -280,6 +275,12 @@ describe('validateManifest', () => {
       const found = problems(pkg)
       expect(found, `${path}: ${message}`).toContainEqual({ path, message: expect.stringContaining(message) })
     }
+  })
+
+  it('lets a sensor declare exec (named or "$granted"): which commands it runs is the operator\'s grant', () => {
+    expect(validateManifest(withPermissions({ exec: ['git', '$granted'] }, 'sensor'))).toMatchObject({
+      ok: true,
+    })
   })
 
   it('returns every problem at once, in field order', () => {

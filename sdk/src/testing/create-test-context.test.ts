@@ -24,7 +24,7 @@ describe('createTestContext', () => {
         .concat('writeText' in (ctx.fs as object) ? ['fs.writeText'] : [])
     expect(has(action)).toEqual(['exec', 'fs.writeText'])
     expect(has(output)).toEqual(['fs.writeText'])
-    expect(has(sensor)).toEqual(['emit', 'sleep', 'isStopping'])
+    expect(has(sensor)).toEqual(['exec', 'emit', 'sleep', 'isStopping'])
     expect(Object.isFrozen(action)).toBe(true)
   })
 

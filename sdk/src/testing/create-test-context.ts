@@ -142,6 +142,7 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
     sql: fakeSql(guard, kind, options, calls),
   }
   let ctx: Context<unknown>
+  const exec = fakeExec(guard, options.exec, calls) as ActionContext<unknown>['exec']
   if (kind === 'sensor') {
     const sensorFs: SensorFs = {
       readText: files.fs.readText,
@@ -169,13 +170,14 @@ export function createTestContext(options: TestContextOptions): TestContext<Cont
         if (++stoppingChecks >= HARNESS_DEFAULTS.maxStoppingChecks) stopping = true
         return stopping
       },
+      exec,
     }
     ctx = sensor
   } else if (kind === 'action') {
     const action: ActionContext<unknown> = {
       ...base,
       fs: Object.freeze(files.fs),
-      exec: fakeExec(guard, options.exec, calls) as ActionContext<unknown>['exec'],
+      exec,
       smtp: fakeSmtp(guard, options.smtp, calls),
     }
     ctx = action

@@ -248,7 +248,7 @@ describe('testSensor', () => {
     expect(error.message).toContain('event.data.status: must be integer')
   })
 
-  it('gives a sensor no exec and no file writes', async () => {
+  it('gives a sensor no file writes and no smtp', async () => {
     const { defineSensor } = await import('../index.ts')
     const sneaky = defineSensor({
       event: Type.Object({}),
@@ -256,15 +256,47 @@ describe('testSensor', () => {
         const loose = ctx as unknown as Record<string, unknown>
         await ctx.emit({ type: 'caps', data: {} })
         if (
-          typeof loose.exec === 'function' ||
+          loose.smtp !== undefined ||
           typeof (ctx.fs as unknown as Record<string, unknown>).writeText === 'function'
         ) {
-          throw new Error('a sensor must not be able to exec or write')
+          throw new Error('a sensor must not be able to write or send mail')
         }
       },
     })
     const { events } = await testSensor(sneaky, {})
     expect(events).toHaveLength(1)
+  })
+
+  it('lets a sensor run a granted command, and denies one the operator did not grant, naming it', async () => {
+    const { defineSensor } = await import('../index.ts')
+    const head = defineSensor({
+      config: Type.Object({ command: Type.String() }),
+      event: Type.Object({ sha: Type.String() }),
+      async check(ctx) {
+        const r = await ctx.exec(ctx.config.command, ['ls-remote', 'https://git.example.com/app.git'])
+        await ctx.emit({ type: 'head', data: { sha: r.stdout.split('\t')[0] ?? '' } })
+      },
+    })
+    const result = await testSensor(head, {
+      permissions: { exec: ['$granted'] },
+      grants: { exec: ['git'] },
+      config: { command: 'git' },
+      exec: { git: { stdout: 'abc123\tHEAD\n' } },
+    })
+    expect(result.events).toEqual([{ type: 'head', data: { sha: 'abc123' } }])
+    expect(result.calls.exec).toEqual([
+      { command: 'git', args: ['ls-remote', 'https://git.example.com/app.git'], options: {} },
+    ])
+    const denied = await rejection(
+      testSensor(head, {
+        permissions: { exec: ['$granted'] },
+        grants: { exec: ['git'] },
+        config: { command: 'df' },
+        exec: { df: { stdout: '' } },
+      }),
+    )
+    expect(denied.code).toBe(ErrorCodes.PERMISSION_DENIED)
+    expect(denied.message).toContain('df')
   })
 })
 

@@ -143,6 +143,7 @@ ${TEXT_CODEC_SHIM_SOURCE}
         emit: (event) => callAsync(callId, 'emit', [event]),
         sleep: (ms) => callAsync(callId, 'sleep', [ms]),
         isStopping: () => call(callId, 'isStopping', [], false) === true,
+        exec: (command, args, options) => callAsync(callId, 'exec', [command, args === undefined ? [] : args, options === undefined ? null : options]),
       });
     }
     const fs = freeze({ readText, list, writeText: (p, text) => callAsync(callId, 'fs.writeText', [p, text]) });

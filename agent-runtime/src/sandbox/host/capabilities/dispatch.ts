@@ -139,7 +139,7 @@ export function createDispatch(deps: DispatchDeps): CapabilityHost {
           signal: callSignal(call),
         })
       case 'exec':
-        onlyFor(plugin, 'exec', ['action'])
+        onlyFor(plugin, 'exec', ['action', 'sensor'])
         return hostExec(args[0], args[1], args[2], {
           guard,
           limits,
