@@ -9,6 +9,10 @@ export const DEFAULTS = {
   /** The first check has no earlier CPU reading: it takes two, this far apart (long enough to mean something). */
   cpuSampleMs: 1000,
   notifyRecovered: true,
+  /** With a diskPercent threshold and no disks listed: the root file system. */
+  disks: ['/'],
+  /** df answers at once on a healthy mount; a hung NFS mount must not hold the check for long. */
+  dfTimeoutMs: 10_000,
 } as const
 
 /** The metrics a threshold can be set on, with the unit of their value. */
@@ -19,6 +23,7 @@ export const METRICS = {
   load1: 'load',
   load5: 'load',
   load15: 'load',
+  diskPercent: '%',
 } as const
 
 export type Metric = keyof typeof METRICS
@@ -48,6 +53,7 @@ export const Config = Type.Object(
         load1: load('1-minute load average (per CPU with loadPerCpu)'),
         load5: load('5-minute load average (per CPU with loadPerCpu)'),
         load15: load('15-minute load average (per CPU with loadPerCpu)'),
+        diskPercent: percent('Space in use on each listed disk, percent (df -P: used / (used + available))'),
       },
       { additionalProperties: false },
     ),
@@ -59,6 +65,13 @@ export const Config = Type.Object(
         minimum: 0,
         maximum: 100_000,
         description: 'A metric recovers only once it is this far below its threshold (default 0)',
+      }),
+    ),
+    disks: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
+        minItems: 1,
+        maxItems: 32,
+        description: 'Absolute paths whose file system diskPercent watches (default ["/"]), read with df -P',
       }),
     ),
     forChecks: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -79,6 +92,8 @@ export interface Settings {
   forChecks: number
   cpuSampleMs: number
   notifyRecovered: boolean
+  /** Paths whose disk usage is compared with thresholds.diskPercent; empty without it. */
+  disks: string[]
 }
 
 export function checkConfig(config: HostMetricsConfig): Settings {
@@ -96,7 +111,9 @@ export function checkConfig(config: HostMetricsConfig): Settings {
   ) {
     throw invalid('loadPerCpu', 'is only used with a load1, load5 or load15 threshold')
   }
+  const disks = checkDisks(config, 'diskPercent' in thresholds)
   return {
+    disks,
     name: config.name ?? 'localhost',
     procRoot: config.procRoot ?? DEFAULTS.procRoot,
     thresholds,
@@ -106,6 +123,21 @@ export function checkConfig(config: HostMetricsConfig): Settings {
     cpuSampleMs: config.cpuSampleMs ?? DEFAULTS.cpuSampleMs,
     notifyRecovered: config.notifyRecovered ?? DEFAULTS.notifyRecovered,
   }
+}
+
+function checkDisks(config: HostMetricsConfig, watched: boolean): string[] {
+  if (config.disks === undefined) return watched ? [...DEFAULTS.disks] : []
+  if (!watched) throw invalid('disks', 'is only used with a diskPercent threshold')
+  const seen = new Set<string>()
+  config.disks.forEach((path, i) => {
+    if (!path.startsWith('/')) throw invalid(`disks[${i}]`, `${JSON.stringify(path)} is not an absolute path`)
+    if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
+      throw invalid(`disks[${i}]`, `${JSON.stringify(path)} contains "." or ".." segments`)
+    }
+    if (seen.has(path)) throw invalid(`disks[${i}]`, `${JSON.stringify(path)} is listed twice`)
+    seen.add(path)
+  })
+  return [...config.disks]
 }
 
 function invalid(field: string, message: string): PluginError {

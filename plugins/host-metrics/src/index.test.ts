@@ -233,3 +233,138 @@ describe('host-metrics, the recorded event docs/workflows.md dry-runs against', 
     ])
   })
 })
+
+/** `df -P -k` output for the paths given, each with the used share asked for (of 1,000,000 KiB usable). */
+function df(rows: { path: string; mount?: string; percent: number }[]) {
+  return [
+    'Filesystem     1024-blocks     Used Available Capacity Mounted on',
+    ...rows.map(
+      (r) =>
+        `/dev/vda1 1100000 ${r.percent * 10_000} ${(100 - r.percent) * 10_000} ${r.percent}% ${r.mount ?? r.path}`,
+    ),
+    '',
+  ].join('\n')
+}
+
+describe('host-metrics, disk space through df', () => {
+  async function diskChecks(percents: Record<string, number>[], config: Record<string, unknown>) {
+    let state: Record<string, JsonValue> = {}
+    const perCheck: Event[][] = []
+    for (const reading of percents) {
+      const r = await testSensor(plugin, {
+        manifest: pkg,
+        config: config as never,
+        state,
+        files: proc(),
+        exec: { df: { stdout: df(Object.entries(reading).map(([path, percent]) => ({ path, percent }))) } },
+      })
+      perCheck.push(r.events as Event[])
+      state = r.state
+      expect(r.calls.exec).toEqual([
+        { command: 'df', args: ['-P', '-k', '--', ...Object.keys(reading)], options: { timeoutMs: 10_000 } },
+      ])
+    }
+    return perCheck
+  }
+
+  it('emits diskPercent over and recovered per listed path, each once, naming the path and its mount', async () => {
+    const perCheck = await diskChecks(
+      [
+        { '/': 50, '/var/lib/postgresql': 70 },
+        { '/': 50, '/var/lib/postgresql': 95 },
+        { '/': 92, '/var/lib/postgresql': 96 },
+        { '/': 40, '/var/lib/postgresql': 60 },
+      ],
+      { name: 'db-1', thresholds: { diskPercent: 90 }, disks: ['/', '/var/lib/postgresql'] },
+    )
+    const seen = perCheck.map((events) => events.map((e) => `${e.type} ${e.data.path}`))
+    expect(seen).toEqual([
+      [],
+      ['host-metrics.threshold /var/lib/postgresql'],
+      ['host-metrics.threshold /'],
+      ['host-metrics.recovered /', 'host-metrics.recovered /var/lib/postgresql'],
+    ])
+    const over = perCheck[1]![0]!
+    expect(over.data).toMatchObject({
+      name: 'db-1',
+      metric: 'diskPercent',
+      path: '/var/lib/postgresql',
+      mount: '/var/lib/postgresql',
+      value: 95,
+      threshold: 90,
+      unit: '%',
+      consecutiveChecks: 1,
+    })
+    expect((over.data.metrics as { disks: unknown[] }).disks).toEqual([
+      { path: '/', mount: '/', percent: 50, usedBytes: 500_000 * 1024, availableBytes: 500_000 * 1024 },
+      {
+        path: '/var/lib/postgresql',
+        mount: '/var/lib/postgresql',
+        percent: 95,
+        usedBytes: 950_000 * 1024,
+        availableBytes: 50_000 * 1024,
+      },
+    ])
+    // Two disks over at once are two episodes: their dedupe keys differ by path.
+    expect(over.dedupeKey).toMatch(/:diskPercent:\/var\/lib\/postgresql:over:/)
+  })
+
+  it('watches / when diskPercent has no disks listed; runs no df without a diskPercent threshold', async () => {
+    const perCheck = await diskChecks([{ '/': 99 }], { thresholds: { diskPercent: 90 } })
+    expect(perCheck[0]!.map((e) => e.data.mount)).toEqual(['/'])
+    const quiet = await testSensor(plugin, {
+      manifest: pkg,
+      config: { thresholds: { memoryPercent: 99 } },
+      files: proc(),
+    })
+    expect(quiet.calls.exec).toEqual([])
+  })
+
+  it('fails naming df when df fails or its output is not what df -P writes', async () => {
+    const run = (exec: Record<string, unknown>) =>
+      testSensor(plugin, {
+        manifest: pkg,
+        config: { thresholds: { diskPercent: 90 }, disks: ['/srv/missing'] },
+        files: proc(),
+        exec: { df: exec },
+      })
+    await expect(
+      run({ code: 1, stderr: 'df: /srv/missing: No such file or directory\n' }),
+    ).rejects.toMatchObject({
+      code: 'HOST_METRICS_DF_FAILED',
+      message: expect.stringContaining('/srv/missing: No such file or directory'),
+    })
+    await expect(run({ stdout: 'nonsense\n' })).rejects.toMatchObject({
+      code: 'HOST_METRICS_UNREADABLE',
+      message: expect.stringContaining('df -P'),
+    })
+  })
+
+  it('is denied df when the operator did not grant it, naming the command', async () => {
+    await expect(
+      testSensor(plugin, {
+        manifest: pkg,
+        grants: { fs: { read: ['/proc/stat', '/proc/meminfo', '/proc/loadavg'] }, exec: [] },
+        config: { thresholds: { diskPercent: 90 } },
+        files: proc(),
+        exec: { df: { stdout: df([{ path: '/', percent: 10 }]) } },
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.PERMISSION_DENIED, message: expect.stringContaining('df') })
+  })
+
+  it('refuses disks without a diskPercent threshold, and paths that are not absolute or listed twice', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ thresholds: { memoryPercent: 90 }, disks: ['/'] }, 'config.disks'],
+      [{ thresholds: { diskPercent: 90 }, disks: ['var'] }, 'config.disks[0]'],
+      [{ thresholds: { diskPercent: 90 }, disks: ['/', '/a/../b'] }, 'config.disks[1]'],
+      [{ thresholds: { diskPercent: 90 }, disks: ['/', '/'] }, 'config.disks[1]'],
+      [{ thresholds: { diskPercent: 90 }, disks: [] }, 'config.disks'],
+    ]
+    for (const [bad, field] of cases) {
+      await expect(
+        testSensor(plugin, { manifest: pkg, config: bad as never, files: proc() }),
+        field,
+      ).rejects.toMatchObject({ code: ErrorCodes.INVALID_CONFIG, message: expect.stringContaining(field) })
+    }
+  })
+})

@@ -4,9 +4,12 @@ import {
   emitReliably,
   flushPendingEvents,
   type JsonValue,
+  PluginError,
+  type SensorContext,
   Type,
 } from '@stavily/sdk'
-import { Config, checkConfig, METRICS, type Metric } from './config.ts'
+import { Config, checkConfig, DEFAULTS, METRICS, type Metric } from './config.ts'
+import { type Disk, dfArgs, parseDf } from './disk.ts'
 import { fingerprint } from './hash.ts'
 import { type CpuTimes, cpuPercent, parseLoadavg, parseMeminfo, parseStat, round } from './proc.ts'
 import { type MetricState, readMetricState, step } from './transition.ts'
@@ -24,6 +27,18 @@ const Snapshot = Type.Object({
   load5: Type.Number(),
   load15: Type.Number(),
   cpus: Type.Integer(),
+  /** Each listed disk (with a diskPercent threshold only). */
+  disks: Type.Optional(
+    Type.Array(
+      Type.Object({
+        path: Type.String(),
+        mount: Type.String(),
+        percent: Type.Number(),
+        usedBytes: Type.Number(),
+        availableBytes: Type.Number(),
+      }),
+    ),
+  ),
 })
 
 const MetricName = Type.Union((Object.keys(METRICS) as Metric[]).map((m) => Type.Literal(m)))
@@ -32,6 +47,9 @@ const Unit = Type.Union([Type.Literal('%'), Type.Literal('load')])
 const Over = Type.Object({
   name: Type.String(),
   metric: MetricName,
+  /** For diskPercent: the path the config lists and the mount point df reports for it. */
+  path: Type.Optional(Type.String()),
+  mount: Type.Optional(Type.String()),
   value: Type.Number(),
   threshold: Type.Number(),
   unit: Unit,
@@ -44,6 +62,9 @@ const Over = Type.Object({
 const Recovered = Type.Object({
   name: Type.String(),
   metric: MetricName,
+  /** For diskPercent: the path the config lists and the mount point df reports for it. */
+  path: Type.Optional(Type.String()),
+  mount: Type.Optional(Type.String()),
   value: Type.Number(),
   threshold: Type.Number(),
   unit: Unit,
@@ -57,6 +78,8 @@ interface HostState {
   name: string
   cpu: CpuTimes | null
   metrics: Partial<Record<Metric, MetricState>>
+  /** diskPercent's state, per listed path. */
+  disks: Record<string, MetricState>
 }
 
 /**
@@ -88,6 +111,7 @@ export default defineSensor({
     const cpu = parseStat(await read('stat'), statFile)
     const memory = parseMeminfo(await read('meminfo'), `${settings.procRoot}/meminfo`)
     const load = parseLoadavg(await read('loadavg'), `${settings.procRoot}/loadavg`)
+    const disks = settings.disks.length === 0 ? [] : await readDisks(ctx, settings.disks)
     const snapshot = {
       cpuPercent: before === null ? null : cpuPercent(before, cpu),
       memoryPercent: memory.percent,
@@ -96,9 +120,10 @@ export default defineSensor({
       swapPercent: memory.swapPercent,
       ...load,
       cpus: cpu.cpus,
+      ...(disks.length === 0 ? {} : { disks }),
     }
     const perCpu = (n: number) => (settings.loadPerCpu ? round(n / cpu.cpus) : n)
-    const values: Record<Metric, number | null> = {
+    const values: Record<Exclude<Metric, 'diskPercent'>, number | null> = {
       cpuPercent: snapshot.cpuPercent,
       memoryPercent: snapshot.memoryPercent,
       swapPercent: snapshot.swapPercent,
@@ -109,42 +134,61 @@ export default defineSensor({
     ctx.log.debug('host metrics', { name: settings.name, ...values })
 
     const now = new Date().toISOString()
-    const next: HostState = { name: settings.name, cpu, metrics: {} }
+    const next: HostState = { name: settings.name, cpu, metrics: {}, disks: {} }
     const events: EmittedEvent<JsonValue>[] = []
-    for (const [metric, threshold] of Object.entries(settings.thresholds) as [Metric, number][]) {
-      const value = values[metric]
-      const { next: state, crossing } = step(
-        previous.metrics[metric] ?? readMetricState(undefined),
-        value,
-        now,
-        {
-          threshold,
-          hysteresis: settings.hysteresis,
-          forChecks: settings.forChecks,
-        },
-      )
-      next.metrics[metric] = state
+    // One comparison per metric, and one per listed disk for diskPercent.
+    const readings: { metric: Metric; value: number | null; disk?: Disk }[] = []
+    for (const metric of Object.keys(settings.thresholds) as Metric[]) {
+      if (metric === 'diskPercent')
+        for (const disk of disks) readings.push({ metric, value: disk.percent, disk })
+      else readings.push({ metric, value: values[metric] })
+    }
+    for (const { metric, value, disk } of readings) {
+      const threshold = settings.thresholds[metric]!
+      const before = disk === undefined ? previous.metrics[metric] : previous.disks[disk.path]
+      const { next: state, crossing } = step(before ?? readMetricState(undefined), value, now, {
+        threshold,
+        hysteresis: settings.hysteresis,
+        forChecks: settings.forChecks,
+      })
+      if (disk === undefined) next.metrics[metric] = state
+      else next.disks[disk.path] = state
       if (crossing === undefined || value === null) continue
       const common = {
         name: settings.name,
         metric,
+        ...(disk === undefined ? {} : { path: disk.path, mount: disk.mount }),
         value,
         threshold,
         unit: METRICS[metric],
         metrics: snapshot,
       }
+      // A disk's episodes are its own: the path is part of the dedupe key.
+      const subject = disk === undefined ? metric : `${metric}:${disk.path}`
       if (crossing.kind === 'over') {
-        ctx.log.warn('metric over its threshold', { name: settings.name, metric, value, threshold })
+        ctx.log.warn('metric over its threshold', {
+          name: settings.name,
+          metric,
+          path: disk?.path ?? null,
+          value,
+          threshold,
+        })
         events.push({
           type: 'host-metrics.threshold',
           data: { ...common, since: crossing.since, consecutiveChecks: crossing.checks },
           // Names the episode by when it began: emitted again after a failed check, it starts no second run.
-          dedupeKey: `host-metrics:${id}:${metric}:over:${crossing.since}`,
+          dedupeKey: `host-metrics:${id}:${subject}:over:${crossing.since}`,
           occurredAt: now,
         })
       } else if (settings.notifyRecovered) {
         const durationMs = crossing.since === null ? null : Date.parse(now) - Date.parse(crossing.since)
-        ctx.log.info('metric recovered', { name: settings.name, metric, value, threshold })
+        ctx.log.info('metric recovered', {
+          name: settings.name,
+          metric,
+          path: disk?.path ?? null,
+          value,
+          threshold,
+        })
         events.push({
           type: 'host-metrics.recovered',
           data: {
@@ -152,7 +196,7 @@ export default defineSensor({
             since: crossing.since,
             durationMs: durationMs !== null && Number.isFinite(durationMs) ? durationMs : null,
           },
-          dedupeKey: `host-metrics:${id}:${metric}:recovered:${crossing.since ?? now}`,
+          dedupeKey: `host-metrics:${id}:${subject}:recovered:${crossing.since ?? now}`,
           occurredAt: now,
         })
       }
@@ -161,8 +205,25 @@ export default defineSensor({
   },
 })
 
+/** Every listed path's disk usage, through one `df -P` of the operator's granted `df`. */
+async function readDisks(ctx: Pick<SensorContext, 'exec'>, paths: string[]): Promise<Disk[]> {
+  const r = await ctx.exec('df', dfArgs(paths), { timeoutMs: DEFAULTS.dfTimeoutMs })
+  if (r.timedOut || r.code !== 0) {
+    const why = r.timedOut ? `timed out after ${DEFAULTS.dfTimeoutMs} ms` : `exited with ${r.code}`
+    throw new PluginError(
+      'HOST_METRICS_DF_FAILED',
+      `df -P ${paths.join(' ')} ${why}: ${r.stderr.trim().slice(0, 500)}`,
+      {
+        retryable: r.timedOut,
+        data: { command: 'df', paths, code: r.code },
+      },
+    )
+  }
+  return parseDf(r.stdout, paths)
+}
+
 function readHostState(value: unknown, name: string): HostState {
-  const fresh: HostState = { name, cpu: null, metrics: {} }
+  const fresh: HostState = { name, cpu: null, metrics: {}, disks: {} }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fresh
   const v = value as Record<string, unknown>
   if (v.name !== name) return fresh
@@ -181,5 +242,9 @@ function readHostState(value: unknown, name: string): HostState {
   for (const metric of Object.keys(METRICS) as Metric[]) {
     if (metric in stored) metrics[metric] = readMetricState(stored[metric])
   }
-  return { name, cpu, metrics }
+  const disks: HostState['disks'] = {}
+  if (typeof v.disks === 'object' && v.disks !== null && !Array.isArray(v.disks)) {
+    for (const [path, state] of Object.entries(v.disks)) disks[path] = readMetricState(state)
+  }
+  return { name, cpu, metrics, disks }
 }

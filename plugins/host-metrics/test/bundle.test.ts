@@ -1,14 +1,22 @@
 // Builds this plugin as the registry does and runs it in the agent's real sandbox (see
 // ../../bundle-check.ts) on this machine's own /proc: memory measured against thresholds set
-// around what the host really uses, and CPU made busy by real processes.
-import { type ChildProcess, spawn } from 'node:child_process'
+// around what the host really uses, CPU made busy by real processes, and the space in use on
+// this machine's / read through a real `df`, granted as an operator grants it.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { callIds, inSandbox, itBundlesForTheSandbox } from '../../bundle-check.ts'
 import pkg from '../package.json' with { type: 'json' }
 
-const grants = { fs: { read: ['/proc/stat', '/proc/meminfo', '/proc/loadavg'], write: [] } }
+const grants = { fs: { read: ['/proc/stat', '/proc/meminfo', '/proc/loadavg'], write: [] }, exec: ['df'] }
+
+/** Space in use on / now, percent, as df -P computes it (used / (used + available)). */
+function rootDiskPercent(): number {
+  const row = execFileSync('df', ['-P', '-k', '--', '/'], { encoding: 'utf8' }).trim().split('\n')[1]!
+  const [, , used, available] = row.split(/\s+/).map(Number)
+  return (used! / (used! + available!)) * 100
+}
 
 /** Memory in use now, percent, as the plugin computes it (MemTotal - MemAvailable). */
 function memoryPercent(): number {
@@ -40,6 +48,38 @@ describe('host-metrics bundle', () => {
       expect((await check(Math.max(0, used - 3))).events).toEqual([]) // still over: nothing new
       const recovered = await check(Math.min(100, used + 10))
       expect(recovered.events.map((e) => e.type)).toEqual(['host-metrics.recovered'])
+    })
+  })
+
+  it("reports this machine's / over a diskPercent threshold, then recovered, through the granted df", async () => {
+    await inSandbox(import.meta.url, pkg, grants, async (sandbox, name) => {
+      const used = rootDiskPercent()
+      const check = (threshold: number) =>
+        sandbox.invoke(name, {
+          ...callIds(),
+          config: { name: 'disk', thresholds: { diskPercent: threshold } },
+        })
+      const over = await check(Math.max(0, used - 3))
+      expect(over.events).toHaveLength(1)
+      const data = over.events[0]!.data as Record<string, unknown> & { metrics: { disks: unknown[] } }
+      expect(data).toMatchObject({ name: 'disk', metric: 'diskPercent', path: '/', mount: '/', unit: '%' })
+      expect(Math.abs((data.value as number) - used)).toBeLessThan(1)
+      expect(data.metrics.disks).toEqual([expect.objectContaining({ path: '/', mount: '/' })])
+      expect((await check(Math.max(0, used - 3))).events).toEqual([]) // still over: nothing new
+      const recovered = await check(Math.min(100, used + 10))
+      expect(recovered.events.map((e) => e.type)).toEqual(['host-metrics.recovered'])
+    })
+  })
+
+  it('is refused df on an agent whose operator did not grant it, naming the command', async () => {
+    const withoutDf = { fs: grants.fs }
+    await inSandbox(import.meta.url, pkg, withoutDf, async (sandbox, name) => {
+      await expect(
+        sandbox.invoke(name, { ...callIds(), config: { thresholds: { diskPercent: 90 } } }),
+      ).rejects.toMatchObject({
+        code: 'STAVILY_ERR_PERMISSION_DENIED',
+        message: expect.stringContaining('df'),
+      })
     })
   })
 
