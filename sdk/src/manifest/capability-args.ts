@@ -2,16 +2,66 @@
 // the SDK's test harness so a plugin's call is refused the same way in both. Each check
 // returns what is wrong (naming the argument) or undefined.
 
-/** Most parameters one query may bind; PostgreSQL's own ceiling is 65535. */
+/**
+ * Most parameters one query may bind; PostgreSQL's own ceiling is 65535.
+ *
+ * @example
+ * ```ts
+ * import { SQL_MAX_PARAMS } from '@stavily/sdk/manifest'
+ * const params = ids.slice(0, SQL_MAX_PARAMS)
+ * ```
+ */
 export const SQL_MAX_PARAMS = 1000
-/** Longest query text, characters. */
+/**
+ * Longest query text, in characters.
+ *
+ * @example
+ * ```ts
+ * import { SQL_MAX_TEXT } from '@stavily/sdk/manifest'
+ * if (text.length > SQL_MAX_TEXT) throw new Error('query too long')
+ * ```
+ */
 export const SQL_MAX_TEXT = 1024 * 1024
-/** Rows a query may return when the plugin does not say (`options.maxRows`), and the most it may ask. */
+/**
+ * Rows a query may return when the plugin does not say (`options.maxRows`).
+ *
+ * @example
+ * ```ts
+ * import { SQL_DEFAULT_ROWS } from '@stavily/sdk/manifest'
+ * const { rows } = await ctx.sql.query('main', 'SELECT * FROM jobs') // at most SQL_DEFAULT_ROWS rows
+ * ```
+ */
 export const SQL_DEFAULT_ROWS = 1000
+/**
+ * The most rows a query may ask for with `options.maxRows`.
+ *
+ * @example
+ * ```ts
+ * import { SQL_MAX_ROWS } from '@stavily/sdk/manifest'
+ * await ctx.sql.query('main', 'SELECT id FROM jobs', [], { maxRows: SQL_MAX_ROWS })
+ * ```
+ */
 export const SQL_MAX_ROWS = 100_000
-/** A LISTEN channel: an unquoted PostgreSQL identifier (at most 63 bytes). */
+/**
+ * A LISTEN channel: an unquoted PostgreSQL identifier (at most 63 bytes).
+ *
+ * @example
+ * ```ts
+ * import { SQL_CHANNEL } from '@stavily/sdk/manifest'
+ * SQL_CHANNEL.test('orders_created') // true
+ * SQL_CHANNEL.test('orders; DROP TABLE x') // false
+ * ```
+ */
 export const SQL_CHANNEL = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/
-/** Recipients of one message (to, cc and bcc together). */
+/**
+ * Recipients of one message (to, cc and bcc together).
+ *
+ * @example
+ * ```ts
+ * import { MAIL_MAX_RECIPIENTS } from '@stavily/sdk/manifest'
+ * const to = team.slice(0, MAIL_MAX_RECIPIENTS)
+ * ```
+ */
 export const MAIL_MAX_RECIPIENTS = 100
 // A practical address check: the relay decides the rest; no CR/LF (header injection).
 const MAIL_ADDRESS =
