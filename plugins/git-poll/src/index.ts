@@ -1,0 +1,128 @@
+import {
+  defineSensor,
+  type EmittedEvent,
+  emitReliably,
+  flushPendingEvents,
+  type JsonValue,
+  PluginError,
+  type Static,
+  Type,
+} from '@stavily/sdk'
+import { Config, checkConfig } from './config.ts'
+import { fingerprint } from './hash.ts'
+import { lsRemoteArgs, parseLsRemote } from './ls-remote.ts'
+
+const Nullable = Type.Union([Type.String(), Type.Null()])
+
+/**
+ * The webhook trigger's push (core's webhook providers), so one workflow filter works for
+ * both. `commits` is always empty: ls-remote sees branch heads, not the commits between them.
+ */
+const Push = Type.Object({
+  provider: Type.Literal('git-poll'),
+  repository: Type.String(),
+  url: Nullable,
+  ref: Type.String(),
+  branch: Nullable,
+  tag: Nullable,
+  before: Type.String(),
+  after: Type.String(),
+  deleted: Type.Boolean(),
+  created: Type.Boolean(),
+  pusher: Type.Object({ name: Nullable, email: Nullable }),
+  commits: Type.Array(Type.Unknown(), { maxItems: 0 }),
+})
+
+interface PollState {
+  url: string
+  /** The head last seen per watched branch; null: checked and absent. */
+  heads: Record<string, string | null>
+}
+
+/**
+ * Runs `git ls-remote --heads <url> <branches…>` on each check (the operator grants `git`),
+ * compares each watched branch's head with the one kept in ctx.state, and emits `push` when
+ * a branch moved, appeared or went away. The first check only records the heads.
+ */
+export default defineSensor({
+  config: Config,
+  event: Push,
+
+  async check(ctx) {
+    const settings = checkConfig(ctx.config)
+    const id = fingerprint(settings.url)
+    const stateKey = `git:${id}`
+    const pendingKey = `pending:${id}`
+    await flushPendingEvents(ctx, pendingKey)
+    const previous = readState(await ctx.state.get(stateKey), settings.url)
+
+    const r = await ctx.exec('git', lsRemoteArgs(settings.url, settings.branches), {
+      timeoutMs: settings.timeoutMs,
+    })
+    if (r.timedOut || r.code !== 0) {
+      const why = r.timedOut ? `timed out after ${settings.timeoutMs} ms` : `exited with ${r.code}`
+      throw new PluginError(
+        'GIT_POLL_LS_REMOTE_FAILED',
+        `git ls-remote ${settings.url} ${why}: ${r.stderr.trim().slice(0, 500)}`,
+        {
+          // A network or server problem usually passes; the next check tries again anyway.
+          retryable: true,
+          data: { command: 'git', url: settings.url, code: r.code },
+        },
+      )
+    }
+    const heads = parseLsRemote(r.stdout, settings.branches)
+    const now = new Date().toISOString()
+    const events: EmittedEvent<Static<typeof Push>>[] = []
+    for (const branch of settings.branches) {
+      const after = heads[branch] ?? null
+      // A branch not seen before (first check, or newly listed) is a baseline, not a push.
+      if (!(branch in previous.heads)) continue
+      const before = previous.heads[branch] ?? null
+      if (before === after) continue
+      const zero = '0'.repeat((after ?? before ?? '').length || 40)
+      const ref = `refs/heads/${branch}`
+      const data = {
+        provider: 'git-poll' as const,
+        repository: settings.repository,
+        url: settings.url,
+        ref,
+        branch,
+        tag: null,
+        before: before ?? zero,
+        after: after ?? zero,
+        deleted: after === null,
+        created: before === null,
+        pusher: { name: null, email: null },
+        commits: [],
+      }
+      ctx.log.info('branch moved', {
+        repository: settings.repository,
+        branch,
+        before: data.before,
+        after: data.after,
+      })
+      events.push({
+        type: 'push',
+        data,
+        // As the webhook's: the move of one ref from one commit to another.
+        dedupeKey: `push:${settings.repository}:${ref}:${data.before}:${data.after}`,
+        occurredAt: now,
+      })
+    }
+    const next: PollState = { url: settings.url, heads }
+    await emitReliably(ctx, pendingKey, events, () => ctx.state.set(stateKey, next as unknown as JsonValue))
+  },
+})
+
+function readState(value: unknown, url: string): PollState {
+  const fresh: PollState = { url, heads: {} }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fresh
+  const v = value as Record<string, unknown>
+  if (v.url !== url || typeof v.heads !== 'object' || v.heads === null || Array.isArray(v.heads)) return fresh
+  const heads: PollState['heads'] = {}
+  for (const [branch, sha] of Object.entries(v.heads)) {
+    if (sha === null || typeof sha === 'string') heads[branch] = sha
+  }
+  return { url, heads }
+}
