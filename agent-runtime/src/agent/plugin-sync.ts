@@ -9,6 +9,7 @@ import { devBuildRefusal } from './dev-builds.ts'
 import { AgentError, AgentErrorCodes } from './errors.ts'
 import { policyRefusal } from './local-policy.ts'
 import type { Logger } from './logger.ts'
+import { mergeGrants } from './merge-grants.ts'
 import type { PluginStore } from './plugin-store.ts'
 
 export class PluginSync {
@@ -42,30 +43,9 @@ export class PluginSync {
     return next
   }
 
-  /** The granted secrets of a plugin: global ∪ per-plugin. */
+  /** A plugin's grants: global ∪ per-plugin (see merge-grants.ts). */
   grantsFor(name: string): GrantConfig {
-    const g = this.config.grants
-    const p = this.config.plugins[name]?.grants
-    if (!p) return g
-    const u = (a: string[], b: string[]) => [...new Set([...a, ...b])]
-    // A connection or relay defined for the plugin replaces a global one of the same name.
-    const connections = {
-      sql: { ...g.connections?.sql, ...p.connections?.sql },
-      smtp: { ...g.connections?.smtp, ...p.connections?.smtp },
-    }
-    const sql = Object.keys(connections.sql)
-    const smtp = Object.keys(connections.smtp)
-    return {
-      net: u(g.net, p.net),
-      exec: u(g.exec, p.exec),
-      secrets: u(g.secrets, p.secrets),
-      fs: { read: u(g.fs.read, p.fs.read), write: u(g.fs.write, p.fs.write) },
-      env: u(g.env ?? [], p.env ?? []),
-      ...(sql.length > 0 ? { sql } : {}),
-      ...(smtp.length > 0 ? { smtp } : {}),
-      allowPrivateNetwork: g.allowPrivateNetwork || p.allowPrivateNetwork,
-      connections,
-    }
+    return mergeGrants(this.config.grants, this.config.plugins[name]?.grants)
   }
 
   private limitsFor(name: string): Partial<PluginLimits> {
