@@ -54,7 +54,12 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError, req, reply) => {
     const raced = raceError(raw)
-    if (raced) req.log.info({ err: raw }, 'a write lost a race with a delete')
+    // An organization deleted mid-request is the known race; any other vanished reference
+    // may as well be a bug that wrote a row without its parent, so it is logged as a warning.
+    if (raced?.code === 'STAVILY_ERR_UNAUTHENTICATED')
+      req.log.info({ err: raw }, 'a write lost a race with a delete')
+    else if (raced)
+      req.log.warn({ err: raw }, 'a write referenced a row that does not exist (a race, or a bug)')
     const err = (raced ?? raw) as FastifyError
     if (isStavilyError(err) || isRegistryError(err)) {
       const field = err.data?.field
