@@ -75,6 +75,21 @@ describe('agent grants', () => {
     expect(bad('grants: { smtp: { mail: { url: "smtp://m:25", tls: maybe } } }')).toThrow(
       /grants\.smtp\.mail\.tls: expected "starttls", "tls" or "none"/,
     )
+    expect(bad('grants: { smtp: { mail: { url: "smtp://relay.example.com:25", tls: none } } }')).toThrow(
+      /grants\.smtp\.mail\.tls: "none" is only for a relay on this host .*relay\.example\.com needs "starttls" or "tls"/,
+    )
+    expect(() =>
+      loadConfig(
+        [
+          '--config',
+          file(
+            'local.yaml',
+            'orchestratorUrl: http://o\ngrants: { smtp: { mail: { url: "smtp://127.0.0.1:25", tls: none } } }\n',
+          ),
+        ],
+        {},
+      ),
+    ).not.toThrow()
     expect(
       bad('grants: { sql: { main: { url: "postgres://db/app", passwordSecret: X, passwordFile: /x } } }'),
     ).toThrow(/set passwordSecret or passwordFile, not both/)

@@ -116,6 +116,14 @@ export function checkDefinitions<K extends keyof Connections>(
         if (!['starttls', 'tls', 'none'].includes(def.tls as string))
           throw fail(`${at}.tls`, 'expected "starttls", "tls" or "none"')
         entry.tls = def.tls
+        // Without TLS the message and the AUTH password cross the network in clear text:
+        // only a relay on this host (a local MTA) may be reached that way.
+        const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
+        if (def.tls === 'none' && !['localhost', '::1'].includes(host) && !/^127\./.test(host))
+          throw fail(
+            `${at}.tls`,
+            `"none" is only for a relay on this host (localhost, 127.0.0.1, ::1); ${host} needs "starttls" or "tls"`,
+          )
       }
       if (def.caFile !== undefined) {
         if (typeof def.caFile !== 'string' || !def.caFile.startsWith('/'))
