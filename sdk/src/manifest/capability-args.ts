@@ -63,9 +63,11 @@ export const SQL_CHANNEL = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/
  * ```
  */
 export const MAIL_MAX_RECIPIENTS = 100
-// A practical address check: the relay decides the rest; no CR/LF (header injection).
+// A practical address check: the relay decides the rest; no CR/LF (header injection), and
+// no ",", ";" or "@" in an unquoted display name, where the mail library would read more
+// addresses (one entry must be one recipient, or the recipient cap means nothing).
 const MAIL_ADDRESS =
-  /^(?:"[^"\r\n]{0,200}"\s*<[^<>\s@]+@[^<>\s@]+>|[^\s<>"@,;]+@[^\s<>"@,;]+|[^\r\n<>"]{1,200}<[^<>\s@]+@[^<>\s@]+>)$/
+  /^(?:"[^"\r\n]{0,200}"\s*<[^<>\s@]+@[^<>\s@]+>|[^\s<>"@,;]+@[^\s<>"@,;]+|[^\r\n<>"@,;]{1,200}<[^<>\s@]+@[^<>\s@]+>)$/
 const HEADER_NAME = /^X-[A-Za-z0-9-]{1,100}$/
 
 /**
