@@ -156,8 +156,9 @@ export function createPrinter(tty) {
         [
           'host-metrics',
           'config.thresholds: { memoryPercent: 90 }',
-          '--allow-read /proc/stat --allow-read /proc/meminfo --allow-read /proc/loadavg',
+          '--allow-read /proc/stat --allow-read /proc/meminfo --allow-read /proc/loadavg --allow-command df',
         ],
+        ['git-poll', 'config.url: https://git.example.com/app.git', '--allow-command git'],
       ]
       line('')
       line(bold('Point it at your own systems') + dim(' (every plugin: docs/plugins.md)'))
