@@ -115,4 +115,10 @@ export const LIMITS = {
   deleteDeadlockRetries: 3,
   /** Audit outbox entries moved per drain step; a full step means more are waiting. */
   auditDrainBatch: 1_000,
+  /**
+   * A finished step's output rides on its live-stream event up to this size (JSON
+   * characters), so a dashboard shows it without reading the run; past it the event says
+   * `outputOmitted` and the run has it. The stream is best effort and shared by every client.
+   */
+  streamOutputMax: 16_384,
 } as const

@@ -20,6 +20,8 @@ export class Effects {
     runId: string,
     data: Record<string, unknown>,
     actor?: AuditEntryInput['actor'] & { ip?: string | null },
+    /** Fields for the live stream only (a step's output: the audit log keeps no outputs). */
+    streamOnly: Record<string, unknown> = {},
   ): void {
     this.audit.push({
       org: orgId,
@@ -30,6 +32,6 @@ export class Effects {
       ip: actor?.ip ?? null,
     })
     const [kind, status] = action.split('.') as ['run' | 'step', string]
-    this.stream.push({ orgId, event: { type: kind, data: { runId, status, ...data } } })
+    this.stream.push({ orgId, event: { type: kind, data: { runId, status, ...data, ...streamOnly } } })
   }
 }

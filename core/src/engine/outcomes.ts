@@ -1,4 +1,5 @@
 import { run, type SqlClient } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import type { StepHooks } from '../queue/dispatcher.ts'
 import type { InstructionOutcome } from '../types.ts'
 import { allowedFrom, type StepState, type StepStatus } from '../workflows/index.ts'
@@ -80,11 +81,14 @@ export class Outcomes {
     ).rows[0]
     const done = read?.done
     if (!read || !done) return
-    fx.record(r.org, `step.${to}`, r.id, {
-      step: o.stepId,
-      attempt: done.attempt,
-      ...(o.error ? { error: o.error } : {}),
-    })
+    fx.record(
+      r.org,
+      `step.${to}`,
+      r.id,
+      { step: o.stepId, attempt: done.attempt, ...(o.error ? { error: o.error } : {}) },
+      undefined,
+      streamedOutput(o.output),
+    )
     const steps: Record<string, StepState> = {}
     for (const s of read.steps) steps[s.stepId] = { status: s.status, output: s.output, error: s.error }
     // The statement read the steps as they were before its own update.
@@ -98,4 +102,11 @@ export class Outcomes {
     await this.#c.d.db.sql.transaction((tx) => this.record(tx, o, fx))
     this.#c.after(fx)
   }
+}
+
+/** A step's output for its stream event: whole when small, else only that it was left out. */
+function streamedOutput(output: unknown): Record<string, unknown> {
+  if (output === undefined || output === null) return {}
+  const size = JSON.stringify(output).length
+  return size <= LIMITS.streamOutputMax ? { output } : { outputOmitted: true, outputSize: size }
 }
