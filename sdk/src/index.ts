@@ -59,6 +59,7 @@ export {
   type SerializedError,
   serializeError,
 } from './errors.ts'
+export { fingerprint } from './fingerprint.ts'
 export type { JsonValue } from './json.ts'
 export { toPlainJson } from './plain-json.ts'
 export { SDK_API_VERSION } from './version.ts'

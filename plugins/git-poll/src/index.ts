@@ -2,6 +2,7 @@ import {
   defineSensor,
   type EmittedEvent,
   emitReliably,
+  fingerprint,
   flushPendingEvents,
   type JsonValue,
   PluginError,
@@ -9,7 +10,6 @@ import {
   Type,
 } from '@stavily/sdk'
 import { Config, checkConfig } from './config.ts'
-import { fingerprint } from './hash.ts'
 import { lsRemoteArgs, parseLsRemote } from './ls-remote.ts'
 
 const Nullable = Type.Union([Type.String(), Type.Null()])

@@ -2,6 +2,7 @@ import {
   defineSensor,
   type EmittedEvent,
   emitReliably,
+  fingerprint,
   flushPendingEvents,
   type JsonValue,
   PluginError,
@@ -10,7 +11,6 @@ import {
 } from '@stavily/sdk'
 import { Config, checkConfig, DEFAULTS, METRICS, type Metric } from './config.ts'
 import { type Disk, dfArgs, parseDf } from './disk.ts'
-import { fingerprint } from './hash.ts'
 import { type CpuTimes, cpuPercent, parseLoadavg, parseMeminfo, parseStat, round } from './proc.ts'
 import { type MetricState, readMetricState, step } from './transition.ts'
 

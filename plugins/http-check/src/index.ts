@@ -2,12 +2,12 @@ import {
   defineSensor,
   type EmittedEvent,
   emitReliably,
+  fingerprint,
   flushPendingEvents,
   type JsonValue,
   Type,
 } from '@stavily/sdk'
 import { Config, checkConfig } from './config.ts'
-import { fingerprint } from './hash.ts'
 import { probe } from './probe.ts'
 import { readState, step } from './transition.ts'
 

@@ -2,6 +2,7 @@ import {
   defineSensor,
   type EmittedEvent,
   emitReliably,
+  fingerprint,
   flushPendingEvents,
   isPluginError,
   type JsonValue,
@@ -9,7 +10,6 @@ import {
   Type,
 } from '@stavily/sdk'
 import { Config, checkConfig, type Settings } from './config.ts'
-import { fingerprint } from './hash.ts'
 import {
   endOf,
   HEAD_CHARS,

@@ -1,4 +1,4 @@
-import { fingerprint } from './hash.ts'
+import { fingerprint } from '@stavily/sdk'
 
 // Where a tail stands in a file, and how new lines are found. Pure: the file's text comes
 // in, the lines and the next position go out.

@@ -1,6 +1,7 @@
 import {
   defineSensor,
   emitReliably,
+  fingerprint,
   flushPendingEvents,
   type JsonValue,
   type ReliableEmitContext,
@@ -8,7 +9,6 @@ import {
   Type,
 } from '@stavily/sdk'
 import { Config, checkConfig, invalid, OperatorSchema, type Settings } from './config.ts'
-import { fingerprint } from './hash.ts'
 import { type Cursor, newRows, startingCursor } from './new-rows.ts'
 import { compareRows, readOverSeries } from './threshold.ts'
 

@@ -1,6 +1,5 @@
-import { type EmittedEvent, type JsonValue, PluginError, type SensorContext } from '@stavily/sdk'
+import { type EmittedEvent, fingerprint, type JsonValue, PluginError, type SensorContext } from '@stavily/sdk'
 import type { Operator, Settings } from './config.ts'
-import { fingerprint } from './hash.ts'
 
 type ThresholdSettings = Extract<Settings, { mode: 'threshold' }>
 type Row = Record<string, JsonValue>

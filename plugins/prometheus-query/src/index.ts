@@ -4,6 +4,7 @@ import {
   ErrorCodes,
   emitReliably,
   type FetchResponse,
+  fingerprint,
   flushPendingEvents,
   isPluginError,
   type JsonValue,
@@ -11,7 +12,6 @@ import {
   Type,
 } from '@stavily/sdk'
 import { Config, checkConfig, type Operator, type Settings } from './config.ts'
-import { fingerprint } from './hash.ts'
 import { Codes, parseResponse, type Sample } from './response.ts'
 
 const Labels = Type.Record(Type.String(), Type.String())
