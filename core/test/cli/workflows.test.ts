@@ -264,7 +264,8 @@ describe('stavily against an orchestrator', () => {
     expect(del.code).toBe(0)
     expect((await stavily(['secret', 'list'])).stdout).not.toContain('TYPED_SECRET')
     expect((await stavily(['secret', 'delete', 'TYPED_SECRET'])).code).toBe(4)
-  })
+    // Twelve CLI processes, each a Node start: about 27 s on a loaded 2-core machine.
+  }, 90_000)
 
   it('audit verify exits 1 and names the first broken link once a row is edited', async () => {
     await r.o.services.db.sql.query(`UPDATE audit_log SET actor_id = 'someone-else' WHERE seq = 2`)
