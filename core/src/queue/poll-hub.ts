@@ -89,7 +89,8 @@ export class PollHub {
     waitMs: number,
     signal: AbortSignal,
   ): Promise<Instruction[]> {
-    if (this.#closed) return Promise.resolve([])
+    // Gone already (an 'abort' listener would never fire): nothing to park.
+    if (this.#closed || signal.aborted) return Promise.resolve([])
     return new Promise((resolve, reject) => {
       const group = this.#group(queue)
       const waiter: Waiter = {

@@ -106,6 +106,10 @@ export function agentApi(services: Services) {
         )
         const abort = new AbortController()
         req.raw.on('close', () => abort.abort())
+        // An agent that hung up while it was being authenticated closed the request before
+        // this listener was there: its poll must not park (work handed to it would wait out
+        // its lease on a socket nobody reads).
+        if (req.raw.destroyed || req.socket.destroyed) abort.abort()
         const got = await services.polls.poll(
           instructionQueue(agent.orgId, agent.kind, agent.pool),
           agent,
