@@ -59,6 +59,10 @@ describe('git-poll', () => {
         created: false,
         pusher: { name: null, email: null },
         commits: [],
+        // Without a mirror: heads only, nothing known about the commits.
+        totalCommits: null,
+        truncated: false,
+        forced: null,
       },
       dedupeKey: `push:acme/app:refs/heads/main:${A}:${C}`,
       occurredAt: expect.stringMatching(/^\d{4}-/),
@@ -125,6 +129,10 @@ describe('git-poll', () => {
       [{ url, branches: ['main', 'a..b'] }, 'config.branches[1]'],
       [{ url, branches: ['-x'] }, 'config.branches[0]'],
       [{ url, branches: ['main', 'main'] }, 'config.branches[1]'],
+      [{ url, branches: ['main'], mirror: 'var/lib/git-poll' }, 'config.mirror'],
+      [{ url, branches: ['main'], mirror: '/var/lib/../../etc' }, 'config.mirror'],
+      [{ url, branches: ['main'], mirror: '/' }, 'config.mirror'],
+      [{ url, branches: ['main'], maxCommits: 101 }, 'maxCommits'],
     ]
     for (const [bad, field] of cases) {
       await expect(testSensor(plugin, { manifest: pkg, config: bad as never }), field).rejects.toMatchObject({

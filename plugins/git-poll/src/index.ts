@@ -9,14 +9,29 @@ import {
   type Static,
   Type,
 } from '@stavily/sdk'
-import { Config, checkConfig } from './config.ts'
+import { fitToBudget } from './budget.ts'
+import { Config, checkConfig, LIMITS } from './config.ts'
+import type { PushCommit } from './git-log.ts'
 import { lsRemoteArgs, parseLsRemote } from './ls-remote.ts'
+import { Mirror, type PushCommits } from './mirror.ts'
 
 const Nullable = Type.Union([Type.String(), Type.Null()])
 
+/** A commit as the webhook trigger's push lists it. */
+const Commit = Type.Object({
+  id: Type.String(),
+  message: Type.String(),
+  author: Type.Object({ name: Nullable, email: Nullable }),
+  timestamp: Nullable,
+  url: Nullable,
+})
+
 /**
  * The webhook trigger's push (core's webhook providers), so one workflow filter works for
- * both. `commits` is always empty: ls-remote sees branch heads, not the commits between them.
+ * both, plus what a poll can say about the commits. With a `mirror`, `commits` lists the
+ * commits the push brought (oldest first, at most maxCommits), `totalCommits` counts them
+ * all and `forced` says history was rewritten; without one, ls-remote sees branch heads
+ * only: `commits` is empty and both are null.
  */
 const Push = Type.Object({
   provider: Type.Literal('git-poll'),
@@ -30,8 +45,13 @@ const Push = Type.Object({
   deleted: Type.Boolean(),
   created: Type.Boolean(),
   pusher: Type.Object({ name: Nullable, email: Nullable }),
-  commits: Type.Array(Type.Unknown(), { maxItems: 0 }),
+  commits: Type.Array(Commit, { maxItems: LIMITS.maxCommits }),
+  totalCommits: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  truncated: Type.Boolean(),
+  forced: Type.Union([Type.Boolean(), Type.Null()]),
 })
+
+type PushData = Static<typeof Push>
 
 interface PollState {
   url: string
@@ -42,7 +62,9 @@ interface PollState {
 /**
  * Runs `git ls-remote --heads <url> <branches…>` on each check (the operator grants `git`),
  * compares each watched branch's head with the one kept in ctx.state, and emits `push` when
- * a branch moved, appeared or went away. The first check only records the heads.
+ * a branch moved, appeared or went away. The first check only records the heads. With a
+ * `mirror`, a check that saw a change fetches the watched branches into a bare repository
+ * there and lists each push's commits with `git log`.
  */
 export default defineSensor({
   config: Config,
@@ -72,8 +94,15 @@ export default defineSensor({
       )
     }
     const heads = parseLsRemote(r.stdout, settings.branches)
+    const present = settings.branches.filter((b) => heads[b] !== null)
+    const changed = settings.branches.some((b) => !(b in previous.heads) || previous.heads[b] !== heads[b])
+    const mirror =
+      settings.mirror === null ? null : new Mirror(ctx.exec, { ...settings, mirror: settings.mirror }, id)
+    // Every watched branch that exists, whenever anything changed (a baseline included), so
+    // the next push finds its `before`, and a new branch the heads of the others.
+    if (mirror !== null && changed) await mirror.fetch(present)
     const now = new Date().toISOString()
-    const events: EmittedEvent<Static<typeof Push>>[] = []
+    const events: EmittedEvent<PushData>[] = []
     for (const branch of settings.branches) {
       const after = heads[branch] ?? null
       // A branch not seen before (first check, or newly listed) is a baseline, not a push.
@@ -82,7 +111,16 @@ export default defineSensor({
       if (before === after) continue
       const zero = '0'.repeat((after ?? before ?? '').length || 40)
       const ref = `refs/heads/${branch}`
-      const data = {
+      let listing: PushCommits | null = null
+      if (mirror !== null) {
+        const others = present.filter((b) => b !== branch).map((b) => heads[b]!)
+        listing =
+          after === null
+            ? { commits: [], totalCommits: 0, forced: false }
+            : await mirror.commits(before, after, others)
+      }
+      const commits: PushCommit[] = listing?.commits ?? []
+      const data: PushData = {
         provider: 'git-poll' as const,
         repository: settings.repository,
         url: settings.url,
@@ -94,13 +132,17 @@ export default defineSensor({
         deleted: after === null,
         created: before === null,
         pusher: { name: null, email: null },
-        commits: [],
+        commits,
+        totalCommits: listing?.totalCommits ?? null,
+        truncated: listing !== null && listing.totalCommits > commits.length,
+        forced: listing?.forced ?? null,
       }
       ctx.log.info('branch moved', {
         repository: settings.repository,
         branch,
         before: data.before,
         after: data.after,
+        commits: data.totalCommits,
       })
       events.push({
         type: 'push',
@@ -110,6 +152,7 @@ export default defineSensor({
         occurredAt: now,
       })
     }
+    fitToBudget(events, LIMITS.eventsBytes)
     const next: PollState = { url: settings.url, heads }
     await emitReliably(ctx, pendingKey, events, () => ctx.state.set(stateKey, next as unknown as JsonValue))
   },

@@ -2,6 +2,7 @@
 // ../../bundle-check.ts) against a real `git daemon` on loopback: a real push to the served
 // repository is seen by the next check, through the granted `git`.
 import { execFileSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -80,6 +81,55 @@ describe('git-poll bundle', () => {
         expect.objectContaining({ branch: 'release', after: release, created: true }),
       ])
     })
+  })
+
+  it('lists the commits of a push from a mirror in the granted folder (the agent checks the cwd)', async () => {
+    const work = join(root, 'work')
+    const mirror = join(root, 'mirror')
+    mkdirSync(mirror)
+    commitAndPush(work, 'main', 'before the baseline')
+    await inSandbox(
+      import.meta.url,
+      pkg,
+      { exec: ['git'], fs: { read: [mirror], write: [] } },
+      async (sandbox, name) => {
+        const check = () =>
+          sandbox.invoke(name, {
+            ...callIds(),
+            config: { url: daemon.url('app.git'), branches: ['main'], mirror },
+          })
+        expect((await check()).events).toEqual([])
+        const first = commitAndPush(work, 'main', 'Fix the build')
+        const second = commitAndPush(work, 'main', 'Add a test\n\nWith a body.')
+        const [push] = (await check()).events
+        expect(push?.data).toMatchObject({
+          after: second,
+          totalCommits: 2,
+          forced: false,
+          commits: [
+            { id: first, message: 'Fix the build', author: { name: 'Test', email: 'test@example.com' } },
+            { id: second, message: 'Add a test\n\nWith a body.' },
+          ],
+        })
+      },
+    )
+    // Outside the grant the agent refuses the cwd before git runs.
+    await inSandbox(
+      import.meta.url,
+      pkg,
+      { exec: ['git'], fs: { read: [join(root, 'work')], write: [] } },
+      async (sandbox, name) => {
+        await expect(
+          sandbox.invoke(name, {
+            ...callIds(),
+            config: { url: daemon.url('app.git'), branches: ['main'], mirror },
+          }),
+        ).rejects.toMatchObject({
+          code: 'STAVILY_ERR_PERMISSION_DENIED',
+          message: expect.stringContaining(mirror),
+        })
+      },
+    )
   })
 
   it('is refused git on an agent whose operator did not grant it, naming the command', async () => {
