@@ -37,7 +37,7 @@ import { PluginNames } from './services/plugin-names.ts'
 import { Tenancy } from './services/tenancy.ts'
 
 // The composition root: opens the database, migrates, starts pg-boss and fleet state,
-// wires the services and builds the HTTP apps. Part 2 adds its modules here.
+// wires the services and builds the HTTP apps.
 
 export interface Orchestrator {
   services: Services
