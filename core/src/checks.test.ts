@@ -45,6 +45,9 @@ describe('shared checks', () => {
   it('turns database times into ISO text and keeps a missing one null', () => {
     expect(isoTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('2026-01-02T03:04:05.000Z')
     expect(isoTime('2026-01-02 03:04:05+00')).toBe('2026-01-02T03:04:05.000Z')
+    expect(isoTime(Date.UTC(2026, 0, 2))).toBe('2026-01-02T00:00:00.000Z')
+    // An agent's log line may carry any finite number: past what a Date holds it reads as the epoch.
+    expect(isoTime(1e20)).toBe('1970-01-01T00:00:00.000Z')
     expect(isoTimeOrNull(null)).toBeNull()
     expect(isoTimeOrNull(undefined)).toBeNull()
   })

@@ -85,9 +85,16 @@ export function checkOrg(v: unknown, as?: ErrorClass, field = 'org'): string {
   return v.toLowerCase()
 }
 
-/** A time the database returned (a Date, or text from PGlite / a JSON column), as ISO 8601 UTC. */
+const EPOCH = new Date(0).toISOString()
+
+/**
+ * A time as ISO 8601 UTC: one the database returned (a Date, or text from PGlite / a JSON
+ * column) or one an agent reported (milliseconds since the epoch). A time no Date can hold
+ * (an agent's clock past year 275760) reads as the epoch: shown, never a 500.
+ */
 export function isoTime(v: unknown): string {
-  return new Date(v as string).toISOString()
+  const d = new Date(v as string)
+  return Number.isNaN(d.getTime()) ? EPOCH : d.toISOString()
 }
 
 /** As isoTime, keeping a missing time (null or undefined) as null. */

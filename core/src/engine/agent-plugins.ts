@@ -8,8 +8,8 @@ import type { Agent, Instruction } from '../types.ts'
 import type { SensorTrigger } from '../workflows/index.ts'
 import { handOutGrants, poolChangedSince, sensorAssignments } from './plans.ts'
 
-// What the agent API adds for part 2: sensor assignments in /plugins, secrets with each
-// instruction, and the heartbeat's "re-read /plugins" hint.
+// What the agent API hands agents beyond their instructions: sensor assignments in
+// /plugins, secrets with each instruction, and the heartbeat's "re-read /plugins" hint.
 
 export interface SensorAssignment {
   /** The workflow id: stable across edits; events carry it as sensorId. */

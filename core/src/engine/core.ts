@@ -1,5 +1,6 @@
 import type PgBoss from 'pg-boss'
 import { outboxStatement } from '../audit/outbox.ts'
+import { isUuid } from '../checks.ts'
 import type { Tuning } from '../config.ts'
 import { type Database, run, type SqlClient, type Statement } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
@@ -47,8 +48,6 @@ export type Head = {
 export type Row<T> = T & Record<string, unknown>
 export type LockedRun = Row<RunRecord>
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 export class EngineCore {
   readonly d: EngineDeps
   // Saved versions never change, so their definitions are cached by (id, version).
@@ -79,7 +78,7 @@ export class EngineCore {
   }
 
   async head(workflowId: string): Promise<Head | undefined> {
-    if (!UUID.test(workflowId)) return undefined
+    if (!isUuid(workflowId)) return undefined
     return (await run<Head>(this.d.db.sql, plans.workflowHead(workflowId))).rows[0]
   }
 

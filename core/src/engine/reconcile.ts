@@ -55,11 +55,16 @@ export class Reconciler {
   async reconcile(): Promise<void> {
     if (this.#c.closed) return
     const sql = this.#c.d.db.sql
-    for (const o of (await run<Row<InstructionOutcome>>(sql, plans.missedOutcomes(200))).rows) {
+    for (const o of (
+      await run<Row<InstructionOutcome>>(sql, plans.missedOutcomes(ENGINE_POLICY.reconcileOutcomesBatch))
+    ).rows) {
       await this.#outcomes.apply({ ...o, error: (o.error as InstructionOutcome['error']) ?? null })
     }
     for (const r of (
-      await run<{ id: string; orgId: string }>(sql, plans.stalledRuns(ENGINE_POLICY.stalledAfterMs, 100))
+      await run<{ id: string; orgId: string }>(
+        sql,
+        plans.stalledRuns(ENGINE_POLICY.stalledAfterMs, ENGINE_POLICY.reconcileRunsBatch),
+      )
     ).rows) {
       const fx = new Effects()
       await sql.transaction(async (tx) => {
@@ -71,19 +76,27 @@ export class Reconciler {
       })
       this.#c.after(fx)
     }
-    for (const w of (await run<{ orgId: string; workflowId: string }>(sql, plans.workflowsWithQueuedRuns(50)))
-      .rows) {
+    for (const w of (
+      await run<{ orgId: string; workflowId: string }>(
+        sql,
+        plans.workflowsWithQueuedRuns(ENGINE_POLICY.reconcileQueuedBatch),
+      )
+    ).rows) {
       await this.#runs.startQueued(w.orgId, w.workflowId)
     }
     for (const w of (
-      await run<{ orgId: string; workflowId: string; key: string }>(sql, plans.dueDebounces(100))
+      await run<{ orgId: string; workflowId: string; key: string }>(
+        sql,
+        plans.dueDebounces(ENGINE_POLICY.reconcileDebounceBatch),
+      )
     ).rows) {
       await this.#windows.checkDebounce(w.orgId, w.workflowId, w.key)
     }
     await purgeExpiredDeliveries(sql)
     // Schedules applied through another instance get a worker here too (and one removed
     // there stops here), about once a minute at the default interval.
-    if (this.#c.d.background && ++this.#count % 12 === 0) await this.#schedules.syncAll()
+    if (this.#c.d.background && ++this.#count % ENGINE_POLICY.scheduleSyncEvery === 0)
+      await this.#schedules.syncAll()
     await this.#c.d.audit.drain()
   }
 }

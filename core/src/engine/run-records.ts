@@ -1,3 +1,4 @@
+import { isoTime, isoTimeOrNull } from '../checks.ts'
 import { run, type SqlClient } from '../db/sql-client.ts'
 import type { RunStatus, StepStatus, WorkflowEvent } from '../workflows/index.ts'
 import { listRuns as listRunsPlan, type RunFilter, runById, stepsOfRun } from './plans.ts'
@@ -39,8 +40,6 @@ export interface StepRecord {
   finishedAt: string | null
 }
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString())
-
 /** A run row as read (timestamps as ISO text, the priority as a number). */
 export function toRun(r: Record<string, unknown>): RunRecord {
   return {
@@ -51,9 +50,9 @@ export function toRun(r: Record<string, unknown>): RunRecord {
     status: r.status as RunStatus,
     event: r.event as WorkflowEvent,
     dedupeKey: (r.dedupeKey as string | null) ?? null,
-    createdAt: iso(r.createdAt)!,
-    startedAt: iso(r.startedAt),
-    finishedAt: iso(r.finishedAt),
+    createdAt: isoTime(r.createdAt),
+    startedAt: isoTimeOrNull(r.startedAt),
+    finishedAt: isoTimeOrNull(r.finishedAt),
     priority: Number(r.priority ?? 0),
   }
 }
@@ -70,9 +69,9 @@ function toStep(r: Record<string, unknown>): StepRecord {
     error: (r.error as StepRecord['error']) ?? null,
     reason: (r.reason as string | null) ?? null,
     instructionId: (r.instructionId as string | null) ?? null,
-    createdAt: iso(r.createdAt)!,
-    startedAt: iso(r.startedAt),
-    finishedAt: iso(r.finishedAt),
+    createdAt: isoTime(r.createdAt),
+    startedAt: isoTimeOrNull(r.startedAt),
+    finishedAt: isoTimeOrNull(r.finishedAt),
   }
 }
 

@@ -1,5 +1,6 @@
+import { checkInt, checkOrg, isUuid, storableTime } from '../checks.ts'
 import { type Database, run } from '../db/sql-client.ts'
-import { StavilyError } from '../errors.ts'
+import { invalid, StavilyError } from '../errors.ts'
 import { RUN_STATUSES } from '../workflows/index.ts'
 import { getRun, listRuns, type RunRecord, type StepRecord } from './run-records.ts'
 import { logsOfInstructions, type StepLog } from './step-logs.ts'
@@ -21,31 +22,6 @@ export interface RunListFilter {
 
 export type RunSummary = RunRecord & { workflowName: string }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-// The times a filter or cursor may name: years 1 to 9999. Date.parse also takes year 0,
-// six-digit years and loose text ('1'), which a timestamptz refuses (a 500); what passes
-// is handed to SQL as its ISO form, never as the caller's text.
-const FIRST_TIME = Date.UTC(1, 0, 1)
-const LAST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
-
-/** `text` as an ISO time PostgreSQL stores, or undefined. */
-function storableTime(text: string): string | undefined {
-  const ms = Date.parse(text)
-  if (Number.isNaN(ms) || ms < FIRST_TIME || ms > LAST_TIME) return undefined
-  return new Date(ms).toISOString()
-}
-
-function bad(field: string, expected: string, got: unknown): StavilyError {
-  return new StavilyError(
-    'STAVILY_ERR_INVALID_ARGUMENT',
-    `${field}: expected ${expected}, got ${JSON.stringify(got)}`,
-    {
-      data: { field },
-    },
-  )
-}
-
 export class RunService {
   readonly #db: Database
 
@@ -55,25 +31,22 @@ export class RunService {
 
   /** Newest first, filtered; page with `before` = the last run returned. Unknown workflow: an empty list. */
   async list(orgId: string, filter: RunListFilter = {}): Promise<RunSummary[]> {
-    if (!UUID.test(orgId)) throw bad('orgId', 'a UUID', orgId)
-    const org = orgId.toLowerCase()
-    const limit = filter.limit ?? 50
-    if (!Number.isInteger(limit) || limit < 1 || limit > 501)
-      throw bad('limit', 'an integer from 1 to 501', limit)
+    const org = checkOrg(orgId, undefined, 'orgId')
+    const limit = checkInt('limit', filter.limit ?? 50, 1, 501)
     if (filter.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(filter.status))
-      throw bad('status', `one of ${RUN_STATUSES.join(', ')}`, filter.status)
+      throw invalid('status', `one of ${RUN_STATUSES.join(', ')}`, filter.status)
     const since = filter.since === undefined ? undefined : storableTime(filter.since)
     if (filter.since !== undefined && since === undefined)
-      throw bad('since', 'an ISO date-time in the years 1 to 9999', filter.since)
+      throw invalid('since', 'an ISO date-time in the years 1 to 9999', filter.since)
     const createdAt = filter.before === undefined ? undefined : storableTime(filter.before.createdAt)
-    if (filter.before !== undefined && (!UUID.test(filter.before.id) || createdAt === undefined))
-      throw bad('cursor', 'a cursor from a previous page', filter.before)
+    if (filter.before !== undefined && (!isUuid(filter.before.id) || createdAt === undefined))
+      throw invalid('cursor', 'a cursor from a previous page', filter.before)
     const before = filter.before && createdAt ? { createdAt, id: filter.before.id } : undefined
     let workflowId: string | undefined
     if (filter.workflow !== undefined) {
       const w = (
         await run<{ id: string }>(this.#db.sql, {
-          text: `SELECT id FROM workflows WHERE org_id = $1 AND ${UUID.test(filter.workflow) ? 'id = $2::uuid' : 'name = $2'}`,
+          text: `SELECT id FROM workflows WHERE org_id = $1 AND ${isUuid(filter.workflow) ? 'id = $2::uuid' : 'name = $2'}`,
           values: [org, filter.workflow],
         })
       ).rows[0]
@@ -100,10 +73,10 @@ export class RunService {
     orgId: string,
     id: string,
   ): Promise<RunSummary & { steps: (StepRecord & { logs: StepLog[] })[] }> {
-    if (!UUID.test(orgId)) throw bad('orgId', 'a UUID', orgId)
-    const r = UUID.test(id) ? await getRun(this.#db.sql, orgId.toLowerCase(), id.toLowerCase()) : undefined
+    const org = checkOrg(orgId, undefined, 'orgId')
+    const r = isUuid(id) ? await getRun(this.#db.sql, org, id.toLowerCase()) : undefined
     if (!r) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${id}: not found in this organization`)
-    const names = await this.#names(orgId.toLowerCase(), [r.workflowId])
+    const names = await this.#names(org, [r.workflowId])
     const logs = await logsOfInstructions(
       this.#db.sql,
       r.steps.map((s) => s.instructionId),

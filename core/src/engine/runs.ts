@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import { checkOrg, isUuid } from '../checks.ts'
 import { run, type SqlClient, type Statement } from '../db/sql-client.ts'
 import { StavilyError } from '../errors.ts'
 import type { Workflow, WorkflowEvent } from '../workflows/index.ts'
 import { advance, desiredVersions, pluginsOf } from './advance.ts'
-import { type EngineCore, type Head, type Row, UUID } from './core.ts'
+import type { EngineCore, Head, Row } from './core.ts'
 import { Effects } from './effects.ts'
 import * as plans from './plans.ts'
 import { getRun, type RunRecord, toRun } from './run-records.ts'
@@ -174,8 +175,8 @@ export class RunLifecycle {
 
   async cancelRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord> {
     const fx = new Effects()
-    const org = checkUuid('orgId', orgId)
-    const id = checkUuid('runId', runId, 'STAVILY_ERR_RUN_NOT_FOUND')
+    const org = checkOrg(orgId, undefined, 'orgId')
+    const id = runIdOf(runId)
     const instructions: string[] = []
     const cancelled = await this.#c.d.db.sql.transaction(async (tx) => {
       const r = (await run<Row<RunRecord>>(tx, plans.lockRun(org, id))).rows[0]
@@ -210,8 +211,8 @@ export class RunLifecycle {
   }
 
   async retryRun(orgId: string, runId: string, actor: Actor): Promise<RunRecord> {
-    const org = checkUuid('orgId', orgId)
-    const prior = await getRun(this.#c.d.db.sql, org, checkUuid('runId', runId, 'STAVILY_ERR_RUN_NOT_FOUND'))
+    const org = checkOrg(orgId, undefined, 'orgId')
+    const prior = await getRun(this.#c.d.db.sql, org, runIdOf(runId))
     if (!prior) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${runId}: not found`)
     const head = await this.#c.head(prior.workflowId)
     if (!head)
@@ -225,12 +226,8 @@ export class RunLifecycle {
   }
 }
 
-function checkUuid(
-  field: string,
-  v: string,
-  code: 'STAVILY_ERR_INVALID_ARGUMENT' | 'STAVILY_ERR_RUN_NOT_FOUND' = 'STAVILY_ERR_INVALID_ARGUMENT',
-): string {
-  if (typeof v !== 'string' || !UUID.test(v))
-    throw new StavilyError(code, `${field}: expected a UUID, got ${JSON.stringify(v)}`, { data: { field } })
+/** A run id, lower-cased; one that is not a UUID names no run (404, as for a run of another organization). */
+function runIdOf(v: string): string {
+  if (!isUuid(v)) throw new StavilyError('STAVILY_ERR_RUN_NOT_FOUND', `run ${JSON.stringify(v)}: not found`)
   return v.toLowerCase()
 }

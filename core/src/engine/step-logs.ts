@@ -1,4 +1,5 @@
 import { normalizeLog, type ResultLogLevel } from '@stavily/protocol'
+import { isoTime } from '../checks.ts'
 import { resultLogs } from '../db/plans/results.ts'
 import { run, type SqlClient } from '../db/sql-client.ts'
 
@@ -13,11 +14,6 @@ export interface StepLog {
   at: string
   source: 'plugin' | 'exec'
   fields?: Record<string, unknown>
-}
-
-const iso = (ms: number): string => {
-  const d = new Date(ms)
-  return Number.isNaN(d.getTime()) ? new Date(0).toISOString() : d.toISOString()
 }
 
 /** Lines per instruction id; an instruction without reported results has none. */
@@ -37,7 +33,7 @@ export async function logsOfInstructions(
         attempt: r.attempt,
         level: l.level,
         message: l.message,
-        at: iso(l.at),
+        at: isoTime(l.at),
         source: l.source ?? 'plugin',
         ...(l.fields ? { fields: l.fields } : {}),
       })

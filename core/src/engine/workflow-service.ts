@@ -1,6 +1,7 @@
 import semver from 'semver'
+import { checkOrg, isoTime as iso, isUuid } from '../checks.ts'
 import { type Database, run } from '../db/sql-client.ts'
-import { StavilyError } from '../errors.ts'
+import { invalid, StavilyError } from '../errors.ts'
 import type { Dispatcher } from '../queue/dispatcher.ts'
 import { instructionQueue } from '../queue/queue-names.ts'
 import type { AuditLog } from '../services/audit-log.ts'
@@ -53,19 +54,7 @@ export type DryRunEvent =
   /** The event a run started with. */
   | { runId: string }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-function checkOrg(org: string): string {
-  if (typeof org !== 'string' || !UUID.test(org))
-    throw new StavilyError(
-      'STAVILY_ERR_INVALID_ARGUMENT',
-      `orgId: expected a UUID, got ${JSON.stringify(org)}`,
-    )
-  return org.toLowerCase()
-}
-
 const actorText = (a: Actor) => `${a.type}:${a.id ?? '-'}`
-const iso = (v: unknown) => new Date(v as string).toISOString()
 
 function summary(r: Record<string, unknown>): WorkflowSummary {
   const s: WorkflowSummary = {
@@ -112,15 +101,8 @@ export class WorkflowService {
     created: boolean
     warnings: string[]
   }> {
-    const org = checkOrg(orgId)
-    if (typeof documentText !== 'string')
-      throw new StavilyError(
-        'STAVILY_ERR_INVALID_ARGUMENT',
-        'document: expected the workflow as YAML or JSON text',
-        {
-          data: { field: 'document' },
-        },
-      )
+    const org = checkOrg(orgId, undefined, 'orgId')
+    if (typeof documentText !== 'string') throw invalid('document', 'the workflow as YAML or JSON text')
     const definition = loadWorkflow(documentText)
     // The engine enqueues steps inside its transactions, where queues cannot be created.
     for (const pool of new Set([...definition.actions, ...definition.outputs].map((s) => s.pool)))
@@ -155,12 +137,14 @@ export class WorkflowService {
 
   /** Every workflow of the organization, by name. */
   async list(orgId: string): Promise<WorkflowSummary[]> {
-    return (await run(this.#db.sql, plans.workflowSummaries(checkOrg(orgId)))).rows.map(summary)
+    return (await run(this.#db.sql, plans.workflowSummaries(checkOrg(orgId, undefined, 'orgId')))).rows.map(
+      summary,
+    )
   }
 
   /** One workflow by id or name, at its current version or at `version`; STAVILY_ERR_WORKFLOW_NOT_FOUND (404) otherwise. */
   async get(orgId: string, idOrName: string, version?: number): Promise<WorkflowDetail> {
-    const org = checkOrg(orgId)
+    const org = checkOrg(orgId, undefined, 'orgId')
     const s = await this.#summaryOf(org, idOrName)
     const stored = await getStoredWorkflow(this.#db.sql, org, s.name, version)
     if (!stored)
@@ -182,7 +166,7 @@ export class WorkflowService {
     orgId: string,
     idOrName: string,
   ): Promise<{ version: number; createdBy: string | null; createdAt: string }[]> {
-    const org = checkOrg(orgId)
+    const org = checkOrg(orgId, undefined, 'orgId')
     const s = await this.#summaryOf(org, idOrName)
     return listWorkflowVersions(this.#db.sql, org, s.name)
   }
@@ -194,7 +178,7 @@ export class WorkflowService {
     enabled: boolean,
     actor: Actor,
   ): Promise<WorkflowSummary> {
-    const org = checkOrg(orgId)
+    const org = checkOrg(orgId, undefined, 'orgId')
     const s = await this.#summaryOf(org, idOrName)
     const definition = (await this.get(org, s.id)).definition
     await this.#db.sql.transaction(async (tx) => {
@@ -227,7 +211,7 @@ export class WorkflowService {
     event: DryRunEvent,
     steps?: Record<string, Partial<StepResult>>,
   ): Promise<DryRunResult> {
-    const org = checkOrg(orgId)
+    const org = checkOrg(orgId, undefined, 'orgId')
     const definition =
       typeof workflow === 'string'
         ? (await this.get(org, workflow)).definition
@@ -237,7 +221,7 @@ export class WorkflowService {
 
   async #event(org: string, e: DryRunEvent): Promise<WorkflowEvent> {
     if (e && typeof e === 'object' && 'eventId' in e) {
-      if (!UUID.test(e.eventId))
+      if (!isUuid(e.eventId))
         throw new StavilyError(
           'STAVILY_ERR_NOT_FOUND',
           `event.eventId: no such event ${JSON.stringify(e.eventId)}`,
@@ -260,7 +244,7 @@ export class WorkflowService {
       }
     }
     if (e && typeof e === 'object' && 'runId' in e) {
-      const r = UUID.test(e.runId)
+      const r = isUuid(e.runId)
         ? (
             await run<{ event: WorkflowEvent }>(this.#db.sql, {
               text: 'SELECT event FROM runs WHERE org_id = $1 AND id = $2',
@@ -275,13 +259,7 @@ export class WorkflowService {
       return r.event
     }
     if (!e || typeof e !== 'object' || !('data' in e))
-      throw new StavilyError(
-        'STAVILY_ERR_INVALID_ARGUMENT',
-        'event: expected { data, type?, source? }, { eventId } or { runId }',
-        {
-          data: { field: 'event' },
-        },
-      )
+      throw invalid('event', '{ data, type?, source? }, { eventId } or { runId }')
     return {
       source: e.source ?? 'dry-run',
       type: e.type ?? 'dry-run',
@@ -291,11 +269,8 @@ export class WorkflowService {
   }
 
   async #summaryOf(org: string, idOrName: string): Promise<WorkflowSummary> {
-    if (typeof idOrName !== 'string' || idOrName.length === 0)
-      throw new StavilyError('STAVILY_ERR_INVALID_ARGUMENT', 'workflow: expected an id or a name', {
-        data: { field: 'workflow' },
-      })
-    const r = (await run(this.#db.sql, plans.workflowSummary(org, idOrName, UUID.test(idOrName)))).rows[0]
+    if (typeof idOrName !== 'string' || idOrName.length === 0) throw invalid('workflow', 'an id or a name')
+    const r = (await run(this.#db.sql, plans.workflowSummary(org, idOrName, isUuid(idOrName)))).rows[0]
     if (!r)
       throw new StavilyError(
         'STAVILY_ERR_WORKFLOW_NOT_FOUND',

@@ -182,6 +182,17 @@ for (const setup of setups()) {
       expect(await svc.runs.list(otherOrg)).toEqual([])
       await expect(svc.engine.cancelRun(otherOrg, runId!, SYSTEM)).rejects.toMatchObject({ statusCode: 404 })
       await expect(svc.engine.retryRun(otherOrg, runId!, SYSTEM)).rejects.toMatchObject({ statusCode: 404 })
+      // An id that is not a UUID names no run: the same 404, not a 400 or a database error.
+      await expect(svc.engine.cancelRun(org, 'not-a-run', SYSTEM)).rejects.toMatchObject({
+        code: 'STAVILY_ERR_RUN_NOT_FOUND',
+      })
+      await expect(svc.engine.retryRun(org, 'not-a-run', SYSTEM)).rejects.toMatchObject({
+        code: 'STAVILY_ERR_RUN_NOT_FOUND',
+      })
+      await expect(svc.runs.list('acme')).rejects.toMatchObject({
+        code: 'STAVILY_ERR_INVALID_ARGUMENT',
+        data: { field: 'orgId' },
+      })
       await expect(
         svc.engine.startRun(otherOrg, workflow.id, { type: 't', data: {} }, SYSTEM),
       ).rejects.toMatchObject({

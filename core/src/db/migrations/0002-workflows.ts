@@ -2,8 +2,8 @@ import { AUDIT_MIGRATION } from '../../audit/migration.ts'
 import { SECRETS_MIGRATION } from '../../secrets/migration.ts'
 import { WORKFLOWS_MIGRATION } from '../../workflows/store/migration.ts'
 
-// Migration 2: workflows, runs and steps, the audit log, secrets, and what part 2 adds to
-// part 1's tables: instructions learn which run and step they belong to, the plugin version
+// Migration 2: workflows, runs and steps, the audit log, secrets, and what they add to
+// migration 1's tables: instructions learn which run and step they belong to, the plugin version
 // they run and their idempotency key; events learn the sensor assignment that sent them.
 //
 // audit_outbox: run and step transitions are written here in the same transaction as the
