@@ -203,6 +203,26 @@ describe('docs/workflows.md, the file change example', () => {
   })
 })
 
+describe('docs/workflows.md, the Git commit example', () => {
+  it('deploys a push to main with its commits, not a force-push or another branch', async () => {
+    const r = parseWorkflow(await namedExample('git-poll'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    const event = await recordedSensorEvent('git-poll')
+    const data = event.data as { after: string }
+    const plan = dryRun(r.workflow, event, { stepResults: { deploy: { status: 'succeeded' } } })
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions.map((a) => [a.id, a.decision, a.input])).toEqual([
+      ['deploy', 'run', { args: ['acme/web', data.after] }],
+    ])
+    expect(plan.outputs[0]?.input).toEqual({
+      text: '2 commit(s) on main, first: Fix the checkout total rounding (Ada Lovelace); deploy succeeded',
+    })
+    expect(dryRun(r.workflow, { ...event, data: { ...data, forced: true } }).triggered).toBe(false)
+    expect(dryRun(r.workflow, { ...event, data: { ...data, branch: 'release' } }).triggered).toBe(false)
+    expect(dryRun(r.workflow, { ...event, data: { ...data, commits: [] } }).triggered).toBe(false)
+  })
+})
+
 describe('docs/workflows.md, the escalation examples', () => {
   const alert = (status: string) => ({
     alerts: [
