@@ -60,6 +60,7 @@ export {
   serializeError,
 } from './errors.ts'
 export { fingerprint } from './fingerprint.ts'
+export { bodyExcerpt, isRetryableStatus } from './http-failure.ts'
 export type { JsonValue } from './json.ts'
 export { toPlainJson } from './plain-json.ts'
 export { SDK_API_VERSION } from './version.ts'

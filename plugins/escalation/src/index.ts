@@ -1,8 +1,10 @@
 import {
+  bodyExcerpt,
   defineOutput,
   ErrorCodes,
   type FetchResponse,
   isPluginError,
+  isRetryableStatus,
   type JsonValue,
   PluginError,
   Type,
@@ -192,9 +194,9 @@ export default defineOutput({
     const said = provider === 'pagerduty' ? pagerdutyMessage(answer) : opsgenieMessage(answer)
     if (!res.ok) {
       // 408 and 429 are the vendor asking to come back later; other 4xx are final.
-      const retryable = res.status >= 500 || res.status === 408 || res.status === 429
+      const retryable = isRetryableStatus(res.status)
       const retryAfterSeconds = retryAfter(res.headers['retry-after'])
-      const reason = said ?? excerpt(res.body)
+      const reason = said ?? bodyExcerpt(res.body, EXCERPT)
       const message =
         `${vendor} ${retryable ? 'could not take' : 'refused'} the ${action} of "${input.dedupKey}" ` +
         `(HTTP ${res.status})${reason === '' ? '' : `: ${reason}`}` +
@@ -242,9 +244,4 @@ function retryAfter(value: string | undefined): number | undefined {
 /** The URL's host, for messages. */
 function host(url: string): string {
   return url.replace(/^https?:\/\//, '').split(/[/?#]/)[0] ?? url
-}
-
-function excerpt(body: string): string {
-  const text = body.trim()
-  return text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text
 }

@@ -1,4 +1,13 @@
-import { defineOutput, ErrorCodes, type FetchResponse, isPluginError, PluginError, Type } from '@stavily/sdk'
+import {
+  bodyExcerpt,
+  defineOutput,
+  ErrorCodes,
+  type FetchResponse,
+  isPluginError,
+  isRetryableStatus,
+  PluginError,
+  Type,
+} from '@stavily/sdk'
 import { mattermostPayload, teamsPayload } from './chat-formats.ts'
 import { type Message, slackPayload } from './slack.ts'
 
@@ -151,10 +160,11 @@ export default defineOutput({
     }
     if (!res.ok) {
       // 408 and 429 are the receiver asking to come back later; other 4xx are final.
-      const retryable = res.status >= 500 || res.status === 408 || res.status === 429
+      const retryable = isRetryableStatus(res.status)
+      const said = bodyExcerpt(res.body, EXCERPT)
       throw new PluginError(
         retryable ? Codes.UNAVAILABLE : Codes.REJECTED,
-        `webhook ${host(url)} answered HTTP ${res.status}${excerpt(res.body)}`,
+        `webhook ${host(url)} answered HTTP ${res.status}${said === '' ? '' : `: ${said}`}`,
         { retryable, data: { status: res.status } },
       )
     }
@@ -211,10 +221,4 @@ function withoutUrls(text: string): string {
 /** The URL's host, for messages: webhook URLs often carry a token in their path. */
 function host(url: string): string {
   return url.replace(/^https?:\/\//, '').split(/[/?#]/)[0] ?? url
-}
-
-function excerpt(body: string): string {
-  const text = body.trim()
-  if (text === '') return ''
-  return `: ${text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text}`
 }
