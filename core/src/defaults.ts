@@ -121,4 +121,14 @@ export const LIMITS = {
    * `outputOmitted` and the run has it. The stream is best effort and shared by every client.
    */
   streamOutputMax: 16_384,
+  /** Expired leases given up per sweep transaction; a full sweep means more are waiting. */
+  leaseSweepBatch: 100,
+  /** Attempts at creating a pool's pg-boss queue that lost a race with another instance (deadlock, duplicate). */
+  queueCreateRetries: 5,
+  /** The pause before the next of those attempts, times the attempt number. */
+  queueCreateBackoffMs: 20,
+  /** pg-boss refuses a job expiry of 24 hours or more. */
+  jobExpiryMaxSeconds: 24 * 3_600 - 1,
+  /** A job's pg-boss expiry is its step's timeout plus this, so pg-boss never cuts an attempt its step allows. */
+  jobExpirySlackSeconds: 60,
 } as const

@@ -13,6 +13,7 @@ import { openPostgres } from './db/pg-client.ts'
 import { openPglite } from './db/pglite-client.ts'
 import { plantSeed, seedFor } from './db/seed.ts'
 import type { Database } from './db/sql-client.ts'
+import { LIMITS } from './defaults.ts'
 import { AgentPlugins } from './engine/agent-plugins.ts'
 import { WorkflowEngine } from './engine/engine.ts'
 import { RunService } from './engine/run-service.ts'
@@ -221,7 +222,7 @@ function startSweeper(s: Services): NodeJS.Timeout {
       // A full scan of last-seen times now and then covers presence lost with Redis.
       const lost = await s.agents.sweepLost(round++ % 30 === 0)
       await s.dispatcher.releaseAgents(lost)
-      while ((await s.dispatcher.sweepLeases()) === 100) {}
+      while ((await s.dispatcher.sweepLeases()) === LIMITS.leaseSweepBatch) {}
       if (Date.now() - reconciledAt >= s.config.engine.reconcileIntervalMs) {
         reconciledAt = Date.now()
         await s.engine.reconcile()

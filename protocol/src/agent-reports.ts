@@ -22,6 +22,8 @@ export const AGENT_API_LIMITS = {
   eventNameLength: 200,
   /** An event's dedupe key. */
   dedupeKeyLength: 500,
+  /** Instructions one result report may ask for (`?next=`), as a poll's `max`. */
+  resultNextMax: 100,
 } as const
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
@@ -49,6 +51,20 @@ export const ResultBody = Type.Object(
     // No item count here: the orchestrator clips logs (clipLogs) rather than refuse a result
     // for its narration; the body limit bounds them.
     logs: Type.Optional(Type.Array(Json)),
+  },
+  { additionalProperties: false },
+)
+
+/**
+ * The query of a result report. `next`: how many instructions the agent can take now; the
+ * reply then carries up to that many (`instructions`, claimed for it exactly as a poll's,
+ * without waiting), with `drain` and `cancel` as a poll answer has them. 0 (the default, and
+ * what an agent older than this sends) asks for nothing and the reply is the answer alone.
+ * A query rather than a body field: an orchestrator older than this ignores it.
+ */
+export const ResultQuery = Type.Object(
+  {
+    next: Type.Optional(Type.Integer({ minimum: 0, maximum: AGENT_API_LIMITS.resultNextMax })),
   },
   { additionalProperties: false },
 )
@@ -81,5 +97,6 @@ export const EventsBody = Type.Object(
 )
 
 export type ResultBody = Static<typeof ResultBody>
+export type ResultQuery = Static<typeof ResultQuery>
 export type WireEvent = Static<typeof WireEvent>
 export type EventsBody = Static<typeof EventsBody>

@@ -3,6 +3,7 @@ export {
   EventsBody,
   ResultBody,
   ResultError,
+  ResultQuery,
   WireEvent,
 } from './agent-reports.ts'
 export { DEV_PRERELEASE, isDevPool, isDevVersion } from './dev-versions.ts'

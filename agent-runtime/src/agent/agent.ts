@@ -154,7 +154,15 @@ export class Agent {
       this.identity.pool,
     )
     const onUnauthorized = (err: ApiError) => this.fatal(err)
-    this.sender = new Sender(this.outbox, this.api, () => this.intervals, this.log, onUnauthorized)
+    // An action agent's results ask for its next work (Executor.askNext); a sensor's have none.
+    const nextWork =
+      this.identity.kind === 'action'
+        ? {
+            askNext: (id: string) => this.executor?.askNext(id) ?? 0,
+            takeNext: (id: string, reply: unknown) => this.executor?.takeNext(id, reply),
+          }
+        : undefined
+    this.sender = new Sender(this.outbox, this.api, () => this.intervals, this.log, onUnauthorized, nextWork)
     this.batcher = new EventBatcher(this.outbox, () => this.sender.wake(), this.log)
     this.executor = new Executor({
       sandbox: this.sandbox,
@@ -166,6 +174,11 @@ export class Agent {
       concurrency: this.config.concurrency,
       onResultWritten: () => this.sender.wake(),
       onUnauthorized,
+      onDrain: () => {
+        if (this.draining) return
+        this.draining = true
+        this.log.info('drain: finishing held work, taking nothing new')
+      },
       ...(this.faults.afterOutbox ? { afterOutbox: this.faults.afterOutbox } : {}),
     })
     this.sensors = new SensorRunner({
@@ -520,15 +533,22 @@ export class Agent {
       await this.executor.whenFree(this.stopping.signal)
       if (this.done) break
       let delay = 0
+      // The slots asked for are reserved until the answer (a result's reply must not ask for them too).
+      const max = Math.min(AGENT_DEFAULTS.askMax, this.executor.free)
+      // Taken meanwhile by a result's reply: wait for a slot again.
+      if (max === 0) continue
+      this.executor.reserve(max)
       try {
-        const res = await this.api.request<{
-          instructions?: unknown[]
-          drain?: boolean
-          cancel?: { id: string; attempt: number }[]
-        }>('GET', `/instructions?max=${Math.min(10, this.executor.free)}`, {
-          signal: this.stopping.signal,
-          timeoutMs: this.intervals.pollWaitMs + AGENT_DEFAULTS.pollSlackMs,
-        })
+        const res = await this.api
+          .request<{
+            instructions?: unknown[]
+            drain?: boolean
+            cancel?: { id: string; attempt: number }[]
+          }>('GET', `/instructions?max=${max}`, {
+            signal: this.stopping.signal,
+            timeoutMs: this.intervals.pollWaitMs + AGENT_DEFAULTS.pollSlackMs,
+          })
+          .finally(() => this.executor.release(max))
         backoff.reset()
         if (res.body.cancel?.length) this.executor.cancel(res.body.cancel)
         if (res.body.drain === true && !this.draining) {

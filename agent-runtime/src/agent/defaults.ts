@@ -38,6 +38,13 @@ export const AGENT_DEFAULTS = Object.freeze({
   handBackAfterStopMs: 2_000,
   /** Extra time for the HTTP answer of a long-poll beyond the wait the server holds it. */
   pollSlackMs: 15_000,
+  /** Instructions one poll or result reply asks for at most (the orchestrator's poll batch, `pollMaxBatch`). */
+  askMax: 10,
+  /**
+   * A finished call's slot is kept for its result's reply (which may carry the next work) this
+   * long at most: a result stuck behind others in the outbox gives the slot back to the poll.
+   */
+  resultReplyHoldMs: 2_000,
   /** Timeout of every other request: the orchestrator answers within milliseconds when healthy. */
   requestTimeoutMs: 15_000,
   /** How long the agent uses one credential before it rotates it: a copied credential stops working within a month. */

@@ -1,6 +1,14 @@
 // Runs action/output instructions: accept, renew the lease about every third of it while
 // the plugin works, follow cancellations, and write the result to the outbox (fsynced)
 // before it counts as done; the sender delivers it.
+//
+// Next work in a result's reply: a finished call keeps its slot for its result (`held`),
+// and the sender's first send of that result asks for that slot and the other free ones
+// (`?next=N`, `askNext`); what the reply carries starts here at once (`takeNext`), without
+// a poll. Slots asked for, by a poll or a result, are reserved until its answer, so the two
+// never take more work than there are slots. Only a result written by this run, on its
+// first send, asks: a retry (whose earlier reply may have carried work now lost: that work
+// comes back when its lease ends) or a replay after a restart asks for nothing.
 import type { ResultLog } from '@stavily/protocol'
 import type { SandboxError } from '../errors.ts'
 import type { Sandbox } from '../sandbox/sandbox.ts'
@@ -9,7 +17,7 @@ import { sleep } from './backoff.ts'
 import { AGENT_DEFAULTS, type Intervals } from './defaults.ts'
 import { type DesiredSet, parseDesired } from './desired.ts'
 import { AgentErrorCodes } from './errors.ts'
-import type { Instruction } from './instruction.ts'
+import { type Instruction, parseInstruction } from './instruction.ts'
 import type { Logger } from './logger.ts'
 import type { Outbox, ResultEntry } from './outbox.ts'
 import type { PluginSync } from './plugin-sync.ts'
@@ -31,6 +39,14 @@ export class Executor {
   abandoned = false
   /** Slots freed: the poll loop waits on this when all are taken. */
   private freed: (() => void) | undefined
+  /** Slots reserved for answers on their way (a poll's, a result reply's). */
+  private reserved = 0
+  /** Results written by this run whose slot is kept for their reply, by outbox entry id. */
+  private readonly held = new Map<string, NodeJS.Timeout>()
+  /** Slots reserved by result sends, by outbox entry id, until their reply is taken. */
+  private readonly asked = new Map<string, number>()
+  /** Shutting down: no result asks for work. */
+  private closing = false
 
   constructor(
     private readonly o: {
@@ -43,6 +59,8 @@ export class Executor {
       concurrency: number
       onResultWritten(): void
       onUnauthorized(err: ApiError): void
+      /** A result's reply said the orchestrator drains this agent. */
+      onDrain?(): void
       /** Fault injection for crash tests: called right after a result entered the outbox. */
       afterOutbox?(): void
     },
@@ -53,7 +71,59 @@ export class Executor {
   }
 
   get free(): number {
-    return Math.max(0, this.o.concurrency - this.running.size)
+    return Math.max(0, this.o.concurrency - this.running.size - this.reserved)
+  }
+
+  /** Reserves `n` slots for a poll's answer; give them back with `release` when it came. */
+  reserve(n: number): void {
+    this.reserved += n
+  }
+
+  release(n: number): void {
+    this.reserved = Math.max(0, this.reserved - n)
+    this.freed?.()
+  }
+
+  /**
+   * The sender is about to send the result in outbox entry `entryId`: how many instructions
+   * to ask for in its reply (0: none). Asks only for a result this run wrote, once: its own
+   * slot and the free ones, reserved until `takeNext`.
+   */
+  askNext(entryId: string): number {
+    const timer = this.held.get(entryId)
+    if (timer === undefined) return 0
+    clearTimeout(timer)
+    this.held.delete(entryId)
+    if (this.closing) {
+      this.release(1)
+      return 0
+    }
+    const extra = Math.min(this.free, AGENT_DEFAULTS.askMax - 1)
+    this.reserved += extra
+    this.asked.set(entryId, 1 + extra)
+    return 1 + extra
+  }
+
+  /**
+   * The reply to a result send that asked (`reply` undefined: it failed, or carried
+   * nothing readable): the reserved slots go back, and the instructions it carries start
+   * now, its cancels and drain are followed as a poll answer's.
+   */
+  takeNext(entryId: string, reply: unknown): void {
+    const slots = this.asked.get(entryId)
+    if (slots === undefined) return
+    this.asked.delete(entryId)
+    this.reserved = Math.max(0, this.reserved - slots)
+    const body = (reply ?? {}) as { instructions?: unknown; drain?: unknown; cancel?: unknown }
+    if (Array.isArray(body.cancel) && body.cancel.length > 0)
+      this.cancel(body.cancel as { id: string; attempt: number }[])
+    if (body.drain === true) this.o.onDrain?.()
+    for (const raw of Array.isArray(body.instructions) ? body.instructions : []) {
+      const i = parseInstruction(raw)
+      if (i) this.start(i)
+      else this.o.log.error({ instruction: raw }, 'result reply carried an unreadable instruction; ignored')
+    }
+    this.freed?.()
   }
 
   /** Resolves when a slot is free (or at once), or when `signal` aborts. */
@@ -109,6 +179,7 @@ export class Executor {
    * the orchestrator gives it to another agent at once instead of waiting for the lease.
    */
   async drain(graceMs: number): Promise<void> {
+    this.closing = true
     const all = () => Promise.all([...this.running.values()].map((r) => r.done))
     const within = (ms: number) => Promise.race([all().then(() => true), sleep(ms).then(() => false)])
     if (await within(graceMs)) return
@@ -176,8 +247,18 @@ export class Executor {
         'the result breaks the agent API rules; reported as failed instead',
       )
     logPluginLines(log, prepared.entry.body.logs)
-    this.o.outbox.add(prepared.entry)
+    const entryId = this.o.outbox.add(prepared.entry)
     this.o.afterOutbox?.()
+    // The slot stays taken for the result's reply, which may carry this slot's next work.
+    if (!this.closing) {
+      this.reserved++
+      this.held.set(
+        entryId,
+        setTimeout(() => {
+          if (this.held.delete(entryId)) this.release(1)
+        }, AGENT_DEFAULTS.resultReplyHoldMs).unref(),
+      )
+    }
     this.o.onResultWritten()
   }
 

@@ -15,6 +15,7 @@ import { type ApiClient, ApiError } from './api-client.ts'
 import { Backoff, sleep } from './backoff.ts'
 import { AGENT_DEFAULTS, type Intervals } from './defaults.ts'
 import { AgentErrorCodes } from './errors.ts'
+import type { Executor } from './executor.ts'
 import type { Logger } from './logger.ts'
 import type { EventsEntry, Outbox, OutboxEntry, QuarantineRecord, ResultEntry } from './outbox.ts'
 import { jsonBytes, MAX_BODY_BYTES, prepareResult } from './report-safety.ts'
@@ -71,6 +72,8 @@ export class Sender {
     intervals: () => Intervals,
     private readonly log: Logger,
     private readonly onUnauthorized: (err: ApiError) => void,
+    /** Where a result's reply takes next work from (the executor; none for a sensor agent). */
+    private readonly nextWork?: Pick<Executor, 'askNext' | 'takeNext'>,
   ) {
     this.backoff = new Backoff(intervals)
   }
@@ -206,12 +209,16 @@ export class Sender {
 
   private async sendResult(u: Extract<Unit, { type: 'result' }>): Promise<Outcome> {
     const { entry } = u
+    // The next work to ask for in the reply (Executor.askNext): only a result's first send.
+    const next = this.nextWork?.askNext(u.id) ?? 0
+    let reply: unknown
     try {
       const res = await this.api.request<{ instructionStatus: string; willRetry: boolean }>(
         'POST',
-        `/instructions/${encodeURIComponent(entry.instructionId)}/result`,
+        `/instructions/${encodeURIComponent(entry.instructionId)}/result${next > 0 ? `?next=${next}` : ''}`,
         { body: entry.body },
       )
+      reply = res.body
       this.sent.results++
       this.outbox.remove(u.id)
       this.settled(u.id)
@@ -244,6 +251,9 @@ export class Sender {
         return OK
       }
       return this.failed(err)
+    } finally {
+      // Whatever happened, the slots asked for go back (and the work the reply carries starts).
+      if (next > 0) this.nextWork?.takeNext(u.id, reply)
     }
   }
 

@@ -91,26 +91,50 @@ async function enforce(fleet: FleetState, windowMs: number, budgets: Budget[]): 
   }
 }
 
+function agentBudgets(req: FastifyRequest, tuning: Tuning, traffic: AgentTraffic): Budget[] {
+  const scale = (n: number) => (traffic === 'report' ? reportBudget(n, tuning) : n)
+  const budgets: Budget[] = [
+    {
+      key: `agent:${traffic}:ip:${addressKey(req.ip)}`,
+      limit: scale(tuning.rateLimitPerIp),
+      what: 'client address',
+    },
+  ]
+  const cred = credentialKey(req)
+  if (cred) {
+    budgets.push({
+      key: `agent:${traffic}:cred:${cred}`,
+      limit: scale(tuning.rateLimitPerCredential),
+      what: 'credential',
+    })
+  }
+  return budgets
+}
+
 /** The agent API's limit for one class of its traffic (see the header comment). */
 export function agentRateLimit(fleet: FleetState, tuning: Tuning, traffic: AgentTraffic) {
-  const scale = (n: number) => (traffic === 'report' ? reportBudget(n, tuning) : n)
   return async (req: FastifyRequest): Promise<void> => {
-    const budgets: Budget[] = [
-      {
-        key: `agent:${traffic}:ip:${addressKey(req.ip)}`,
-        limit: scale(tuning.rateLimitPerIp),
-        what: 'client address',
-      },
-    ]
-    const cred = credentialKey(req)
-    if (cred) {
-      budgets.push({
-        key: `agent:${traffic}:cred:${cred}`,
-        limit: scale(tuning.rateLimitPerCredential),
-        what: 'credential',
-      })
-    }
-    await enforce(fleet, tuning.rateLimitWindowMs, budgets)
+    await enforce(fleet, tuning.rateLimitWindowMs, agentBudgets(req, tuning, traffic))
+  }
+}
+
+/**
+ * Counts one request against a budget of the agent API and says whether it was within it,
+ * refusing nothing: a result that also asks for work (`?next=`) is always recorded, and its
+ * asking counts as a poll, answered with no work past the poll budget.
+ */
+export async function withinAgentBudget(
+  fleet: FleetState,
+  tuning: Tuning,
+  traffic: AgentTraffic,
+  req: FastifyRequest,
+): Promise<boolean> {
+  try {
+    await enforce(fleet, tuning.rateLimitWindowMs, agentBudgets(req, tuning, traffic))
+    return true
+  } catch (err) {
+    if ((err as StavilyError).code === 'STAVILY_ERR_RATE_LIMITED') return false
+    throw err
   }
 }
 

@@ -2,6 +2,7 @@ import type PgBoss from 'pg-boss'
 import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/instructions.ts'
 import { type Database, run, type SqlClient, type Statement } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
 import type { Metrics } from '../metrics.ts'
@@ -9,6 +10,7 @@ import type { Agent, Instruction, InstructionSpec, ResultAnswer, ResultReport } 
 import { Claims } from './claims.ts'
 import { type Claimed, DispatchCore, type Pick, type Refusal, type StepHooks } from './dispatch-core.ts'
 import { Leases } from './leases.ts'
+import { instructionQueue } from './queue-names.ts'
 import { Queues } from './queues.ts'
 import { Results } from './results.ts'
 
@@ -75,6 +77,19 @@ export class Dispatcher {
     return this.#claims.claim(queue, picks)
   }
 
+  /**
+   * Claims up to `max` instructions of the agent's own queue for it now, without waiting
+   * (the next work a result reply carries); a refusal when the agent may no longer lease.
+   */
+  claimFor(agent: Agent, credentialHash: string, max: number): Promise<Instruction[] | Refusal> {
+    return this.#claims.claimFor(
+      instructionQueue(agent.orgId, agent.kind, agent.pool),
+      agent,
+      credentialHash,
+      max,
+    )
+  }
+
   /** The parked polls (of any queue) whose agent was revoked or whose credential rotated away. */
   refusedPolls(picks: Pick[]): Promise<Map<number, Refusal>> {
     return this.#claims.refusedPolls(picks)
@@ -96,7 +111,7 @@ export class Dispatcher {
   }
 
   /** Gives up leases past their deadline: each is retried elsewhere or dead-lettered. */
-  sweepLeases(limit = 100): Promise<number> {
+  sweepLeases(limit: number = LIMITS.leaseSweepBatch): Promise<number> {
     return this.#leases.sweepLeases(limit)
   }
 

@@ -1,5 +1,6 @@
 import * as plans from '../db/plans/instructions.ts'
 import { run, type SqlClient } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 import type { Agent, Instruction, InstructionOutcome } from '../types.ts'
 import { type AfterCommit, type DispatchCore, failJob, notHeld } from './dispatch-core.ts'
@@ -38,7 +39,7 @@ export class Leases {
   }
 
   /** Gives up leases past their deadline: each is retried elsewhere or dead-lettered. */
-  async sweepLeases(limit = 100): Promise<number> {
+  async sweepLeases(limit: number = LIMITS.leaseSweepBatch): Promise<number> {
     const queues = new Set<string>()
     const afters: AfterCommit[] = []
     const n = await this.#c.db.sql.transaction(async (tx) => {

@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto'
 import type PgBoss from 'pg-boss'
 import * as plans from '../db/plans/instructions.ts'
 import { run, type SqlClient, type Statement } from '../db/sql-client.ts'
+import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 import type { Instruction, InstructionSpec } from '../types.ts'
 import { bossSchema } from './boss.ts'
 import type { DispatchCore } from './dispatch-core.ts'
 import { checkPriority } from './priority.ts'
 import { DEAD_LETTER_QUEUE, instructionQueue } from './queue-names.ts'
-
-/** pg-boss asserts expireIn < 24 hours. */
-const PG_BOSS_MAX_EXPIRY_SECONDS = 24 * 3_600 - 1
 
 // Queues and what goes into them: a pool's pg-boss queue, created on first use, and an
 // instruction with its pg-boss job (one statement each, sent together by the caller).
@@ -67,8 +65,12 @@ export class Queues {
         // Two instances creating the same queue's partition at once can deadlock or collide
         // in PostgreSQL; the loser tries again and then finds the queue there.
         const code = (err as { code?: string }).code
-        if (attempt >= 5 || (code !== '40P01' && code !== '23505' && code !== '42P07')) throw err
-        await new Promise((r) => setTimeout(r, 20 * attempt))
+        if (
+          attempt >= LIMITS.queueCreateRetries ||
+          (code !== '40P01' && code !== '23505' && code !== '42P07')
+        )
+          throw err
+        await new Promise((r) => setTimeout(r, LIMITS.queueCreateBackoffMs * attempt))
       }
     }
   }
@@ -113,8 +115,9 @@ export class Queues {
     // pg-boss's own expiry must not cut an attempt its step allows to run longer; pg-boss
     // refuses an expiry of 24 hours or more, so a step allowed (nearly) a day gets the most
     // it accepts instead of failing to enqueue (a 500).
-    if (timeoutMs / 1000 + 60 > this.#c.tuning.jobHardExpirySeconds)
-      options.expireInSeconds = Math.min(Math.ceil(timeoutMs / 1000) + 60, PG_BOSS_MAX_EXPIRY_SECONDS)
+    const slack = LIMITS.jobExpirySlackSeconds
+    if (timeoutMs / 1000 + slack > this.#c.tuning.jobHardExpirySeconds)
+      options.expireInSeconds = Math.min(Math.ceil(timeoutMs / 1000) + slack, LIMITS.jobExpiryMaxSeconds)
     return {
       id,
       queue,

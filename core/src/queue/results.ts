@@ -24,8 +24,9 @@ export class Results {
     let wakeQueue: string | undefined
     let after: AfterCommit
     const answer = await this.#c.db.sql.transaction(async (tx) => {
-      // Lock the instruction first: a concurrent repeat of this report waits here, then
-      // finds the stored answer.
+      // Lock the instruction first: a concurrent repeat of this report waits here. Its read
+      // of the stored answer was made before the wait (one snapshot per statement), so it
+      // finds none and the instruction already moved on: see `recorded` below.
       const row = (
         await run<
           Instruction & {
@@ -45,6 +46,12 @@ export class Results {
         row.attempt !== report.attempt ||
         !['leased', 'running'].includes(row.status)
       ) {
+        // A repeat that waited on the lock while the first report committed: the answer is
+        // there now, for a statement started after the wait.
+        const recorded = (
+          await run<{ agentId: string; answer: ResultAnswer | null }>(tx, plans.resultFor(id, report.attempt))
+        ).rows[0]
+        if (recorded?.answer && recorded.agentId === agent.id) return recorded.answer
         throw notHeld(id, report.attempt)
       }
       const db = txBossDb(tx)

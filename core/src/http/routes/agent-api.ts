@@ -1,12 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { hashSecret } from '../../auth/secrets.ts'
 import { StavilyError } from '../../errors.ts'
 import { instructionQueue } from '../../queue/queue-names.ts'
 import type { Services } from '../../services/context.ts'
 import type { Agent, Instruction } from '../../types.ts'
 import { agentAuth, bearer } from '../auth.ts'
-import { agentRateLimit, registerRateLimit } from '../rate-limit.ts'
+import { agentRateLimit, registerRateLimit, withinAgentBudget } from '../rate-limit.ts'
 import * as S from '../schemas/agent-api.ts'
 import { errorResponses, IdParams } from '../schemas/common.ts'
 
@@ -31,6 +31,11 @@ export function agentApi(services: Services) {
       backoffMaxMs: tuning.agentBackoffMaxMs,
     })
     const me = (req: { agent?: Agent }) => req.agent!
+    // Secrets are read at hand-out, never stored with the instruction.
+    const handOut = async (agent: Agent, got: Instruction[]) => {
+      const secrets = await services.agentPlugins.secretsFor(agent, got)
+      return got.map((i) => wire(i, secrets.get(i.id) ?? {}))
+    }
 
     app.post(
       '/register',
@@ -119,9 +124,7 @@ export function agentApi(services: Services) {
           wait,
           abort.signal,
         )
-        // Secrets are read at hand-out, never stored with the instruction.
-        const secrets = await services.agentPlugins.secretsFor(agent, got)
-        return { instructions: got.map((i) => wire(i, secrets.get(i.id) ?? {})), drain: false, cancel }
+        return { instructions: await handOut(agent, got), drain: false, cancel }
       },
     )
 
@@ -151,14 +154,54 @@ export function agentApi(services: Services) {
       {
         ...reporting,
         schema: {
-          summary: 'Report the result of an attempt (idempotent)',
+          summary:
+            'Report the result of an attempt (idempotent); with ?next=N, also take up to N instructions now',
           params: IdParams,
+          querystring: S.ResultQuery,
           body: S.ResultBody,
           response: { 200: S.ResultReply, ...errorResponses },
         },
       },
-      async (req) => services.dispatcher.report(me(req), req.params.id, req.body),
+      async (req) => {
+        const agent = me(req)
+        const answer = await services.dispatcher.report(agent, req.params.id, req.body)
+        const want = Math.min(req.query.next ?? 0, tuning.pollMaxBatch)
+        if (want === 0) return answer
+        return { ...answer, ...(await nextWork(req, agent, want)) }
+      },
     )
+
+    // The next work a result reply carries: what a poll would answer at once (same queue,
+    // claim, standing check, drain, cancels, secrets at hand-out), never waiting. The result
+    // is recorded whatever happens here: asking counts as a poll, and past the poll budget,
+    // while shutting down, or on any failure to claim, the reply carries no work (the agent
+    // polls, and learns why there). Work claimed for a request that hung up meanwhile is
+    // handed back at once, as a poll's is; work whose reply is lost later comes back when its
+    // lease ends, as a poll's does.
+    const nextWork = async (req: FastifyRequest, agent: Agent, want: number) => {
+      const cancel = agent.hasCancels ? await services.dispatcher.cancelsFor(agent.id) : []
+      if (agent.drain) return { instructions: [], drain: true, cancel }
+      const none = { instructions: [], drain: false, cancel }
+      if (services.lifecycle.closing) return none
+      const allowed = await withinAgentBudget(services.fleet, tuning, 'poll', req).catch(() => false)
+      if (!allowed) return none
+      const got = await services.dispatcher
+        .claimFor(agent, hashSecret(bearer(req)).toString('hex'), want)
+        .catch(() => [] as Instruction[])
+      // Revoked or rotated since authentication: no work; the next request gets the 401.
+      if (!Array.isArray(got) || got.length === 0) return none
+      // (The socket, not the request: a request whose body was read counts as destroyed.)
+      if (req.socket.destroyed) {
+        await services.dispatcher
+          .handBack(
+            got[0]!.queue,
+            got.map((i) => i.id),
+          )
+          .catch(() => {})
+        return none
+      }
+      return { instructions: await handOut(agent, got), drain: false, cancel }
+    }
 
     app.post(
       '/events',

@@ -118,13 +118,17 @@ export const AcceptReply = Type.Object({ leaseUntil: Type.String(), cancel: Type
 
 // What agents report (results, events) is one schema in @stavily/protocol: the agent checks
 // each report with it before its outbox, so what it accepted is what these routes accept.
-export { EventsBody, ResultBody } from '@stavily/protocol'
+export { EventsBody, ResultBody, ResultQuery } from '@stavily/protocol'
 
 export const ResultReply = Type.Object({
   instructionId: Uuid,
   attempt: Type.Integer(),
   instructionStatus: Type.String(),
   willRetry: Type.Boolean(),
+  // Only when the report asked for next work (?next=N, N > 0): as in a poll answer.
+  instructions: Type.Optional(Type.Array(WireInstruction)),
+  drain: Type.Optional(Type.Boolean()),
+  cancel: Type.Optional(CancelList),
 })
 
 export const EventsReply = Type.Object({ ids: Type.Array(Uuid), duplicates: Type.Integer() })
