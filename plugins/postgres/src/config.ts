@@ -1,4 +1,4 @@
-import { ErrorCodes, PluginError, type Static, Type } from '@stavily/sdk'
+import { ComparisonOperator, ErrorCodes, PluginError, type Static, Type } from '@stavily/sdk'
 
 /** Defaults, each with the reason for its value. */
 export const DEFAULTS = {
@@ -10,16 +10,6 @@ export const DEFAULTS = {
   timeoutMs: 10_000,
   notifyResolved: true,
 } as const
-
-export const OperatorSchema = Type.Union([
-  Type.Literal('>'),
-  Type.Literal('>='),
-  Type.Literal('<'),
-  Type.Literal('<='),
-  Type.Literal('=='),
-  Type.Literal('!='),
-])
-export type Operator = Static<typeof OperatorSchema>
 
 // A plain SQL identifier: the plugin quotes it where it writes it into a query.
 const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_]*$'
@@ -45,7 +35,7 @@ export const Config = Type.Object(
       }),
     ),
     valueColumn: Type.Optional(Type.String({ pattern: IDENTIFIER, maxLength: 63 })),
-    operator: Type.Optional(OperatorSchema),
+    operator: Type.Optional(ComparisonOperator),
     threshold: Type.Optional(Type.Number()),
     notifyResolved: Type.Optional(Type.Boolean()),
     maxSeries: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
@@ -66,7 +56,7 @@ export type Settings =
       query: string
       params: (string | number | boolean | null)[]
       valueColumn: string
-      operator: Operator
+      operator: ComparisonOperator
       threshold: number
       notifyResolved: boolean
       maxSeries: number

@@ -1,4 +1,5 @@
 import {
+  ComparisonOperator,
   defineSensor,
   emitReliably,
   fingerprint,
@@ -8,7 +9,7 @@ import {
   type SensorContext,
   Type,
 } from '@stavily/sdk'
-import { Config, checkConfig, invalid, OperatorSchema, type Settings } from './config.ts'
+import { Config, checkConfig, invalid, type Settings } from './config.ts'
 import { type Cursor, newRows, startingCursor } from './new-rows.ts'
 import { compareRows, readOverSeries } from './threshold.ts'
 
@@ -21,7 +22,7 @@ const Threshold = Type.Object({
   key: Row,
   row: Row,
   value: Type.Number(),
-  operator: OperatorSchema,
+  operator: ComparisonOperator,
   threshold: Type.Number(),
   since: Type.String(),
 })

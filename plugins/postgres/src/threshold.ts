@@ -1,5 +1,12 @@
-import { type EmittedEvent, fingerprint, type JsonValue, PluginError, type SensorContext } from '@stavily/sdk'
-import type { Operator, Settings } from './config.ts'
+import {
+  compareToThreshold,
+  type EmittedEvent,
+  fingerprint,
+  type JsonValue,
+  PluginError,
+  type SensorContext,
+} from '@stavily/sdk'
+import type { Settings } from './config.ts'
 
 type ThresholdSettings = Extract<Settings, { mode: 'threshold' }>
 type Row = Record<string, JsonValue>
@@ -40,7 +47,7 @@ export async function compareRows(
     const series = fingerprint(JSON.stringify(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : 1))))
     seen.add(series)
     const value = numberOf(row[s.valueColumn])
-    const crossing = value !== null && compare(value, s.operator, s.threshold)
+    const crossing = value !== null && compareToThreshold(value, s.operator, s.threshold)
     const was = previous[series]
     if (crossing) {
       if (was !== undefined) {
@@ -106,23 +113,6 @@ export function numberOf(value: JsonValue | undefined): number | null {
   }
   if (typeof value === 'boolean') return value ? 1 : 0
   return null
-}
-
-export function compare(value: number, operator: Operator, threshold: number): boolean {
-  switch (operator) {
-    case '>':
-      return value > threshold
-    case '>=':
-      return value >= threshold
-    case '<':
-      return value < threshold
-    case '<=':
-      return value <= threshold
-    case '==':
-      return value === threshold
-    case '!=':
-      return value !== threshold
-  }
 }
 
 /** A stored value if it is one this plugin wrote; anything else is no series over. */

@@ -1,4 +1,4 @@
-import { ErrorCodes, PluginError, type Static, Type } from '@stavily/sdk'
+import { ComparisonOperator, ErrorCodes, PluginError, type Static, Type } from '@stavily/sdk'
 
 /** Defaults, each with the reason for its value. */
 export const DEFAULTS = {
@@ -7,8 +7,6 @@ export const DEFAULTS = {
   /** Enough for a per-instance alert across a fleet; more usually means a query missing an aggregation. */
   maxSeries: 100,
 } as const
-
-export type Operator = '>' | '>=' | '<' | '<=' | '==' | '!='
 
 // Schema patterns are run by the agent outside the sandbox, so they stay simple; finer
 // checks happen in `checkConfig`.
@@ -20,14 +18,7 @@ export const Config = Type.Object(
       description: 'The Prometheus base URL, e.g. http://localhost:9090 (the sensor adds /api/v1/query)',
     }),
     query: Type.String({ minLength: 1, maxLength: 20_000, description: 'A PromQL expression' }),
-    operator: Type.Union([
-      Type.Literal('>'),
-      Type.Literal('>='),
-      Type.Literal('<'),
-      Type.Literal('<='),
-      Type.Literal('=='),
-      Type.Literal('!='),
-    ]),
+    operator: ComparisonOperator,
     threshold: Type.Number(),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
@@ -45,7 +36,7 @@ export type PrometheusConfig = Static<typeof Config>
 export interface Settings {
   endpoint: string
   query: string
-  operator: Operator
+  operator: ComparisonOperator
   threshold: number
   name: string
   timeoutMs: number

@@ -1,4 +1,6 @@
 import {
+  ComparisonOperator,
+  compareToThreshold,
   defineSensor,
   type EmittedEvent,
   ErrorCodes,
@@ -11,7 +13,7 @@ import {
   PluginError,
   Type,
 } from '@stavily/sdk'
-import { Config, checkConfig, type Operator, type Settings } from './config.ts'
+import { Config, checkConfig, type Settings } from './config.ts'
 import { Codes, parseResponse, type Sample } from './response.ts'
 
 const Labels = Type.Record(Type.String(), Type.String())
@@ -24,14 +26,7 @@ const Threshold = Type.Object({
   labels: Labels,
   value: Value,
   valueText: Type.String(),
-  operator: Type.Union([
-    Type.Literal('>'),
-    Type.Literal('>='),
-    Type.Literal('<'),
-    Type.Literal('<='),
-    Type.Literal('=='),
-    Type.Literal('!='),
-  ]),
+  operator: ComparisonOperator,
   threshold: Type.Number(),
   /** When the sensor first saw this series cross the threshold (ISO 8601). */
   since: Type.String(),
@@ -86,7 +81,7 @@ export default defineSensor({
     for (const sample of samples) {
       const id = fingerprint(seriesKey(sample.labels))
       seen.set(id, sample)
-      if (!compare(sample.value, settings.operator, settings.threshold)) continue
+      if (!compareToThreshold(sample.value, settings.operator, settings.threshold)) continue
       over++
       if (over > settings.maxSeries) continue
       const known = previous[id]
@@ -175,24 +170,6 @@ async function request(
         retryable: true,
       },
     )
-  }
-}
-
-/** Compares as PromQL's comparison operators do (NaN compares unequal to everything). */
-export function compare(value: number, operator: Operator, threshold: number): boolean {
-  switch (operator) {
-    case '>':
-      return value > threshold
-    case '>=':
-      return value >= threshold
-    case '<':
-      return value < threshold
-    case '<=':
-      return value <= threshold
-    case '==':
-      return value === threshold
-    case '!=':
-      return value !== threshold
   }
 }
 
