@@ -123,11 +123,11 @@ type Event = { type: string; data: Record<string, unknown>; dedupeKey?: string; 
 /** Checks carried one after the other, as an agent's sensor loop would, with the operator's grants. */
 function poller(config: Record<string, unknown>, mirror: string) {
   let state: Record<string, JsonValue> = {}
-  return async (): Promise<Event[]> => {
+  return async (withMirror = true): Promise<Event[]> => {
     const r = await testSensor(plugin, {
       manifest: pkg,
       grants: { exec: ['git'], fs: { read: [mirror] } },
-      config: { mirror, ...config } as never,
+      config: (withMirror ? { mirror, ...config } : config) as never,
       state,
       exec: { git: realGit },
     })
@@ -259,6 +259,26 @@ describe('git-poll with a mirror, against a real git daemon', () => {
     if (process.env.GIT_POLL_PRINT_RECORDED) console.log(JSON.stringify(rest, null, 2))
     expect({ ...rest, data: { ...rest.data, url: recorded.event.data.url } }).toEqual(recorded.event)
   }, 30_000)
+
+  it('lists a push as a new branch would be when its before is not in the mirror (mirror added later)', async () => {
+    const repo = await Served.create('late')
+    const mirror = await mkdtemp(join(root, 'mirror-'))
+    const check = poller({ url: repo.url, branches: ['main'] }, mirror)
+    await repo.commit('initial')
+    const dropped = await repo.commit('dropped later')
+    await repo.push('main')
+    expect(await check(false)).toEqual([]) // the heads, seen without a mirror
+    // History rewritten before the mirror exists: `before` will never be fetched.
+    await git(repo.work, ['reset', '-q', '--hard', 'HEAD~1'])
+    await repo.commit('replacement', LINUS)
+    await repo.push('--force', 'main')
+    const [push] = await check(true)
+    expect(push!.data).toMatchObject({ before: dropped, forced: null, totalCommits: 2, truncated: false })
+    expect(commitsOf(push!)).toEqual([
+      ['initial', 'Ada Lovelace'],
+      ['replacement', 'Linus Torvalds'],
+    ])
+  })
 
   it('keeps the mirror only where the operator granted, naming the folder', async () => {
     const repo = await Served.create('denied')

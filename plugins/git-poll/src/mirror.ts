@@ -13,7 +13,8 @@ type Exec = SensorContext<unknown, unknown>['exec']
 export interface PushCommits {
   commits: PushCommit[]
   totalCommits: number
-  forced: boolean
+  /** null when `before` is not in the mirror: whether history was rewritten is not known. */
+  forced: boolean | null
 }
 
 export class Mirror {
@@ -72,16 +73,16 @@ export class Mirror {
         }
       }
       // `before` is not in the mirror (it was made after that head was seen): as for a new branch.
-      if (!(await this.has(before)) && (await this.has(after))) return this.since(after, others)
+      if (!(await this.has(before)) && (await this.has(after))) return this.since(after, others, null)
       throw this.failed('rev-list', r)
     }
-    return this.since(after, others)
+    return this.since(after, others, false)
   }
 
-  private async since(after: string, others: string[]): Promise<PushCommits> {
+  private async since(after: string, others: string[], forced: boolean | null): Promise<PushCommits> {
     const exclude = others.filter((sha) => sha !== after)
     const r = await this.git('rev-list', ['rev-list', '--count', after, ...notArgs(exclude), '--'])
-    return { commits: await this.log(after, exclude), totalCommits: parseCount(r.stdout), forced: false }
+    return { commits: await this.log(after, exclude), totalCommits: parseCount(r.stdout), forced }
   }
 
   private async log(tip: string, exclude: string[]): Promise<PushCommit[]> {
