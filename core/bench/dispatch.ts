@@ -1,62 +1,37 @@
 // Dispatch benchmark: simulated agents over real HTTP on loopback, against PostgreSQL and
 // Redis when DATABASE_URL / REDIS_URL are set (else PGlite + in-process fleet).
 //   pickup latency (enqueue → agent holds it) vs pg-boss's plain polling (same run),
-//   dispatched+completed per second with 50 agents, idle long-polls held by one instance,
-//   and the embedded default's start time and memory.
-// BENCH_DISPATCH_PARTS=pickup,throughput,idle,embedded runs some parts only (all by default).
-import { type ChildProcess, spawn } from 'node:child_process'
+//   dispatched+completed per second with 50 agents, and idle long-polls held by one instance.
+//   (The embedded default's start time and memory are embedded-start's.)
+// BENCH_DISPATCH_PARTS=pickup,throughput,idle runs some parts only (all by default).
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
 import { createOrchestrator, type Orchestrator } from '../src/orchestrator.ts'
 import { instructionQueue } from '../src/queue/queue-names.ts'
+import {
+  closeConnections,
+  type Reply,
+  rssOf,
+  request as send,
+  startPlatform,
+  stopChild,
+  UNLIMITED_TUNING,
+} from './helpers/platform.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-const SRC_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
-
-interface Reply {
-  status: number
-  // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads the API's JSON answers as is
-  body: any
-}
-
-function request(base: string, method: string, path: string, token?: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body)
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent: keepAlive,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString()
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
+const request = (
+  base: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<Reply> => send(base, method, path, { token, body })
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length)
@@ -70,14 +45,6 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
     }),
   )
   return out
-}
-
-const UNLIMITED = {
-  rateLimitPerCredential: 1e9,
-  rateLimitPerIp: 1e9,
-  registerLimitPerIp: 1e9,
-  operatorRateLimitPerToken: 1e9,
-  operatorRateLimitPerIp: 1e9,
 }
 
 async function register(base: string, admin: string, pool: string, n: number): Promise<string[]> {
@@ -107,49 +74,6 @@ async function register(base: string, admin: string, pool: string, n: number): P
   )
 }
 
-function rssOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN)
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 }
-}
-
-function spawnOrchestrator(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; ms: number }> {
-  const args = existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]
-  const t0 = nowMs()
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let err = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString()
-  })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line) resolve({ child, url: JSON.parse(line).agentUrl, ms: nowMs() - t0 })
-    })
-    child.on('exit', (code) => reject(new Error(`orchestrator exited (${code}): ${err}`)))
-  })
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.on('exit', () => {
-      clearTimeout(t)
-      resolve()
-    })
-    child.kill('SIGTERM')
-  })
-}
-
 export default async function dispatch(ctx: BenchContext): Promise<BenchReport> {
   const dbUrl = process.env.DATABASE_URL
   const redisUrl = process.env.REDIS_URL
@@ -160,7 +84,7 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
   const info: Record<string, string | number | boolean> = { backend }
   const metrics: BenchReport['metrics'] = {}
 
-  const parts = new Set((process.env.BENCH_DISPATCH_PARTS ?? 'pickup,throughput,idle,embedded').split(','))
+  const parts = new Set((process.env.BENCH_DISPATCH_PARTS ?? 'pickup,throughput,idle').split(','))
   let o: Orchestrator | undefined
   try {
     // ---- pickup latency and its pg-boss polling baseline, in-process orchestrator
@@ -169,7 +93,7 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
       ...(redisUrl ? { redis: { url: redisUrl, prefix: `bench:${schema}:` } } : {}),
       listen: { host: '127.0.0.1', port: 0 },
       bootstrapToken: admin,
-      tuning: { ...UNLIMITED, pollJitterMs: 0 },
+      tuning: { ...UNLIMITED_TUNING, pollJitterMs: 0 },
     })
     const { agentUrl: base } = await o.listen()
     const [cred] = parts.has('pickup') ? await register(base, admin, 'pickup', 1) : []
@@ -252,18 +176,13 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
       const tputSchema = `${schema}_tput`
       schemas.push(tputSchema)
       const tputDir = mkdtempSync(join(tmpdir(), 'stavily-bench-'))
-      const tput = await spawnOrchestrator({
-        ...(dbUrl
-          ? { DATABASE_URL: dbUrl, STAVILY_SCHEMA: tputSchema }
-          : { DATABASE_URL: '', STAVILY_DATA_DIR: tputDir }),
-        ...(redisUrl
-          ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${tputSchema}:` }
-          : { REDIS_URL: '' }),
-        STAVILY_PORT: '0',
-        STAVILY_BOOTSTRAP_TOKEN: admin,
-        STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
-        STAVILY_RATE_LIMIT_PER_IP: '1000000000',
-        STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
+      const tput = await startPlatform({
+        schema: tputSchema,
+        admin,
+        dbUrl,
+        redisUrl,
+        redisPrefix: `bench:${tputSchema}:`,
+        env: dbUrl ? {} : { STAVILY_DATA_DIR: tputDir },
       })
       try {
         ctx.progress(`throughput: enqueue ${total}, then ${agents} agents`)
@@ -319,22 +238,14 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
       const idleSchema = `${schema}_idle`
       schemas.push(idleSchema)
       const dataDir = mkdtempSync(join(tmpdir(), 'stavily-bench-'))
-      const env = {
-        ...(dbUrl
-          ? { DATABASE_URL: dbUrl, STAVILY_SCHEMA: idleSchema }
-          : { DATABASE_URL: '', STAVILY_DATA_DIR: dataDir }),
-        ...(redisUrl
-          ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${idleSchema}:` }
-          : { REDIS_URL: '' }),
-        STAVILY_PORT: '0',
-        STAVILY_BOOTSTRAP_TOKEN: admin,
-        STAVILY_POLL_WAIT_MS: '50000',
-        STAVILY_POLL_JITTER_MS: '0',
-        STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
-        STAVILY_RATE_LIMIT_PER_IP: '1000000000',
-        STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
-      }
-      const idleProc = await spawnOrchestrator(env)
+      const idleProc = await startPlatform({
+        schema: idleSchema,
+        admin,
+        dbUrl,
+        redisUrl,
+        redisPrefix: `bench:${idleSchema}:`,
+        env: { STAVILY_POLL_WAIT_MS: '50000', ...(dbUrl ? {} : { STAVILY_DATA_DIR: dataDir }) },
+      })
       try {
         const idleCreds = await register(idleProc.url, admin, 'idle', idle)
         const sockets: http.ClientRequest[] = []
@@ -380,32 +291,9 @@ export default async function dispatch(ctx: BenchContext): Promise<BenchReport> 
         rmSync(dataDir, { recursive: true, force: true })
       }
     }
-
-    // ---- the embedded default: PGlite in a fresh data folder, in-process fleet
-    if (parts.has('embedded')) {
-      ctx.progress('embedded: first start on a fresh data folder, then a restart')
-      const embDir = join(mkdtempSync(join(tmpdir(), 'stavily-embedded-')), 'data')
-      const embEnv = { DATABASE_URL: '', REDIS_URL: '', STAVILY_DATA_DIR: embDir, STAVILY_PORT: '0' }
-      try {
-        const first = await spawnOrchestrator(embEnv)
-        const firstMem = rssOf(first.child.pid!)
-        await stopChild(first.child)
-        const again = await spawnOrchestrator(embEnv)
-        const againMem = rssOf(again.child.pid!)
-        await stopChild(again.child)
-        metrics.embedded_start_ms = { value: round(first.ms, 0), unit: 'ms', better: 'lower' }
-        metrics.embedded_rss_mb = { value: round(firstMem.rss, 1), unit: 'MiB', better: 'lower' }
-        info.embedded_peak_rss_mb = round(firstMem.hwm, 1)
-        info.embedded_restart_ms = round(again.ms, 0)
-        info.embedded_restart_rss_mb = round(againMem.rss, 1)
-        info.entry = existsSync(DIST_MAIN) ? 'core/dist/main.js' : 'core/src/main.ts via tsx'
-      } finally {
-        rmSync(join(embDir, '..'), { recursive: true, force: true })
-      }
-    }
   } finally {
     await o?.close()
-    keepAlive.destroy()
+    closeConnections()
     if (dbUrl) {
       const c = new pg.Client({ connectionString: dbUrl })
       await c.connect()

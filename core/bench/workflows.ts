@@ -9,89 +9,24 @@
 //     process, one at a time: a run is two of those plus the engine's work;
 //   sql_statements_per_run: statements the orchestrator sent to PostgreSQL (count-sql.mjs,
 //     preloaded into it) during the one-at-a-time phase, less those of an idle spell as long.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createHmac, randomBytes } from 'node:crypto'
+import type { ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
+import {
+  closeConnections,
+  request,
+  startPlatform,
+  stopChild,
+  type WebhookRuns,
+  webhookRuns,
+} from './helpers/platform.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-const SRC_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const COUNT_SQL = fileURLToPath(new URL('./count-sql.mjs', import.meta.url))
 const COUNT_FILE = process.env.STAVILY_BENCH_SQL_COUNT_FILE ?? `${tmpdir()}/stavily-bench-sql-${process.pid}`
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
-
-interface Reply {
-  status: number
-  // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads the API's JSON answers as is
-  body: any
-}
-
-function request(
-  base: string,
-  method: string,
-  path: string,
-  opts: { token?: string; body?: unknown; raw?: Buffer; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = opts.raw ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)))
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent: keepAlive,
-        headers: {
-          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-          ...opts.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString()
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
-
-function spawnOrchestrator(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  // BENCH_WORKFLOWS_PROFILE=<dir>: a CPU profile of the orchestrator process, written when it stops.
-  const prof = process.env.BENCH_WORKFLOWS_PROFILE
-  const args = [
-    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
-    '--import',
-    COUNT_SQL,
-    ...(existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]),
-  ]
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env, STAVILY_BENCH_SQL_COUNT_FILE: COUNT_FILE },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let err = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString()
-  })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line) resolve({ child, url: JSON.parse(line).agentUrl })
-    })
-    child.on('exit', (code) => reject(new Error(`orchestrator exited (${code}): ${err}`)))
-  })
-}
 
 /** Statements the orchestrator has sent to PostgreSQL so far (see count-sql.mjs). */
 async function sqlCount(child: ChildProcess): Promise<number> {
@@ -103,42 +38,6 @@ async function sqlCount(child: ChildProcess): Promise<number> {
     if (text !== '') return Number(text)
   }
   throw new Error('bench workflows: the orchestrator did not report its statement count')
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.on('exit', () => {
-      clearTimeout(t)
-      resolve()
-    })
-    child.kill('SIGTERM')
-  })
-}
-
-/** Follows the SSE stream and resolves each run's waiter when the run finishes. */
-function followRuns(base: string, token: string, onFinished: (runId: string, status: string) => void) {
-  return new Promise<http.ClientRequest>((resolve, reject) => {
-    const req = http.get(`${base}/api/v1/stream?token=${token}`, { agent: false }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`stream: ${res.statusCode}`))
-      let buf = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        buf += chunk
-        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          if (!block.startsWith('event: run')) continue
-          const data = JSON.parse(block.slice(block.indexOf('data: ') + 6))
-          if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(data.status))
-            onFinished(data.runId, data.status)
-        }
-      })
-      resolve(req)
-    })
-    req.on('error', reject)
-  })
 }
 
 const SECRET = 'whsec_bench'
@@ -161,23 +60,21 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
     backend: `postgres+${redisUrl ? 'redis' : 'memory'}`,
   }
   const metrics: BenchReport['metrics'] = {}
-  const o = await spawnOrchestrator({
-    DATABASE_URL: dbUrl,
-    STAVILY_SCHEMA: schema,
-    ...(redisUrl ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `bench:${schema}:` } : { REDIS_URL: '' }),
-    STAVILY_PORT: '0',
-    STAVILY_BOOTSTRAP_TOKEN: admin,
-    STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
-    STAVILY_RATE_LIMIT_PER_IP: '1000000000',
-    STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
-    STAVILY_OPERATOR_RATE_LIMIT_PER_TOKEN: '1000000000',
-    STAVILY_OPERATOR_RATE_LIMIT_PER_IP: '1000000000',
-    STAVILY_POLL_JITTER_MS: '0',
+  // BENCH_WORKFLOWS_PROFILE=<dir>: a CPU profile of the orchestrator process, written when it stops.
+  const prof = process.env.BENCH_WORKFLOWS_PROFILE
+  const o = await startPlatform({
+    schema,
+    admin,
+    dbUrl,
+    redisUrl,
+    redisPrefix: `bench:${schema}:`,
+    env: { STAVILY_BENCH_SQL_COUNT_FILE: COUNT_FILE },
+    nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', COUNT_SQL],
   })
   const base = o.url
   const db = new pg.Client({ connectionString: dbUrl })
   await db.connect()
-  let stream: http.ClientRequest | undefined
+  let hooks: WebhookRuns | undefined
   let stop = false
   try {
     const agentsN = 16
@@ -200,27 +97,8 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
         [orgId, name],
       )
     }
-    const put = await request(base, 'PUT', '/api/v1/secrets/HOOK_KEY', {
-      token: admin,
-      body: { value: SECRET },
-    })
-    if (put.status >= 300) throw new Error(`secret: ${put.status} ${JSON.stringify(put.body)}`)
-    const applied = await request(base, 'POST', '/api/v1/workflows', {
-      token: admin,
-      body: { document: WORKFLOW },
-    })
-    if (applied.status >= 300) throw new Error(`apply: ${applied.status} ${JSON.stringify(applied.body)}`)
-    const hook = `/api/v1/hooks/${applied.body.workflow.id}`
-
-    const waiters = new Map<string, () => void>()
-    const early = new Set<string>()
-    stream = await followRuns(base, admin, (runId) => {
-      const w = waiters.get(runId)
-      if (w) {
-        waiters.delete(runId)
-        w()
-      } else early.add(runId)
-    })
+    hooks = await webhookRuns(base, admin, { document: WORKFLOW, secret: SECRET })
+    const runOnce = async (): Promise<number> => (await hooks!.runOnce()).ms
 
     // The simulated agents: take up to 10 at a time, answer at once.
     const agents = creds.map(async (c) => {
@@ -236,21 +114,6 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
         )
       }
     })
-
-    let seq = 0
-    const runOnce = async (): Promise<number> => {
-      const raw = Buffer.from(JSON.stringify({ n: seq++ }))
-      const t = Math.floor(Date.now() / 1000)
-      const sig = createHmac('sha256', SECRET).update(`${t}.`).update(raw).digest('hex')
-      const t0 = nowMs()
-      const r = await request(base, 'POST', hook, {
-        raw,
-        headers: { 'stavily-signature': `t=${t},v1=${sig}` },
-      })
-      if (r.status !== 202 || !r.body.runId) throw new Error(`hook: ${r.status} ${JSON.stringify(r.body)}`)
-      if (!early.delete(r.body.runId)) await new Promise<void>((res) => waiters.set(r.body.runId, res))
-      return nowMs() - t0
-    }
 
     // Warm up (queues, caches, connections).
     for (let i = 0; i < 30; i++) await runOnce()
@@ -332,7 +195,8 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
     await Promise.all(agents)
   } finally {
     stop = true
-    stream?.destroy()
+    hooks?.close()
+    closeConnections()
     await stopChild(o.child)
     await db.query(`DROP SCHEMA IF EXISTS ${schema}, ${schema}_boss, ${schema}_registry CASCADE`)
     await db.end()

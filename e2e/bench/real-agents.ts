@@ -12,11 +12,20 @@
 //     simulated agents (the protocol answered at once, nothing run), the setting of
 //     core/bench/workflows.ts's runs_per_s: the ratio is the cost of real agents and sandboxes.
 // Rate limits are lifted for the benchmark (the figures are the run path's, not the limits').
-import { createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import {
+  closeConnections,
+  ok,
+  type Platform,
+  request,
+  startPlatform,
+  stopChild,
+  type WebhookRuns,
+  webhookRuns,
+} from '@stavily/core/bench'
 import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
 import { type Child, startChild } from '../src/child.ts'
 import { dropPlatformData } from '../src/cleanup.ts'
@@ -26,7 +35,6 @@ const CORE_MAIN = join(REPO_ROOT, 'core/dist/main.js')
 const AGENT_BIN = join(REPO_ROOT, 'agent-runtime/bin/stavily-agent.js')
 const AGENT_DIST = join(REPO_ROOT, 'agent-runtime/dist/agent.js')
 const SECRET = 'whsec_bench_real_agents'
-const FINISHED = ['succeeded', 'failed', 'cancelled', 'timed_out']
 
 // The benchmark's action: pure JavaScript, no capability used, so what is measured is the
 // platform's path (dispatch, agent, sandbox call, result) and not the plugin's work.
@@ -58,84 +66,6 @@ outputs:
   - { id: log, plugin: "@stavily/plugin-log", version: ^0.1.0, input: { message: "\${{ steps.compute.output.label }}" } }
 `
 
-const UNLIMITED = {
-  STAVILY_RATE_LIMIT_PER_CREDENTIAL: '1000000000',
-  STAVILY_RATE_LIMIT_PER_IP: '1000000000',
-  STAVILY_REGISTER_LIMIT_PER_IP: '1000000000',
-  STAVILY_OPERATOR_RATE_LIMIT_PER_TOKEN: '1000000000',
-  STAVILY_OPERATOR_RATE_LIMIT_PER_IP: '1000000000',
-}
-
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
-
-interface Reply {
-  status: number
-  // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads the API's JSON answers as is
-  body: any
-}
-
-function request(
-  base: string,
-  method: string,
-  path: string,
-  opts: { token?: string; body?: unknown; raw?: Buffer; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = opts.raw ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)))
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent: keepAlive,
-        headers: {
-          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-          ...opts.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString()
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
-
-async function ok(what: string, reply: Promise<Reply>): Promise<Reply> {
-  const r = await reply
-  if (r.status >= 300) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`)
-  return r
-}
-
-/** Follows the SSE stream and calls `onFinished` when a run finishes. */
-function followRuns(base: string, token: string, onFinished: (runId: string, status: string) => void) {
-  return new Promise<http.ClientRequest>((resolve, reject) => {
-    const req = http.get(`${base}/api/v1/stream?token=${token}`, { agent: false }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`stream: HTTP ${res.statusCode}`))
-      let buf = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        buf += chunk
-        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          if (!block.startsWith('event: run')) continue
-          const data = JSON.parse(block.slice(block.indexOf('data: ') + 6))
-          if (FINISHED.includes(data.status)) onFinished(data.runId, data.status)
-        }
-      })
-      resolve(req)
-    })
-    req.on('error', reject)
-  })
-}
-
 interface Phase {
   runsPerS: number
   latencyP50: number
@@ -159,31 +89,20 @@ export default async function realAgents(ctx: BenchContext): Promise<BenchReport
   const dir = mkdtempSync(join(tmpdir(), 'stavily-bench-real-agents-'))
   const agentsN = 2
   const children: Child[] = []
-  let stream: http.ClientRequest | undefined
+  let hooks: WebhookRuns | undefined
+  let orchestrator: Platform | undefined
   let daemon: Awaited<ReturnType<typeof startGitDaemon>> | undefined
   try {
     ctx.progress(`orchestrator (${backend}), registry publishing from git`)
-    const orchestrator = startChild('orchestrator', process.execPath, [CORE_MAIN], {
-      env: {
-        ...process.env,
-        ...(dbUrl ? { DATABASE_URL: dbUrl } : { DATABASE_URL: '' }),
-        ...(redisUrl ? { REDIS_URL: redisUrl, STAVILY_REDIS_PREFIX: `${schema}:` } : { REDIS_URL: '' }),
-        STAVILY_DATA_DIR: join(dir, 'orchestrator'),
-        STAVILY_SCHEMA: schema,
-        STAVILY_HOST: '127.0.0.1',
-        STAVILY_PORT: '0',
-        STAVILY_BOOTSTRAP_TOKEN: admin,
-        // Plugins are published from a git daemon on loopback.
-        STAVILY_REGISTRY_ALLOW_PRIVATE: '1',
-        STAVILY_POLL_JITTER_MS: '0',
-        ...UNLIMITED,
-      },
+    orchestrator = await startPlatform({
+      schema,
+      admin,
+      dbUrl,
+      redisUrl,
+      // Plugins are published from a git daemon on loopback.
+      env: { STAVILY_DATA_DIR: join(dir, 'orchestrator'), STAVILY_REGISTRY_ALLOW_PRIVATE: '1' },
     })
-    children.push(orchestrator)
-    const ready = JSON.parse(
-      await orchestrator.waitForLine((l) => l.startsWith('{') && l.includes('"ready":true'), 120_000),
-    ) as { agentUrl: string }
-    const base = ready.agentUrl
+    const base = orchestrator.url
 
     // Plugins from Git, as an author publishes them: the first-party snapshot plus the action.
     const repo = PluginRepo.snapshot(join(dir, 'git'))
@@ -210,54 +129,12 @@ export default async function realAgents(ctx: BenchContext): Promise<BenchReport
         }),
       )
     }
-    await ok(
-      'secret',
-      request(base, 'PUT', '/api/v1/secrets/HOOK_KEY', { token: admin, body: { value: SECRET } }),
-    )
-    const applied = await ok(
-      'apply',
-      request(base, 'POST', '/api/v1/workflows', { token: admin, body: { document: WORKFLOW } }),
-    )
-    const hook = `/api/v1/hooks/${applied.body.workflow.id}`
-
-    const waiters = new Map<string, (status: string) => void>()
-    const early = new Map<string, string>()
-    stream = await followRuns(base, admin, (runId, status) => {
-      const w = waiters.get(runId)
-      if (w) {
-        waiters.delete(runId)
-        w(status)
-      } else early.set(runId, status)
-    })
-    let seq = 0
+    hooks = await webhookRuns(base, admin, { document: WORKFLOW, secret: SECRET })
     let failed = 0
     const runOnce = async (): Promise<number> => {
-      const raw = Buffer.from(JSON.stringify({ n: seq++ }))
-      const t = Math.floor(Date.now() / 1000)
-      const sig = createHmac('sha256', SECRET).update(`${t}.`).update(raw).digest('hex')
-      const t0 = nowMs()
-      const r = await request(base, 'POST', hook, {
-        raw,
-        headers: { 'stavily-signature': `t=${t},v1=${sig}` },
-      })
-      if (r.status !== 202 || !r.body.runId)
-        throw new Error(`hook: HTTP ${r.status} ${JSON.stringify(r.body)}`)
-      const runId = r.body.runId as string
-      const status =
-        early.get(runId) ??
-        (await new Promise<string>((res, rej) => {
-          const t = setTimeout(() => {
-            waiters.delete(runId)
-            rej(new Error(`bench real-agents: run ${runId} did not finish within 60 s`))
-          }, 60_000)
-          waiters.set(runId, (st) => {
-            clearTimeout(t)
-            res(st)
-          })
-        }))
-      early.delete(runId)
+      const { ms, status } = await hooks!.runOnce()
       if (status !== 'succeeded') failed++
-      return nowMs() - t0
+      return ms
     }
 
     const total = ctx.quick ? 150 : 1_500
@@ -437,10 +314,11 @@ export default async function realAgents(ctx: BenchContext): Promise<BenchReport
       },
     }
   } finally {
-    stream?.destroy()
+    hooks?.close()
     for (const c of children.reverse()) await c.stop(20_000).catch(() => {})
+    if (orchestrator) await stopChild(orchestrator.child)
     await daemon?.close().catch(() => {})
-    keepAlive.destroy()
+    closeConnections()
     await dropPlatformData(schema).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
   }
