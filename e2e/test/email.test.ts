@@ -2,23 +2,16 @@
 // from Git, an action agent whose configuration file defines the SMTP relay (STARTTLS with a
 // CA file, AUTH with the SMTP_PASSWORD secret the orchestrator sends), a manual run of the
 // scheduled workflow, and a real SMTP server on loopback receiving the report.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SmtpPeer, startSmtpPeer } from '../../plugins/email/test/smtp-peer.ts'
-import { REPO_ROOT } from '../src/git.ts'
+import { adapt, docExample } from '../src/docs-examples.ts'
 import { waitFor } from '../src/net.ts'
 import { type Platform, startPlatform } from '../src/platform.ts'
 
 const PASSWORD = 'e2e-relay-password-0123'
-
-function docExample(name: string): string {
-  const text = readFileSync(`${REPO_ROOT}/docs/workflows.md`, 'utf8')
-  const m = new RegExp(`\`\`\`yaml\\n(# example: ${name}\\n[\\s\\S]*?)\`\`\``).exec(text)
-  if (!m) throw new Error(`docs/workflows.md has no example "${name}"`)
-  return m[1]!
-}
 
 let platform: Platform
 let peer: SmtpPeer
@@ -37,10 +30,11 @@ beforeAll(async () => {
     await platform.enable(p.name, p.version)
   }
   await platform.setSecret('SMTP_PASSWORD', PASSWORD)
-  const doc = docExample('email-report')
-  if (!doc.includes('http://127.0.0.1:8080/health'))
-    throw new Error('the docs example no longer asks /health')
-  await platform.apply(doc.replace('http://127.0.0.1:8080/health', `http://127.0.0.1:${healthPort}/health`))
+  await platform.apply(
+    adapt(docExample('email-report'), [
+      ['http://127.0.0.1:8080/health', `http://127.0.0.1:${healthPort}/health`],
+    ]),
+  )
 
   // The relay is the operator's: defined in the agent's configuration file, never in the workflow.
   const config = join(platform.dir, 'agent-config.json')

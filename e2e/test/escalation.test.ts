@@ -4,34 +4,15 @@
 // by pg-boss, `delay` apart) and triggers PagerDuty only when every attempt failed; the
 // resolution resolves that incident by the alert's fingerprint. The vendor is a loopback
 // receiver that checks requests as PagerDuty documents them.
-import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type VendorReceiver, vendorReceiver } from '../../plugins/escalation/test/vendor-receiver.ts'
-import { REPO_ROOT } from '../src/git.ts'
+import { adapt, docExample } from '../src/docs-examples.ts'
 import { waitFor } from '../src/net.ts'
 import { type Platform, startPlatform } from '../src/platform.ts'
 
 const HOOK_KEY = 'e2e-alertmanager-hook-key-0123'
 const ROUTING_KEY = 'R0123456789abcdef0123456789abcde'
-
-/** The `# example: <name>` yaml block of docs/workflows.md. */
-function docExample(name: string): string {
-  const text = readFileSync(`${REPO_ROOT}/docs/workflows.md`, 'utf8')
-  const m = new RegExp(`\`\`\`yaml\\n(# example: ${name}\\n[\\s\\S]*?)\`\`\``).exec(text)
-  if (!m) throw new Error(`docs/workflows.md has no example "${name}"`)
-  return m[1]!
-}
-
-/** `text` with each `from` replaced once; fails when the docs changed under the test. */
-function adapt(text: string, changes: [string, string][]): string {
-  let out = text
-  for (const [from, to] of changes) {
-    if (!out.includes(from)) throw new Error(`the docs example no longer contains ${JSON.stringify(from)}`)
-    out = out.replace(from, to)
-  }
-  return out
-}
 
 /** The service the heal step restarts: /health fails until it is told to recover. */
 interface Service {

@@ -430,6 +430,34 @@ describe('docs/recipes.md', () => {
   })
 })
 
+describe('docs/workflows.md, the schedule example', () => {
+  it('runs df at the schedule and logs its answer with the firing time', async () => {
+    const r = parseWorkflow(await namedExample('schedule'))
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'))
+    expect(r.workflow.trigger).toMatchObject({
+      kind: 'schedule',
+      cron: '0 3 * * *',
+      timezone: 'Europe/Paris',
+    })
+    // The event the orchestrator's schedule starts a run with (core/src/engine/intake.ts).
+    const fired = {
+      type: 'schedule.fired',
+      source: 'schedule',
+      data: { scheduledAt: '2026-12-08T02:00:00.000Z' },
+    }
+    const plan = dryRun(r.workflow, fired, {
+      stepResults: { disk: { output: { code: 0, stdout: 'Use%\n 41%\n' } } },
+    })
+    expect(plan.triggered).toBe(true)
+    expect(plan.actions.map((a) => [a.id, a.plugin, a.decision])).toEqual([
+      ['disk', '@stavily/plugin-run-command', 'run'],
+    ])
+    expect(plan.outputs[0]?.input).toEqual({
+      message: 'disk check of 2026-12-08T02:00:00.000Z: Use%\n 41%\n',
+    })
+  })
+})
+
 describe('docs/workflows.md, the email example', () => {
   it('renders the report from the health check, on success and on failure', async () => {
     const r = parseWorkflow(await namedExample('email-report'))
