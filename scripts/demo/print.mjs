@@ -158,7 +158,11 @@ export function createPrinter(tty) {
           'config.thresholds: { memoryPercent: 90 }',
           '--allow-read /proc/stat --allow-read /proc/meminfo --allow-read /proc/loadavg --allow-command df',
         ],
-        ['git-poll', 'config.url: https://git.example.com/app.git', '--allow-command git'],
+        [
+          'git-poll',
+          'config.url: https://git.example.com/app.git, mirror: /var/lib/stavily/git',
+          '--allow-command git --allow-read /var/lib/stavily/git',
+        ],
       ]
       line('')
       line(bold('Point it at your own systems') + dim(' (every plugin: docs/plugins.md)'))
