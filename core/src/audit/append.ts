@@ -1,3 +1,4 @@
+import { isoTime } from '../checks.ts'
 import { checkEntry } from './checks.ts'
 import { type AuditEntry, type AuditEntryInput, entryHash } from './entry.ts'
 import { advanceHead, ensureHead, insertEntry, lockHead } from './plans.ts'
@@ -20,7 +21,7 @@ export async function appendAudit(sql: SqlClient, input: AuditEntryInput): Promi
     const entry = {
       ...checked,
       seq: Number(head.seq) + 1,
-      at: new Date(head.now as string).toISOString(),
+      at: isoTime(head.now),
       prevHash: toBuffer(head.hash).toString('hex'),
     }
     const hash = entryHash(entry)

@@ -1,3 +1,4 @@
+import { isoTime } from '../checks.ts'
 import { checkEntry } from './checks.ts'
 import { type AuditEntryInput, entryHash } from './entry.ts'
 import { insertEntries, insertOutbox, outboxOrgs, takeOutbox } from './outbox-plans.ts'
@@ -53,7 +54,7 @@ export async function drainAuditOutbox(sql: SqlClient, batch = 1_000): Promise<n
       const rows = (await exec<OutboxRow>(tx, takeOutbox(org, batch))).rows
       if (rows.length === 0) return 0
       rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
-      const at = new Date(head.now as string).toISOString()
+      const at = isoTime(head.now)
       let seq = Number(head.seq)
       let prevHash = toBuffer(head.hash).toString('hex')
       const entries = rows.map((r) => {

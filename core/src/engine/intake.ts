@@ -1,3 +1,4 @@
+import { isoTime } from '../checks.ts'
 import * as eventPlans from '../db/plans/events.ts'
 import type { SqlClient } from '../db/sql-client.ts'
 import { run } from '../db/sql-client.ts'
@@ -213,7 +214,7 @@ export class Intake {
           type: e.type,
           data: e.data,
           dedupeKey: e.dedupeKey,
-          occurredAt: new Date(e.occurredAt).toISOString(),
+          occurredAt: isoTime(e.occurredAt),
         },
         SYSTEM,
         `event:${e.id}`,

@@ -8,6 +8,7 @@ import {
   checkName,
   checkPool,
   checkRole,
+  isoTime,
 } from '../checks.ts'
 import type { Tuning } from '../config.ts'
 import * as plans from '../db/plans/tenancy.ts'
@@ -135,7 +136,7 @@ export class Tenancy {
     if (r.expired)
       throw new StavilyError(
         'STAVILY_ERR_TOKEN_EXPIRED',
-        `authorization: this API token expired at ${new Date(r.expiresAt!).toISOString()}; ask an admin for a new one (stavily token create)`,
+        `authorization: this API token expired at ${isoTime(r.expiresAt)}; ask an admin for a new one (stavily token create)`,
         { data: { field: 'authorization' } },
       )
     await this.#touch(r.id)
