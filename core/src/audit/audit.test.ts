@@ -38,7 +38,18 @@ for (const backend of backends()) {
       const db = await openAudit(() => backend.open())
       const org = randomUUID()
       expect(await verifyAuditChain(db.sql, org)).toMatchObject({ ok: true, entries: 0 })
-      await chain(db, org, 5)
+      await chain(db, org, 4)
+      // The entry appended comes back as stored: its position, time and both hashes.
+      const appended = await appendAudit(db.sql, {
+        org,
+        actor: { type: 'api_token', id: 'tok-1' },
+        action: 'workflow.updated',
+        target: { type: 'workflow', id: 'wf-5' },
+        data: { version: 5, note: 'ünïcode ✓', nested: { b: [1, 2.5, null], a: true } },
+        ip: '192.0.2.7',
+      })
+      expect(appended).toEqual((await listAudit(db.sql, org, { limit: 1 }))[0])
+      expect(appended).toMatchObject({ seq: 5, action: 'workflow.updated', target: { id: 'wf-5' } })
       const first = (await listAudit(db.sql, org, { limit: 500 })).at(-1)!
       expect(first).toMatchObject({
         seq: 1,
@@ -176,11 +187,15 @@ for (const backend of backends()) {
         Buffer.from(forged.prevHash, 'hex'),
         Buffer.from(entryHash(forged), 'hex'),
       ])
-      expect(await verifyAuditChain(db.sql, org)).toMatchObject({
+      const inserted = await verifyAuditChain(db.sql, org)
+      expect(inserted).toMatchObject({
         ok: false,
         entries: 3,
         broken: { seq: 4, reason: 'unexpected' },
       })
+      expect(!inserted.ok && inserted.broken.message).toBe(
+        'entry 4 is after the recorded head (entry 3): it was inserted',
+      )
 
       // In the middle: the rows after it are renumbered to make room.
       await db.sql.query('DELETE FROM audit_log WHERE org_id = $1 AND seq = 4', [org])
@@ -227,6 +242,9 @@ for (const backend of backends()) {
       ])
       const r = await verifyAuditChain(db.sql, other)
       expect(r).toMatchObject({ ok: false, entries: 2, broken: { seq: 3, reason: 'relinked' } })
+      expect(!r.ok && r.broken.message).toBe(
+        'entry 3 does not follow entry 2: the previous entry was replaced or re-hashed',
+      )
       await db.close()
     })
 

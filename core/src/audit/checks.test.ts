@@ -63,6 +63,8 @@ describe('audit entry checks', () => {
       '1x',
       'a b',
       7,
+      // Not a string, though it reads as one: would be stored as a JSON array.
+      ['workflow.created'],
     ]) {
       expect(refusal({ action }), String(action)).toMatch(
         /^action: expected a dotted lower-case verb such as "workflow.created" \(at most 100 characters\), got /,
@@ -76,7 +78,7 @@ describe('audit entry checks', () => {
     const target = { type: `w${'x'.repeat(62)}`, id: 'i'.repeat(200) }
     // Only the type and the id are kept.
     expect(checkEntry({ ...base, target: { ...target, extra: 1 } as never }).target).toEqual(target)
-    for (const type of [`w${'x'.repeat(63)}`, 'Workflow', '1w', 'w-x', '', 7]) {
+    for (const type of [`w${'x'.repeat(63)}`, 'Workflow', '1w', 'w-x', '', 7, ['workflow']]) {
       expect(refusal({ target: { type, id: 'i' } }), String(type)).toMatch(
         /^target\.type: expected a lower-case name such as "workflow", got /,
       )
@@ -92,7 +94,7 @@ describe('audit entry checks', () => {
     expect(checkEntry(base).ip).toBeNull()
     expect(checkEntry({ ...base, ip: '::1' }).ip).toBe('::1')
     expect(checkEntry({ ...base, ip: '192.0.2.1' }).ip).toBe('192.0.2.1')
-    for (const ip of ['localhost', '', 7]) {
+    for (const ip of ['localhost', '', 7, ['::1']]) {
       expect(refusal({ ip }), String(ip)).toMatch(/^ip: expected an IPv4 or IPv6 address, or null, got /)
     }
   })
