@@ -18,7 +18,8 @@ export function classify(message: string): VerifyFailure {
   if (/does not match snapshot version|doesn't match timestamp|Missing file/i.test(message))
     return 'mix-and-match'
   if (/signature|threshold|unsigned|signed by \d+\/\d+ keys/i.test(message)) return 'signature'
-  if (/hash|length/i.test(message)) return 'tampered'
+  // Our fetcher's cap ("… more than the N bytes expected"): a file longer than it was signed.
+  if (/hash|length|more than the \d+/i.test(message)) return 'tampered'
   if (/answered \d{3}|fetch failed|ECONNREFUSED|aborted|timeout/i.test(message)) return 'unavailable'
   return 'invalid-metadata'
 }
