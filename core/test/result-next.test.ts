@@ -153,6 +153,27 @@ for (const setup of setups()) {
       expect((await status(r, waiting.id)).status).toBe('queued')
     })
 
+    it('past the poll budget a result is still recorded, with no next work (never a 429)', async () => {
+      const r = await setup.start({ tuning: { rateLimitPerCredential: 2 } })
+      const agent = await enroll(r, 'action', 'budget')
+      const a = await enqueue(r, { pool: 'budget' })
+      await take(r, agent)
+      const b = await enqueue(r, { pool: 'budget' })
+      // The first ask is inside the budget (poll + this ask = 2): it gets b.
+      const first = await report(r, agent, a.id, 1, '?next=1')
+      expect(first.status).toBe(200)
+      expect(first.body.instructions.map((i: { id: string }) => i.id)).toEqual([b.id])
+      const c = await enqueue(r, { pool: 'budget' })
+      // The budget is spent: the result is recorded, its reply carries nothing, c stays queued.
+      const second = await report(r, agent, b.id, 1, '?next=1')
+      expect(second.status).toBe(200)
+      expect(second.body).toMatchObject({ instructionStatus: 'succeeded', instructions: [], drain: false })
+      expect((await status(r, b.id)).status).toBe('succeeded')
+      expect((await status(r, c.id)).status).toBe('queued')
+      const poll = await call(r.url, 'GET', '/agents/v1/instructions?waitMs=0', { token: agent.credential })
+      expect(poll.status).toBe(429)
+    })
+
     it('a lost reply: the work it carried comes back when its lease ends, and runs once', async () => {
       const r = await setup.start({ tuning: { leaseTtlMs: 800 } })
       const agent = await enroll(r, 'action', 'lost')

@@ -539,16 +539,14 @@ export class Agent {
       if (max === 0) continue
       this.executor.reserve(max)
       try {
-        const res = await this.api
-          .request<{
-            instructions?: unknown[]
-            drain?: boolean
-            cancel?: { id: string; attempt: number }[]
-          }>('GET', `/instructions?max=${max}`, {
-            signal: this.stopping.signal,
-            timeoutMs: this.intervals.pollWaitMs + AGENT_DEFAULTS.pollSlackMs,
-          })
-          .finally(() => this.executor.release(max))
+        const res = await this.api.request<{
+          instructions?: unknown[]
+          drain?: boolean
+          cancel?: { id: string; attempt: number }[]
+        }>('GET', `/instructions?max=${max}`, {
+          signal: this.stopping.signal,
+          timeoutMs: this.intervals.pollWaitMs + AGENT_DEFAULTS.pollSlackMs,
+        })
         backoff.reset()
         if (res.body.cancel?.length) this.executor.cancel(res.body.cancel)
         if (res.body.drain === true && !this.draining) {
@@ -566,6 +564,9 @@ export class Agent {
       } catch (err) {
         if (this.done) break
         delay = this.onLoopError(err, backoff, 'poll')
+      } finally {
+        // After the answer's instructions started, so their slots are never counted free.
+        this.executor.release(max)
       }
       await sleep(delay, this.stopping.signal)
     }
