@@ -6,91 +6,47 @@
 // floor), so the ratio holds when the machine's speed drifts.
 // Needs `npm run build -w @stavily/core` (dist/main.js and the seed dist/seed.tar.gz); from
 // source without a seed the first start runs initdb and the migrations and says so.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
+import { type BenchContext, type BenchReport, percentile, round } from '../../bench/lib.ts'
+import {
+  ORCHESTRATOR_ARGS,
+  ORCHESTRATOR_ENTRY,
+  type Ready,
+  spawnReady,
+  stopChild,
+} from './helpers/platform.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-const SRC_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const SEED = fileURLToPath(new URL('../dist/seed.tar.gz', import.meta.url))
-
-interface Started {
-  child: ChildProcess
-  ms: number
-  rssMb: number
-}
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024
-}
-
-// Spawns `args` and resolves when a stdout line starts with `{` (the ready line), with the
-// time it took and the child's RSS at that moment.
-function startChild(args: string[], env: Record<string, string>): Promise<Started> {
-  const t0 = nowMs()
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let err = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString()
-  })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.split('\n').some((l) => l.startsWith('{')))
-        resolve({ child, ms: nowMs() - t0, rssMb: rssOf(child.pid!) })
-    })
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${err.slice(-2000)}`)))
-  })
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.on('exit', () => {
-      clearTimeout(t)
-      resolve()
-    })
-    child.kill('SIGTERM')
-  })
-}
 
 const median = (xs: number[]) => percentile(xs, 50)
 
 export default async function embeddedStart(ctx: BenchContext): Promise<BenchReport> {
   const iterations = ctx.quick ? 2 : 7
-  const entry = existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]
+  const entry = ORCHESTRATOR_ARGS
   const work = mkdtempSync(join(tmpdir(), 'stavily-embedded-start-'))
-  const firsts: Started[] = []
-  const restarts: Started[] = []
+  const firsts: Ready[] = []
+  const restarts: Ready[] = []
   const bare: number[] = []
-  const pglite: Started[] = []
+  const pglite: Ready[] = []
   try {
     for (let i = 0; i < iterations; i++) {
       ctx.progress(`round ${i + 1}/${iterations}: bare node, PGlite alone, first start, restart`)
       // Baseline 1: a Node process that prints its ready line at once.
-      const b = await startChild(['-e', 'process.stdout.write("{}\\n")'], {})
+      const b = await spawnReady(['-e', 'process.stdout.write("{}\\n")'], {})
       bare.push(b.ms)
-      await stop(b.child)
+      await stopChild(b.child)
 
       const dataDir = join(work, `data-${i}`)
       const env = { DATABASE_URL: '', REDIS_URL: '', STAVILY_DATA_DIR: dataDir, STAVILY_PORT: '0' }
-      const first = await startChild(entry, env)
+      const first = await spawnReady(entry, env)
       firsts.push(first)
-      await stop(first.child)
-      const again = await startChild(entry, env)
+      await stopChild(first.child)
+      const again = await spawnReady(entry, env)
       restarts.push(again)
-      await stop(again.child)
+      await stopChild(again.child)
 
       // Baseline 2: PGlite alone opening a copy of that (now existing) data folder.
       const copy = join(work, `pglite-${i}`)
@@ -103,14 +59,14 @@ export default async function embeddedStart(ctx: BenchContext): Promise<BenchRep
         "process.on('SIGTERM', async () => { await db.close(); process.exit(0) })",
       ].join('\n')
       // The same WebAssembly compiler setting as the orchestrator's (db/pglite-client.ts).
-      const p = await startChild(['--liftoff-only', '--input-type=module', '-e', script], {})
+      const p = await spawnReady(['--liftoff-only', '--input-type=module', '-e', script], {})
       pglite.push(p)
-      await stop(p.child)
+      await stopChild(p.child)
       rmSync(copy, { recursive: true, force: true })
       rmSync(dataDir, { recursive: true, force: true })
     }
   } finally {
-    for (const s of [...firsts, ...restarts, ...pglite]) await stop(s.child)
+    for (const s of [...firsts, ...restarts, ...pglite]) await stopChild(s.child)
     rmSync(work, { recursive: true, force: true })
   }
 
@@ -149,7 +105,7 @@ export default async function embeddedStart(ctx: BenchContext): Promise<BenchRep
     },
     info: {
       backend: 'pglite+memory',
-      entry: entry.length === 1 ? 'core/dist/main.js' : 'core/src/main.ts via tsx',
+      entry: ORCHESTRATOR_ENTRY,
       seed: existsSync(SEED) ? 'core/dist/seed.tar.gz' : 'none (first start runs initdb and migrations)',
       iterations,
       first_start_ms_p90: round(

@@ -15,6 +15,8 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const DIST_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
 const SRC_MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
 
+/** The orchestrator's entry as node arguments: the build when there is one, else the source through tsx. */
+export const ORCHESTRATOR_ARGS = existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN]
 /** What the orchestrator process was started from (for a benchmark's info). */
 export const ORCHESTRATOR_ENTRY = existsSync(DIST_MAIN) ? 'core/dist/main.js' : 'core/src/main.ts via tsx'
 
@@ -84,8 +86,30 @@ export function startPlatform(o: PlatformOptions): Promise<Platform> {
 }
 
 /** The orchestrator process with `env` over this process's; resolves at its ready line. */
-export function spawnOrchestrator(env: Record<string, string>, nodeArgs: string[] = []): Promise<Platform> {
-  const args = [...nodeArgs, ...(existsSync(DIST_MAIN) ? [DIST_MAIN] : ['--import', 'tsx', SRC_MAIN])]
+export async function spawnOrchestrator(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<Platform> {
+  const ready = await spawnReady([...nodeArgs, ...ORCHESTRATOR_ARGS], env)
+  return { child: ready.child, url: JSON.parse(ready.line).agentUrl, ms: ready.ms }
+}
+
+export interface Ready {
+  child: ChildProcess
+  /** Spawn → ready line. */
+  ms: number
+  /** The child's resident memory when its ready line came, in MiB. */
+  rssMb: number
+  /** The ready line. */
+  line: string
+}
+
+/**
+ * `node <args>` with `env` over this process's environment, from the repository root;
+ * resolves when a stdout line starts with `{` (a ready line), with the time it took and the
+ * child's memory at that moment. An exit before it rejects with the end of its stderr.
+ */
+export function spawnReady(args: string[], env: Record<string, string>): Promise<Ready> {
   const t0 = nowMs()
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -101,9 +125,14 @@ export function spawnOrchestrator(env: Record<string, string>, nodeArgs: string[
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString()
       const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line) resolve({ child, url: JSON.parse(line).agentUrl, ms: nowMs() - t0 })
+      if (line) {
+        const ms = nowMs() - t0
+        resolve({ child, ms, rssMb: rssOf(child.pid!).rss, line })
+      }
     })
-    child.on('exit', (code) => reject(new Error(`orchestrator exited (${code}): ${err.slice(-4000)}`)))
+    child.on('exit', (code) =>
+      reject(new Error(`node ${args.join(' ')} exited (${code}): ${err.slice(-4000)}`)),
+    )
   })
 }
 
