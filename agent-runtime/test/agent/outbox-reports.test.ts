@@ -286,7 +286,7 @@ describe.each(setups())('agent reports on $name', (setup) => {
     // A server stricter than this agent: it refuses results that carry this output.
     g.rule(
       'stricter',
-      (m, path, body) => m === 'POST' && path.endsWith('/result') && body.includes('refuse-me'),
+      (m, path, body) => m === 'POST' && /\/result(\?|$)/.test(path) && body.includes('refuse-me'),
       400,
     )
     const dataDir = join(p.root, 'refused-result')
