@@ -60,7 +60,7 @@ export {
   serializeError,
 } from './errors.ts'
 export { fingerprint } from './fingerprint.ts'
-export { bodyExcerpt, isRetryableStatus } from './http-failure.ts'
+export { bodyExcerpt, isConfigurationError, isRetryableStatus } from './http-failure.ts'
 export type { JsonValue } from './json.ts'
 export { toPlainJson } from './plain-json.ts'
 export { ComparisonOperator, compareToThreshold } from './threshold.ts'

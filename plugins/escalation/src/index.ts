@@ -3,7 +3,7 @@ import {
   defineOutput,
   ErrorCodes,
   type FetchResponse,
-  isPluginError,
+  isConfigurationError,
   isRetryableStatus,
   type JsonValue,
   PluginError,
@@ -178,12 +178,7 @@ export default defineOutput({
       })
     } catch (error) {
       // A denied host or bad argument is configuration: fail as it is, not as "try again".
-      if (
-        isPluginError(error) &&
-        (error.code === ErrorCodes.PERMISSION_DENIED || error.code === ErrorCodes.INVALID_ARGUMENT)
-      ) {
-        throw error
-      }
+      if (isConfigurationError(error)) throw error
       const message = error instanceof Error ? error.message : String(error)
       throw new PluginError(Codes.UNAVAILABLE, `${vendor} (${host(base)}) unreachable: ${message}`, {
         retryable: true,

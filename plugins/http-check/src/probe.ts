@@ -1,4 +1,4 @@
-import { ErrorCodes, type FetchResponse, isPluginError, type SensorContext } from '@stavily/sdk'
+import { type FetchResponse, isConfigurationError, isPluginError, type SensorContext } from '@stavily/sdk'
 import type { Settings } from './config.ts'
 
 /** Why a check counted as down. */
@@ -34,12 +34,7 @@ export async function probe(ctx: SensorContext<unknown, unknown>, settings: Sett
   } catch (error) {
     // A denied host or a malformed request is the operator's configuration to fix, not an
     // outage of the target: fail the check so it shows up as an error, never as "down".
-    if (
-      isPluginError(error) &&
-      (error.code === ErrorCodes.PERMISSION_DENIED || error.code === ErrorCodes.INVALID_ARGUMENT)
-    ) {
-      throw error
-    }
+    if (isConfigurationError(error)) throw error
     const message = error instanceof Error ? error.message : String(error)
     const timedOut = isPluginError(error) && error.code === FETCH_TIMEOUT
     return {

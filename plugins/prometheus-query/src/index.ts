@@ -3,12 +3,11 @@ import {
   compareToThreshold,
   defineSensor,
   type EmittedEvent,
-  ErrorCodes,
   emitReliably,
   type FetchResponse,
   fingerprint,
   flushPendingEvents,
-  isPluginError,
+  isConfigurationError,
   type JsonValue,
   PluginError,
   Type,
@@ -156,12 +155,7 @@ async function request(
   } catch (error) {
     // A denied host is the operator's configuration to fix; everything else the host's fetch
     // throws (refused, timed out, DNS) means Prometheus is unavailable right now.
-    if (
-      isPluginError(error) &&
-      (error.code === ErrorCodes.PERMISSION_DENIED || error.code === ErrorCodes.INVALID_ARGUMENT)
-    ) {
-      throw error
-    }
+    if (isConfigurationError(error)) throw error
     const message = error instanceof Error ? error.message : String(error)
     throw new PluginError(
       Codes.UNAVAILABLE,

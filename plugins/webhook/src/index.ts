@@ -3,7 +3,7 @@ import {
   defineOutput,
   ErrorCodes,
   type FetchResponse,
-  isPluginError,
+  isConfigurationError,
   isRetryableStatus,
   PluginError,
   Type,
@@ -147,12 +147,7 @@ export default defineOutput({
       })
     } catch (error) {
       // A denied host or bad argument is configuration: fail as it is, not as "try again".
-      if (
-        isPluginError(error) &&
-        (error.code === ErrorCodes.PERMISSION_DENIED || error.code === ErrorCodes.INVALID_ARGUMENT)
-      ) {
-        throw error
-      }
+      if (isConfigurationError(error)) throw error
       const message = withoutUrls(error instanceof Error ? error.message : String(error))
       throw new PluginError(Codes.UNAVAILABLE, `webhook ${host(url)} unreachable: ${message}`, {
         retryable: true,
