@@ -15,6 +15,7 @@ import { createOrchestrator, type Orchestrator } from '../src/orchestrator.ts'
 import { instructionQueue } from '../src/queue/queue-names.ts'
 import {
   closeConnections,
+  mapLimit,
   type Reply,
   rssOf,
   request as send,
@@ -32,20 +33,6 @@ const request = (
   token?: string,
   body?: unknown,
 ): Promise<Reply> => send(base, method, path, { token, body })
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length)
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++
-        out[i] = await fn(items[i]!)
-      }
-    }),
-  )
-  return out
-}
 
 async function register(base: string, admin: string, pool: string, n: number): Promise<string[]> {
   // One enrollment token per 250 agents: each use locks the token's row, so one token for

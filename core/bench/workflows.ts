@@ -18,6 +18,7 @@ import pg from 'pg'
 import { type BenchContext, type BenchReport, nowMs, percentile, round } from '../../bench/lib.ts'
 import {
   closeConnections,
+  mapLimit,
   request,
   startPlatform,
   stopChild,
@@ -153,17 +154,8 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
     const total = ctx.quick ? 1_500 : 6_000
     const inFlight = 128
     ctx.progress(`throughput: ${total} runs, ${inFlight} in flight`)
-    const loaded: number[] = []
     const t0 = nowMs()
-    let next = 0
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < total) {
-          next++
-          loaded.push(await runOnce())
-        }
-      }),
-    )
+    const loaded = await mapLimit(Array.from({ length: total }), inFlight, runOnce)
     const elapsed = (nowMs() - t0) / 1000
     metrics.runs_per_s = { value: round(total / elapsed, 1), unit: '/s', target: 500, better: 'higher' }
     metrics.run_latency_ms_p50 = {

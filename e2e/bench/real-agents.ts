@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   closeConnections,
+  mapLimit,
   ok,
   type Platform,
   request,
@@ -145,15 +146,7 @@ export default async function realAgents(ctx: BenchContext): Promise<BenchReport
       for (let i = 0; i < 20; i++) await runOnce() // warm: queues, caches, isolates
       ctx.progress(`${label}: ${total} runs, ${inFlight} in flight`)
       const t0 = nowMs()
-      let next = 0
-      await Promise.all(
-        Array.from({ length: inFlight }, async () => {
-          while (next < total) {
-            next++
-            await runOnce()
-          }
-        }),
-      )
+      await mapLimit(Array.from({ length: total }), inFlight, runOnce)
       const runsPerS = total / ((nowMs() - t0) / 1000)
       // Half the saturated rate, offered open-loop (a webhook every 1/rate s, whatever the
       // runs before it are doing), as senders do.

@@ -136,6 +136,21 @@ export function spawnReady(args: string[], env: Record<string, string>): Promise
   })
 }
 
+/** `fn` over `items` with at most `limit` in flight (each worker takes the next item), results in order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++
+        out[i] = await fn(items[i]!)
+      }
+    }),
+  )
+  return out
+}
+
 /** SIGTERM, then SIGKILL after 15 s; resolves when the process is gone. */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
