@@ -22,6 +22,8 @@ export const AGENT_DEFAULTS = Object.freeze({
   eventBatchDelayMs: 250,
   /** A request body stays this far under the orchestrator's limit: room for the envelope and headers' worth of slack. */
   bodyMarginBytes: 4_096,
+  /** Results the sender has on their way at once (those not failing): a result is one round trip, and calls finish faster. */
+  resultSendsAtOnce: 4,
   /** Consecutive failed sends (5xx, network) of one report before it is moved aside if later reports get through. */
   entryRetryLimit: 5,
   /** The outbox's size cap: past it new sensor events are dropped (counted, logged); results are always kept. */

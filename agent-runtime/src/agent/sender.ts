@@ -127,15 +127,34 @@ export class Sender {
 
   /** Sends every unit in order; returns the delay before the next pass, or 'stop'. */
   private async pass(units: Unit[]): Promise<number | 'stop'> {
+    const sent = new Map<Unit, Promise<Outcome>>()
+    try {
+      return await this.sendAll(units, sent)
+    } finally {
+      // Nothing is still on its way when the next pass lists the outbox again.
+      await Promise.allSettled(sent.values())
+    }
+  }
+
+  private async sendAll(units: Unit[], sent: Map<Unit, Promise<Outcome>>): Promise<number | 'stop'> {
     // A unit that failed entryRetryLimit times is skipped once, to probe whether the
     // orchestrator takes the next one: if it does, that unit is the problem, not the server.
     let suspect: Unit | undefined
     let lastDelay = 0
-    for (const u of units) {
+    // Results that have not failed yet go several at once (each is its own attempt's, in any
+    // order): an agent finishing calls faster than one round trip each is not held back by
+    // its sender. Their outcomes are then taken in order, as if sent one by one.
+    for (const [k, u] of units.entries()) {
       if (this.stopped) return 'stop'
+      if (!sent.has(u) && u.type === 'result' && this.failuresOf(u) === 0) {
+        for (const w of units.slice(k, k + AGENT_DEFAULTS.resultSendsAtOnce)) {
+          if (w.type !== 'result' || this.failuresOf(w) > 0) break
+          sent.set(w, this.sendResult(w))
+        }
+      }
       const r =
         u.type === 'result'
-          ? await this.sendResult(u)
+          ? await (sent.get(u) ?? this.sendResult(u))
           : await this.sendEvents(u, this.failuresOf(u) >= AGENT_DEFAULTS.entryRetryLimit)
       if (r.kind === 'stop') return 'stop'
       if (r.kind === 'ok') {

@@ -83,7 +83,7 @@ describe.each(setups())('next work in result replies on $name', (setup) => {
     // A short lease, so work whose reply was lost comes back within the test.
     p = await platform(await setup.start({ tuning: { leaseTtlMs: 3_000 } }))
     await p.publish(ECHO, '1.0.0', echoSource('1'), { permissions: ECHO_PERMISSIONS })
-    for (const pool of ['chain', 'lost']) await p.enable(pool, ECHO, '1.0.0')
+    for (const pool of ['chain', 'lost', 'wide']) await p.enable(pool, ECHO, '1.0.0')
   }, 120_000)
 
   afterEach(async () => {
@@ -96,7 +96,7 @@ describe.each(setups())('next work in result replies on $name', (setup) => {
     await setup.cleanup()
   })
 
-  async function agentBehindProxy(name: string, pool: string) {
+  async function agentBehindProxy(name: string, pool: string, concurrency = 1) {
     const px = await proxy(p.r.url)
     proxies.push(px)
     const a = startAgent([
@@ -111,7 +111,7 @@ describe.each(setups())('next work in result replies on $name', (setup) => {
       '--allow-command',
       'sleep',
       '--concurrency',
-      '1',
+      String(concurrency),
       '--enrollment-token',
       await p.token('action', pool),
       '--kind',
@@ -167,6 +167,27 @@ describe.each(setups())('next work in result replies on $name', (setup) => {
       (r) => r.method === 'GET' && r.path.startsWith('/agents/v1/instructions'),
     ).length
     expect(polls - pollsBefore).toBeLessThanOrEqual(1)
+  })
+
+  it('with several slots, polls and result replies together never hand out more than the slots, and each instruction runs once', async () => {
+    const { a, px } = await agentBehindProxy('wide-agent', 'wide', 4)
+    const all = []
+    for (let n = 0; n < 12; n++)
+      all.push(await enqueue(p.r, { pool: 'wide', plugin: ECHO, input: { msg: `w${n}`, sleepMs: 200 } }))
+    for (const i of all) {
+      await finished(i.id)
+      expect(await results(i.id)).toEqual([{ attempt: 1, status: 'succeeded' }])
+      expect(a.count((l) => l.msg === 'instruction started' && l.instructionId === i.id)).toBe(1)
+    }
+    // Never more at once than its slots: a poll and a result's reply never share one.
+    let running = 0
+    let most = 0
+    for (const l of a.logs) {
+      if (l.msg === 'instruction started') most = Math.max(most, ++running)
+      else if (l.msg === 'instruction succeeded' || l.msg === 'instruction failed') running--
+    }
+    expect(most).toBeLessThanOrEqual(4)
+    expect(px.seen.some((r) => r.method === 'POST' && /\/result\?next=\d+$/.test(r.path))).toBe(true)
   })
 
   it('a lost result reply: its work comes back when its lease ends and runs once', async () => {
