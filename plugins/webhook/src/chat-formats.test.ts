@@ -15,7 +15,10 @@ const message = {
   link: 'http://localhost:8080/runs/1',
 }
 
-async function sent(format: string, input: Record<string, unknown>) {
+type Format = 'mattermost' | 'teams'
+type Message = Omit<typeof message, 'fields'> & { fields?: Record<string, string | number | boolean | null> }
+
+async function sent(format: Format, input: Partial<Message> & { text: string }) {
   const bodies: unknown[] = []
   const { output } = await testOutput(plugin, {
     ...granted,
