@@ -553,14 +553,18 @@ export class Agent {
           this.draining = true
           this.log.info('drain: finishing held work, taking nothing new')
         }
-        for (const raw of res.body.instructions ?? []) {
+        const handed = res.body.instructions ?? []
+        for (const raw of handed) {
           const i = parseInstruction(raw)
           if (i) this.executor.start(i)
           else this.log.error({ instruction: raw }, 'poll answer carried an unreadable instruction; ignored')
         }
         // While draining the server answers at once with nothing: do not spin.
         if (res.body.drain === true) delay = jittered(this.intervals.heartbeatMs, AGENT_DEFAULTS.jitter)
-        else delay = jittered(50, 1)
+        // An answer with work: poll again at once (when a slot is free), as more may be queued;
+        // pausing here delayed the next run's pickup by up to 100 ms. An empty answer pauses
+        // briefly, so a server answering at once with nothing is never spun on.
+        else delay = handed.length > 0 ? 0 : jittered(AGENT_DEFAULTS.emptyPollPauseMs, 1)
       } catch (err) {
         if (this.done) break
         delay = this.onLoopError(err, backoff, 'poll')

@@ -40,6 +40,8 @@ export const AGENT_DEFAULTS = Object.freeze({
   handBackAfterStopMs: 2_000,
   /** Extra time for the HTTP answer of a long-poll beyond the wait the server holds it. */
   pollSlackMs: 15_000,
+  /** The pause (±100 %) after a poll answered with no work, so an immediate empty answer is not spun on. */
+  emptyPollPauseMs: 50,
   /** Instructions one poll or result reply asks for at most (the orchestrator's poll batch, `pollMaxBatch`). */
   askMax: 10,
   /**
