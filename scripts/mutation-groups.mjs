@@ -87,7 +87,7 @@ export const GROUPS = {
     // would rerun them all, starting an orchestrator per file (a minute a mutant). What they
     // add is the routes' own organization scoping, which is not in these modules.
     tests: ['core/src/http/auth.test.ts', 'core/src/services/tenancy.test.ts'],
-    break: null,
+    break: 96,
   },
   dispatch: {
     title: 'core: dispatcher leases and results',
