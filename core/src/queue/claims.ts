@@ -91,21 +91,6 @@ export class Claims {
     return { got, refused, more, drained }
   }
 
-  /**
-   * Claims up to `max` instructions for one agent now, without waiting: what a result that
-   * asks for next work gets (Dispatcher.claimFor). The same claim as a parked poll's (same
-   * queue, standing check, fairness turn, leases); a refused agent gets a refusal.
-   */
-  async claimFor(
-    queue: string,
-    agent: Pick['agent'],
-    credentialHash: string,
-    max: number,
-  ): Promise<Instruction[] | Refusal> {
-    const { got, refused } = await this.claim(queue, [{ key: 0, agent, credentialHash, max }])
-    return refused.get(0) ?? got.get(0) ?? []
-  }
-
   // Priority without starvation. pg-boss fetches by priority (higher first), then age; a
   // steady stream of high-priority work would then hold low-priority work back forever. So
   // every `priorityFairEvery`-th claim that hands out work on a queue (counted per

@@ -10,7 +10,6 @@ import type { Agent, Instruction, InstructionSpec, ResultAnswer, ResultReport } 
 import { Claims } from './claims.ts'
 import { type Claimed, DispatchCore, type Pick, type Refusal, type StepHooks } from './dispatch-core.ts'
 import { Leases } from './leases.ts'
-import { instructionQueue } from './queue-names.ts'
 import { Queues } from './queues.ts'
 import { Results } from './results.ts'
 
@@ -75,19 +74,6 @@ export class Dispatcher {
   /** Claims work for parked polls of one queue (see claims.ts). */
   claim(queue: string, picks: Pick[]): Promise<Claimed> {
     return this.#claims.claim(queue, picks)
-  }
-
-  /**
-   * Claims up to `max` instructions of the agent's own queue for it now, without waiting
-   * (the next work a result reply carries); a refusal when the agent may no longer lease.
-   */
-  claimFor(agent: Agent, credentialHash: string, max: number): Promise<Instruction[] | Refusal> {
-    return this.#claims.claimFor(
-      instructionQueue(agent.orgId, agent.kind, agent.pool),
-      agent,
-      credentialHash,
-      max,
-    )
   }
 
   /** The parked polls (of any queue) whose agent was revoked or whose credential rotated away. */

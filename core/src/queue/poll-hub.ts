@@ -21,8 +21,10 @@ import { wakeChannel } from './queue-names.ts'
 interface Waiter extends Pick {
   queue: string
   settle: (got: Instruction[] | StavilyError) => void
-  timer: NodeJS.Timeout
+  timer?: NodeJS.Timeout
   done: boolean
+  /** A result reply's take: answered by the first claim it is part of, even with nothing. */
+  once?: boolean
 }
 
 interface Group {
@@ -130,6 +132,45 @@ export class PollHub {
     })
   }
 
+  /**
+   * The next work a result's reply carries: joins the queue's next claim, batched with the
+   * parked polls as a poll is, and answers with what that claim leased for it, even nothing;
+   * it never parks and is not one of the agent's parked polls. A queue that the last claim
+   * drained, with no wake-up since, answers empty at once. Rejects (401) as a poll does when
+   * the agent may no longer lease.
+   */
+  take(
+    queue: string,
+    agent: Agent,
+    credentialHash: string,
+    max: number,
+    signal: AbortSignal,
+  ): Promise<Instruction[]> {
+    if (this.#closed || signal.aborted || this.#groups.get(queue)?.drained) return Promise.resolve([])
+    return new Promise((resolve, reject) => {
+      const group = this.#group(queue)
+      const waiter: Waiter = {
+        key: this.#nextKey++,
+        queue,
+        agent,
+        credentialHash,
+        max,
+        once: true,
+        done: false,
+        settle: (got) => {
+          if (waiter.done) return
+          waiter.done = true
+          if (got instanceof StavilyError) reject(got)
+          else resolve(got)
+        },
+      }
+      group.waiters.push(waiter)
+      // Hung up: what the claim leases for it is handed back (the claim loop's orphans).
+      signal.addEventListener('abort', () => waiter.settle([]), { once: true })
+      this.#kick(group)
+    })
+  }
+
   // Keeps at most `pollsPerAgent` parked polls per agent by ending the oldest ones.
   #admit(waiter: Waiter): void {
     const mine = this.#byAgent.get(waiter.agent.id) ?? []
@@ -231,6 +272,7 @@ export class PollHub {
           this.lastError = undefined
         } catch (err) {
           this.lastError = err as Error
+          for (const w of waiting) if (w.once) w.settle([])
           break
         }
         const orphans: string[] = []
@@ -245,6 +287,8 @@ export class PollHub {
           if (w.done) orphans.push(...list.map((i) => i.id))
           else w.settle(list)
         }
+        // A take is answered by this claim whatever it found.
+        for (const w of waiting) if (w.once) w.settle([])
         // Claimed for a poll that went away during the claim: the agent never saw them.
         if (orphans.length > 0) await this.#dispatcher.handBack(group.queue, orphans).catch(() => {})
         group.waiters = group.waiters.filter((w) => !w.done)

@@ -172,12 +172,14 @@ export function agentApi(services: Services) {
     )
 
     // The next work a result reply carries: what a poll would answer at once (same queue,
-    // claim, standing check, drain, cancels, secrets at hand-out), never waiting. The result
-    // is recorded whatever happens here: asking counts as a poll, and past the poll budget,
-    // while shutting down, or on any failure to claim, the reply carries no work (the agent
-    // polls, and learns why there). Work claimed for a request that hung up meanwhile is
-    // handed back at once, as a poll's is; work whose reply is lost later comes back when its
-    // lease ends, as a poll's does.
+    // claim, standing check, drain, cancels, secrets at hand-out), never parking. It joins
+    // the queue's next claim with the parked polls: one claim per queue for many agents
+    // rather than one per result, which halved dispatch throughput with 50 agents. The
+    // result is recorded whatever happens here: asking counts as a poll, and past the poll
+    // budget, while shutting down, or on any failure to claim, the reply carries no work
+    // (the agent polls, and learns why there). Work claimed for a request that hung up
+    // meanwhile is handed back at once, as a poll's is; work whose reply is lost later comes
+    // back when its lease ends, as a poll's does.
     const nextWork = async (req: FastifyRequest, agent: Agent, want: number) => {
       const cancel = agent.hasCancels ? await services.dispatcher.cancelsFor(agent.id) : []
       if (agent.drain) return { instructions: [], drain: true, cancel }
@@ -185,22 +187,27 @@ export function agentApi(services: Services) {
       if (services.lifecycle.closing) return none
       const allowed = await withinAgentBudget(services.fleet, tuning, 'poll', req).catch(() => false)
       if (!allowed) return none
-      const got = await services.dispatcher
-        .claimFor(agent, hashSecret(bearer(req)).toString('hex'), want)
-        .catch(() => [] as Instruction[])
-      // Revoked or rotated since authentication: no work; the next request gets the 401.
-      if (!Array.isArray(got) || got.length === 0) return none
       // (The socket, not the request: a request whose body was read counts as destroyed.)
-      if (req.socket.destroyed) {
-        await services.dispatcher
-          .handBack(
-            got[0]!.queue,
-            got.map((i) => i.id),
+      const abort = new AbortController()
+      const hungUp = () => abort.abort()
+      req.socket.once('close', hungUp)
+      if (req.socket.destroyed) abort.abort()
+      try {
+        const got = await services.polls
+          .take(
+            instructionQueue(agent.orgId, agent.kind, agent.pool),
+            agent,
+            hashSecret(bearer(req)).toString('hex'),
+            want,
+            abort.signal,
           )
-          .catch(() => {})
-        return none
+          // Revoked or rotated since authentication: no work; the next request gets the 401.
+          .catch(() => [] as Instruction[])
+        if (got.length === 0) return none
+        return { instructions: await handOut(agent, got), drain: false, cancel }
+      } finally {
+        req.socket.off('close', hungUp)
       }
-      return { instructions: await handOut(agent, got), drain: false, cancel }
     }
 
     app.post(
