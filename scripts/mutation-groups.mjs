@@ -77,7 +77,7 @@ export const GROUPS = {
     title: 'core: audit append and verify',
     mutate: ['core/src/audit/{append,verify,checks,entry}.ts'],
     tests: ['core/src/audit/**/*.test.ts'],
-    break: 97,
+    break: 100,
   },
   access: {
     title: 'core: auth and tenancy guards',
