@@ -135,9 +135,10 @@ export class PollHub {
   /**
    * The next work a result's reply carries: joins the queue's next claim, batched with the
    * parked polls as a poll is, and answers with what that claim leased for it, even nothing;
-   * it never parks and is not one of the agent's parked polls. A queue that the last claim
-   * drained, with no wake-up since, answers empty at once. Rejects (401) as a poll does when
-   * the agent may no longer lease.
+   * it never parks and is not one of the agent's parked polls. It claims even on a queue the
+   * last claim drained: the result just recorded may have queued the run's next step, whose
+   * wake-up has not arrived yet. Rejects (401) as a poll does when the agent may no longer
+   * lease.
    */
   take(
     queue: string,
@@ -146,7 +147,7 @@ export class PollHub {
     max: number,
     signal: AbortSignal,
   ): Promise<Instruction[]> {
-    if (this.#closed || signal.aborted || this.#groups.get(queue)?.drained) return Promise.resolve([])
+    if (this.#closed || signal.aborted) return Promise.resolve([])
     return new Promise((resolve, reject) => {
       const group = this.#group(queue)
       const waiter: Waiter = {
