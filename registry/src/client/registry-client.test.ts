@@ -423,20 +423,6 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
         expect(t.out.join('')).toBe(`${VERIFY_USAGE}\n`)
       }
     })
-
-    it('keeps its default cache per registry host under ~/.cache/stavily/tuf', async () => {
-      const home = mkdtempSync(join(root, 'home-'))
-      const saved = process.env.HOME
-      process.env.HOME = home
-      try {
-        const t = io()
-        expect(await runPluginVerify([`${NAME}@3.0.0`, '--registry', base, '--root', rootFile], t.io)).toBe(0)
-        const host = new URL(base).host.replace(':', '_')
-        expect(readdirSync(join(home, '.cache', 'stavily', 'tuf', host))).toContain('root.json')
-      } finally {
-        process.env.HOME = saved
-      }
-    })
   })
 })
 
