@@ -20,6 +20,7 @@ import {
   closeConnections,
   mapLimit,
   request,
+  simulatedAgent,
   startPlatform,
   stopChild,
   type WebhookRuns,
@@ -101,20 +102,15 @@ export default async function workflows(ctx: BenchContext): Promise<BenchReport>
     hooks = await webhookRuns(base, admin, { document: WORKFLOW, secret: SECRET })
     const runOnce = async (): Promise<number> => (await hooks!.runOnce()).ms
 
-    // The simulated agents: take up to 10 at a time, answer at once.
-    const agents = creds.map(async (c) => {
-      while (!stop) {
-        const got = await request(base, 'GET', '/agents/v1/instructions?waitMs=1000&max=10', { token: c })
-        await Promise.all(
-          (got.body?.instructions ?? []).map((i: { id: string; attempt: number; input: unknown }) =>
-            request(base, 'POST', `/agents/v1/instructions/${i.id}/result`, {
-              token: c,
-              body: { attempt: i.attempt, status: 'succeeded', output: i.input },
-            }),
-          ),
-        )
-      }
-    })
+    // The simulated agents: as stavily-agent, without plugins: each step answered at once.
+    const agents = creds.map((c) =>
+      simulatedAgent(
+        base,
+        c,
+        (i) => i.input,
+        () => !stop,
+      ),
+    )
 
     // Warm up (queues, caches, connections).
     for (let i = 0; i < 30; i++) await runOnce()

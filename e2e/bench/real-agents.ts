@@ -22,6 +22,7 @@ import {
   ok,
   type Platform,
   request,
+  simulatedAgent,
   startPlatform,
   stopChild,
   type WebhookRuns,
@@ -195,28 +196,18 @@ export default async function realAgents(ctx: BenchContext): Promise<BenchReport
         const cred = r.body.credential as string
         // Wrapped: an async function returning the loop's promise would wait for the loop.
         return {
-          loop: (async () => {
-            while (simulating) {
-              const got = await request(base, 'GET', '/agents/v1/instructions?waitMs=500&max=10', {
-                token: cred,
-              })
-              await Promise.all(
-                (got.body?.instructions ?? []).map(
-                  (ins: { id: string; attempt: number; plugin: string; input: { n?: unknown } }) => {
-                    const n = Number(ins.input.n)
-                    const output =
-                      ins.plugin === '@bench/compute'
-                        ? { n, square: n * n, label: `run ${n}` }
-                        : { level: 'info', file: null, droppedLines: 0 }
-                    return request(base, 'POST', `/agents/v1/instructions/${ins.id}/result`, {
-                      token: cred,
-                      body: { attempt: ins.attempt, status: 'succeeded', output },
-                    })
-                  },
-                ),
-              )
-            }
-          })(),
+          loop: simulatedAgent(
+            base,
+            cred,
+            (ins) => {
+              const n = Number((ins.input as { n?: unknown }).n)
+              return ins.plugin === '@bench/compute'
+                ? { n, square: n * n, label: `run ${n}` }
+                : { level: 'info', file: null, droppedLines: 0 }
+            },
+            () => simulating,
+            500,
+          ),
         }
       }),
     )

@@ -333,3 +333,42 @@ export async function webhookRuns(
     },
   }
 }
+
+/** An instruction as the agent API hands it out (the fields a simulated agent reads). */
+export interface SimInstruction {
+  id: string
+  attempt: number
+  plugin: string
+  input: unknown
+}
+
+/**
+ * One simulated action agent speaking the protocol as stavily-agent does: it polls for up to
+ * 10 instructions, answers each at once with `answer`'s output, and each result asks for the
+ * next instruction (`?next=1`), which it answers in turn; it polls again when a reply carries
+ * none. Runs until `running()` is false.
+ */
+export async function simulatedAgent(
+  base: string,
+  credential: string,
+  answer: (instruction: SimInstruction) => unknown,
+  running: () => boolean,
+  waitMs = 1000,
+): Promise<void> {
+  const work = async (instruction: SimInstruction): Promise<void> => {
+    let next: SimInstruction | undefined = instruction
+    while (next) {
+      const r: Reply = await request(base, 'POST', `/agents/v1/instructions/${next.id}/result?next=1`, {
+        token: credential,
+        body: { attempt: next.attempt, status: 'succeeded', output: answer(next) },
+      })
+      next = r.body?.instructions?.[0]
+    }
+  }
+  while (running()) {
+    const got = await request(base, 'GET', `/agents/v1/instructions?waitMs=${waitMs}&max=10`, {
+      token: credential,
+    })
+    await Promise.all(((got.body?.instructions ?? []) as SimInstruction[]).map(work))
+  }
+}
