@@ -1,3 +1,4 @@
+import { LABEL_KEY_PATTERN, POOL_PATTERN } from '@stavily/protocol'
 import { invalid, type StavilyError } from './errors.ts'
 import type { AgentKind, Role } from './types.ts'
 
@@ -8,8 +9,9 @@ import type { AgentKind, Role } from './types.ts'
 
 type ErrorClass = Parameters<typeof invalid>[3]
 
-export const POOL_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$'
-export const LABEL_KEY_PATTERN = '^[a-z0-9][a-z0-9._/-]{0,62}$'
+// Pool names and label keys cross the agent API: their rules are the protocol's.
+export { LABEL_KEY_PATTERN, POOL_PATTERN }
+
 const POOL = new RegExp(POOL_PATTERN)
 const LABEL_KEY = new RegExp(LABEL_KEY_PATTERN)
 

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { join } from 'node:path'
-import { LOADED_PLUGIN_LIMITS } from '@stavily/protocol'
+import { type HeartbeatReply, LOADED_PLUGIN_LIMITS, type PollReply } from '@stavily/protocol'
 import { createFileStateStore } from '../sandbox/agent-side/state-store.ts'
 import { createSandbox, type Sandbox } from '../sandbox/sandbox.ts'
 import { ApiClient, ApiError } from './api-client.ts'
@@ -431,12 +431,7 @@ export class Agent {
     while (!this.done) {
       let delay: number
       try {
-        const res = await this.api.request<{
-          drain?: boolean
-          cancel?: { id: string; attempt: number }[]
-          intervals?: Partial<Intervals>
-          pluginsChanged?: boolean
-        }>('POST', '/heartbeat', {
+        const res = await this.api.request<Partial<HeartbeatReply>>('POST', '/heartbeat', {
           body: {
             version: AGENT_VERSION,
             secretGrants: this.secretGrants(),
@@ -539,11 +534,9 @@ export class Agent {
       if (max === 0) continue
       this.executor.reserve(max)
       try {
-        const res = await this.api.request<{
-          instructions?: unknown[]
-          drain?: boolean
-          cancel?: { id: string; attempt: number }[]
-        }>('GET', `/instructions?max=${max}`, {
+        // Read liberally (each instruction through parseInstruction): fields an older
+        // orchestrator leaves out get defaults.
+        const res = await this.api.request<Partial<PollReply>>('GET', `/instructions?max=${max}`, {
           signal: this.stopping.signal,
           timeoutMs: this.intervals.pollWaitMs + AGENT_DEFAULTS.pollSlackMs,
         })

@@ -1,5 +1,8 @@
-// An instruction as the poll answer carries it, read liberally: fields added by later
-// protocol versions (version, idempotencyKey, secrets, runId, stepId) get defaults.
+import type { WireInstruction } from '@stavily/protocol'
+
+// An instruction as the poll answer carries it (@stavily/protocol's WireInstruction), read
+// liberally: fields added by later protocol versions (version, idempotencyKey, secrets,
+// runId, stepId) get defaults when an older orchestrator leaves them out.
 
 export interface Instruction {
   id: string
@@ -18,7 +21,7 @@ export interface Instruction {
 }
 
 export function parseInstruction(raw: unknown): Instruction | undefined {
-  const r = (raw ?? {}) as Record<string, unknown>
+  const r = (raw ?? {}) as { [K in keyof WireInstruction]?: unknown }
   if (typeof r.id !== 'string' || typeof r.plugin !== 'string') return undefined
   const attempt = typeof r.attempt === 'number' ? r.attempt : 1
   const lease = typeof r.leaseUntil === 'string' ? Date.parse(r.leaseUntil) : Number.NaN

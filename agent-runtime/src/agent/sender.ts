@@ -10,7 +10,7 @@
 //   it is moved aside the same way, so the queue never stalls behind one report.
 // Network errors and 5xx otherwise keep everything in order and back off.
 import type { WireEvent } from '@stavily/protocol'
-import { AGENT_API_LIMITS } from '@stavily/protocol'
+import { AGENT_API_LIMITS, type ResultReply } from '@stavily/protocol'
 import { type ApiClient, ApiError } from './api-client.ts'
 import { Backoff, sleep } from './backoff.ts'
 import { AGENT_DEFAULTS, type Intervals } from './defaults.ts'
@@ -232,7 +232,7 @@ export class Sender {
     const next = this.nextWork?.askNext(u.id) ?? 0
     let reply: unknown
     try {
-      const res = await this.api.request<{ instructionStatus: string; willRetry: boolean }>(
+      const res = await this.api.request<ResultReply>(
         'POST',
         `/instructions/${encodeURIComponent(entry.instructionId)}/result${next > 0 ? `?next=${next}` : ''}`,
         { body: entry.body },

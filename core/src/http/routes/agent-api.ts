@@ -1,4 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import * as S from '@stavily/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { hashSecret } from '../../auth/secrets.ts'
 import { StavilyError } from '../../errors.ts'
@@ -7,7 +8,6 @@ import type { Services } from '../../services/context.ts'
 import type { Agent, Instruction } from '../../types.ts'
 import { agentAuth, bearer } from '../auth.ts'
 import { agentRateLimit, registerRateLimit, withinAgentBudget } from '../rate-limit.ts'
-import * as S from '../schemas/agent-api.ts'
 import { errorResponses, IdParams } from '../schemas/common.ts'
 
 // The agent API, /agents/v1. Agents see only their own organization's and pool's work, of
@@ -262,7 +262,7 @@ export function agentApi(services: Services) {
   }
 }
 
-function wire(i: Instruction, secrets: Record<string, string>) {
+function wire(i: Instruction, secrets: Record<string, string>): S.WireInstruction {
   return {
     id: i.id,
     version: i.pluginVersion,

@@ -1,7 +1,8 @@
+import { UUID_PATTERN } from '@stavily/protocol'
 import { Type } from 'typebox'
 import { LABEL_KEY_PATTERN, POOL_PATTERN } from '../../checks.ts'
 
-export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+export { UUID_PATTERN }
 
 // Integer fields are bounded by the column they end in, so an out-of-range number is a 400
 // naming the field, not a PostgreSQL error (a 500).

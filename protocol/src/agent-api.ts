@@ -1,8 +1,26 @@
-import { LoadedPlugins } from '@stavily/protocol'
-import { Type } from 'typebox'
-import { INT4_MAX, Json, Kind, Labels, Pool, Uuid } from './common.ts'
+import { type Static, Type } from 'typebox'
+import { LoadedPlugins } from './loaded-plugins.ts'
 
-// Wire schemas of the agent API, /agents/v1. A breaking change here is /agents/v2.
+// Wire schemas of the agent API, /agents/v1, written once: the orchestrator's routes validate
+// and document with them, and stavily-agent reads its answers as their types. What agents
+// report (results, events) is in agent-reports.ts. A breaking change here is /agents/v2.
+
+/** The id of an agent, organization, instruction, run or sensor assignment. */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+/** A pool name: a-z, 0-9 and -, at most 63 characters. */
+export const POOL_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$'
+/** An agent label's key. */
+export const LABEL_KEY_PATTERN = '^[a-z0-9][a-z0-9._/-]{0,62}$'
+/** Attempt numbers are stored as 32-bit integers. */
+const ATTEMPT_MAX = 2_147_483_647
+
+const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'a UUID' })
+const Pool = Type.String({ pattern: POOL_PATTERN, description: 'pool name: a-z, 0-9, -' })
+const Kind = Type.Union([Type.Literal('sensor'), Type.Literal('action')])
+const Labels = Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), Type.String({ maxLength: 256 }), {
+  maxProperties: 64,
+})
+const Json = Type.Unknown()
 
 export const Intervals = Type.Object({
   pollWaitMs: Type.Integer(),
@@ -111,14 +129,10 @@ export const PollReply = Type.Object({
 })
 
 export const AcceptBody = Type.Object(
-  { attempt: Type.Integer({ minimum: 1, maximum: INT4_MAX }) },
+  { attempt: Type.Integer({ minimum: 1, maximum: ATTEMPT_MAX }) },
   { additionalProperties: false },
 )
 export const AcceptReply = Type.Object({ leaseUntil: Type.String(), cancel: Type.Boolean() })
-
-// What agents report (results, events) is one schema in @stavily/protocol: the agent checks
-// each report with it before its outbox, so what it accepted is what these routes accept.
-export { EventsBody, ResultBody, ResultQuery } from '@stavily/protocol'
 
 export const ResultReply = Type.Object({
   instructionId: Uuid,
@@ -160,3 +174,12 @@ export const PluginsReply = Type.Object({
 })
 
 export const RotateReply = Type.Object({ credential: Type.String() })
+
+export type Intervals = Static<typeof Intervals>
+export type RegisterReply = Static<typeof RegisterReply>
+export type HeartbeatReply = Static<typeof HeartbeatReply>
+export type WireInstruction = Static<typeof WireInstruction>
+export type PollReply = Static<typeof PollReply>
+export type AcceptReply = Static<typeof AcceptReply>
+export type ResultReply = Static<typeof ResultReply>
+export type PluginsReply = Static<typeof PluginsReply>
