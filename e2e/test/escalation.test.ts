@@ -6,7 +6,7 @@
 // receiver that checks requests as PagerDuty documents them.
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type VendorReceiver, vendorReceiver } from '../../plugins/escalation/test/vendor-receiver.ts'
+import { type VendorReceiver, vendorReceiver } from '../../test/vendor-receiver.ts'
 import { adapt, docExample } from '../src/docs-examples.ts'
 import { waitFor } from '../src/net.ts'
 import { type Platform, startPlatform } from '../src/platform.ts'

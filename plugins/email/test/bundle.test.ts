@@ -1,11 +1,12 @@
 // Builds this plugin as the registry does and runs it in the agent's real sandbox, sending
-// through the agent's ctx.smtp to a real SMTP server on loopback (./smtp-peer.ts) that
-// requires STARTTLS and AUTH; the delivered message's headers and bodies are checked.
+// through the agent's ctx.smtp to a real SMTP server on loopback (the repository's
+// test/smtp-peer.ts) that requires STARTTLS and AUTH; the delivered message's headers and
+// bodies are checked.
 import type { Sandbox } from '@stavily/agent'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type SmtpPeer, startSmtpPeer } from '../../../test/smtp-peer.ts'
 import { callIds, itBundlesForTheSandbox, loadInSandbox } from '../../bundle-check.ts'
 import pkg from '../package.json' with { type: 'json' }
-import { type SmtpPeer, startSmtpPeer } from './smtp-peer.ts'
 
 const PASSWORD = 'relay-pass-0123'
 let peer: SmtpPeer

@@ -1,11 +1,11 @@
 // Builds this plugin as the registry does and runs it in the agent's real sandbox against a
 // loopback receiver that checks requests as PagerDuty and Opsgenie document them (see
-// ../../bundle-check.ts and ./vendor-receiver.ts).
+// ../../bundle-check.ts and test/vendor-receiver.ts at the repository root).
 import type { Sandbox } from '@stavily/agent'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type VendorReceiver, vendorReceiver } from '../../../test/vendor-receiver.ts'
 import { callIds, itBundlesForTheSandbox, loadInSandbox } from '../../bundle-check.ts'
 import pkg from '../package.json' with { type: 'json' }
-import { type VendorReceiver, vendorReceiver } from './vendor-receiver.ts'
 
 const ROUTING_KEY = 'R0123456789abcdef0123456789abcde'
 const GENIE_KEY = 'eb243592-faa2-4ba2-a551-1afdf565c889'
