@@ -66,7 +66,9 @@ for (const setup of setups()) {
       // Quiet afterwards: still exactly one run.
       await r.o.services.engine.reconcile()
       expect(await r.o.services.runs.list(org, { workflow: 'storm' })).toHaveLength(1)
-    })
+      // A thousand deliveries take about 27 s on PGlite on a loaded 2-core machine: the
+      // default 30 s left no room (it timed out twice beside other suites).
+    }, 120_000)
 
     it('starts at most one run per throttle window, with the first event', async () => {
       const { workflow } = await r.o.services.workflows.apply(
