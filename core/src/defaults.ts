@@ -47,6 +47,8 @@ export const DEFAULTS = {
   tokenLastUsedWriteMs: 60_000,
   /** Every this-many claims on a pool's queue takes the oldest work first instead of the highest priority, so low priorities never starve (queue/dispatcher.ts). */
   priorityFairEvery: 4,
+  /** How long an instance remembers an agent credential's lookup: a busy agent authenticates several times a second; any change to the agent is announced and forgets it at once (services/credential-cache.ts). 0 reads PostgreSQL on every request. */
+  agentAuthCacheMs: 1_000,
   /** Rate limit per agent credential: a busy agent polls and reports a few times per instruction. */
   rateLimitPerCredential: 1_200,
   /** Rate limit per client IP (all credentials behind one NAT share it). */
@@ -111,6 +113,8 @@ export const LIMITS = {
   tokenLastUsedCacheMax: 10_000,
   /** Expired presences taken per sweep: one sweep stays short; the next takes the rest. */
   presenceSweepBatch: 1_000,
+  /** Agent credentials one instance remembers at once (the oldest go first): a fleet of this many agents each stays one lookup a second. */
+  agentAuthCacheEntries: 10_000,
   /** Attempts of an organization delete that PostgreSQL ended as a deadlock victim (a writer locked in the other order). */
   deleteDeadlockRetries: 3,
   /** Audit outbox entries moved per drain step; a full step means more are waiting. */

@@ -154,6 +154,7 @@ export async function createOrchestrator(input: OrchestratorConfig = {}): Promis
       agentPlugins: new AgentPlugins(db, secrets, tuning),
       lifecycle: { closing: false, lastSweepError: undefined },
     }
+    cleanup.unshift(() => services.agents.close())
     await engine.start()
     cleanup.unshift(() => audit.close())
     cleanup.unshift(() => engine.close())

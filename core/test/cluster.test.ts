@@ -44,8 +44,11 @@ describeCluster('two orchestrator instances on one database and Redis', () => {
       redis: { url: redis.url, prefix: 'stop:' },
       tuning: { recheckMs: 60_000, recheckDegradedMs: 200 },
     })
-    const b = await a.twin()
+    // B remembers credentials for 10 minutes: only what it hears (or fails to) can end that.
+    const b = await a.twin({ tuning: { agentAuthCacheMs: 600_000 } })
     const agent = await enroll(a, 'action', 'web')
+    const doomed = await enroll(a, 'action', 'web')
+    expect((await call(b.url, 'GET', '/agents/v1/plugins', { token: doomed.credential })).status).toBe(200)
     expect((await call(a.url, 'GET', '/readyz')).body).toMatchObject({ status: 'ready', dispatch: 'push' })
 
     await redis.stop()
@@ -75,6 +78,13 @@ describeCluster('two orchestrator instances on one database and Redis', () => {
     expect(
       (await call(a.url, 'POST', '/agents/v1/heartbeat', { token: agent.credential, body: {} })).status,
     ).toBe(200)
+    // Revoked through A while no announcement can reach B: B, which remembered the
+    // credential, reads PostgreSQL while Redis is down, and refuses it at once.
+    await call(a.operatorUrl, 'POST', `/api/v1/agents/${doomed.id}/revoke`, { token: a.admin })
+    // (GET /plugins, as no statement of its own checks the agent there: only authentication.)
+    const refused = await call(b.url, 'GET', '/agents/v1/plugins', { token: doomed.credential })
+    expect(refused.status).toBe(401)
+    expect(refused.body.error.code).toBe('STAVILY_ERR_AGENT_REVOKED')
 
     await redis.start()
     await until(
@@ -83,5 +93,43 @@ describeCluster('two orchestrator instances on one database and Redis', () => {
       'fleet reconnects',
     )
     expect((await call(a.url, 'GET', '/readyz')).body.status).toBe('ready')
+  })
+
+  it('ends on B, at once, a credential B remembered when A revokes, rotates or drains its agent', async () => {
+    const a = await setup.start()
+    // B remembers credentials for 10 minutes: only the announcements can end that.
+    const b = await a.twin({ tuning: { agentAuthCacheMs: 600_000 } })
+    const agent = await enroll(a, 'action', 'web')
+    // GET /plugins: only authentication checks the agent there (a heartbeat's own statement refuses a revoked one).
+    const onB = (token: string) => call(b.url, 'GET', '/agents/v1/plugins', { token })
+    const pollOnB = (token: string) => call(b.url, 'GET', '/agents/v1/instructions?waitMs=100', { token })
+    expect((await pollOnB(agent.credential)).body.drain).toBe(false)
+
+    await call(a.operatorUrl, 'POST', `/api/v1/agents/${agent.id}/drain`, {
+      token: a.admin,
+      body: { drain: true },
+    })
+    await until(async () => (await pollOnB(agent.credential)).body.drain === true, 5_000, 'B sees the drain')
+    await call(a.operatorUrl, 'POST', `/api/v1/agents/${agent.id}/drain`, {
+      token: a.admin,
+      body: { drain: false },
+    })
+    await until(async () => (await pollOnB(agent.credential)).body.drain === false, 5_000, 'B sees it undone')
+
+    const rotated = await call(a.url, 'POST', '/agents/v1/credential/rotate', { token: agent.credential })
+    expect(rotated.status).toBe(200)
+    await until(
+      async () => (await onB(agent.credential)).status === 401,
+      5_000,
+      'B refuses the old credential',
+    )
+    expect((await onB(rotated.body.credential)).status).toBe(200)
+
+    await call(a.operatorUrl, 'POST', `/api/v1/agents/${agent.id}/revoke`, { token: a.admin })
+    await until(
+      async () => (await onB(rotated.body.credential)).body.error?.code === 'STAVILY_ERR_AGENT_REVOKED',
+      5_000,
+      'B refuses the revoked agent',
+    )
   })
 })

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deliver, enablePlugin, HOOK_SECRET, SYSTEM } from './engine/fixtures.ts'
 import { call, enqueue, enroll, setups, until } from './helpers/harness.ts'
 
 // A result report that asks for next work (POST /instructions/:id/result?next=N): the reply
@@ -133,6 +134,76 @@ for (const setup of setups()) {
         token: other.adminToken,
       })
       expect(foreignSeen.body.status).toBe('queued')
+    })
+
+    it('asks PostgreSQL nothing for next work on a queue its last claim drained, until work comes', async () => {
+      // Re-checks are rare here: only claims the test causes run.
+      const r = await setup.start({ tuning: { recheckMs: 60_000, recheckDegradedMs: 60_000 } })
+      const holder = await enroll(r, 'action', 'dry')
+      const waiter = await enroll(r, 'action', 'dry')
+      const held = await enqueue(r, { pool: 'dry' })
+      await take(r, holder)
+      // Another agent's poll parks: its claim finds the queue empty.
+      const parked = new Promise<void>((resolve) => {
+        r.o.services.polls.onParked = () => resolve()
+      })
+      const poll = call(r.url, 'GET', '/agents/v1/instructions?waitMs=20000', { token: waiter.credential })
+      await parked
+      const dispatcher = r.o.services.dispatcher
+      const claim = dispatcher.claim.bind(dispatcher)
+      let claims = 0
+      dispatcher.claim = (queue, picks) => {
+        claims++
+        return claim(queue, picks)
+      }
+      const res = await report(r, holder, held.id, 1, '?next=1')
+      expect(res.body).toMatchObject({ instructionStatus: 'succeeded', instructions: [] })
+      expect(claims).toBe(0)
+      // New work wakes the queue: the parked poll gets it, from a claim.
+      const fresh = await enqueue(r, { pool: 'dry' })
+      expect((await poll).body.instructions.map((i: { id: string }) => i.id)).toEqual([fresh.id])
+      expect(claims).toBeGreaterThan(0)
+    })
+
+    it("carries the run's next steps that its own result queued, on a queue its last claim drained", async () => {
+      // Re-checks are rare here: only wake-ups and the reply's own claim hand out work.
+      const r = await setup.start({ tuning: { recheckMs: 60_000, recheckDegradedMs: 60_000 } })
+      const holder = await enroll(r, 'action', 'fan')
+      const waiter = await enroll(r, 'action', 'fan')
+      await enablePlugin(r, holder.orgId, 'fan', '@acme/restart', '1.0.0')
+      await r.o.services.secrets.set(holder.orgId, 'HOOK_KEY', HOOK_SECRET)
+      const step = (id: string) => `{ id: ${id}, plugin: "@acme/restart", version: ^1, pool: fan }`
+      const { workflow } = await r.o.services.workflows.apply(
+        holder.orgId,
+        `
+name: fan-out
+trigger: { webhook: { secret: HOOK_KEY } }
+actions:
+  - ${step('first')}
+outputs:
+  - ${step('one')}
+  - ${step('two')}
+`,
+        SYSTEM,
+      )
+      await deliver(r, workflow.id, {})
+      const [first] = await until(async () => {
+        const got = await take(r, holder)
+        return got.length > 0 ? got : undefined
+      })
+      // Another agent's poll parks on the drained queue.
+      const parked = new Promise<void>((resolve) => {
+        r.o.services.polls.onParked = () => resolve()
+      })
+      const poll = call(r.url, 'GET', '/agents/v1/instructions?waitMs=20000', { token: waiter.credential })
+      await parked
+      // The result queues both outputs: the parked poll takes one (max 1), the reply the other,
+      // from the claim the reply makes at once (not after the wake-up travels through Redis).
+      const res = await report(r, holder, first!.id, first!.attempt, '?next=2')
+      const polled = (await poll).body.instructions as { id: string }[]
+      expect(polled).toHaveLength(1)
+      expect(res.body.instructions).toHaveLength(1)
+      expect(res.body.instructions[0].id).not.toBe(polled[0]!.id)
     })
 
     it('gives a draining agent no next work, and still records its result', async () => {

@@ -75,7 +75,14 @@ export class DispatchCore {
     readonly metrics: Metrics,
   ) {}
 
+  /**
+   * Told of each wake-up this instance publishes, before it travels: the poll hub learns at
+   * once that a queue it saw drained has work again (see PollHub.take).
+   */
+  readonly localWakes = new Set<(queue: string) => void>()
+
   wake(queue: string): Promise<void> {
+    for (const fn of this.localWakes) fn(queue)
     return this.fleet.publish(wakeChannel(queue), '1')
   }
 }

@@ -71,6 +71,12 @@ export class Dispatcher {
     return this.#c.wake(queue)
   }
 
+  /** Calls `fn` with each queue this instance wakes, synchronously, before the wake-up travels; returns the way to stop. */
+  onLocalWake(fn: (queue: string) => void): () => void {
+    this.#c.localWakes.add(fn)
+    return () => this.#c.localWakes.delete(fn)
+  }
+
   /** Claims work for parked polls of one queue (see claims.ts). */
   claim(queue: string, picks: Pick[]): Promise<Claimed> {
     return this.#claims.claim(queue, picks)

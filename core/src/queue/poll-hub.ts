@@ -53,6 +53,7 @@ export class PollHub {
   readonly #tuning: Tuning
   readonly #recheck: NodeJS.Timeout
   readonly #revocations: Promise<() => Promise<void>>
+  readonly #stopLocalWakes: () => void
   #nextKey = 1
   #parked = 0
   #closed = false
@@ -72,6 +73,10 @@ export class PollHub {
     this.#recheck = setInterval(() => this.#tick(), Math.max(50, tuning.recheckDegradedMs))
     this.#recheck.unref()
     this.#revocations = onAgentRevoked(fleet, (agentId) => void this.#recheckAgent(agentId))
+    this.#stopLocalWakes = dispatcher.onLocalWake((queue) => {
+      const group = this.#groups.get(queue)
+      if (group) group.drained = false
+    })
   }
 
   get parked(): number {
@@ -95,27 +100,15 @@ export class PollHub {
     if (this.#closed || signal.aborted) return Promise.resolve([])
     return new Promise((resolve, reject) => {
       const group = this.#group(queue)
-      const waiter: Waiter = {
-        key: this.#nextKey++,
-        queue,
-        agent,
-        credentialHash,
-        max,
-        done: false,
-        settle: (got) => {
-          if (waiter.done) return
-          waiter.done = true
-          clearTimeout(waiter.timer)
-          this.#parked--
-          this.#forget(waiter)
-          if (got instanceof StavilyError) reject(got)
-          else resolve(got)
-        },
-        timer: setTimeout(() => {
-          waiter.settle([])
-          this.#prune(group)
-        }, waitMs),
-      }
+      const waiter = this.#waiter(queue, agent, credentialHash, max, resolve, reject, () => {
+        clearTimeout(waiter.timer)
+        this.#parked--
+        this.#forget(waiter)
+      })
+      waiter.timer = setTimeout(() => {
+        waiter.settle([])
+        this.#prune(group)
+      }, waitMs)
       this.#parked++
       group.waiters.push(waiter)
       this.#admit(waiter)
@@ -135,10 +128,11 @@ export class PollHub {
   /**
    * The next work a result's reply carries: joins the queue's next claim, batched with the
    * parked polls as a poll is, and answers with what that claim leased for it, even nothing;
-   * it never parks and is not one of the agent's parked polls. It claims even on a queue the
-   * last claim drained: the result just recorded may have queued the run's next step, whose
-   * wake-up has not arrived yet. Rejects (401) as a poll does when the agent may no longer
-   * lease.
+   * it never parks and is not one of the agent's parked polls. Rejects (401) as a poll does
+   * when the agent may no longer lease. No claim at all, just nothing, when the last claim
+   * drained the queue and no wake-up came since: not from another instance (the
+   * subscription is in place), nor from this one (the result just recorded may have queued
+   * the run's next step: its wake-up is marked here before it travels, see onLocalWake).
    */
   take(
     queue: string,
@@ -148,28 +142,47 @@ export class PollHub {
     signal: AbortSignal,
   ): Promise<Instruction[]> {
     if (this.#closed || signal.aborted) return Promise.resolve([])
+    const group = this.#group(queue)
+    if (group.drained) {
+      this.#prune(group)
+      return Promise.resolve([])
+    }
     return new Promise((resolve, reject) => {
-      const group = this.#group(queue)
-      const waiter: Waiter = {
-        key: this.#nextKey++,
-        queue,
-        agent,
-        credentialHash,
-        max,
-        once: true,
-        done: false,
-        settle: (got) => {
-          if (waiter.done) return
-          waiter.done = true
-          if (got instanceof StavilyError) reject(got)
-          else resolve(got)
-        },
-      }
+      const waiter = this.#waiter(queue, agent, credentialHash, max, resolve, reject)
+      waiter.once = true
       group.waiters.push(waiter)
       // Hung up: what the claim leases for it is handed back (the claim loop's orphans).
       signal.addEventListener('abort', () => waiter.settle([]), { once: true })
       this.#kick(group)
     })
+  }
+
+  // A poll or a take, settled once: with what a claim leased for it, nothing, or a refusal.
+  #waiter(
+    queue: string,
+    agent: Agent,
+    credentialHash: string,
+    max: number,
+    resolve: (got: Instruction[]) => void,
+    reject: (err: StavilyError) => void,
+    onSettle?: () => void,
+  ): Waiter {
+    const waiter: Waiter = {
+      key: this.#nextKey++,
+      queue,
+      agent,
+      credentialHash,
+      max,
+      done: false,
+      settle: (got) => {
+        if (waiter.done) return
+        waiter.done = true
+        onSettle?.()
+        if (got instanceof StavilyError) reject(got)
+        else resolve(got)
+      },
+    }
+    return waiter
   }
 
   // Keeps at most `pollsPerAgent` parked polls per agent by ending the oldest ones.
@@ -322,6 +335,7 @@ export class PollHub {
   async close(): Promise<void> {
     this.#closed = true
     clearInterval(this.#recheck)
+    this.#stopLocalWakes()
     for (const g of this.#groups.values()) for (const w of g.waiters) w.settle([])
     const offs = [...this.#groups.values()].map((g) => g.unsubscribe.then((off) => off()).catch(() => {}))
     offs.push(this.#revocations.then((off) => off()).catch(() => {}))

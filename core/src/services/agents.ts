@@ -9,9 +9,10 @@ import { type Database, run } from '../db/sql-client.ts'
 import { LIMITS } from '../defaults.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { announceAgentRevoked } from '../fleet/revocations.ts'
+import { announceAgentChanged, announceAgentRevoked } from '../fleet/revocations.ts'
 import type { Agent, AgentKind } from '../types.ts'
 import { type AgentChange, agentView } from './agent-view.ts'
+import { CredentialCache } from './credential-cache.ts'
 import type { LiveStream } from './live-stream.ts'
 import { normalizeGrants, type SecretGrants } from './secret-grants.ts'
 
@@ -34,12 +35,17 @@ export class Agents {
   readonly #tuning: Tuning
   readonly #stream: LiveStream
   readonly #startedAt = Date.now()
+  readonly #credentials: CredentialCache
 
   constructor(db: Database, fleet: FleetState, tuning: Tuning, stream: LiveStream) {
     this.#db = db
     this.#fleet = fleet
     this.#tuning = tuning
     this.#stream = stream
+    this.#credentials = new CredentialCache(fleet, {
+      ttlMs: tuning.agentAuthCacheMs,
+      maxEntries: LIMITS.agentAuthCacheEntries,
+    })
   }
 
   #announce(agent: Agent, change: AgentChange): void {
@@ -97,7 +103,31 @@ export class Agents {
 
   async authenticate(credential: string): Promise<Agent | undefined> {
     if (secretKind(credential) !== 'agent') return undefined
-    return (await run<Agent>(this.#db.sql, plans.agentByCredential(hashSecret(credential)))).rows[0]
+    const hash = hashSecret(credential)
+    const key = hash.toString('hex')
+    const known = this.#credentials.get(key)
+    if (known) return known
+    const agent = (await run<Agent>(this.#db.sql, plans.agentByCredential(hash))).rows[0]
+    if (agent) this.#credentials.set(key, agent)
+    return agent
+  }
+
+  /**
+   * After a change authentication shows: this instance forgets the agent's credential now,
+   * the others when the announcement reaches them.
+   */
+  async #changed(agentId: string, announce: (fleet: FleetState, id: string) => Promise<void>): Promise<void> {
+    this.#credentials.forget(agentId)
+    await announce(this.#fleet, agentId)
+  }
+
+  /** Agents removed with their organization: no instance may still take their credentials. */
+  async removed(agentIds: readonly string[]): Promise<void> {
+    await Promise.all(agentIds.map((id) => this.#changed(id, announceAgentRevoked)))
+  }
+
+  async close(): Promise<void> {
+    await this.#credentials.close()
   }
 
   async heartbeat(
@@ -127,7 +157,7 @@ export class Agents {
     const { rows } = await run(this.#db.sql, plans.rotateCredential(agent.id, hashSecret(credential)))
     if (rows.length === 0) throw revoked()
     // Polls parked with the old credential end now, on every instance.
-    await announceAgentRevoked(this.#fleet, agent.id)
+    await this.#changed(agent.id, announceAgentRevoked)
     return credential
   }
 
@@ -136,7 +166,7 @@ export class Agents {
     if (!rows[0]) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `agent ${id}: not found`)
     await this.#fleet.forget(id)
     // Its parked polls end now, on every instance (the claim refuses them anyway).
-    await announceAgentRevoked(this.#fleet, id)
+    await this.#changed(id, announceAgentRevoked)
     this.#announce(rows[0], 'presence')
     return rows[0]
   }
@@ -144,6 +174,7 @@ export class Agents {
   async setDrain(orgId: string, id: string, drain: boolean): Promise<Agent> {
     const { rows } = await run<Agent>(this.#db.sql, plans.setDrain(orgId, id, drain))
     if (!rows[0]) throw new StavilyError('STAVILY_ERR_NOT_FOUND', `agent ${id}: not found`)
+    await this.#changed(id, announceAgentChanged)
     this.#announce(rows[0], 'presence')
     return rows[0]
   }

@@ -54,7 +54,9 @@ export class Organizations {
     id: string,
     opts: { force: boolean; callerOrg: string },
     audit: Audit,
-  ): Promise<OrganizationSummary & { pluginNamesMoved: string[]; workflowIds: string[] }> {
+  ): Promise<
+    OrganizationSummary & { pluginNamesMoved: string[]; workflowIds: string[]; agentIds: string[] }
+  > {
     // A writer that took its locks in another order (its workflow's row, then the
     // organization's) can deadlock with this; PostgreSQL ends one of the two, and when it
     // is this one the whole delete runs again (it changed nothing: one transaction).
@@ -71,7 +73,9 @@ export class Organizations {
     id: string,
     opts: { force: boolean; callerOrg: string },
     audit: Audit,
-  ): Promise<OrganizationSummary & { pluginNamesMoved: string[]; workflowIds: string[] }> {
+  ): Promise<
+    OrganizationSummary & { pluginNamesMoved: string[]; workflowIds: string[]; agentIds: string[] }
+  > {
     return this.#db.sql.transaction(async (tx) => {
       const org = await this.#locked(tx, id)
       if (org.id === opts.callerOrg)
@@ -91,6 +95,7 @@ export class Organizations {
       const workflowIds = (await run<{ id: string }>(tx, plans.organizationWorkflowIds(id))).rows.map(
         (r) => r.id,
       )
+      const agentIds = (await run<{ id: string }>(tx, plans.organizationAgentIds(id))).rows.map((r) => r.id)
       // Tables without a foreign key to organizations (runs, pool_changes) are emptied by
       // name; the rest go with the organization's row (cascade). The audit chain stays. No
       // writer can add a row behind this: the organization's row is locked above, and every
@@ -110,7 +115,7 @@ export class Organizations {
         workflows: org.workflows,
         pluginNamesMoved: moved,
       })
-      return { ...org, pluginNamesMoved: moved, workflowIds }
+      return { ...org, pluginNamesMoved: moved, workflowIds, agentIds }
     })
   }
 

@@ -179,6 +179,38 @@ actions:
     expect(await ofOrg()).toEqual({ queues: [], schedules: [] })
   })
 
+  it('a forced delete ends its agents at once: parked polls answer 401 and credentials stop working', async () => {
+    // Re-checks are rare on this instance: only the announcement can end the poll early.
+    const quiet = await r.twin({ tuning: { recheckMs: 60_000, recheckDegradedMs: 60_000 } })
+    const created = await api('POST', '/organizations', r.admin, { name: 'agents-go' })
+    const org = created.body.organization.id
+    const et = await api('POST', '/enrollment-tokens', created.body.adminToken, {
+      kind: 'action',
+      pool: 'gone',
+    })
+    const reg = await call(quiet.url, 'POST', '/agents/v1/register', {
+      body: { enrollmentToken: et.body.token, name: 'doomed' },
+    })
+    expect(reg.status).toBe(201)
+    const token = reg.body.credential
+    // Remembered by the instance: authenticated just now.
+    expect((await call(quiet.url, 'GET', '/agents/v1/plugins', { token })).status).toBe(200)
+    const parked = new Promise<void>((resolve) => {
+      quiet.o.services.polls.onParked = () => resolve()
+    })
+    const poll = call(quiet.url, 'GET', '/agents/v1/instructions?waitMs=30000', { token })
+    await parked
+    const t0 = Date.now()
+    expect(
+      (await call(quiet.operatorUrl, 'DELETE', `/api/v1/organizations/${org}?force=true`, { token: r.admin }))
+        .status,
+    ).toBe(200)
+    const ended = await poll
+    expect(ended.status).toBe(401)
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    expect((await call(quiet.url, 'GET', '/agents/v1/plugins', { token })).status).toBe(401)
+  })
+
   it('a forced delete waits for a writer in flight: nothing it wrote outlives the organization', async () => {
     const created = await api('POST', '/organizations', r.admin, { name: 'raced' })
     const org: string = created.body.organization.id

@@ -53,6 +53,11 @@ export const organizationWorkflowIds = (id: string): Statement => ({
   values: [id],
 })
 
+export const organizationAgentIds = (id: string): Statement => ({
+  text: 'SELECT id FROM agents WHERE org_id = $1',
+  values: [id],
+})
+
 export const deleteOrganization = (id: string): Statement => ({
   text: 'DELETE FROM organizations WHERE id = $1',
   values: [id],

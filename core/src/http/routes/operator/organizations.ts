@@ -120,6 +120,8 @@ export function organizationRoutes(services: Services, role: RoleGuards) {
           { force: req.query.force === true, callerOrg: orgOf(req) },
           audited(req, 'organization.deleted', req.params.id),
         )
+        // Its agents went with it: their credentials stop working and their polls end on every instance.
+        await services.agents.removed(deleted.agentIds)
         await services.organizations.removeQueues(services.boss, deleted.id, deleted.workflowIds)
         return { ...wire(deleted), pluginNamesMoved: deleted.pluginNamesMoved }
       },

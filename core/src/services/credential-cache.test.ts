@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryFleet } from '../fleet/memory-fleet.ts'
+import { announceAgentChanged, announceAgentRevoked } from '../fleet/revocations.ts'
+import type { Agent } from '../types.ts'
+import { CredentialCache } from './credential-cache.ts'
+
+// What an instance remembers of agent credentials: for a moment, never past an
+// announcement from any instance, never a revoked agent, nothing while announcements may be
+// lost. Two caches on one fleet stand for two instances.
+
+const agent = (id: string, over: Partial<Agent> = {}): Agent => ({
+  id,
+  orgId: 'org',
+  name: id,
+  kind: 'action',
+  pool: 'web',
+  labels: {},
+  version: null,
+  status: 'online',
+  drain: false,
+  lastSeenAt: new Date(0),
+  createdAt: new Date(0),
+  ...over,
+})
+
+/** A fleet whose health the test sets: Redis reachable or not. */
+class SwitchableFleet extends MemoryFleet {
+  up = true
+  override healthy(): boolean {
+    return this.up
+  }
+}
+
+async function cacheOn(fleet: MemoryFleet, ttlMs = 1_000, maxEntries = 100) {
+  let now = 1_000_000
+  const cache = new CredentialCache(fleet, { ttlMs, maxEntries, now: () => now })
+  // Subscribed (announcements reach it) only once its subscriptions resolved.
+  await new Promise((r) => setImmediate(r))
+  return {
+    cache,
+    advance: (ms: number) => {
+      now += ms
+    },
+  }
+}
+
+describe('CredentialCache', () => {
+  it('answers a remembered lookup within its window and not after it', async () => {
+    const { cache, advance } = await cacheOn(new MemoryFleet(), 1_000)
+    cache.set('h1', agent('a1'))
+    advance(999)
+    expect(cache.get('h1')?.id).toBe('a1')
+    advance(1)
+    expect(cache.get('h1')).toBeUndefined()
+    expect(cache.size).toBe(0)
+  })
+
+  it('forgets an agent revoked, rotated or changed on any instance, and only that agent', async () => {
+    const fleet = new MemoryFleet()
+    const here = await cacheOn(fleet)
+    const there = await cacheOn(fleet)
+    for (const { cache } of [here, there]) {
+      cache.set('h1', agent('a1'))
+      cache.set('h1-old', agent('a1'))
+      cache.set('h2', agent('a2'))
+      cache.set('h3', agent('a3'))
+    }
+    await announceAgentRevoked(fleet, 'a1')
+    await announceAgentChanged(fleet, 'a2')
+    for (const { cache } of [here, there]) {
+      expect(cache.get('h1')).toBeUndefined()
+      expect(cache.get('h1-old')).toBeUndefined()
+      expect(cache.get('h2')).toBeUndefined()
+      expect(cache.get('h3')?.id).toBe('a3')
+    }
+  })
+
+  it('never remembers a revoked agent', async () => {
+    const { cache } = await cacheOn(new MemoryFleet())
+    cache.set('h1', agent('a1', { status: 'revoked' }))
+    expect(cache.get('h1')).toBeUndefined()
+    expect(cache.size).toBe(0)
+  })
+
+  it('remembers nothing, and drops what it had, while announcements may be lost', async () => {
+    const fleet = new SwitchableFleet()
+    const { cache } = await cacheOn(fleet)
+    cache.set('h1', agent('a1'))
+    fleet.up = false
+    expect(cache.get('h1')).toBeUndefined()
+    cache.set('h2', agent('a2'))
+    expect(cache.size).toBe(0)
+    // Back up: what was dropped stays dropped (an announcement may have been missed meanwhile).
+    fleet.up = true
+    expect(cache.get('h1')).toBeUndefined()
+    cache.set('h2', agent('a2'))
+    expect(cache.get('h2')?.id).toBe('a2')
+  })
+
+  it('remembers nothing before its subscriptions are in place', () => {
+    const cache = new CredentialCache(new MemoryFleet(), { ttlMs: 1_000, maxEntries: 10 })
+    cache.set('h1', agent('a1'))
+    expect(cache.get('h1')).toBeUndefined()
+  })
+
+  it('keeps at most maxEntries, dropping the oldest first', async () => {
+    const { cache } = await cacheOn(new MemoryFleet(), 1_000, 3)
+    for (const n of [1, 2, 3, 4]) cache.set(`h${n}`, agent(`a${n}`))
+    expect(cache.size).toBe(3)
+    expect(cache.get('h1')).toBeUndefined()
+    expect(cache.get('h4')?.id).toBe('a4')
+    // Remembered again: the newest, not dropped next.
+    cache.set('h2', agent('a2'))
+    cache.set('h5', agent('a5'))
+    expect(cache.get('h2')?.id).toBe('a2')
+    expect(cache.get('h3')).toBeUndefined()
+  })
+
+  it('is off with a window of 0', async () => {
+    const { cache } = await cacheOn(new MemoryFleet(), 0)
+    cache.set('h1', agent('a1'))
+    expect(cache.get('h1')).toBeUndefined()
+  })
+
+  it('stops listening when closed', async () => {
+    const fleet = new MemoryFleet()
+    const { cache } = await cacheOn(fleet)
+    cache.set('h1', agent('a1'))
+    await cache.close()
+    expect(cache.get('h1')).toBeUndefined()
+    cache.set('h1', agent('a1'))
+    expect(cache.size).toBe(0)
+  })
+})
