@@ -107,8 +107,9 @@ export class Agents {
     const key = hash.toString('hex')
     const known = this.#credentials.get(key)
     if (known) return known
+    const mark = this.#credentials.mark
     const agent = (await run<Agent>(this.#db.sql, plans.agentByCredential(hash))).rows[0]
-    if (agent) this.#credentials.set(key, agent)
+    if (agent) this.#credentials.set(key, agent, mark)
     return agent
   }
 

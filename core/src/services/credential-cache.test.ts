@@ -47,7 +47,7 @@ async function cacheOn(fleet: MemoryFleet, ttlMs = 1_000, maxEntries = 100) {
 describe('CredentialCache', () => {
   it('answers a remembered lookup within its window and not after it', async () => {
     const { cache, advance } = await cacheOn(new MemoryFleet(), 1_000)
-    cache.set('h1', agent('a1'))
+    cache.set('h1', agent('a1'), cache.mark)
     advance(999)
     expect(cache.get('h1')?.id).toBe('a1')
     advance(1)
@@ -60,10 +60,10 @@ describe('CredentialCache', () => {
     const here = await cacheOn(fleet)
     const there = await cacheOn(fleet)
     for (const { cache } of [here, there]) {
-      cache.set('h1', agent('a1'))
-      cache.set('h1-old', agent('a1'))
-      cache.set('h2', agent('a2'))
-      cache.set('h3', agent('a3'))
+      cache.set('h1', agent('a1'), cache.mark)
+      cache.set('h1-old', agent('a1'), cache.mark)
+      cache.set('h2', agent('a2'), cache.mark)
+      cache.set('h3', agent('a3'), cache.mark)
     }
     await announceAgentRevoked(fleet, 'a1')
     await announceAgentChanged(fleet, 'a2')
@@ -75,9 +75,23 @@ describe('CredentialCache', () => {
     }
   })
 
+  it('does not remember a lookup that began before an agent was forgotten', async () => {
+    const fleet = new MemoryFleet()
+    const { cache } = await cacheOn(fleet)
+    // A lookup starts, the agent is revoked on some instance meanwhile, the lookup returns
+    // the row as it read it before the revocation.
+    const mark = cache.mark
+    await announceAgentRevoked(fleet, 'a1')
+    cache.set('h1', agent('a1'), mark)
+    expect(cache.get('h1')).toBeUndefined()
+    // A lookup begun after it is remembered.
+    cache.set('h1', agent('a1'), cache.mark)
+    expect(cache.get('h1')?.id).toBe('a1')
+  })
+
   it('never remembers a revoked agent', async () => {
     const { cache } = await cacheOn(new MemoryFleet())
-    cache.set('h1', agent('a1', { status: 'revoked' }))
+    cache.set('h1', agent('a1', { status: 'revoked' }), cache.mark)
     expect(cache.get('h1')).toBeUndefined()
     expect(cache.size).toBe(0)
   })
@@ -85,50 +99,50 @@ describe('CredentialCache', () => {
   it('remembers nothing, and drops what it had, while announcements may be lost', async () => {
     const fleet = new SwitchableFleet()
     const { cache } = await cacheOn(fleet)
-    cache.set('h1', agent('a1'))
+    cache.set('h1', agent('a1'), cache.mark)
     fleet.up = false
     expect(cache.get('h1')).toBeUndefined()
-    cache.set('h2', agent('a2'))
+    cache.set('h2', agent('a2'), cache.mark)
     expect(cache.size).toBe(0)
     // Back up: what was dropped stays dropped (an announcement may have been missed meanwhile).
     fleet.up = true
     expect(cache.get('h1')).toBeUndefined()
-    cache.set('h2', agent('a2'))
+    cache.set('h2', agent('a2'), cache.mark)
     expect(cache.get('h2')?.id).toBe('a2')
   })
 
   it('remembers nothing before its subscriptions are in place', () => {
     const cache = new CredentialCache(new MemoryFleet(), { ttlMs: 1_000, maxEntries: 10 })
-    cache.set('h1', agent('a1'))
+    cache.set('h1', agent('a1'), cache.mark)
     expect(cache.get('h1')).toBeUndefined()
   })
 
   it('keeps at most maxEntries, dropping the oldest first', async () => {
     const { cache } = await cacheOn(new MemoryFleet(), 1_000, 3)
-    for (const n of [1, 2, 3, 4]) cache.set(`h${n}`, agent(`a${n}`))
+    for (const n of [1, 2, 3, 4]) cache.set(`h${n}`, agent(`a${n}`), cache.mark)
     expect(cache.size).toBe(3)
     expect(cache.get('h1')).toBeUndefined()
     expect(cache.get('h4')?.id).toBe('a4')
     // Remembered again: the newest, not dropped next.
-    cache.set('h2', agent('a2'))
-    cache.set('h5', agent('a5'))
+    cache.set('h2', agent('a2'), cache.mark)
+    cache.set('h5', agent('a5'), cache.mark)
     expect(cache.get('h2')?.id).toBe('a2')
     expect(cache.get('h3')).toBeUndefined()
   })
 
   it('is off with a window of 0', async () => {
     const { cache } = await cacheOn(new MemoryFleet(), 0)
-    cache.set('h1', agent('a1'))
+    cache.set('h1', agent('a1'), cache.mark)
     expect(cache.get('h1')).toBeUndefined()
   })
 
   it('stops listening when closed', async () => {
     const fleet = new MemoryFleet()
     const { cache } = await cacheOn(fleet)
-    cache.set('h1', agent('a1'))
+    cache.set('h1', agent('a1'), cache.mark)
     await cache.close()
     expect(cache.get('h1')).toBeUndefined()
-    cache.set('h1', agent('a1'))
+    cache.set('h1', agent('a1'), cache.mark)
     expect(cache.size).toBe(0)
   })
 })

@@ -10,10 +10,12 @@ import type { Agent } from '../types.ts'
 // its organization deleted. Only while the fleet's messages arrive (Redis up) is anything
 // remembered: while they may be lost, every request reads PostgreSQL.
 //
-// What the window still allows, and why that is safe: a revocation made on another
-// instance whose announcement is lost reaches this one within `ttlMs`. Taking work is
-// never decided here: each claim checks the agent's standing and the exact credential in
-// its own transaction. Heartbeats and rotations are refused by their own statements. A
+// What the window still allows, and why that is safe: a revocation or rotation made on
+// another instance whose announcement is lost reaches this one within `ttlMs`. Taking work
+// is never decided here: each claim checks the agent's standing and the exact credential in
+// its own transaction, and a revoked agent's heartbeats and rotations are refused by their
+// own statements. A lookup that began before a forget is not remembered (it may have read
+// the row before the change). A
 // cancellation reaches a poll up to `ttlMs` later (a heartbeat or a renewal reports it at
 // once, as before). Unknown and revoked credentials are never remembered: a guessed
 // credential costs a lookup every time, and the error a revoked agent gets is read fresh.
@@ -28,6 +30,11 @@ export class CredentialCache {
   /** By the hex of the credential's hash; insertion order is age, so the oldest go first. */
   readonly #byHash = new Map<string, Entry>()
   readonly #hashesOf = new Map<string, Set<string>>()
+  /**
+   * Counts forgets: a lookup that started before one may have read the agent as it was
+   * before the change, so its answer is not remembered (see `set`).
+   */
+  #forgets = 0
   /** Both announcement channels are subscribed: before that an announcement could be missed. */
   #listening = false
   readonly #unsubscribe: Promise<(() => Promise<void>)[]>
@@ -61,9 +68,17 @@ export class CredentialCache {
     return entry.agent
   }
 
-  /** Remembers a lookup's answer (never a revoked agent's). */
-  set(hash: string, agent: Agent): void {
-    if (!this.#usable() || agent.status === 'revoked') return
+  /** Where a lookup starts: pass it to `set` with the lookup's answer. */
+  get mark(): number {
+    return this.#forgets
+  }
+
+  /**
+   * Remembers a lookup's answer, begun at `mark`: never a revoked agent's, and not when any
+   * agent was forgotten since the lookup began (it may have read the row before the change).
+   */
+  set(hash: string, agent: Agent, mark: number): void {
+    if (!this.#usable() || agent.status === 'revoked' || mark !== this.#forgets) return
     this.#drop(hash, agent.id)
     this.#byHash.set(hash, { agent, until: this.#now() + this.#ttlMs })
     const hashes = this.#hashesOf.get(agent.id) ?? new Set<string>()
@@ -77,6 +92,7 @@ export class CredentialCache {
 
   /** Forgets every credential of an agent (it changed). */
   forget(agentId: string): void {
+    this.#forgets++
     for (const hash of this.#hashesOf.get(agentId) ?? []) this.#byHash.delete(hash)
     this.#hashesOf.delete(agentId)
   }
@@ -98,6 +114,7 @@ export class CredentialCache {
   #usable(): boolean {
     if (this.#ttlMs <= 0 || !this.#listening) return false
     if (this.#fleet.healthy()) return true
+    this.#forgets++
     this.#byHash.clear()
     this.#hashesOf.clear()
     return false
