@@ -112,6 +112,41 @@ for (const setup of setups()) {
       expect(ids([await fresh])).toEqual([inst.id])
     })
 
+    it('ends the parked polls of an agent set to drain, and leases it nothing more', async () => {
+      const r = await setup.start({ tuning: { recheckMs: 60_000 } })
+      const a = await enroll(r, 'action', 'drained')
+      const p = poll(r, a.credential)
+      await parked(r, 1)
+      const d = await call(r.operatorUrl, 'POST', `/api/v1/agents/${a.id}/drain`, {
+        token: r.admin,
+        body: { drain: true },
+      })
+      expect(d.status).toBe(200)
+      const t0 = Date.now()
+      const ended = await p
+      expect(ended.body.instructions).toEqual([])
+      expect(Date.now() - t0).toBeLessThan(SOON_MS)
+      // Its next poll is told why, and work queued now waits for another agent.
+      const inst = await enqueue(r, { pool: 'drained' })
+      expect((await poll(r, a.credential)).body).toMatchObject({ instructions: [], drain: true })
+      expect((await r.o.services.dispatcher.get(a.orgId, inst.id)).status).toBe('queued')
+    })
+
+    it('leases nothing to a poll parked before its agent was set to drain without any announcement', async () => {
+      const r = await setup.start({ tuning: { recheckMs: 60_000 } })
+      const a = await enroll(r, 'action', 'quiet-drain')
+      const p = poll(r, a.credential)
+      await parked(r, 1)
+      // Drained behind the orchestrator's back (no fleet message): the claim must see it.
+      await r.o.services.db.sql.query('UPDATE agents SET drain = true WHERE id = $1', [a.id])
+      const inst = await enqueue(r, { pool: 'quiet-drain' })
+      expect((await p).body.instructions).toEqual([])
+      expect(await r.o.services.dispatcher.get(a.orgId, inst.id)).toMatchObject({
+        status: 'queued',
+        agentId: null,
+      })
+    })
+
     it('refuses the lease in the claim itself when the agent was revoked without any announcement', async () => {
       const r = await setup.start({ tuning: { recheckMs: 60_000 } })
       const a = await enroll(r, 'action', 'quiet')

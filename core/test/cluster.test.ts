@@ -49,6 +49,7 @@ describeCluster('two orchestrator instances on one database and Redis', () => {
     const agent = await enroll(a, 'action', 'web')
     const doomed = await enroll(a, 'action', 'web')
     expect((await call(b.url, 'GET', '/agents/v1/plugins', { token: doomed.credential })).status).toBe(200)
+    expect(b.o.services.agents.rememberedCredentials).toBe(1)
     expect((await call(a.url, 'GET', '/readyz')).body).toMatchObject({ status: 'ready', dispatch: 'push' })
 
     await redis.stop()
@@ -104,6 +105,7 @@ describeCluster('two orchestrator instances on one database and Redis', () => {
     const onB = (token: string) => call(b.url, 'GET', '/agents/v1/plugins', { token })
     const pollOnB = (token: string) => call(b.url, 'GET', '/agents/v1/instructions?waitMs=100', { token })
     expect((await pollOnB(agent.credential)).body.drain).toBe(false)
+    expect(b.o.services.agents.rememberedCredentials).toBe(1)
 
     await call(a.operatorUrl, 'POST', `/api/v1/agents/${agent.id}/drain`, {
       token: a.admin,

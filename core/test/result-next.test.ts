@@ -141,14 +141,18 @@ for (const setup of setups()) {
       const r = await setup.start({ tuning: { recheckMs: 60_000, recheckDegradedMs: 60_000 } })
       const holder = await enroll(r, 'action', 'dry')
       const waiter = await enroll(r, 'action', 'dry')
+      const warmUp = await enqueue(r, { pool: 'dry' })
       const held = await enqueue(r, { pool: 'dry' })
-      await take(r, holder)
+      expect((await take(r, holder, 2)).map((i) => i.id).sort()).toEqual([warmUp.id, held.id].sort())
       // Another agent's poll parks: its claim finds the queue empty.
       const parked = new Promise<void>((resolve) => {
         r.o.services.polls.onParked = () => resolve()
       })
       const poll = call(r.url, 'GET', '/agents/v1/instructions?waitMs=20000', { token: waiter.credential })
       await parked
+      // That claim may have ended before the queue's wake-up subscription was in place (then
+      // the queue is not known drained): a first result's next-work claim settles it.
+      await report(r, holder, warmUp.id, 1, '?next=1')
       const dispatcher = r.o.services.dispatcher
       const claim = dispatcher.claim.bind(dispatcher)
       let claims = 0

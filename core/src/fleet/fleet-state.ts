@@ -33,5 +33,11 @@ export interface FleetState {
   hitMany(keys: readonly string[], windowMs: number): Promise<RateCount[]>
   /** False while the shared store is unreachable; the orchestrator then polls PostgreSQL more often. */
   healthy(): boolean
+  /**
+   * Changes whenever messages published meanwhile may not have arrived here (the
+   * subscriber's connection dropped, or came back and is subscribing again): what this
+   * instance concluded from the silence of a channel before then no longer holds.
+   */
+  epoch(): number
   close(): Promise<void>
 }

@@ -90,6 +90,11 @@ export class MemoryFleet implements FleetState {
     return true
   }
 
+  /** In-process delivery misses nothing. */
+  epoch(): number {
+    return 0
+  }
+
   async close(): Promise<void> {
     this.#channels.clear()
   }

@@ -65,6 +65,7 @@ export class RedisFleet implements FleetState {
   readonly #local = new MemoryFleet()
   readonly #subscribed = new Map<string, number>()
   #closed = false
+  #epoch = 0
 
   private constructor(opts: RedisFleetOptions) {
     this.#prefix = opts.prefix ?? DEFAULTS.redisPrefix
@@ -86,6 +87,19 @@ export class RedisFleet implements FleetState {
     this.#cmd.defineCommand('stavilySweep', { numberOfKeys: 1, lua: SWEEP })
     this.#cmd.defineCommand('stavilyCount', { numberOfKeys: 1, lua: COUNT })
     this.#cmd.defineCommand('stavilyHit', { lua: HIT })
+    // Messages published while the subscriber was away are lost: each drop moves the epoch,
+    // and so does each return, once every channel is subscribed again (a SUBSCRIBE sent
+    // while it was away may have failed; ioredis re-sends only the ones that succeeded).
+    this.#sub.on('close', () => this.#epoch++)
+    this.#sub.on('ready', () => {
+      this.#epoch++
+      const channels = [...this.#subscribed.keys()].map((c) => this.#key(`wake:${c}`))
+      const resubscribed = channels.length > 0 ? this.#sub.subscribe(...channels) : Promise.resolve()
+      void resubscribed.then(
+        () => this.#epoch++,
+        () => this.#epoch++,
+      )
+    })
     this.#sub.on('message', (channel: string, message: string) => {
       this.#local.deliver(channel.slice(this.#prefix.length + 5), message)
     })
@@ -104,6 +118,10 @@ export class RedisFleet implements FleetState {
 
   #key(name: string): string {
     return `${this.#prefix}${name}`
+  }
+
+  epoch(): number {
+    return this.#epoch
   }
 
   healthy(): boolean {

@@ -157,6 +157,24 @@ for (const backend of backends()) {
       }
     })
 
+    it('rotates only the current credential: one already rotated away cannot mint another', async () => {
+      const { agent, credential } = await services.agents.register({
+        enrollmentToken: (await services.tenancy.createEnrollmentToken(org, { kind: 'action', pool: 'web' }))
+          .token,
+        name: 'rotating',
+      })
+      const next = await services.agents.rotate(agent, credential)
+      // The old credential, as an instance that still remembers it would present it.
+      const again = await services.agents.rotate(agent, credential).then(
+        () => undefined,
+        (e: unknown) => e as StavilyError,
+      )
+      expect(again).toMatchObject({ code: 'STAVILY_ERR_UNAUTHENTICATED', data: { field: 'authorization' } })
+      const req = request(`Bearer ${next}`)
+      await agentAuth(services)(req)
+      expect(req.agent?.id).toBe(agent.id)
+    })
+
     it('lets an enrolled agent in, refuses an unknown credential or an API token, and tells a revoked agent to enroll again', async () => {
       const { agent, credential } = await services.agents.register({
         enrollmentToken: (await services.tenancy.createEnrollmentToken(org, { kind: 'action', pool: 'web' }))

@@ -20,7 +20,7 @@ export class Claims {
   /**
    * Claims work for parked polls of one queue: where their agents stand (locked), one
    * pg-boss fetch for the polls that may lease, then each job leased to one poll, all in one
-   * transaction. Returns what each poll got, and the polls refused (revoked or rotated).
+   * transaction. Returns what each poll got, and the polls refused (revoked, rotated or draining).
    */
   async claim(queue: string, picks: Pick[]): Promise<Claimed> {
     const got = new Map<number, Instruction[]>()
@@ -107,14 +107,14 @@ export class Claims {
     this.#claims.set(queue, ((this.#claims.get(queue) ?? 0) + 1) % every)
   }
 
-  /** The parked polls (of any queue) whose agent was revoked or whose credential rotated away. */
+  /** The parked polls (of any queue) whose agent was revoked, is draining, or whose credential rotated away. */
   async refusedPolls(picks: Pick[]): Promise<Map<number, Refusal>> {
     if (picks.length === 0) return new Map()
     return this.#c.db.sql.transaction((tx) => this.#standing(tx, picks))
   }
 
   async #standing(tx: SqlClient, picks: Pick[], asyncCommit = false): Promise<Map<number, Refusal>> {
-    const { rows } = await run<{ key: number; revoked: boolean; current: boolean }>(
+    const { rows } = await run<{ key: number; revoked: boolean; current: boolean; drain: boolean }>(
       tx,
       plans.agentStanding(
         picks.map((p) => ({ key: p.key, agentId: p.agent.id, credentialHash: p.credentialHash })),
@@ -127,6 +127,8 @@ export class Claims {
       seen.add(r.key)
       if (r.revoked) out.set(r.key, 'revoked')
       else if (!r.current) out.set(r.key, 'rotated')
+      // Drain set after the poll was authenticated: no new work, and the poll ends.
+      else if (r.drain) out.set(r.key, 'draining')
     }
     // No row: the agent is gone altogether (its organization deleted).
     for (const p of picks) if (!seen.has(p.key)) out.set(p.key, 'revoked')

@@ -22,8 +22,8 @@ export interface Pick {
   max: number
 }
 
-/** Why a parked poll may not lease: its agent was revoked, or the poll's credential rotated away. */
-export type Refusal = 'revoked' | 'rotated'
+/** Why a parked poll may not lease: its agent was revoked or is draining, or the poll's credential rotated away. */
+export type Refusal = 'revoked' | 'rotated' | 'draining'
 
 export interface Claimed {
   /** What each poll got, by its key; every poll gets at most its `max`. */

@@ -82,7 +82,7 @@ export class Dispatcher {
     return this.#claims.claim(queue, picks)
   }
 
-  /** The parked polls (of any queue) whose agent was revoked or whose credential rotated away. */
+  /** The parked polls (of any queue) whose agent was revoked, is draining, or whose credential rotated away. */
   refusedPolls(picks: Pick[]): Promise<Map<number, Refusal>> {
     return this.#claims.refusedPolls(picks)
   }

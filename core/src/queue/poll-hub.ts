@@ -1,7 +1,7 @@
 import type { Tuning } from '../config.ts'
 import { StavilyError } from '../errors.ts'
 import type { FleetState } from '../fleet/fleet-state.ts'
-import { onAgentRevoked } from '../fleet/revocations.ts'
+import { onAgentChanged, onAgentRevoked } from '../fleet/revocations.ts'
 import type { Agent, Instruction } from '../types.ts'
 import type { Dispatcher, Pick, Refusal } from './dispatcher.ts'
 import { wakeChannel } from './queue-names.ts'
@@ -53,6 +53,7 @@ export class PollHub {
   readonly #tuning: Tuning
   readonly #recheck: NodeJS.Timeout
   readonly #revocations: Promise<() => Promise<void>>
+  readonly #changes: Promise<() => Promise<void>>
   readonly #stopLocalWakes: () => void
   #nextKey = 1
   #parked = 0
@@ -73,9 +74,13 @@ export class PollHub {
     this.#recheck = setInterval(() => this.#tick(), Math.max(50, tuning.recheckDegradedMs))
     this.#recheck.unref()
     this.#revocations = onAgentRevoked(fleet, (agentId) => void this.#recheckAgent(agentId))
+    this.#changes = onAgentChanged(fleet, (agentId) => void this.#recheckAgent(agentId))
     this.#stopLocalWakes = dispatcher.onLocalWake((queue) => {
       const group = this.#groups.get(queue)
-      if (group) group.drained = false
+      if (!group) return
+      group.drained = false
+      // A claim running now may have read the queue before this work: it goes once more.
+      if (group.running) group.again = true
     })
   }
 
@@ -143,7 +148,8 @@ export class PollHub {
   ): Promise<Instruction[]> {
     if (this.#closed || signal.aborted) return Promise.resolve([])
     const group = this.#group(queue)
-    if (group.drained) {
+    // Only while wake-ups arrive: with Redis down, `drained` may miss work queued elsewhere.
+    if (group.drained && this.#fleet.healthy()) {
       this.#prune(group)
       return Promise.resolve([])
     }
@@ -206,8 +212,9 @@ export class PollHub {
     else this.#byAgent.set(waiter.agent.id, left)
   }
 
-  // A revocation announced by some instance: end this agent's polls that may no longer
-  // lease. The database decides (a rotation keeps polls that came with the new credential).
+  // A revocation or change announced by some instance: end this agent's polls that may no
+  // longer lease (a 401), or that must not (drain: answered empty; the agent's next request
+  // learns why). The database decides (a rotation keeps polls that came with the new credential).
   async #recheckAgent(agentId: string): Promise<void> {
     const mine = this.#byAgent.get(agentId)
     if (!mine || mine.length === 0) return
@@ -338,13 +345,15 @@ export class PollHub {
     this.#stopLocalWakes()
     for (const g of this.#groups.values()) for (const w of g.waiters) w.settle([])
     const offs = [...this.#groups.values()].map((g) => g.unsubscribe.then((off) => off()).catch(() => {}))
-    offs.push(this.#revocations.then((off) => off()).catch(() => {}))
+    for (const sub of [this.#revocations, this.#changes]) offs.push(sub.then((off) => off()).catch(() => {}))
     this.#groups.clear()
     await Promise.all(offs)
   }
 }
 
-function refusal(why: Refusal): StavilyError {
+/** What a refused poll is answered: a draining agent's poll with nothing, the others with a 401. */
+function refusal(why: Refusal): StavilyError | [] {
+  if (why === 'draining') return []
   return why === 'revoked'
     ? new StavilyError(
         'STAVILY_ERR_AGENT_REVOKED',

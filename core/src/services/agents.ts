@@ -107,7 +107,7 @@ export class Agents {
     const key = hash.toString('hex')
     const known = this.#credentials.get(key)
     if (known) return known
-    const mark = this.#credentials.mark
+    const mark = this.#credentials.mark()
     const agent = (await run<Agent>(this.#db.sql, plans.agentByCredential(hash))).rows[0]
     if (agent) this.#credentials.set(key, agent, mark)
     return agent
@@ -125,6 +125,11 @@ export class Agents {
   /** Agents removed with their organization: no instance may still take their credentials. */
   async removed(agentIds: readonly string[]): Promise<void> {
     await Promise.all(agentIds.map((id) => this.#changed(id, announceAgentRevoked)))
+  }
+
+  /** Credentials this instance remembers now (see credential-cache.ts). */
+  get rememberedCredentials(): number {
+    return this.#credentials.size
   }
 
   async close(): Promise<void> {
@@ -152,11 +157,17 @@ export class Agents {
     return { drain: row.drain }
   }
 
-  /** Issues a new credential; the old one stops working at once. */
-  async rotate(agent: Agent): Promise<string> {
+  /**
+   * Issues a new credential for the one `presented`, which stops working at once. Refused
+   * for a credential already rotated away (an instance may still remember it for a moment).
+   */
+  async rotate(agent: Agent, presented: string): Promise<string> {
     const credential = newSecret('agent')
-    const { rows } = await run(this.#db.sql, plans.rotateCredential(agent.id, hashSecret(credential)))
-    if (rows.length === 0) throw revoked()
+    const { rows } = await run(
+      this.#db.sql,
+      plans.rotateCredential(agent.id, hashSecret(presented), hashSecret(credential)),
+    )
+    if (rows.length === 0) throw replacedOrRevoked()
     // Polls parked with the old credential end now, on every instance.
     await this.#changed(agent.id, announceAgentRevoked)
     return credential
@@ -229,6 +240,14 @@ function enrollmentInvalid(): StavilyError {
     'STAVILY_ERR_ENROLLMENT_INVALID',
     'enrollmentToken: not valid (unknown, expired, revoked or used up); ask an operator for a new one',
     { data: { field: 'enrollmentToken' } },
+  )
+}
+
+function replacedOrRevoked(): StavilyError {
+  return new StavilyError(
+    'STAVILY_ERR_UNAUTHENTICATED',
+    'authorization: this agent credential was replaced (rotated) or revoked; use the current one, or enroll again',
+    { data: { field: 'authorization' } },
   )
 }
 

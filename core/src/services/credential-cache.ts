@@ -20,7 +20,10 @@ import type { Agent } from '../types.ts'
 // once, as before). Unknown and revoked credentials are never remembered: a guessed
 // credential costs a lookup every time, and the error a revoked agent gets is read fresh.
 
-type Entry = { agent: Agent; until: number }
+type Entry = { agent: Agent; until: number; epoch: number }
+
+/** Where a lookup began: what `set` needs to tell whether its answer may be remembered. */
+export type LookupMark = { forgets: number; epoch: number; at: number }
 
 export class CredentialCache {
   readonly #ttlMs: number
@@ -37,6 +40,7 @@ export class CredentialCache {
   #forgets = 0
   /** Both announcement channels are subscribed: before that an announcement could be missed. */
   #listening = false
+  #closed = false
   readonly #unsubscribe: Promise<(() => Promise<void>)[]>
 
   constructor(fleet: FleetState, opts: { ttlMs: number; maxEntries: number; now?: () => number }) {
@@ -49,7 +53,9 @@ export class CredentialCache {
     this.#unsubscribe =
       ttlMs > 0
         ? Promise.all([onAgentRevoked(fleet, forget), onAgentChanged(fleet, forget)]).then((offs) => {
-            this.#listening = true
+            // A lookup begun before this may have missed an announcement: not remembered.
+            this.#forgets++
+            this.#listening = !this.#closed
             return offs
           })
         : Promise.resolve([])
@@ -61,7 +67,7 @@ export class CredentialCache {
     if (!this.#usable()) return undefined
     const entry = this.#byHash.get(hash)
     if (!entry) return undefined
-    if (entry.until <= this.#now()) {
+    if (entry.until <= this.#now() || entry.epoch !== this.#fleet.epoch()) {
       this.#drop(hash, entry.agent.id)
       return undefined
     }
@@ -69,18 +75,20 @@ export class CredentialCache {
   }
 
   /** Where a lookup starts: pass it to `set` with the lookup's answer. */
-  get mark(): number {
-    return this.#forgets
+  mark(): LookupMark {
+    return { forgets: this.#forgets, epoch: this.#fleet.epoch(), at: this.#now() }
   }
 
   /**
-   * Remembers a lookup's answer, begun at `mark`: never a revoked agent's, and not when any
-   * agent was forgotten since the lookup began (it may have read the row before the change).
+   * Remembers a lookup's answer, begun at `mark`, until `ttlMs` after the lookup began:
+   * never a revoked agent's, and not when any agent was forgotten since the lookup began (it
+   * may have read the row before the change) or announcements may have been missed since.
    */
-  set(hash: string, agent: Agent, mark: number): void {
-    if (!this.#usable() || agent.status === 'revoked' || mark !== this.#forgets) return
+  set(hash: string, agent: Agent, mark: LookupMark): void {
+    if (!this.#usable() || agent.status === 'revoked') return
+    if (mark.forgets !== this.#forgets || mark.epoch !== this.#fleet.epoch()) return
     this.#drop(hash, agent.id)
-    this.#byHash.set(hash, { agent, until: this.#now() + this.#ttlMs })
+    this.#byHash.set(hash, { agent, until: mark.at + this.#ttlMs, epoch: mark.epoch })
     const hashes = this.#hashesOf.get(agent.id) ?? new Set<string>()
     hashes.add(hash)
     this.#hashesOf.set(agent.id, hashes)
@@ -102,6 +110,7 @@ export class CredentialCache {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     this.#listening = false
     this.#byHash.clear()
     this.#hashesOf.clear()

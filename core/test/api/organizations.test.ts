@@ -180,8 +180,11 @@ actions:
   })
 
   it('a forced delete ends its agents at once: parked polls answer 401 and credentials stop working', async () => {
-    // Re-checks are rare on this instance: only the announcement can end the poll early.
-    const quiet = await r.twin({ tuning: { recheckMs: 60_000, recheckDegradedMs: 60_000 } })
+    // Re-checks are rare on this instance and it remembers credentials for 10 minutes: only
+    // the announcement can end the poll early and stop the credential working.
+    const quiet = await r.twin({
+      tuning: { recheckMs: 60_000, recheckDegradedMs: 60_000, agentAuthCacheMs: 600_000 },
+    })
     const created = await api('POST', '/organizations', r.admin, { name: 'agents-go' })
     const org = created.body.organization.id
     const et = await api('POST', '/enrollment-tokens', created.body.adminToken, {
@@ -195,6 +198,7 @@ actions:
     const token = reg.body.credential
     // Remembered by the instance: authenticated just now.
     expect((await call(quiet.url, 'GET', '/agents/v1/plugins', { token })).status).toBe(200)
+    expect(quiet.o.services.agents.rememberedCredentials).toBe(1)
     const parked = new Promise<void>((resolve) => {
       quiet.o.services.polls.onParked = () => resolve()
     })

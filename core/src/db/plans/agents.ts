@@ -76,9 +76,10 @@ export const agentSecretGrants = (id: string): Statement => ({
   values: [id],
 })
 
-export const rotateCredential = (id: string, hash: Buffer): Statement => ({
-  text: `UPDATE agents SET credential_hash = $2 WHERE id = $1 AND status <> 'revoked' RETURNING id`,
-  values: [id, hash],
+/** A new credential, only for the agent's current one: a credential rotated away cannot mint another. */
+export const rotateCredential = (id: string, presented: Buffer, hash: Buffer): Statement => ({
+  text: `UPDATE agents SET credential_hash = $3 WHERE id = $1 AND credential_hash = $2 AND status <> 'revoked' RETURNING id`,
+  values: [id, presented, hash],
 })
 
 export const revokeAgent = (orgId: string, id: string): Statement => ({

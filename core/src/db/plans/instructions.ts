@@ -63,7 +63,7 @@ export const agentStanding = (
 ): Statement => ({
   // asyncCommit: the claim's transaction need not wait for the WAL flush (see Dispatcher.claim);
   // set here rather than by a SET LOCAL of its own, which would be one more round trip.
-  text: `${opts.asyncCommit ? "WITH c AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) " : ''}SELECT p.key, a.status = 'revoked' AS "revoked", a.credential_hash = decode(p.hash, 'hex') AS "current"
+  text: `${opts.asyncCommit ? "WITH c AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) " : ''}SELECT p.key, a.status = 'revoked' AS "revoked", a.credential_hash = decode(p.hash, 'hex') AS "current", a.drain
     FROM ${opts.asyncCommit ? 'c, ' : ''}unnest($1::int[], $2::uuid[], $3::text[]) AS p(key, agent_id, hash)
     JOIN agents a ON a.id = p.agent_id
     FOR SHARE OF a`,

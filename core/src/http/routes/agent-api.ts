@@ -257,7 +257,7 @@ export function agentApi(services: Services) {
           response: { 200: S.RotateReply, ...errorResponses },
         },
       },
-      async (req) => ({ credential: await services.agents.rotate(me(req)) }),
+      async (req) => ({ credential: await services.agents.rotate(me(req), bearer(req)) }),
     )
   }
 }
