@@ -24,7 +24,7 @@ export const GROUPS = {
     mutate: ['agent-runtime/src/sandbox/**/capabilities/fetch.ts'],
     tests: ['agent-runtime/test/capabilities-fetch.test.ts'],
     coverageAnalysis: 'off',
-    break: null,
+    break: 86,
   },
   capabilities: {
     title: 'sandbox: ctx.exec, ctx.fs and the capability dispatch',
