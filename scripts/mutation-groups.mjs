@@ -26,16 +26,23 @@ export const GROUPS = {
     coverageAnalysis: 'off',
     break: 86,
   },
+  // Unit tests beside the modules call them in the test process (real guards, real commands,
+  // real folders), so Stryker sees which tests reach a mutant and runs only those.
   capabilities: {
     title: 'sandbox: ctx.exec, ctx.fs and the capability dispatch',
+    mutate: ['agent-runtime/src/sandbox/**/capabilities/{dispatch,exec,fs,args,operation-limits,denied}.ts'],
+    tests: ['agent-runtime/src/sandbox/**/capabilities/{dispatch,exec,fs,args,operation-limits}.test.ts'],
+    break: null,
+  },
+  connections: {
+    title: 'sandbox: ctx.sql, ctx.smtp, watches and events (the connection capabilities)',
     mutate: [
-      'agent-runtime/src/sandbox/**/capabilities/*.ts',
-      '!agent-runtime/src/sandbox/**/capabilities/{fetch,address-policy}.ts',
+      'agent-runtime/src/sandbox/**/capabilities/{sql,smtp,connections,resolve-address,subscriptions,fs-watch,log-emit}.ts',
     ],
     tests: [
-      'agent-runtime/test/capabilities-exec-fs.test.ts',
-      'agent-runtime/test/hostile-fs.test.ts',
-      'agent-runtime/test/hostile-exec-env.test.ts',
+      'agent-runtime/test/capabilities-sql.test.ts',
+      'agent-runtime/test/capabilities-smtp.test.ts',
+      'agent-runtime/test/capabilities-fs-watch.test.ts',
     ],
     coverageAnalysis: 'off',
     break: null,

@@ -57,6 +57,17 @@ export async function hostExec(
     options.cwd === undefined || options.cwd === null
       ? '/'
       : await o.checkCwd(str('exec options.cwd', options.cwd, 4096))
+  // A call stopped before this point (or while its cwd was checked) starts nothing: an
+  // 'abort' listener added below would never fire on a signal already aborted, and the
+  // command would outlive its call until its own timeout.
+  if (o.signal.aborted)
+    throw sandboxError(
+      SandboxErrorCodes.CAPABILITY_FAILED,
+      `exec ${command}: the call was stopped; not started`,
+      {
+        retryable: true,
+      },
+    )
   const stdin =
     options.stdin === undefined || options.stdin === null
       ? undefined
