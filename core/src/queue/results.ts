@@ -23,6 +23,9 @@ export class Results {
   async report(agent: Agent, id: string, report: ResultReport): Promise<ResultAnswer> {
     let wakeQueue: string | undefined
     let after: AfterCommit
+    // A repeat is answered from what is stored and counted nowhere: an agent retrying a
+    // report over a bad link must not inflate stavily_results_total.
+    let recordedNow = false
     const answer = await this.#c.db.sql.transaction(async (tx) => {
       // Lock the instruction first: a concurrent repeat of this report waits here. Its read
       // of the stored answer was made before the wait (one snapshot per statement), so it
@@ -98,6 +101,7 @@ export class Results {
           completion,
         ),
       )
+      recordedNow = true
       if (row.runId !== null && row.stepId !== null) {
         if (status === 'queued') {
           await this.#c.hooks?.requeued(tx, [
@@ -119,7 +123,8 @@ export class Results {
       }
       return answer
     })
-    this.#c.metrics.countResult(answer.instructionStatus === 'queued' ? 'retried' : report.status)
+    if (recordedNow)
+      this.#c.metrics.countResult(answer.instructionStatus === 'queued' ? 'retried' : report.status)
     after?.()
     if (wakeQueue) await this.#c.wake(wakeQueue)
     return answer

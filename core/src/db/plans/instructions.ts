@@ -103,11 +103,6 @@ export const renewLease = (id: string, agentId: string, attempt: number, leaseMs
   values: [id, agentId, attempt, leaseMs],
 })
 
-export const instructionForUpdate = (orgId: string, id: string): Statement => ({
-  text: `SELECT ${INSTRUCTION_COLUMNS} FROM instructions WHERE org_id = $1 AND id = $2 FOR UPDATE`,
-  values: [orgId, id],
-})
-
 /**
  * Locks an instruction for a result report and reads, in the same round trip, the result
  * already stored for that attempt (a repeated report) and, for a workflow step, locks and
@@ -255,29 +250,4 @@ export const queueDepths = (): Statement => ({
 export const resultFor = (id: string, attempt: number): Statement => ({
   text: `SELECT agent_id AS "agentId", status, answer FROM results WHERE instruction_id = $1 AND attempt = $2`,
   values: [id, attempt],
-})
-
-export const insertResult = (r: {
-  instructionId: string
-  attempt: number
-  agentId: string
-  status: string
-  output: unknown
-  error: unknown
-  logs: unknown
-  answer: unknown
-}): Statement => ({
-  text: `INSERT INTO results (instruction_id, attempt, agent_id, status, output, error, logs, answer)
-    VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb)
-    ON CONFLICT (instruction_id, attempt) DO NOTHING RETURNING instruction_id`,
-  values: [
-    r.instructionId,
-    r.attempt,
-    r.agentId,
-    r.status,
-    r.output === undefined ? null : JSON.stringify(r.output),
-    r.error == null ? null : JSON.stringify(r.error),
-    JSON.stringify(r.logs ?? []),
-    JSON.stringify(r.answer),
-  ],
 })
