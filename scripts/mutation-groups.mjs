@@ -39,12 +39,11 @@ export const GROUPS = {
     mutate: [
       'agent-runtime/src/sandbox/**/capabilities/{sql,smtp,connections,resolve-address,subscriptions,fs-watch,log-emit}.ts',
     ],
+    // In-process too, against the real PostgreSQL (DATABASE_URL, else 127.0.0.1:5432) and
+    // SMTP servers on loopback.
     tests: [
-      'agent-runtime/test/capabilities-sql.test.ts',
-      'agent-runtime/test/capabilities-smtp.test.ts',
-      'agent-runtime/test/capabilities-fs-watch.test.ts',
+      'agent-runtime/src/sandbox/**/capabilities/{sql,smtp,connections,resolve-address,subscriptions,fs-watch,log-emit}.test.ts',
     ],
-    coverageAnalysis: 'off',
     break: null,
   },
   boundary: {

@@ -3,10 +3,17 @@
 // LoadRequest the host receives), and a call's state as the host keeps it. No isolate: the
 // tests call the capabilities directly, as the isolate's host calls do.
 import { SDK_API_VERSION } from '@stavily/sdk'
+import { createPermissionGuard, type PermissionGuard } from '@stavily/sdk/manifest'
 import { DEFAULT_LIMITS, type PluginLimits } from '../../src/defaults.ts'
 import { checkSpec } from '../../src/sandbox/agent-side/load-spec.ts'
 import { loadRequest } from '../../src/sandbox/agent-side/routes.ts'
 import { type CallState, newCallState } from '../../src/sandbox/host/call-state.ts'
+import {
+  type Connections,
+  credentialSecrets,
+  type GrantsWithConnections,
+  splitGrants,
+} from '../../src/sandbox/host/capabilities/connections.ts'
 import { type CapabilityHost, PluginInstance } from '../../src/sandbox/host/plugin-instance.ts'
 import type { SparePool } from '../../src/sandbox/host/runtime.ts'
 import { SliceScheduler } from '../../src/sandbox/host/slice-scheduler.ts'
@@ -74,4 +81,22 @@ export function hostCall(req: Partial<InvokeRequest> = {}): CallState {
     streamEvents: false,
     ...req,
   })
+}
+
+/**
+ * What the capability dispatch derives from a plugin's grants (dispatch.ts): the permission
+ * guard over the names, the sql and smtp definitions beside them, and which secrets are
+ * connection passwords.
+ */
+export function hostGrants(plugin: PluginInstance): {
+  guard: PermissionGuard
+  connections: Connections
+  credentials: Map<string, string>
+} {
+  const { grants, connections } = splitGrants(plugin.spec.granted as GrantsWithConnections)
+  return {
+    guard: createPermissionGuard(plugin.spec.declared, grants),
+    connections,
+    credentials: credentialSecrets(connections),
+  }
 }

@@ -96,7 +96,14 @@ export async function hostSmtpSend(
     ).trim()
   }
   const user = decodeURIComponent(url.username)
-  const ca = relay.caFile ? await readFile(relay.caFile, 'utf8') : undefined
+  const ca = relay.caFile
+    ? await readFile(relay.caFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw sandboxError(
+          SandboxErrorCodes.CAPABILITY_FAILED,
+          `smtp.send: relay "${name}": cannot read its caFile: ${err.code}`,
+        )
+      })
+    : undefined
   const timeoutMs = Math.max(1, Math.min(o.limits.smtpTimeoutMs, o.deadline - Date.now()))
   const nodemailer = await loadMailer()
   const transport = nodemailer.createTransport({
@@ -117,9 +124,10 @@ export async function hostSmtpSend(
     socketTimeout: timeoutMs,
     ...(user ? { auth: { user, pass: password ?? '' } } : {}),
   })
-  const abort = () => transport.close()
-  o.signal.addEventListener('abort', abort, { once: true })
-  const timer = setTimeout(abort, timeoutMs)
+  // The call's signal goes to sendMail, which closes the connection when it aborts and
+  // starts nothing on one already aborted (transport.close() would leave a send in progress
+  // running). The time limit is nodemailer's own: its connection, greeting and socket
+  // timeouts are timeoutMs.
   try {
     const info = await transport.sendMail({
       from,
@@ -134,6 +142,7 @@ export async function hostSmtpSend(
       // Nothing from the agent's disk or network: no attachments, no remote content.
       disableFileAccess: true,
       disableUrlAccess: true,
+      signal: o.signal,
     })
     const list = (v: unknown) =>
       Array.isArray(v)
@@ -166,8 +175,6 @@ export async function hostSmtpSend(
       },
     )
   } finally {
-    clearTimeout(timer)
-    o.signal.removeEventListener('abort', abort)
     transport.close()
   }
 }

@@ -172,6 +172,16 @@ export async function hostSqlQuery(
   const readOnly = o.kind === 'sensor' || def.write !== true
   const pg = await loadPg()
   const client = new pg.Client(await clientConfig('sql.query', name, def, o, timeoutMs))
+  // A call stopped before this point runs nothing: the 'abort' listener below would never
+  // fire on a signal already aborted (nothing awaits between this check and it).
+  if (o.signal.aborted)
+    throw sandboxError(
+      SandboxErrorCodes.CAPABILITY_FAILED,
+      `sql.query on ${name}: the call was stopped; not run`,
+      {
+        retryable: true,
+      },
+    )
   // Rows as text: every value the plugin gets is plain JSON (no Date, no Buffer), parsed below.
   const stop = () => client.end().catch(() => {})
   const timer = setTimeout(stop, timeoutMs)
