@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TargetFile } from '@tufjs/models'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -17,7 +17,7 @@ import { targetPath } from '../tuf/target-path.ts'
 import { HttpFetcher } from './fetcher.ts'
 import { RegistryClient, verify } from './registry-client.ts'
 import { runPluginVerify, VERIFY_USAGE } from './verify-command.ts'
-import { classify } from './verify-errors.ts'
+import { classify, verifyFailed } from './verify-errors.ts'
 
 // The agent's TUF client against a signed repository served over loopback HTTP, without the
 // build pipeline: targets are added straight to the repository, so each case runs in
@@ -48,7 +48,10 @@ function refusedNow(fn: () => unknown): RegistryError {
 describe.each(backends)('RegistryClient on $name', (backend) => {
   let db: { sql: SqlClient; close(): Promise<void> }
   let schema: string
+  let shortSchema: string
   let repo: TufRepository
+  /** A second registry, served under /short, whose targets live shorter than its timestamp. */
+  let shortLived: TufRepository
   let server: Server
   let base: string
   let rootJson: string
@@ -77,6 +80,8 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
     db = await backend.open()
     schema = freshSchema('client')
     await migrate(db.sql, schema)
+    shortSchema = freshSchema('client')
+    await migrate(db.sql, shortSchema)
     const keys = loadKeys('keys', {
       root: { keys: [generateKeyPem()] },
       targets: { keys: [generateKeyPem()] },
@@ -87,6 +92,13 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
     await repo.init()
     rootJson = await repo.root()
     await publish('1.0.0', Buffer.from('export default 1\n'))
+    shortLived = new TufRepository({
+      sql: db.sql,
+      schema: shortSchema,
+      keys,
+      expiry: { targets: 2 * 24 * 3600, snapshot: 7 * 24 * 3600, timestamp: 7 * 24 * 3600 },
+    })
+    await shortLived.init()
     server = createServer((req, res) => {
       const url = decodeURIComponent(req.url ?? '')
       requests.push(url)
@@ -99,8 +111,8 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
           if (!sent) return res.writeHead(404).end()
           return res.writeHead(200).end(sent)
         }
-        const m = /^\/reg\/tuf\/([^/]+)$/.exec(url)
-        const body = m ? await repo.file(m[1]!) : undefined
+        const m = /^\/(reg|short)\/tuf\/([^/]+)$/.exec(url)
+        const body = m ? await (m[1] === 'reg' ? repo : shortLived).file(m[2]!) : undefined
         if (body === undefined) return res.writeHead(404).end()
         res.writeHead(200, { 'content-type': 'application/json' }).end(body)
       })().catch(() => res.writeHead(500).end())
@@ -111,6 +123,7 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve))
     await dropSchema(db.sql, schema)
+    await dropSchema(db.sql, shortSchema)
     await db.close()
   })
   afterEach(() => {
@@ -119,7 +132,7 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
   })
 
   it('refuses options without an http(s) registry URL or a cache folder, naming the field', () => {
-    for (const baseUrl of ['ftp://x', 'registry.example', undefined]) {
+    for (const baseUrl of ['ftp://x', 'registry.example', 'git+https://registry.example', undefined]) {
       const err = refusedNow(() => new RegistryClient({ baseUrl, cacheDir: cache() } as never))
       expect(err.message).toMatch(/^baseUrl: expected the registry http\(s\) URL/)
     }
@@ -205,6 +218,12 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
     expect(
       refusedNow(() => client.verifyBytes({ ...target, sha256: target.sha256.slice(2) }, bytes)).data,
     ).toEqual({ reason: 'tampered' })
+    // The signed length is checked too, not only the digest.
+    expect(refusedNow(() => client.verifyBytes({ ...target, length: bytes.length + 1 }, bytes)).data).toEqual(
+      {
+        reason: 'tampered',
+      },
+    )
   })
 
   it('caps a download at maxArtifactBytes even when the signed length is larger', async () => {
@@ -258,6 +277,7 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
     expect(err.message).toBe(
       `${NAME}@1.0.0: the trusted registry metadata has expired; refresh before verifying`,
     )
+    expect(isRegistryError(err, 'STAVILY_ERR_REGISTRY_VERIFY_FAILED')).toBe(true)
     expect(err.data).toEqual({ reason: 'expired' })
     vi.setSystemTime(Date.parse(timestamp) - 1)
     expect(client.verifyBytes(target, bytes)).toEqual(target)
@@ -272,6 +292,81 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
     const err = await refusal(new RegistryClient({ baseUrl: down, cacheDir: dir }).refresh())
     expect(err.data).toEqual({ reason: 'unavailable' })
     expect(err.message).toMatch(/^registry metadata refused: the registry could not be reached/)
+  })
+
+  const timestampRequests = () => requests.filter((r) => r.endsWith('/timestamp.json')).length
+  const cachedExpiry = (dir: string, role: string) =>
+    Date.parse(JSON.parse(readFileSync(join(dir, `${role}.json`), 'utf8')).signed.expires)
+
+  it('lists every target from fresh metadata without network, and refreshes once it has expired', async () => {
+    const dir = cache()
+    const client = new RegistryClient({ baseUrl: base, cacheDir: dir, trustedRoot: rootJson })
+    await client.refresh()
+    requests.length = 0
+    expect((await client.targets()).map((t) => t.version)).toContain('1.0.0')
+    expect(requests).toEqual([])
+    // The timestamp expires first; at that very instant nothing is listed unchecked.
+    vi.useFakeTimers({ toFake: ['Date'], now: cachedExpiry(dir, 'timestamp') })
+    expect((await client.targets()).map((t) => t.version)).toContain('1.0.0')
+    expect(timestampRequests()).toBe(1)
+  })
+
+  it('refreshes expired metadata before a lookup even when maxMetadataAgeMs is longer', async () => {
+    const dir = cache()
+    const client = new RegistryClient({
+      baseUrl: base,
+      cacheDir: dir,
+      trustedRoot: rootJson,
+      maxMetadataAgeMs: 30 * 24 * 3600_000,
+    })
+    const bytes = artifacts.get(targetPath(NAME, '1.0.0'))!
+    await client.verify(NAME, '1.0.0', bytes)
+    vi.useFakeTimers({ toFake: ['Date'], now: cachedExpiry(dir, 'timestamp') })
+    requests.length = 0
+    expect((await client.verify(NAME, '1.0.0', bytes)).version).toBe('1.0.0')
+    expect(timestampRequests()).toBe(1)
+  })
+
+  it('keeps metadata exactly maxMetadataAgeMs old, refreshes it a millisecond later', async () => {
+    const t0 = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now: t0 })
+    const client = new RegistryClient({
+      baseUrl: base,
+      cacheDir: cache(),
+      trustedRoot: rootJson,
+      maxMetadataAgeMs: 60_000,
+    })
+    await client.target(NAME, '1.0.0')
+    requests.length = 0
+    vi.setSystemTime(t0 + 60_000)
+    await client.target(NAME, '1.0.0')
+    expect(requests).toEqual([])
+    vi.setSystemTime(t0 + 60_001)
+    await client.target(NAME, '1.0.0')
+    expect(timestampRequests()).toBe(1)
+  })
+
+  it('refreshes once, not twice, for a version missing right after a refresh', async () => {
+    const client = new RegistryClient({ baseUrl: base, cacheDir: cache(), trustedRoot: rootJson })
+    requests.length = 0
+    const err = await refusal(client.target(NAME, '9.9.9'))
+    expect(isRegistryError(err, 'STAVILY_ERR_REGISTRY_TARGET_NOT_FOUND')).toBe(true)
+    expect(timestampRequests()).toBe(1)
+  })
+
+  it('with preferCache, goes to the registry when the cached targets expired before the timestamp', async () => {
+    const shortBase = base.replace(/\/reg$/, '/short')
+    const shortRoot = await shortLived.root()
+    const dir = cache()
+    await new RegistryClient({ baseUrl: shortBase, cacheDir: dir, trustedRoot: shortRoot }).refresh()
+    // Targets live two days here, the timestamp seven: the cached timestamp is still valid.
+    const targetsExpire = cachedExpiry(dir, 'targets')
+    expect(cachedExpiry(dir, 'timestamp')).toBeGreaterThan(targetsExpire)
+    vi.useFakeTimers({ toFake: ['Date'], now: targetsExpire + 1_000 })
+    requests.length = 0
+    await new RegistryClient({ baseUrl: shortBase, cacheDir: dir }).refresh({ preferCache: true })
+    expect(requests).toContain('/short/tuf/timestamp.json')
+    expect(cachedExpiry(dir, 'targets')).toBeGreaterThan(Date.now())
   })
 
   describe('stavily plugin verify', () => {
@@ -352,6 +447,58 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
       })
     })
 
+    it('prints only the permissions a plugin asks for, and "-" or "no" for empty ones', async () => {
+      const plain = Buffer.from('export default 4\n')
+      await publish('4.0.0', plain, {
+        digest: 'sha256-def',
+        size: plain.length,
+        sdk: '^1.0.0',
+        // Entries that only contain "$granted" are the author's own, printed as written.
+        permissions: {
+          net: ['evil.$granted', '$granted.example.com'],
+          exec: [],
+          secrets: [],
+          fs: { read: [], write: ['$granted'] },
+        },
+        repository: 'https://git.example.com/acme/x.git',
+        ref: 'v4.0.0',
+        commit: 'bead',
+        builder: 'stavily-registry 1.0.0',
+        builtAt: '2026-12-02T10:00:00Z',
+      })
+      const t = io()
+      const args = [`${NAME}@4.0.0`, '--registry', base, '--root', rootFile, '--cache', cache()]
+      expect(await runPluginVerify(args, t.io)).toBe(0)
+      expect(t.out.join('')).toBe(
+        [
+          `verified ${NAME}@4.0.0`,
+          '  kind       action',
+          '  digest     sha256-def',
+          `  size       ${plain.length} bytes`,
+          '  sdk        ^1.0.0',
+          '  repository https://git.example.com/acme/x.git',
+          '  ref        v4.0.0',
+          '  commit     bead',
+          '  built      2026-12-02T10:00:00Z by stavily-registry 1.0.0',
+          '  net        evil.$granted, $granted.example.com',
+          '  exec       -',
+          '  secrets    -',
+          '  fs read    -',
+          '  fs write   paths the operator grants',
+          '  yanked     no',
+          '',
+        ].join('\n'),
+      )
+    })
+
+    it('prints a refusal on stderr only, unless --json', async () => {
+      const t = io()
+      const args = [`${NAME}@9.9.9`, '--registry', base, '--root', rootFile, '--cache', cache()]
+      expect(await runPluginVerify(args, t.io)).toBe(1)
+      expect(t.out).toEqual([])
+      expect(t.err.join('')).toBe(`refused: ${NAME}@9.9.9 is not among the registry's signed targets\n`)
+    })
+
     it('identifies a local file by its digest (settings from the environment), and refuses a modified one', async () => {
       const dir = mkdtempSync(join(root, 'files-'))
       const good = join(dir, 'good.js')
@@ -400,6 +547,9 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
       expect(await usage(['a@1', '--registry', 'not a url'])).toBe(
         `${p}--registry: expected an http(s) URL, got "not a url"`,
       )
+      expect(await usage(['a@1', '--registry', 'ftp://registry.example'])).toBe(
+        `${p}--registry: expected an http(s) URL, got "ftp://registry.example"`,
+      )
       const missingRoot = join(root, 'no-such-root.json')
       expect(await usage(['a@1', '--registry', base, '--root', missingRoot])).toBe(
         `${p}--root: cannot read ${missingRoot}`,
@@ -410,6 +560,16 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
       )
       expect(await usage(['a@1'], { STAVILY_REGISTRY_URL: base, STAVILY_TUF_CACHE: empty })).toMatch(
         /no trusted root yet in/,
+      )
+      // A cache folder that exists but holds no root.json is no better.
+      const made = cache()
+      expect(await usage(['a@1', '--registry', base, '--cache', made])).toBe(
+        `${p}no trusted root yet in ${made}: pass --root <root.json> (ask the operator for the registry's root)`,
+      )
+      // The default cache folder is per registry host, the port's colon made safe for a file name.
+      const byHost = join(homedir(), '.cache', 'stavily', 'tuf', 'registry.example_8443')
+      expect(await usage(['a@1', '--registry', 'https://registry.example:8443/api'])).toBe(
+        `${p}no trusted root yet in ${byHost}: pass --root <root.json> (ask the operator for the registry's root)`,
       )
       expect(await usage(['nameonly', '--registry', base, '--root', rootFile, '--cache', cache()])).toBe(
         `${p}"nameonly" is neither a file nor name@version`,
@@ -422,6 +582,10 @@ describe.each(backends)('RegistryClient on $name', (backend) => {
         expect(await runPluginVerify(['a@1', flag], t.io)).toBe(0)
         expect(t.out.join('')).toBe(`${VERIFY_USAGE}\n`)
       }
+      expect(VERIFY_USAGE).toMatch(/^usage: stavily plugin verify <file\|name@version> \[options\]\n/)
+      for (const line of ['--registry <url>', '--root <file>', '--cache <dir>', '--json', '-h, --help'])
+        expect(VERIFY_USAGE).toContain(`\n  ${line} `)
+      expect(VERIFY_USAGE).toMatch(/\nexit codes: 0 verified, 1 refused or not found, 2 usage error$/)
     })
   })
 })
@@ -439,6 +603,7 @@ describe('HttpFetcher', () => {
         return res.end('56789')
       }
       if (req.url === '/moved') return res.writeHead(302, { location: '/ok' }).end()
+      if (req.url === '/empty') return res.writeHead(204).end()
       res.writeHead(404).end('no')
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -460,6 +625,9 @@ describe('HttpFetcher', () => {
     const missing = await f.downloadBytes(`${base}/nothing`, 10).catch((e: unknown) => e)
     expect(missing).toMatchObject({ message: `GET ${base}/nothing answered 404`, statusCode: 404 })
     await expect(f.downloadBytes(`${base}/moved`, 10)).rejects.toThrow()
+    // A success without a body is no file: reported like an error status.
+    const empty = await f.downloadBytes(`${base}/empty`, 10).catch((e: unknown) => e)
+    expect(empty).toMatchObject({ message: `GET ${base}/empty answered 204`, statusCode: 204 })
   })
 
   it('hands the handler a file with the bytes, then removes it', async () => {
@@ -485,6 +653,7 @@ describe('classify (why tuf-js refused)', () => {
       ["New snapshot version doesn't match timestamp", 'mix-and-match'],
       ['Missing file targets.json in snapshot', 'mix-and-match'],
       ['root was signed by 0/1 keys', 'signature'],
+      ['targets was signed by 10/12 keys', 'signature'],
       ['Unsigned metadata', 'signature'],
       ['threshold not reached', 'signature'],
       ['bad signature for key', 'signature'],
@@ -501,5 +670,45 @@ describe('classify (why tuf-js refused)', () => {
     ] as const) {
       expect(classify(message), message).toBe(reason)
     }
+  })
+})
+
+describe('verifyFailed (what the operator reads)', () => {
+  it('says what each refusal means, keeps tuf-js words and the cause, and names the reason', () => {
+    for (const [message, reason, meaning] of [
+      [
+        'timestamp.json is expired',
+        'expired',
+        'the registry metadata has expired (frozen or stale metadata); the registry must re-sign it',
+      ],
+      [
+        'Expected version 4, got 3',
+        'rollback',
+        'the registry served older metadata than this agent already trusts (rollback)',
+      ],
+      [
+        'Missing file targets.json in snapshot',
+        'mix-and-match',
+        'the registry served metadata files that do not belong together (mix-and-match)',
+      ],
+      [
+        'root was signed by 0/1 keys',
+        'signature',
+        'metadata is not signed by the keys the trusted root names',
+      ],
+      ['length mismatch', 'tampered', 'a file does not match its signed length and hash (tampered)'],
+      ['fetch failed', 'unavailable', 'the registry could not be reached'],
+      ['Unexpected token } in JSON', 'invalid-metadata', 'the registry served invalid metadata'],
+    ] as const) {
+      const cause = new Error(message)
+      const err = verifyFailed(cause, 'registry metadata refused')
+      expect(isRegistryError(err, 'STAVILY_ERR_REGISTRY_VERIFY_FAILED')).toBe(true)
+      expect(err.message).toBe(`registry metadata refused: ${meaning} (${message})`)
+      expect(err.data).toEqual({ reason })
+      expect(err.cause).toBe(cause)
+    }
+    expect(verifyFailed('fetch failed', 'x').message).toBe(
+      'x: the registry could not be reached (fetch failed)',
+    )
   })
 })

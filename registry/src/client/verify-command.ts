@@ -82,12 +82,15 @@ export async function runPluginVerify(args: readonly string[], io: CommandIo): P
   if (typeof parsed === 'string') return usage(parsed)
   const registry = parsed.registry ?? env.STAVILY_REGISTRY_URL
   if (!registry) return usage('no registry: pass --registry <url> or set STAVILY_REGISTRY_URL')
-  let host: string
+  let url: URL | undefined
   try {
-    host = new URL(registry).host
+    url = new URL(registry)
   } catch {
-    return usage(`--registry: expected an http(s) URL, got "${registry}"`)
+    // Told below, with the other schemes.
   }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    return usage(`--registry: expected an http(s) URL, got "${registry}"`)
+  const host = url.host
   const cacheDir =
     parsed.cache ??
     env.STAVILY_TUF_CACHE ??

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { isRegistryError } from '../errors.ts'
+import { isRegistryError, type RegistryError } from '../errors.ts'
 import { loadOrCreateKeyFolder } from './key-folder.ts'
 import { loadKeys } from './roles.ts'
 
@@ -32,6 +32,9 @@ describe('loadOrCreateKeyFolder', () => {
     unlinkSync(join(dir, 'snapshot.pem'))
     const err = await loadOrCreateKeyFolder(dir).catch((e: unknown) => e)
     expect(isRegistryError(err, 'STAVILY_ERR_REGISTRY_KEYS')).toBe(true)
-    expect((err as Error).message).toMatch(/^keysDir: .* holds only some of root\.pem/)
+    expect((err as Error).message).toBe(
+      `keysDir: ${dir} holds only some of root.pem, targets.pem, snapshot.pem, timestamp.pem; restore the missing files or configure keys explicitly`,
+    )
+    expect((err as RegistryError).data).toEqual({ field: 'keysDir' })
   })
 })

@@ -80,10 +80,16 @@ describe('role keys', () => {
     expect(
       refused(() => loadKeys('keys', { ...online, timestamp: { keys: [generateKeyPem(), 'x'] } })).message,
     ).toBe('keys.timestamp.keys[1]: expected a PKCS#8 PEM Ed25519 private key')
+    // Each role is named in its own errors.
+    for (const role of ['root', 'targets', 'snapshot', 'timestamp'])
+      expect(refused(() => loadKeys('keys', { ...online, [role]: { keys: [] } })).message).toBe(
+        `keys.${role}.keys: expected at least one PEM private key`,
+      )
   })
 
   it('refuses no keys, a key listed twice and a threshold outside 1..keys, naming the field', () => {
-    for (const config of [undefined, 'pem', {}, { keys: 'pem' }, { keys: [] }]) {
+    // null: a YAML role with nothing under it.
+    for (const config of [undefined, null, 'pem', {}, { keys: 'pem' }, { keys: [] }]) {
       const err = refused(() => loadRoleKeys('keys.snapshot', config))
       expect(err.message, JSON.stringify(config)).toBe(
         'keys.snapshot.keys: expected at least one PEM private key',
