@@ -43,6 +43,7 @@ export default {
   thresholds: { high: 90, low: 80, break: group.break },
   tempDirName: '.stryker-tmp',
   // Other packages' build output, reports and the CI's caches do not belong in the sandbox.
-  ignorePatterns: ['reports', '.stryker', 'bench/results', 'coverage'],
+  // Another group's sandbox (.stryker-tmp-<group>, when two run at once) is not part of the project.
+  ignorePatterns: ['reports', '.stryker', '.stryker-tmp*', 'bench/results', 'coverage'],
   cleanTempDir: true,
 }
