@@ -32,7 +32,7 @@ export const GROUPS = {
     title: 'sandbox: ctx.exec, ctx.fs and the capability dispatch',
     mutate: ['agent-runtime/src/sandbox/**/capabilities/{dispatch,exec,fs,args,operation-limits,denied}.ts'],
     tests: ['agent-runtime/src/sandbox/**/capabilities/{dispatch,exec,fs,args,operation-limits}.test.ts'],
-    break: null,
+    break: 92,
   },
   connections: {
     title: 'sandbox: ctx.sql, ctx.smtp, watches and events (the connection capabilities)',
