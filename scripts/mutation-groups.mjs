@@ -44,7 +44,7 @@ export const GROUPS = {
     tests: [
       'agent-runtime/src/sandbox/**/capabilities/{sql,smtp,connections,resolve-address,subscriptions,fs-watch,log-emit}.test.ts',
     ],
-    break: null,
+    break: 87,
   },
   boundary: {
     title: 'sandbox: bootstrap and boundary checks',
