@@ -5,6 +5,7 @@
 import { SDK_API_VERSION } from '@stavily/sdk'
 import { createPermissionGuard, type PermissionGuard } from '@stavily/sdk/manifest'
 import { DEFAULT_LIMITS, type PluginLimits } from '../../src/defaults.ts'
+import { SandboxErrorCodes } from '../../src/errors.ts'
 import { checkSpec } from '../../src/sandbox/agent-side/load-spec.ts'
 import { loadRequest } from '../../src/sandbox/agent-side/routes.ts'
 import { type CallState, newCallState } from '../../src/sandbox/host/call-state.ts'
@@ -100,3 +101,22 @@ export function hostGrants(plugin: PluginInstance): {
     credentials: credentialSecrets(connections),
   }
 }
+
+/** What a call rejects with, as the fields a plugin sees. */
+export async function rejection(p: Promise<unknown>) {
+  try {
+    await p
+  } catch (err) {
+    const e = err as { code: string; message: string; data?: unknown; retryable: boolean }
+    return { code: e.code, message: e.message, data: e.data, retryable: e.retryable }
+  }
+  throw new Error('expected a rejection')
+}
+
+/** A CAPABILITY_FAILED rejection as `rejection()` reads it. */
+export const failed = (message: string, extra: { data?: unknown; retryable?: boolean } = {}) => ({
+  code: SandboxErrorCodes.CAPABILITY_FAILED,
+  message,
+  data: extra.data,
+  retryable: extra.retryable ?? false,
+})

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SmtpPeer, startSmtpPeer } from '../../../../../test/smtp-peer.ts'
 import { tempDir } from '../../../../../test/temp-dir.ts'
 import { TestPki } from '../../../../../test/tls-certs.ts'
-import { hostGrants, hostPlugin } from '../../../../test/helpers/host-plugin.ts'
+import { failed, hostGrants, hostPlugin, rejection } from '../../../../test/helpers/host-plugin.ts'
 import type { PluginLimits } from '../../../defaults.ts'
 import { SandboxErrorCodes as C } from '../../../errors.ts'
 import type { PluginInstance } from '../plugin-instance.ts'
@@ -214,23 +214,6 @@ function options(over: Over = {}): SmtpOptions {
 const MESSAGE = { to: 'ops@example.com', subject: 'web restarted', text: 'run r1 succeeded' }
 const send = (relay: unknown, message: unknown = MESSAGE, over: Over = {}) =>
   hostSmtpSend(relay, message, options(over))
-
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p
-  } catch (err) {
-    const e = err as { code: string; message: string; data?: unknown; retryable: boolean }
-    return { code: e.code, message: e.message, data: e.data, retryable: e.retryable }
-  }
-  throw new Error('expected a rejection')
-}
-
-const failed = (message: string, extra: { data?: unknown; retryable?: boolean } = {}) => ({
-  code: C.CAPABILITY_FAILED,
-  message,
-  data: extra.data,
-  retryable: extra.retryable ?? false,
-})
 
 describe('hostSmtpSend: delivery', () => {
   it('delivers over STARTTLS with AUTH, from the relay’s sender, and says what the relay answered', async () => {

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runName } from '../../../../../test/run-names.ts'
 import { tempDir } from '../../../../../test/temp-dir.ts'
-import { hostCall, hostGrants, hostPlugin } from '../../../../test/helpers/host-plugin.ts'
+import { failed, hostCall, hostGrants, hostPlugin, rejection } from '../../../../test/helpers/host-plugin.ts'
 import type { PluginLimits } from '../../../defaults.ts'
 import { SandboxErrorCodes as C } from '../../../errors.ts'
 import type { PluginInstance } from '../plugin-instance.ts'
@@ -97,24 +97,6 @@ function options(plugin: PluginInstance, over: Over = {}): SqlOptions {
 
 const query = (connection: unknown, text: unknown, params?: unknown, opts?: unknown, over: Over = {}) =>
   hostSqlQuery(connection, text, params, opts, options(action, over))
-
-/** What a call rejects with, as the fields a plugin sees. */
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p
-  } catch (err) {
-    const e = err as { code: string; message: string; data?: unknown; retryable: boolean }
-    return { code: e.code, message: e.message, data: e.data, retryable: e.retryable }
-  }
-  throw new Error('expected a rejection')
-}
-
-const failed = (message: string, extra: { data?: unknown; retryable?: boolean } = {}) => ({
-  code: C.CAPABILITY_FAILED,
-  message,
-  data: extra.data,
-  retryable: extra.retryable ?? false,
-})
 
 async function waitFor(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
   const until = Date.now() + ms
